@@ -1,0 +1,20 @@
+// llmt: the umbrella header, every CPU-side public header of the library
+#pragma once
+
+#include <llmt/config.hpp>
+#include <llmt/version.hpp>
+#include <llmt/fwd.hpp>
+
+// core
+#include <llmt/core/error.hpp>
+#include <llmt/core/f16.hpp>
+#include <llmt/core/type_list.hpp>
+
+// io
+#include <llmt/io/mapped_file.hpp>
+#include <llmt/io/gguf_types.hpp>
+#include <llmt/io/gguf.hpp>
+#include <llmt/io/gguf_writer.hpp>
+
+// quant
+#include <llmt/quant/qtype.hpp>

@@ -1,0 +1,3 @@
+// main: the doctest runner of llmt-tests
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
