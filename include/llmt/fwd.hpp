@@ -8,8 +8,8 @@
 LLMT_BEGIN_NAMESPACE
 class error;
 enum class errc;
-struct f16;
-struct bf16;
+struct fp16_t;
+struct bf16_t;
 namespace io {
 class mapped_file;
 class gguf_file;

@@ -18,3 +18,6 @@
 
 // quant
 #include <llmt/quant/qtype.hpp>
+#include <llmt/quant/formats.hpp>
+#include <llmt/core/thread_pool.hpp>
+#include <llmt/kernels/matmul.hpp>

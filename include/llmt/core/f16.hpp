@@ -1,4 +1,4 @@
-// f16, bf16: 16-bit float storage types with exact (round-to-nearest-even) scalar conversions
+// f16: fp16_t and bf16_t, 16-bit float storage scalars with exact (round-to-nearest-even) conversions
 #pragma once
 
 #include <llmt/config.hpp>
@@ -9,16 +9,16 @@
 LLMT_BEGIN_NAMESPACE
 
 /// IEEE 754 binary16 bits. Conversions round to nearest even, like F16C's vcvtps2ph (imm 0).
-struct f16 {
+struct fp16_t {
     std::uint16_t bits = 0;
 };
 
 /// bfloat16 bits: the top half of a binary32.
-struct bf16 {
+struct bf16_t {
     std::uint16_t bits = 0;
 };
 
-static_assert(sizeof(f16) == 2 && sizeof(bf16) == 2);
+static_assert(sizeof(fp16_t) == 2 && sizeof(bf16_t) == 2);
 
 constexpr float f16_to_f32(std::uint16_t h) noexcept {
     const std::uint32_t sign = std::uint32_t(h & 0x8000u) << 16;
@@ -78,9 +78,9 @@ constexpr std::uint16_t f32_to_bf16_bits(float f) noexcept {
     return std::uint16_t((u + (0x7fffu + ((u >> 16) & 1u))) >> 16);
 }
 
-constexpr float to_f32(f16 h) noexcept { return f16_to_f32(h.bits); }
-constexpr float to_f32(bf16 h) noexcept { return bf16_to_f32(h.bits); }
-constexpr f16 to_f16(float f) noexcept { return f16{f32_to_f16_bits(f)}; }
-constexpr bf16 to_bf16(float f) noexcept { return bf16{f32_to_bf16_bits(f)}; }
+constexpr float to_f32(fp16_t h) noexcept { return f16_to_f32(h.bits); }
+constexpr float to_f32(bf16_t h) noexcept { return bf16_to_f32(h.bits); }
+constexpr fp16_t to_fp16(float f) noexcept { return fp16_t{f32_to_f16_bits(f)}; }
+constexpr bf16_t to_bf16(float f) noexcept { return bf16_t{f32_to_bf16_bits(f)}; }
 
 LLMT_END_NAMESPACE

@@ -1,0 +1,147 @@
+// test_quant: block formats against ggml's quantization test vectors (tests/data/quant)
+#include <llmt/llmt.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+const std::string quant_dir = std::string(LLMT_TEST_DATA_DIR) + "/quant/";
+
+std::vector<std::byte> read_bytes(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    REQUIRE_MESSAGE(f.good(), "cannot open " << path);
+    std::vector<char> c((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    std::vector<std::byte> b(c.size());
+    std::memcpy(b.data(), c.data(), c.size());
+    return b;
+}
+std::vector<float> read_floats(const std::string& path) {
+    auto b = read_bytes(path);
+    std::vector<float> f(b.size() / 4);
+    std::memcpy(f.data(), b.data(), b.size());
+    return f;
+}
+/// The 8 dot products of a format, from MANIFEST.txt.
+std::vector<double> manifest_dots(const std::string& fmt) {
+    std::ifstream f(quant_dir + "MANIFEST.txt");
+    std::string line;
+    while (std::getline(f, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        std::istringstream is(line);
+        std::string name, vdt;
+        long id, bs, ts, total;
+        is >> name >> id >> bs >> ts >> total >> vdt;
+        if (name != fmt) continue;
+        std::vector<double> dots(8);
+        for (auto& d : dots) is >> d;
+        return dots;
+    }
+    FAIL("format " << fmt << " not in MANIFEST.txt");
+    return {};
+}
+
+constexpr std::int64_t n_rows = 8, n_per_row = 1024;
+
+/// Quantized bytes, dequantized floats and dot products of format F equal ggml's.
+template <llmt::quant::quant_format F>
+void check_against_ggml(const std::string& fmt, const std::string& act_file) {
+    using B = typename F::block;
+    using V = typename F::vec_dot_type;
+    const auto input = read_floats(quant_dir + "input.f32");
+    const auto act = read_floats(quant_dir + "activation.f32");
+    REQUIRE(input.size() == std::size_t(n_rows * n_per_row));
+    const std::size_t row_bytes = llmt::quant::row_bytes<F>(n_per_row);
+
+    std::vector<B> q(std::size_t(n_rows * n_per_row / F::block_size));
+    for (std::int64_t r = 0; r < n_rows; ++r)
+        F::quantize_row(input.data() + r * n_per_row, q.data() + r * n_per_row / F::block_size, n_per_row);
+    const auto ref_q = read_bytes(quant_dir + fmt + ".quant.bin");
+    REQUIRE(ref_q.size() == row_bytes * n_rows);
+    for (std::int64_t r = 0; r < n_rows; ++r)
+        CHECK_MESSAGE(std::memcmp(reinterpret_cast<const std::byte*>(q.data()) + r * row_bytes, ref_q.data() + r * row_bytes, row_bytes) == 0,
+                      fmt << " quantized bytes differ in row " << r);
+
+    std::vector<float> deq(std::size_t(n_rows * n_per_row));
+    F::dequantize_row(reinterpret_cast<const B*>(ref_q.data()), deq.data(), n_rows * n_per_row);
+    const auto ref_deq = read_floats(quant_dir + fmt + ".dequant.f32");
+    CHECK_MESSAGE(std::memcmp(deq.data(), ref_deq.data(), deq.size() * 4) == 0, fmt << " dequantized floats differ");
+
+    std::vector<typename V::block> aq(std::size_t(n_per_row / V::block_size));
+    V::quantize_row(act.data(), aq.data(), n_per_row);
+    const auto ref_a = read_bytes(quant_dir + act_file);
+    REQUIRE(ref_a.size() == aq.size() * sizeof(typename V::block));
+    CHECK_MESSAGE(std::memcmp(aq.data(), ref_a.data(), ref_a.size()) == 0, fmt << " activation conversion differs");
+
+    const auto dots = manifest_dots(fmt);
+    for (std::int64_t r = 0; r < n_rows; ++r) {
+        const float d = F::vec_dot(n_per_row, reinterpret_cast<const B*>(ref_q.data() + r * row_bytes),
+                                   reinterpret_cast<const typename V::block*>(ref_a.data()));
+        double tol = std::max(1e-6, 1e-5 * std::abs(dots[std::size_t(r)]));
+        if (F::id == llmt::quant::qtype::f16) {
+            // ggml's f16 references in MANIFEST.txt were accumulated in half precision (the
+            // AVX512-FP16 path of the machine that made them: every value is an exact fp16 and
+            // they stray from the exact sum by up to 2e-2). Hold our dot to the exact sum instead,
+            // and the reference to the error bound of fp16 accumulation: 2^-8 * sum |x*y|.
+            std::vector<float> xf(n_per_row), yf(n_per_row);
+            F::dequantize_row(reinterpret_cast<const B*>(ref_q.data() + r * row_bytes), xf.data(), n_per_row);
+            V::dequantize_row(reinterpret_cast<const typename V::block*>(ref_a.data()), yf.data(), n_per_row);
+            double exact = 0, mag = 0;
+            for (std::int64_t i = 0; i < n_per_row; ++i) {
+                exact += double(xf[std::size_t(i)]) * yf[std::size_t(i)];
+                mag += std::abs(double(xf[std::size_t(i)]) * yf[std::size_t(i)]);
+            }
+            CHECK(std::abs(d - exact) <= std::max(1e-6, 1e-5 * std::abs(exact)));
+            CHECK(std::abs(dots[std::size_t(r)] - exact) <= mag * 0x1p-8);
+            continue;
+        }
+        CHECK_MESSAGE(std::abs(d - dots[std::size_t(r)]) <= tol, fmt << " dot row " << r << ": " << d << " vs " << dots[std::size_t(r)]);
+    }
+}
+}  // namespace
+
+TEST_CASE("quant: f16 matches ggml") { check_against_ggml<llmt::quant::f16>("f16", "f16.activation.f16.bin"); }
+TEST_CASE("quant: bf16 matches ggml") { check_against_ggml<llmt::quant::bf16>("bf16", "bf16.activation.bf16.bin"); }
+TEST_CASE("quant: q8_0 matches ggml") { check_against_ggml<llmt::quant::q8_0>("q8_0", "q8_0.activation.q8_0.bin"); }
+
+TEST_CASE("quant: dispatch resolves listed formats and names the missing one") {
+    using list = llmt::weight_types<llmt::f32, llmt::q8_0>;
+    CHECK(llmt::quant::resolve<list>(llmt::quant::qtype::q8_0, "w").act_type == llmt::quant::qtype::q8_0);
+    try {
+        (void)llmt::quant::resolve<list>(llmt::quant::qtype::q4_k, "blk.0.ffn_down.weight");
+        FAIL("expected an error");
+    } catch (const llmt::error& e) {
+        const std::string m = e.what();
+        CHECK(m.find("blk.0.ffn_down.weight") != std::string::npos);
+        CHECK(m.find("q4_K") != std::string::npos);
+    }
+}
+
+TEST_CASE("kernels: matmul over q8_0 equals per-row reference dots, for 1 and 3 threads") {
+    const std::int64_t rows = 37, cols = 64, n = 3;
+    std::vector<float> w(std::size_t(rows * cols)), x(std::size_t(n * cols));
+    for (std::size_t i = 0; i < w.size(); ++i) w[i] = float((i * 7919) % 101) / 50.0f - 1.0f;
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = float((i * 104729) % 97) / 48.0f - 1.0f;
+    std::vector<llmt::quant::block_q8_0> wq(std::size_t(rows * cols / 32));
+    for (std::int64_t r = 0; r < rows; ++r) llmt::q8_0::quantize_row(w.data() + r * cols, wq.data() + r * cols / 32, cols);
+    const auto& fmt = llmt::quant::resolve<llmt::quant::all_formats>(llmt::quant::qtype::q8_0, "w");
+    llmt::kernels::weight_ref ref{&fmt, reinterpret_cast<const std::byte*>(wq.data()), rows, cols, 68};
+    std::vector<std::byte> scratch(llmt::kernels::matmul_scratch_bytes(ref, n));
+    std::vector<float> y1(std::size_t(n * rows)), y3(std::size_t(n * rows));
+    llmt::thread_pool p1(1), p3(3);
+    llmt::kernels::matmul(p1, ref, x.data(), n, y1.data(), scratch.data());
+    llmt::kernels::matmul(p3, ref, x.data(), n, y3.data(), scratch.data());
+    CHECK(y1 == y3);
+    std::vector<llmt::quant::block_q8_0> xq(2);
+    for (std::int64_t t = 0; t < n; ++t) {
+        llmt::q8_0::quantize_row(x.data() + t * cols, xq.data(), cols);
+        for (std::int64_t r = 0; r < rows; ++r)
+            CHECK(y1[std::size_t(t * rows + r)] == llmt::q8_0::vec_dot(cols, wq.data() + r * 2, xq.data()));
+    }
+}
