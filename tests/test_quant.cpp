@@ -110,6 +110,31 @@ TEST_CASE("quant: f16 matches ggml") { check_against_ggml<llmt::quant::f16>("f16
 TEST_CASE("quant: bf16 matches ggml") { check_against_ggml<llmt::quant::bf16>("bf16", "bf16.activation.bf16.bin"); }
 TEST_CASE("quant: q8_0 matches ggml") { check_against_ggml<llmt::quant::q8_0>("q8_0", "q8_0.activation.q8_0.bin"); }
 
+TEST_CASE("quant: q8_K activation conversion matches ggml") {
+    const auto act = read_floats(quant_dir + "activation.f32");
+    std::vector<llmt::quant::block_q8_k> aq(act.size() / 256);
+    llmt::q8_k::quantize_row(act.data(), aq.data(), std::int64_t(act.size()));
+    for (const char* f : {"q2_K", "q3_K", "q4_K", "q5_K", "q6_K", "iq4_xs", "tq1_0", "tq2_0"}) {
+        const auto ref = read_bytes(quant_dir + f + ".activation.q8_K.bin");
+        REQUIRE(ref.size() == aq.size() * sizeof(llmt::quant::block_q8_k));
+        CHECK_MESSAGE(std::memcmp(aq.data(), ref.data(), ref.size()) == 0, "q8_K conversion differs from " << f);
+    }
+    std::vector<float> back(act.size());
+    llmt::q8_k::dequantize_row(aq.data(), back.data(), std::int64_t(act.size()));
+    for (std::size_t i = 0; i < act.size(); ++i) {
+        const auto& b = aq[i / 256];
+        CHECK(std::abs(back[i] - act[i]) <= std::abs(b.d) * 0.5f * 1.0001f);
+        if (i % 16 == 0) {
+            int s = 0;
+            for (std::size_t k = i % 256; k < i % 256 + 16; ++k) s += b.qs[k];
+            CHECK(s == b.bsums[i % 256 / 16]);
+        }
+    }
+    CHECK(llmt::q8_k::vec_dot(256, aq.data(), aq.data()) > 0);
+}
+TEST_CASE("quant: q4_K matches ggml") { check_against_ggml<llmt::quant::q4_k>("q4_K", "q4_K.activation.q8_K.bin"); }
+TEST_CASE("quant: q6_K matches ggml") { check_against_ggml<llmt::quant::q6_k>("q6_K", "q6_K.activation.q8_K.bin"); }
+
 TEST_CASE("quant: dispatch resolves listed formats and names the missing one") {
     using list = llmt::weight_types<llmt::f32, llmt::q8_0>;
     CHECK(llmt::quant::resolve<list>(llmt::quant::qtype::q8_0, "w").act_type == llmt::quant::qtype::q8_0);
