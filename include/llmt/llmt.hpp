@@ -21,3 +21,8 @@
 #include <llmt/quant/formats.hpp>
 #include <llmt/core/thread_pool.hpp>
 #include <llmt/kernels/matmul.hpp>
+
+// tokenizer
+#include <llmt/tokenizer/unicode.hpp>
+#include <llmt/tokenizer/vocab.hpp>
+#include <llmt/tokenizer/tokenizer.hpp>
