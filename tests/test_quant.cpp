@@ -109,6 +109,20 @@ void check_against_ggml(const std::string& fmt, const std::string& act_file) {
 TEST_CASE("quant: f16 matches ggml") { check_against_ggml<llmt::quant::f16>("f16", "f16.activation.f16.bin"); }
 TEST_CASE("quant: bf16 matches ggml") { check_against_ggml<llmt::quant::bf16>("bf16", "bf16.activation.bf16.bin"); }
 TEST_CASE("quant: q8_0 matches ggml") { check_against_ggml<llmt::quant::q8_0>("q8_0", "q8_0.activation.q8_0.bin"); }
+TEST_CASE("quant: q4_0 matches ggml") { check_against_ggml<llmt::quant::q4_0>("q4_0", "q4_0.activation.q8_0.bin"); }
+TEST_CASE("quant: q4_1 matches ggml") { check_against_ggml<llmt::quant::q4_1>("q4_1", "q4_1.activation.q8_1.bin"); }
+TEST_CASE("quant: q5_0 matches ggml") { check_against_ggml<llmt::quant::q5_0>("q5_0", "q5_0.activation.q8_0.bin"); }
+TEST_CASE("quant: q5_1 matches ggml") { check_against_ggml<llmt::quant::q5_1>("q5_1", "q5_1.activation.q8_1.bin"); }
+TEST_CASE("quant: iq4_nl matches ggml") { check_against_ggml<llmt::quant::iq4_nl>("iq4_nl", "iq4_nl.activation.q8_0.bin"); }
+TEST_CASE("quant: mxfp4 matches ggml") { check_against_ggml<llmt::quant::mxfp4>("mxfp4", "mxfp4.activation.q8_0.bin"); }
+TEST_CASE("quant: q8_1 activation quantizer matches ggml's reference") {
+    const auto act = read_floats(quant_dir + "activation.f32");
+    std::vector<llmt::quant::block_q8_1> aq(act.size() / 32);
+    llmt::q8_1::quantize_row(act.data(), aq.data(), std::int64_t(act.size()));
+    const auto ref = read_bytes(quant_dir + "activation_ref.q8_1.bin");
+    REQUIRE(ref.size() == aq.size() * sizeof(llmt::quant::block_q8_1));
+    CHECK(std::memcmp(aq.data(), ref.data(), ref.size()) == 0);
+}
 
 TEST_CASE("quant: q8_K activation conversion matches ggml") {
     const auto act = read_floats(quant_dir + "activation.f32");

@@ -6,26 +6,51 @@
 #include <llmt/quant/f16.hpp>
 #include <llmt/quant/f32.hpp>
 #include <llmt/quant/format.hpp>
-#include <llmt/quant/q8_0.hpp>
-#include <llmt/quant/q8_k.hpp>
+#include <llmt/quant/iq4_nl.hpp>
+#include <llmt/quant/mxfp4.hpp>
+#include <llmt/quant/q4_0.hpp>
+#include <llmt/quant/q4_1.hpp>
 #include <llmt/quant/q4_k.hpp>
+#include <llmt/quant/q5_0.hpp>
+#include <llmt/quant/q5_1.hpp>
 #include <llmt/quant/q6_k.hpp>
+#include <llmt/quant/q8_0.hpp>
+#include <llmt/quant/q8_1.hpp>
+#include <llmt/quant/q8_k.hpp>
 
 LLMT_BEGIN_NAMESPACE
 namespace quant {
-/// Every format llmt implements (extend when a format header is added).
-using all_formats = weight_types<f32, f16, bf16, q8_0,
-    q8_k,
+/// Every format llmt implements (extend when a format header is added; one line each, sorted).
+using all_formats = weight_types<
+    bf16,
+    f16,
+    f32,
+    iq4_nl,
+    mxfp4,
+    q4_0,
+    q4_1,
     q4_k,
-    q6_k>;
+    q5_0,
+    q5_1,
+    q6_k,
+    q8_0,
+    q8_1,
+    q8_k>;
 }  // namespace quant
 
 using quant::weight_types;
-using quant::f32;
-using quant::f16;
 using quant::bf16;
-using quant::q8_0;
-using quant::q8_k;
+using quant::f16;
+using quant::f32;
+using quant::iq4_nl;
+using quant::mxfp4;
+using quant::q4_0;
+using quant::q4_1;
 using quant::q4_k;
+using quant::q5_0;
+using quant::q5_1;
 using quant::q6_k;
+using quant::q8_0;
+using quant::q8_1;
+using quant::q8_k;
 LLMT_END_NAMESPACE
