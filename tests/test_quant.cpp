@@ -148,6 +148,9 @@ TEST_CASE("quant: q8_K activation conversion matches ggml") {
 }
 TEST_CASE("quant: q4_K matches ggml") { check_against_ggml<llmt::quant::q4_k>("q4_K", "q4_K.activation.q8_K.bin"); }
 TEST_CASE("quant: q6_K matches ggml") { check_against_ggml<llmt::quant::q6_k>("q6_K", "q6_K.activation.q8_K.bin"); }
+TEST_CASE("quant: q5_K matches ggml") { check_against_ggml<llmt::quant::q5_k>("q5_K", "q5_K.activation.q8_K.bin"); }
+TEST_CASE("quant: q3_K matches ggml") { check_against_ggml<llmt::quant::q3_k>("q3_K", "q3_K.activation.q8_K.bin"); }
+TEST_CASE("quant: q2_K matches ggml") { check_against_ggml<llmt::quant::q2_k>("q2_K", "q2_K.activation.q8_K.bin"); }
 
 TEST_CASE("quant: dispatch resolves listed formats and names the missing one") {
     using list = llmt::weight_types<llmt::f32, llmt::q8_0>;

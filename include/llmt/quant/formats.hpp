@@ -8,11 +8,14 @@
 #include <llmt/quant/format.hpp>
 #include <llmt/quant/iq4_nl.hpp>
 #include <llmt/quant/mxfp4.hpp>
+#include <llmt/quant/q2_k.hpp>
+#include <llmt/quant/q3_k.hpp>
 #include <llmt/quant/q4_0.hpp>
 #include <llmt/quant/q4_1.hpp>
 #include <llmt/quant/q4_k.hpp>
 #include <llmt/quant/q5_0.hpp>
 #include <llmt/quant/q5_1.hpp>
+#include <llmt/quant/q5_k.hpp>
 #include <llmt/quant/q6_k.hpp>
 #include <llmt/quant/q8_0.hpp>
 #include <llmt/quant/q8_1.hpp>
@@ -27,11 +30,14 @@ using all_formats = weight_types<
     f32,
     iq4_nl,
     mxfp4,
+    q2_k,
+    q3_k,
     q4_0,
     q4_1,
     q4_k,
     q5_0,
     q5_1,
+    q5_k,
     q6_k,
     q8_0,
     q8_1,
@@ -44,11 +50,14 @@ using quant::f16;
 using quant::f32;
 using quant::iq4_nl;
 using quant::mxfp4;
+using quant::q2_k;
+using quant::q3_k;
 using quant::q4_0;
 using quant::q4_1;
 using quant::q4_k;
 using quant::q5_0;
 using quant::q5_1;
+using quant::q5_k;
 using quant::q6_k;
 using quant::q8_0;
 using quant::q8_1;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <llmt/config.hpp>
+#include <llmt/core/f16.hpp>
 #include <llmt/core/strict_fp.hpp>
 
 #include <algorithm>
@@ -216,6 +217,49 @@ inline void pack_scale_min6(int j, std::uint8_t ls, std::uint8_t lm, std::uint8_
         q[j] = std::uint8_t(q[j] | ((lm >> 4) << 6));
     }
 }
+
+LLMT_STRICT_FP_BEGIN
+/// The scale/min part of ggml's Q4_K and Q5_K reference quantizers for one super-block: per 32
+/// values an affine fit weighted by rms + |x| (levels 0..nmax, nstep+1 trial scales from rmin by
+/// 0.1), the 8 scales and 8 mins to 6 bits against their maxima (d, dmin), then every value
+/// re-rounded with the stored scale and min into L (sub-blocks whose stored scale is 0 keep the
+/// levels of the fit).
+inline void quantize_scale_min_superblock(const float* x, int nmax, float rmin, int nstep, std::uint8_t* L,
+                                          fp16_t& d_out, fp16_t& dmin_out, std::uint8_t* scales12) noexcept {
+    std::uint8_t Laux[32];
+    float w[32], scales[8], mins[8];
+    float max_scale = 0, max_min = 0;
+    for (int j = 0; j < 8; ++j) {
+        const float* xs = x + 32 * j;
+        float sum_x2 = 0;
+        for (int l = 0; l < 32; ++l) sum_x2 += xs[l] * xs[l];
+        const float av_x = std::sqrt(sum_x2 / 32);
+        for (int l = 0; l < 32; ++l) w[l] = av_x + std::fabs(xs[l]);
+        scales[j] = search_affine_scale(32, nmax, xs, w, L + 32 * j, &mins[j], Laux, rmin, 0.1f, nstep, false);
+        if (scales[j] > max_scale) max_scale = scales[j];
+        if (mins[j] > max_min) max_min = mins[j];
+    }
+    const float inv_scale = max_scale > 0 ? 63.0f / max_scale : 0.0f;
+    const float inv_min = max_min > 0 ? 63.0f / max_min : 0.0f;
+    for (int j = 0; j < 8; ++j) {
+        // the rounding result is narrowed to a byte before the cap, as in the reference
+        const auto ls = static_cast<std::uint8_t>(nearest_int(inv_scale * scales[j]));
+        const auto lm = static_cast<std::uint8_t>(nearest_int(inv_min * mins[j]));
+        pack_scale_min6(j, ls < 63 ? ls : 63, lm < 63 ? lm : 63, scales12);
+    }
+    d_out = to_fp16(max_scale / 63.0f);
+    dmin_out = to_fp16(max_min / 63.0f);
+    for (int j = 0; j < 8; ++j) {
+        std::uint8_t sc, m;
+        unpack_scale_min6(j, scales12, sc, m);
+        const float d = to_f32(d_out) * float(sc);
+        if (d == 0) continue;
+        const float dm = to_f32(dmin_out) * float(m);
+        for (int i = 0; i < 32; ++i)
+            L[32 * j + i] = std::uint8_t(clamp_int(nearest_int((x[32 * j + i] + dm) / d), 0, nmax));
+    }
+}
+LLMT_STRICT_FP_END
 
 }  // namespace detail
 }  // namespace quant

@@ -34,39 +34,10 @@ struct q4_k {
     /// rms + |x| (20 steps from -1.0 by 0.1), scales and mins to 6 bits against their maxima, then
     /// every value re-rounded with the stored scale and min.
     static void quantize_row(const float* x, block* y, std::int64_t n) {
-        std::uint8_t L[qk_k], Laux[32];
-        float w[32], scales[8], mins[8];
+        std::uint8_t L[qk_k];
         for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
             block& o = y[b];
-            float max_scale = 0, max_min = 0;
-            for (int j = 0; j < 8; ++j) {
-                const float* xs = x + 32 * j;
-                float sum_x2 = 0;
-                for (int l = 0; l < 32; ++l) sum_x2 += xs[l] * xs[l];
-                const float av_x = std::sqrt(sum_x2 / 32);
-                for (int l = 0; l < 32; ++l) w[l] = av_x + std::fabs(xs[l]);
-                scales[j] = detail::search_affine_scale(32, 15, xs, w, L + 32 * j, &mins[j], Laux, -1.0f, 0.1f, 20, false);
-                if (scales[j] > max_scale) max_scale = scales[j];
-                if (mins[j] > max_min) max_min = mins[j];
-            }
-            const float inv_scale = max_scale > 0 ? 63.0f / max_scale : 0.0f;
-            const float inv_min = max_min > 0 ? 63.0f / max_min : 0.0f;
-            for (int j = 0; j < 8; ++j) {
-                auto ls = static_cast<std::uint8_t>(detail::nearest_int(inv_scale * scales[j]));
-                auto lm = static_cast<std::uint8_t>(detail::nearest_int(inv_min * mins[j]));
-                detail::pack_scale_min6(j, ls < 63 ? ls : 63, lm < 63 ? lm : 63, o.scales);
-            }
-            o.d = to_fp16(max_scale / 63.0f);
-            o.dmin = to_fp16(max_min / 63.0f);
-            for (int j = 0; j < 8; ++j) {
-                std::uint8_t sc, m;
-                detail::unpack_scale_min6(j, o.scales, sc, m);
-                const float d = to_f32(o.d) * float(sc);
-                if (d == 0) continue;  // keep the levels of the search
-                const float dm = to_f32(o.dmin) * float(m);
-                for (int i = 0; i < 32; ++i)
-                    L[32 * j + i] = std::uint8_t(detail::clamp_int(detail::nearest_int((x[32 * j + i] + dm) / d), 0, 15));
-            }
+            detail::quantize_scale_min_superblock(x, 15, -1.0f, 20, L, o.d, o.dmin, o.scales);
             for (int c = 0; c < 4; ++c)
                 for (int l = 0; l < 32; ++l)
                     o.qs[32 * c + l] = std::uint8_t(L[64 * c + l] | (L[64 * c + 32 + l] << 4));
@@ -91,7 +62,7 @@ struct q4_k {
     }
 
     static float vec_dot(std::int64_t n, const block* x, const q8_k::block* y) {
-        float s = 0;
+        double s = 0;  // exact integer sums, combined in double: the reference the SIMD dots are held to
         for (std::int64_t b = 0; b < n / block_size; ++b) {
             const block& o = x[b];
             const q8_k::block& a = y[b];
@@ -106,9 +77,9 @@ struct q4_k {
                 qsum += int(sc) * acc;
                 msum += int(m) * (a.bsums[2 * j] + a.bsums[2 * j + 1]);
             }
-            s += to_f32(o.d) * a.d * float(qsum) - to_f32(o.dmin) * a.d * float(msum);
+            s += double(to_f32(o.d)) * a.d * qsum - double(to_f32(o.dmin)) * a.d * msum;
         }
-        return s;
+        return float(s);
     }
 };
 LLMT_STRICT_FP_END

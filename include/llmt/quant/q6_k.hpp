@@ -88,7 +88,7 @@ struct q6_k {
     }
 
     static float vec_dot(std::int64_t n, const block* x, const q8_k::block* y) {
-        float s = 0;
+        double s = 0;  // exact integer sums, combined in double: the reference the SIMD dots are held to
         for (std::int64_t b = 0; b < n / block_size; ++b) {
             int qsum = 0;
             for (int j = 0; j < 16; ++j) {
@@ -96,9 +96,9 @@ struct q6_k {
                 for (int i = 16 * j; i < 16 * j + 16; ++i) acc += (level(x[b], i) - 32) * y[b].qs[i];
                 qsum += int(x[b].scales[j]) * acc;
             }
-            s += to_f32(x[b].d) * y[b].d * float(qsum);
+            s += double(to_f32(x[b].d)) * y[b].d * qsum;
         }
-        return s;
+        return float(s);
     }
 };
 LLMT_STRICT_FP_END

@@ -59,13 +59,13 @@ struct q8_k {
             for (int j = 0; j < qk_k; ++j) *y++ = x[b].d * float(x[b].qs[j]);
     }
     static float vec_dot(std::int64_t n, const block* x, const block* y) {
-        float s = 0;
+        double s = 0;  // exact integer sums, combined in double: the reference the SIMD dots are held to
         for (std::int64_t b = 0; b < n / block_size; ++b) {
             int acc = 0;
             for (int j = 0; j < qk_k; ++j) acc += int(x[b].qs[j]) * int(y[b].qs[j]);
-            s += float(acc) * (x[b].d * y[b].d);
+            s += double(x[b].d) * y[b].d * acc;
         }
-        return s;
+        return float(s);
     }
 };
 LLMT_STRICT_FP_END
