@@ -20,7 +20,14 @@
 #include <llmt/quant/qtype.hpp>
 #include <llmt/quant/formats.hpp>
 #include <llmt/core/thread_pool.hpp>
+#include <llmt/simd/xsimd.hpp>
+#include <llmt/kernels/weight_ref.hpp>
 #include <llmt/kernels/matmul.hpp>
+#include <llmt/kernels/get_rows.hpp>
+#include <llmt/kernels/norm.hpp>
+#include <llmt/kernels/softmax.hpp>
+#include <llmt/kernels/rope.hpp>
+#include <llmt/kernels/activation.hpp>
 
 // tokenizer
 #include <llmt/tokenizer/unicode.hpp>

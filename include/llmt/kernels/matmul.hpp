@@ -4,6 +4,7 @@
 #include <llmt/config.hpp>
 #include <llmt/core/error.hpp>
 #include <llmt/core/thread_pool.hpp>
+#include <llmt/kernels/weight_ref.hpp>
 #include <llmt/quant/dispatch.hpp>
 #include <llmt/quant/qtype.hpp>
 
@@ -13,15 +14,6 @@
 
 LLMT_BEGIN_NAMESPACE
 namespace kernels {
-
-/// A weight matrix: rows × cols values of one format, row-major (GGUF ne[0] = cols, ne[1] = rows).
-struct weight_ref {
-    const quant::format_entry* fmt = nullptr;  // resolved once at load
-    const std::byte* data = nullptr;           // [rows][row_bytes]
-    std::int64_t rows = 0;
-    std::int64_t cols = 0;
-    std::size_t row_bytes = 0;
-};
 
 /// Bytes of scratch matmul needs for n tokens (the activations converted to vec_dot_type).
 inline std::size_t matmul_scratch_bytes(const weight_ref& w, std::int64_t n_tokens) {

@@ -1,0 +1,23 @@
+// weight_ref: a non-owning view of a weight matrix (format entry, data, rows × cols)
+#pragma once
+
+#include <llmt/config.hpp>
+#include <llmt/quant/dispatch.hpp>
+
+#include <cstddef>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace kernels {
+
+/// A weight matrix: rows × cols values of one format, row-major (GGUF ne[0] = cols, ne[1] = rows).
+struct weight_ref {
+    const quant::format_entry* fmt = nullptr;  // resolved once at load
+    const std::byte* data = nullptr;           // [rows][row_bytes]
+    std::int64_t rows = 0;
+    std::int64_t cols = 0;
+    std::size_t row_bytes = 0;
+};
+
+}  // namespace kernels
+LLMT_END_NAMESPACE
