@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# setup: installs the Debian packages llmt builds and tests with; does nothing when all are present
+set -euo pipefail
+
+packages=(
+  g++ clang libclang-rt-14-dev       # compilers; clang's runtime for libFuzzer and the sanitizers
+  cmake ninja-build meson pkg-config python3
+  libxsimd-dev libfmt-dev doctest-dev # the library and its tests
+  libcli11-dev libcpp-httplib-dev nlohmann-json3-dev  # the example CLIs
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  # dpkg -s also succeeds for removed packages whose config files remain: check the status line.
+  if ! dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  sudo=(sudo)
+fi
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
