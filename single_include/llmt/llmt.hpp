@@ -66,8 +66,8 @@ inline constexpr const char* version_string = LLMT_VERSION_STRING;
 LLMT_BEGIN_NAMESPACE
 class error;
 enum class errc;
-struct f16;
-struct bf16;
+struct fp16_t;
+struct bf16_t;
 namespace io {
 class mapped_file;
 class gguf_file;
@@ -151,7 +151,7 @@ LLMT_END_NAMESPACE
     } while (0)
 // ---- end llmt/core/error.hpp ----
 // ---- begin llmt/core/f16.hpp ----
-// f16, bf16: 16-bit float storage types with exact (round-to-nearest-even) scalar conversions
+// f16: fp16_t and bf16_t, 16-bit float storage scalars with exact (round-to-nearest-even) conversions
 
 
 #include <bit>
@@ -160,16 +160,16 @@ LLMT_END_NAMESPACE
 LLMT_BEGIN_NAMESPACE
 
 /// IEEE 754 binary16 bits. Conversions round to nearest even, like F16C's vcvtps2ph (imm 0).
-struct f16 {
+struct fp16_t {
     std::uint16_t bits = 0;
 };
 
 /// bfloat16 bits: the top half of a binary32.
-struct bf16 {
+struct bf16_t {
     std::uint16_t bits = 0;
 };
 
-static_assert(sizeof(f16) == 2 && sizeof(bf16) == 2);
+static_assert(sizeof(fp16_t) == 2 && sizeof(bf16_t) == 2);
 
 constexpr float f16_to_f32(std::uint16_t h) noexcept {
     const std::uint32_t sign = std::uint32_t(h & 0x8000u) << 16;
@@ -229,10 +229,10 @@ constexpr std::uint16_t f32_to_bf16_bits(float f) noexcept {
     return std::uint16_t((u + (0x7fffu + ((u >> 16) & 1u))) >> 16);
 }
 
-constexpr float to_f32(f16 h) noexcept { return f16_to_f32(h.bits); }
-constexpr float to_f32(bf16 h) noexcept { return bf16_to_f32(h.bits); }
-constexpr f16 to_f16(float f) noexcept { return f16{f32_to_f16_bits(f)}; }
-constexpr bf16 to_bf16(float f) noexcept { return bf16{f32_to_bf16_bits(f)}; }
+constexpr float to_f32(fp16_t h) noexcept { return f16_to_f32(h.bits); }
+constexpr float to_f32(bf16_t h) noexcept { return bf16_to_f32(h.bits); }
+constexpr fp16_t to_fp16(float f) noexcept { return fp16_t{f32_to_f16_bits(f)}; }
+constexpr bf16_t to_bf16(float f) noexcept { return bf16_t{f32_to_bf16_bits(f)}; }
 
 LLMT_END_NAMESPACE
 // ---- end llmt/core/f16.hpp ----
@@ -1389,4 +1389,4058 @@ LLMT_END_NAMESPACE
 // ---- end llmt/io/gguf_writer.hpp ----
 
 // quant
+// ---- begin llmt/quant/formats.hpp ----
+// formats: every block format header, the list of all formats, and their names re-exported into llmt
+
+// ---- begin llmt/quant/bf16.hpp ----
+// bf16: bfloat16 weights (16 bpw), dotted against bf16 activations
+
+
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+
+struct bf16 {
+    using block = bf16_t;
+    using vec_dot_type = bf16;
+    static constexpr qtype id = qtype::bf16;
+    static constexpr std::int64_t block_size = 1;
+
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+        for (std::int64_t i = 0; i < n; ++i) y[i] = to_bf16(x[i]);
+    }
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+        for (std::int64_t i = 0; i < n; ++i) y[i] = to_f32(x[i]);
+    }
+    static float vec_dot(std::int64_t n, const block* x, const block* y) {
+        double s = 0;
+        for (std::int64_t i = 0; i < n; ++i) s += double(to_f32(x[i])) * double(to_f32(y[i]));
+        return float(s);
+    }
+};
+
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/bf16.hpp ----
+// ---- begin llmt/quant/dispatch.hpp ----
+// dispatch: a per-format entry of type-erased row functions, resolved once per tensor from a compile-time format list
+
+// ---- begin llmt/quant/format.hpp ----
+// format: the quant_format concept every weight/activation block format satisfies, and weight_types<...>
+
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+
+/// A block format tag. Each format header defines one, e.g. `struct q4_0`:
+///   using block = block_q4_0;              // C-layout block, sizeof == type_size(id)
+///   using vec_dot_type = q8_0;             // the format the activation is converted to
+///   static constexpr qtype id = qtype::q4_0;
+///   static constexpr std::int64_t block_size = 32;
+///   static void quantize_row(const float* x, block* y, std::int64_t n);      // reference quantizer
+///   static void dequantize_row(const block* x, float* y, std::int64_t n);
+///   static float vec_dot(std::int64_t n, const block* x, const vec_dot_type::block* y);  // scalar reference
+/// n is a count of values and a multiple of block_size.
+template <typename F>
+concept quant_format = requires {
+    typename F::block;
+    typename F::vec_dot_type;
+    typename F::vec_dot_type::block;
+    { F::id } -> std::convertible_to<qtype>;
+    { F::block_size } -> std::convertible_to<std::int64_t>;
+} && requires(const float* x, float* y, typename F::block* b, const typename F::block* cb,
+              const typename F::vec_dot_type::block* vb, std::int64_t n) {
+    F::quantize_row(x, b, n);
+    F::dequantize_row(cb, y, n);
+    { F::vec_dot(n, cb, vb) } -> std::same_as<float>;
+} && (sizeof(typename F::block) == type_size(F::id)) && (F::block_size == block_size(F::id));
+
+/// The set of weight formats a model type supports (dispatch is over this list).
+template <quant_format... Fs>
+struct weight_types : type_list<Fs...> {
+    using list = type_list<Fs...>;
+};
+
+/// Bytes of a row of n values of format F.
+template <quant_format F>
+constexpr std::size_t row_bytes(std::int64_t n) noexcept {
+    return static_cast<std::size_t>(n / F::block_size) * sizeof(typename F::block);
+}
+
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/format.hpp ----
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+
+/// Row functions of one format with its blocks erased to bytes. n counts values.
+struct format_entry {
+    qtype type = qtype::f32;
+    qtype act_type = qtype::f32;  // vec_dot_type's id
+    void (*quantize_row)(const float* x, void* y, std::int64_t n) = nullptr;
+    void (*dequantize_row)(const void* x, float* y, std::int64_t n) = nullptr;
+    void (*quantize_act)(const float* x, void* y, std::int64_t n) = nullptr;  // to vec_dot_type
+    float (*vec_dot)(std::int64_t n, const void* x, const void* y) = nullptr;  // scalar reference
+    [[nodiscard]] bool valid() const noexcept { return quantize_row != nullptr; }
+};
+
+template <quant_format F>
+constexpr format_entry make_format_entry() noexcept {
+    using B = typename F::block;
+    using V = typename F::vec_dot_type;
+    format_entry e;
+    e.type = F::id;
+    e.act_type = V::id;
+    e.quantize_row = [](const float* x, void* y, std::int64_t n) { F::quantize_row(x, static_cast<B*>(y), n); };
+    e.dequantize_row = [](const void* x, float* y, std::int64_t n) { F::dequantize_row(static_cast<const B*>(x), y, n); };
+    e.quantize_act = [](const float* x, void* y, std::int64_t n) {
+        V::quantize_row(x, static_cast<typename V::block*>(y), n);
+    };
+    e.vec_dot = [](std::int64_t n, const void* x, const void* y) {
+        return F::vec_dot(n, static_cast<const B*>(x), static_cast<const typename V::block*>(y));
+    };
+    return e;
+}
+
+/// A table indexed by qtype id, filled for the formats of the list.
+template <typename List>
+struct format_table;
+template <quant_format... Fs>
+struct format_table<type_list<Fs...>> {
+    static constexpr std::array<format_entry, qtype_count> entries = [] {
+        std::array<format_entry, qtype_count> t{};
+        ((t[std::size_t(Fs::id)] = make_format_entry<Fs>()), ...);
+        return t;
+    }();
+};
+template <quant_format... Fs>
+struct format_table<weight_types<Fs...>> : format_table<type_list<Fs...>> {};
+
+/// The entry for a tensor's run-time type; a type outside the list is an error naming both.
+template <typename List>
+const format_entry& resolve(qtype t, std::string_view tensor_name) {
+    const auto id = static_cast<std::uint32_t>(t);
+    if (id >= qtype_count || !format_table<List>::entries[id].valid())
+        fail(errc::unsupported, "tensor '{}' has type {}, which this model type does not support: add llmt::quant::{} to its weight_types<...>",
+             tensor_name, id < qtype_count ? name(t) : std::string_view("?"), id < qtype_count ? name(t) : std::string_view("?"));
+    return format_table<List>::entries[id];
+}
+
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/dispatch.hpp ----
+// ---- begin llmt/quant/f16.hpp ----
+// f16: IEEE half weights (16 bpw), dotted against f16 activations
+
+
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+
+struct f16 {
+    using block = fp16_t;
+    using vec_dot_type = f16;
+    static constexpr qtype id = qtype::f16;
+    static constexpr std::int64_t block_size = 1;
+
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+        for (std::int64_t i = 0; i < n; ++i) y[i] = to_fp16(x[i]);
+    }
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+        for (std::int64_t i = 0; i < n; ++i) y[i] = to_f32(x[i]);
+    }
+    static float vec_dot(std::int64_t n, const block* x, const block* y) {
+        double s = 0;
+        for (std::int64_t i = 0; i < n; ++i) s += double(to_f32(x[i])) * double(to_f32(y[i]));
+        return float(s);
+    }
+};
+
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/f16.hpp ----
+// ---- begin llmt/quant/f32.hpp ----
+// f32: 32-bit float weights (32 bpw), dotted against f32 activations
+
+
+#include <cstdint>
+#include <cstring>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+
+struct f32 {
+    using block = float;
+    using vec_dot_type = f32;
+    static constexpr qtype id = qtype::f32;
+    static constexpr std::int64_t block_size = 1;
+
+    static void quantize_row(const float* x, block* y, std::int64_t n) { std::memcpy(y, x, sizeof(float) * std::size_t(n)); }
+    static void dequantize_row(const block* x, float* y, std::int64_t n) { std::memcpy(y, x, sizeof(float) * std::size_t(n)); }
+    static float vec_dot(std::int64_t n, const block* x, const block* y) {
+        double s = 0;  // ggml's scalar path accumulates in double
+        for (std::int64_t i = 0; i < n; ++i) s += double(x[i]) * double(y[i]);
+        return float(s);
+    }
+};
+
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/f32.hpp ----
+// ---- begin llmt/quant/iq4_nl.hpp ----
+// iq4_nl: 4.5 bpw, blocks of 32 indices into a 16-value non-linear grid with one f16 scale, dotted against q8_0
+
+// ---- begin llmt/core/strict_fp.hpp ----
+// strict_fp: LLMT_STRICT_FP_BEGIN/END, a region of functions in which a*b+c is never fused into an FMA
+
+// Reference quantizers must reproduce ggml's bytes, and ggml's reference code runs without FMA
+// (ggml-base is built for baseline x86-64). GCC in GNU mode and Clang contract a*b+c into one
+// rounding whenever FMA is available (-march=native), which changes the last bit of a scale and
+// then a whole block. Functions defined between these macros are compiled with contraction off;
+// GCC will not inline them into code that allows contraction, so the guarantee holds at every call.
+#if defined(__clang__)
+#define LLMT_STRICT_FP_BEGIN _Pragma("float_control(push)") _Pragma("clang fp contract(off)")
+#define LLMT_STRICT_FP_END _Pragma("float_control(pop)")
+#elif defined(__GNUC__)
+#define LLMT_STRICT_FP_BEGIN _Pragma("GCC push_options") _Pragma("GCC optimize(\"fp-contract=off\")")
+#define LLMT_STRICT_FP_END _Pragma("GCC pop_options")
+#else
+#define LLMT_STRICT_FP_BEGIN
+#define LLMT_STRICT_FP_END
+#endif
+// ---- end llmt/core/strict_fp.hpp ----
+// ---- begin llmt/quant/q8_0.hpp ----
+// q8_0: 8.5 bpw, blocks of 32 int8 values with one f16 scale; also the activation format of q4_0/q5_0/q8_0/iq4_nl/mxfp4
+
+
+#include <cmath>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+
+struct block_q8_0 {
+    fp16_t d;           // scale: x = d * q
+    std::int8_t qs[32];  // quants
+};
+static_assert(sizeof(block_q8_0) == 34, "q8_0 block is 2 + 32 bytes");
+
+struct q8_0 {
+    using block = block_q8_0;
+    using vec_dot_type = q8_0;
+    static constexpr qtype id = qtype::q8_0;
+    static constexpr std::int64_t block_size = 32;
+
+    /// Reference quantizer: d = max|x| / 127, q = round(x / d) (round half away from zero, as roundf).
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
+            float amax = 0;
+            for (int j = 0; j < block_size; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+            const float d = amax / 127.0f;
+            const float id = d != 0 ? 1.0f / d : 0.0f;
+            y[b].d = to_fp16(d);
+            for (int j = 0; j < block_size; ++j) y[b].qs[j] = static_cast<std::int8_t>(std::roundf(x[j] * id));
+        }
+    }
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            const float d = to_f32(x[b].d);
+            for (int j = 0; j < block_size; ++j) y[b * block_size + j] = x[b].qs[j] * d;
+        }
+    }
+    static float vec_dot(std::int64_t n, const block* x, const block* y) {
+        float s = 0;
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            int acc = 0;
+            for (int j = 0; j < block_size; ++j) acc += int(x[b].qs[j]) * int(y[b].qs[j]);
+            s += float(acc) * (to_f32(x[b].d) * to_f32(y[b].d));
+        }
+        return s;
+    }
+};
+
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/q8_0.hpp ----
+// ---- begin llmt/quant/rounding.hpp ----
+// rounding: ggml's float-to-int roundings made defined for every input, and its nearest-grid-value search
+
+
+#include <cmath>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant::detail {
+
+/// Truncation toward zero clamped to [0, hi]: ggml's `MIN(hi, (int8_t)v)` for the values a
+/// finite input produces, and defined (0) for NaN where the C cast would be undefined.
+constexpr int trunc_clamp(float v, int hi) noexcept {
+    if (!(v > 0.0f)) return 0;
+    if (v >= float(hi)) return hi;
+    return static_cast<int>(v);
+}
+
+/// roundf (half away from zero) clamped to [lo, hi]; NaN gives 0.
+inline int round_clamp(float v, int lo, int hi) noexcept {
+    if (!(v == v)) return 0;
+    if (v <= float(lo)) return lo;
+    if (v >= float(hi)) return hi;
+    return static_cast<int>(std::roundf(v));
+}
+
+/// Index of the grid value nearest to x in a sorted grid of n int8 values; a tie goes to the
+/// upper neighbour, as ggml's best_index_int8 (binary search) does.
+LLMT_STRICT_FP_BEGIN
+inline int nearest_in_grid(int n, const std::int8_t* grid, float x) noexcept {
+    if (!(x > float(grid[0]))) return 0;  // also NaN
+    if (x >= float(grid[n - 1])) return n - 1;
+    int lo = 0, hi = n - 1;  // grid[lo] < x < grid[hi]
+    while (hi - lo > 1) {
+        const int mid = (lo + hi) / 2;
+        if (x < float(grid[mid])) hi = mid;
+        else lo = mid;
+    }
+    return x - float(grid[lo]) < float(grid[hi]) - x ? lo : hi;
+}
+LLMT_STRICT_FP_END
+
+}  // namespace quant::detail
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/rounding.hpp ----
+
+#include <cmath>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+LLMT_STRICT_FP_BEGIN
+
+/// The non-linear 4-bit grid of iq4_nl / iq4_xs (values from ggml-common.h, kvalues_iq4nl).
+inline constexpr std::int8_t iq4nl_grid[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+struct block_iq4_nl {
+    fp16_t d;             // scale: x = d * iq4nl_grid[q]
+    std::uint8_t qs[16];  // index j in the low nibble of qs[j], index j + 16 in the high nibble
+};
+static_assert(sizeof(block_iq4_nl) == 18, "iq4_nl block is 2 + 16 bytes");
+
+struct iq4_nl {
+    using block = block_iq4_nl;
+    using vec_dot_type = q8_0;
+    static constexpr qtype id = qtype::iq4_nl;
+    static constexpr std::int64_t block_size = 32;
+
+    /// Number of scale candidates on each side of the first guess (ggml's ntry, as llama-quantize uses it).
+    static constexpr int n_try = 7;
+
+    /// What llama-quantize writes without an importance matrix: per block, weights w = x², a first
+    /// scale from the largest value, then 2·n_try+1 candidate scales (itry - 127) / max, keeping the
+    /// one maximising (Σ w·q·x)² / Σ w·q² with its least-squares scale; indices re-picked for it.
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+            const std::int8_t* const grid = iq4nl_grid;
+        for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
+            float amax = 0, max = 0;
+            for (int j = 0; j < block_size; ++j)
+                if (std::fabs(x[j]) > amax) {
+                    amax = std::fabs(x[j]);
+                    max = x[j];
+                }
+            float d = 0;
+            if (!(amax < 1e-15f)) {  // ggml's GROUP_MAX_EPS: smaller blocks get scale 0
+                float w[32];
+                for (int j = 0; j < block_size; ++j) w[j] = x[j] * x[j];
+                // first guess: the largest value on the grid's largest magnitude
+                float inv = 1.0f / (-max / float(grid[0]));
+                float sumqx = 0, sumq2 = 0;
+                for (int j = 0; j < block_size; ++j) {
+                    const float q = float(grid[detail::nearest_in_grid(16, grid, inv * x[j])]);
+                    sumqx += w[j] * q * x[j];
+                    sumq2 += w[j] * q * q;
+                }
+                d = sumq2 > 0 ? sumqx / sumq2 : 0.0f;
+                float best = d * sumqx;
+                for (int itry = -n_try; itry <= n_try; ++itry) {
+                    inv = float(itry + grid[0]) / max;
+                    sumqx = sumq2 = 0;
+                    for (int j = 0; j < block_size; ++j) {
+                        const float q = float(grid[detail::nearest_in_grid(16, grid, inv * x[j])]);
+                        sumqx += w[j] * q * x[j];
+                        sumq2 += w[j] * q * q;
+                    }
+                    if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+                        d = sumqx / sumq2;
+                        best = d * sumqx;
+                    }
+                }
+            }
+            y[b].d = to_fp16(d);
+            const float id = d != 0 ? 1.0f / d : 0.0f;
+            for (int j = 0; j < 16; ++j) {
+                const int l0 = detail::nearest_in_grid(16, grid, id * x[j]);
+                const int l1 = detail::nearest_in_grid(16, grid, id * x[j + 16]);
+                y[b].qs[j] = std::uint8_t(l0 | l1 << 4);
+            }
+        }
+    }
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b, y += block_size) {
+            const float d = to_f32(x[b].d);
+            for (int j = 0; j < 16; ++j) {
+                y[j] = d * float(iq4nl_grid[x[b].qs[j] & 0x0f]);
+                y[j + 16] = d * float(iq4nl_grid[x[b].qs[j] >> 4]);
+            }
+        }
+    }
+    static float vec_dot(std::int64_t n, const block* x, const block_q8_0* y) {
+        float s = 0;
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            int acc = 0;
+            for (int j = 0; j < 16; ++j)
+                acc += iq4nl_grid[x[b].qs[j] & 0x0f] * y[b].qs[j] + iq4nl_grid[x[b].qs[j] >> 4] * y[b].qs[j + 16];
+            s += to_f32(x[b].d) * to_f32(y[b].d) * float(acc);
+        }
+        return s;
+    }
+};
+
+LLMT_STRICT_FP_END
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/iq4_nl.hpp ----
+// ---- begin llmt/quant/mxfp4.hpp ----
+// mxfp4: 4.25 bpw OCP microscaling FP4, blocks of 32 e2m1 values with a shared E8M0 exponent, dotted against q8_0
+
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+LLMT_STRICT_FP_BEGIN
+
+/// The e2m1 values doubled to integers (OCP MX spec v1.0; ggml's kvalues_mxfp4): index bit 3 is the sign.
+inline constexpr std::int8_t e2m1_grid[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+/// 2^(e - 128): half the E8M0 scale, matching the doubled grid. e = 0 and 1 give subnormals.
+constexpr float e8m0_to_f32_half(std::uint8_t e) noexcept {
+    return std::bit_cast<float>(e < 2 ? std::uint32_t(0x00200000u) << e : std::uint32_t(e - 1) << 23);
+}
+
+struct block_mxfp4 {
+    std::uint8_t e;       // E8M0 shared exponent: x = 2^(e - 127) * e2m1 = e8m0_to_f32_half(e) * e2m1_grid[q]
+    std::uint8_t qs[16];  // index j in the low nibble of qs[j], index j + 16 in the high nibble
+};
+static_assert(sizeof(block_mxfp4) == 17, "mxfp4 block is 1 + 16 bytes");
+
+struct mxfp4 {
+    using block = block_mxfp4;
+    using vec_dot_type = q8_0;
+    static constexpr qtype id = qtype::mxfp4;
+    static constexpr std::int64_t block_size = 32;
+
+    /// Reference quantizer (ggml's): e = floor(log2(max|x|)) - 2 + 127 (so the largest value lands
+    /// near the grid's 6.0), each value to the nearest grid point (first one on ties).
+    /// Blocks with max|x| below 2^-125, where ggml's conversion is undefined, get e = 0.
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+            for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
+            float amax = 0;
+            for (int j = 0; j < block_size; ++j)
+                if (amax < std::fabs(x[j])) amax = std::fabs(x[j]);
+            std::uint8_t e = 0;
+            if (amax > 0.0f) {
+                const float ef = std::floor(std::log2(amax)) - 2.0f + 127.0f;
+                e = ef >= 255.0f ? 255 : ef > 0.0f ? std::uint8_t(ef) : 0;
+            }
+            const float d = e8m0_to_f32_half(e);
+            y[b].e = e;
+            for (int j = 0; j < 16; ++j) y[b].qs[j] = std::uint8_t(nearest(x[j], d) | nearest(x[j + 16], d) << 4);
+        }
+    }
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b, y += block_size) {
+            const float d = e8m0_to_f32_half(x[b].e);
+            for (int j = 0; j < 16; ++j) {
+                y[j] = float(e2m1_grid[x[b].qs[j] & 0x0f]) * d;
+                y[j + 16] = float(e2m1_grid[x[b].qs[j] >> 4]) * d;
+            }
+        }
+    }
+    static float vec_dot(std::int64_t n, const block* x, const block_q8_0* y) {
+        float s = 0;
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            int acc = 0;
+            for (int j = 0; j < 16; ++j)
+                acc += e2m1_grid[x[b].qs[j] & 0x0f] * y[b].qs[j] + e2m1_grid[x[b].qs[j] >> 4] * y[b].qs[j + 16];
+            s += to_f32(y[b].d) * e8m0_to_f32_half(x[b].e) * float(acc);
+        }
+        return s;
+    }
+
+private:
+    /// First grid index with the smallest |grid·d - x|.
+    static int nearest(float x, float d) noexcept {
+            int best = 0;
+        float best_err = std::fabs(float(e2m1_grid[0]) * d - x);
+        for (int i = 1; i < 16; ++i) {
+            const float err = std::fabs(float(e2m1_grid[i]) * d - x);
+            if (err < best_err) {
+                best = i;
+                best_err = err;
+            }
+        }
+        return best;
+    }
+};
+
+LLMT_STRICT_FP_END
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/mxfp4.hpp ----
+// ---- begin llmt/quant/q4_0.hpp ----
+// q4_0: 4.5 bpw, blocks of 32 4-bit values (offset 8) with one f16 scale, dotted against q8_0
+
+
+#include <cmath>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+LLMT_STRICT_FP_BEGIN
+
+struct block_q4_0 {
+    fp16_t d;             // scale: x = d * (q - 8)
+    std::uint8_t qs[16];  // value j in the low nibble of qs[j], value j + 16 in the high nibble
+};
+static_assert(sizeof(block_q4_0) == 18, "q4_0 block is 2 + 16 bytes");
+
+struct q4_0 {
+    using block = block_q4_0;
+    using vec_dot_type = q8_0;
+    static constexpr qtype id = qtype::q4_0;
+    static constexpr std::int64_t block_size = 32;
+
+    /// Reference quantizer (ggml's): the value of largest magnitude maps to -8, d = max / -8,
+    /// q = min(15, trunc(x / d + 8.5)).
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+            for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
+            float amax = 0, max = 0;
+            for (int j = 0; j < block_size; ++j)
+                if (amax < std::fabs(x[j])) {
+                    amax = std::fabs(x[j]);
+                    max = x[j];
+                }
+            const float d = max / -8.0f;
+            const float id = d != 0 ? 1.0f / d : 0.0f;
+            y[b].d = to_fp16(d);
+            for (int j = 0; j < 16; ++j) {
+                const float v0 = x[j] * id, v1 = x[j + 16] * id;
+                y[b].qs[j] = std::uint8_t(detail::trunc_clamp(v0 + 8.5f, 15) | detail::trunc_clamp(v1 + 8.5f, 15) << 4);
+            }
+        }
+    }
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b, y += block_size) {
+            const float d = to_f32(x[b].d);
+            for (int j = 0; j < 16; ++j) {
+                y[j] = float((x[b].qs[j] & 0x0f) - 8) * d;
+                y[j + 16] = float((x[b].qs[j] >> 4) - 8) * d;
+            }
+        }
+    }
+    static float vec_dot(std::int64_t n, const block* x, const block_q8_0* y) {
+        float s = 0;
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            int acc = 0;
+            for (int j = 0; j < 16; ++j)
+                acc += ((x[b].qs[j] & 0x0f) - 8) * y[b].qs[j] + ((x[b].qs[j] >> 4) - 8) * y[b].qs[j + 16];
+            s += float(acc) * to_f32(x[b].d) * to_f32(y[b].d);
+        }
+        return s;
+    }
+};
+
+LLMT_STRICT_FP_END
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/q4_0.hpp ----
+// ---- begin llmt/quant/q4_1.hpp ----
+// q4_1: 5 bpw, blocks of 32 4-bit values with an f16 scale and an f16 min, dotted against q8_1
+
+// ---- begin llmt/quant/q8_1.hpp ----
+// q8_1: 9 bpw, blocks of 32 int8 values with an f16 scale and an f16 d·Σq; the activation format of q4_1/q5_1
+
+
+#include <cmath>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+LLMT_STRICT_FP_BEGIN
+
+struct block_q8_1 {
+    fp16_t d;            // scale: x = d * q
+    fp16_t s;            // d * (sum of qs), lets q4_1/q5_1 add their min in one product
+    std::int8_t qs[32];  // quants
+};
+static_assert(sizeof(block_q8_1) == 36, "q8_1 block is 2 + 2 + 32 bytes");
+
+namespace detail {
+/// Σ_b d·dy·Σ q·qy + m·s over the blocks of a format with a min (q4_1, q5_1). q(x, j) gives value j
+/// of block x. Summed as ggml's AVX2 kernel (which made the reference dots) does: 8 partial sums of
+/// 4 values each updated with FMA, the min terms summed apart, partial sums folded pairwise. With
+/// d·Σq and m·s nearly cancelling, plain sequential summation lands 1e-5 (relative) away.
+template <typename Block, typename Q>
+float dot_with_min(std::int64_t nb, const Block* x, const block_q8_1* y, Q q) {
+    float lane[8] = {};
+    float summs = 0;
+    for (std::int64_t b = 0; b < nb; ++b) {
+        summs += to_f32(x[b].m) * to_f32(y[b].s);
+        const float dd = to_f32(x[b].d) * to_f32(y[b].d);
+        for (int k = 0; k < 8; ++k) {
+            int acc = 0;
+            for (int j = 4 * k; j < 4 * k + 4; ++j) acc += q(x[b], j) * y[b].qs[j];
+            lane[k] = std::fma(dd, float(acc), lane[k]);
+        }
+    }
+    float h[4];
+    for (int k = 0; k < 4; ++k) h[k] = lane[k] + lane[k + 4];
+    return ((h[0] + h[2]) + (h[1] + h[3])) + summs;
+}
+}  // namespace detail
+
+struct q8_1 {
+    using block = block_q8_1;
+    using vec_dot_type = q8_1;
+    static constexpr qtype id = qtype::q8_1;
+    static constexpr std::int64_t block_size = 32;
+
+    /// Reference quantizer: d = max|x| / 127, q = roundf(x / d), s = d * Σq (stored as f16 like ggml).
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
+            float amax = 0;
+            for (int j = 0; j < block_size; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+            const float d = amax / 127.0f;
+            const float id = d != 0 ? 1.0f / d : 0.0f;
+            int sum = 0;
+            for (int j = 0; j < block_size; ++j) {
+                y[b].qs[j] = static_cast<std::int8_t>(detail::round_clamp(x[j] * id, -127, 127));
+                sum += y[b].qs[j];
+            }
+            y[b].d = to_fp16(d);
+            y[b].s = to_fp16(float(sum) * d);
+        }
+    }
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            const float d = to_f32(x[b].d);
+            for (int j = 0; j < block_size; ++j) y[b * block_size + j] = x[b].qs[j] * d;
+        }
+    }
+    static float vec_dot(std::int64_t n, const block* x, const block* y) {
+        float s = 0;
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            int acc = 0;
+            for (int j = 0; j < block_size; ++j) acc += int(x[b].qs[j]) * int(y[b].qs[j]);
+            s += float(acc) * (to_f32(x[b].d) * to_f32(y[b].d));
+        }
+        return s;
+    }
+};
+
+LLMT_STRICT_FP_END
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/q8_1.hpp ----
+
+#include <cfloat>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+LLMT_STRICT_FP_BEGIN
+
+struct block_q4_1 {
+    fp16_t d;             // scale: x = d * q + m
+    fp16_t m;             // block minimum
+    std::uint8_t qs[16];  // value j in the low nibble of qs[j], value j + 16 in the high nibble
+};
+static_assert(sizeof(block_q4_1) == 20, "q4_1 block is 2 + 2 + 16 bytes");
+
+struct q4_1 {
+    using block = block_q4_1;
+    using vec_dot_type = q8_1;
+    static constexpr qtype id = qtype::q4_1;
+    static constexpr std::int64_t block_size = 32;
+
+    /// Reference quantizer (ggml's): d = (max - min) / 15, q = min(15, trunc((x - min) / d + 0.5)).
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+            for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
+            float min = FLT_MAX, max = -FLT_MAX;
+            for (int j = 0; j < block_size; ++j) {
+                if (x[j] < min) min = x[j];
+                if (x[j] > max) max = x[j];
+            }
+            const float d = (max - min) / 15.0f;
+            const float id = d != 0 ? 1.0f / d : 0.0f;
+            y[b].d = to_fp16(d);
+            y[b].m = to_fp16(min);
+            for (int j = 0; j < 16; ++j) {
+                const float v0 = (x[j] - min) * id, v1 = (x[j + 16] - min) * id;
+                y[b].qs[j] = std::uint8_t(detail::trunc_clamp(v0 + 0.5f, 15) | detail::trunc_clamp(v1 + 0.5f, 15) << 4);
+            }
+        }
+    }
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+            for (std::int64_t b = 0; b < n / block_size; ++b, y += block_size) {
+            const float d = to_f32(x[b].d), m = to_f32(x[b].m);
+            for (int j = 0; j < 16; ++j) {
+                y[j] = float(x[b].qs[j] & 0x0f) * d + m;
+                y[j + 16] = float(x[b].qs[j] >> 4) * d + m;
+            }
+        }
+    }
+    /// Σ (d·q + m)·(dy·qy) = d·dy·Σ q·qy + m·s, with s = dy·Σ qy from the q8_1 block.
+    static float vec_dot(std::int64_t n, const block* x, const block_q8_1* y) {
+        return detail::dot_with_min(n / block_size, x, y, [](const block& b, int j) {
+            return j < 16 ? b.qs[j] & 0x0f : b.qs[j - 16] >> 4;
+        });
+    }
+};
+
+LLMT_STRICT_FP_END
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/q4_1.hpp ----
+// ---- begin llmt/quant/q4_k.hpp ----
+// q4_k: 4.5 bpw K-quant, 256-value super-blocks of 8 sub-blocks with 6-bit scales and mins
+
+// ---- begin llmt/quant/k_quant_common.hpp ----
+// k_quant_common: super-block size, rounding, scale searches and 6-bit scale packing shared by the K-quants
+
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+
+/// Values per K-quant super-block (ggml's QK_K).
+inline constexpr int qk_k = 256;
+
+namespace detail {
+
+// Groups whose largest magnitude is below this are treated as all zero (ggml's GROUP_MAX_EPS).
+inline constexpr float group_max_eps = 1e-15f;
+
+LLMT_STRICT_FP_BEGIN
+
+/// Round to nearest, ties to even, valid for |v| < 2^22: adding 1.5 * 2^23 leaves the integer in
+/// the low mantissa bits. Every K-quant reference rounds this way, so bytes depend on it.
+inline int nearest_int(float v) noexcept {
+    const float shifted = v + 12582912.0f;
+    const auto bits = std::bit_cast<std::int32_t>(shifted);
+    return (bits & 0x007fffff) - 0x00400000;
+}
+
+inline int clamp_int(int v, int lo, int hi) noexcept { return std::max(lo, std::min(hi, v)); }
+
+/// Symmetric scale for n values with levels -nmax..nmax-1, weights x^2: tries 19 inverse scales
+/// around -nmax/max and keeps the one maximising (sum w x l)^2 / sum w l^2. Writes L = l + nmax.
+inline float search_symmetric_scale(int n, int nmax, const float* x, std::int8_t* L) noexcept {
+    float amax = 0, max = 0;
+    for (int i = 0; i < n; ++i) {
+        const float a = std::fabs(x[i]);
+        if (a > amax) { amax = a; max = x[i]; }
+    }
+    if (amax < group_max_eps) {
+        for (int i = 0; i < n; ++i) L[i] = 0;
+        return 0.0f;
+    }
+    auto level = [nmax](float v) { return clamp_int(nearest_int(v), -nmax, nmax - 1); };
+    float iscale = -float(nmax) / max;
+    float sumlx = 0, suml2 = 0;
+    for (int i = 0; i < n; ++i) {
+        const int l = level(iscale * x[i]);
+        L[i] = std::int8_t(l + nmax);
+        const float w = x[i] * x[i];
+        sumlx += w * x[i] * float(l);
+        suml2 += w * float(l) * float(l);
+    }
+    float scale = suml2 != 0 ? sumlx / suml2 : 0.0f;
+    float best = scale * sumlx;
+    for (int step = -9; step <= 9; ++step) {
+        if (step == 0) continue;
+        iscale = -(float(nmax) + 0.1f * float(step)) / max;
+        float slx = 0, sl2 = 0;
+        for (int i = 0; i < n; ++i) {
+            const int l = level(iscale * x[i]);
+            const float w = x[i] * x[i];
+            slx += w * x[i] * float(l);
+            sl2 += w * float(l) * float(l);
+        }
+        if (sl2 > 0 && slx * slx > best * sl2) {
+            for (int i = 0; i < n; ++i) L[i] = std::int8_t(level(iscale * x[i]) + nmax);
+            scale = slx / sl2;
+            best = scale * slx;
+        }
+    }
+    return scale;
+}
+
+/// Symmetric scale refined level by level (weights x^2, up to 5 sweeps): starts from -nmax/max and
+/// moves single levels while that improves (sum w x l)^2 / sum w l^2. Writes L = l + nmax.
+inline float refine_symmetric_scale(int n, int nmax, const float* x, std::int8_t* L) noexcept {
+    float amax = 0, max = 0;
+    for (int i = 0; i < n; ++i) {
+        const float a = std::fabs(x[i]);
+        if (a > amax) { amax = a; max = x[i]; }
+    }
+    if (amax < group_max_eps) {
+        for (int i = 0; i < n; ++i) L[i] = 0;
+        return 0.0f;
+    }
+    const float iscale = -float(nmax) / max;
+    float sumlx = 0, suml2 = 0;
+    for (int i = 0; i < n; ++i) {
+        const int l = clamp_int(nearest_int(iscale * x[i]), -nmax, nmax - 1);
+        L[i] = std::int8_t(l);
+        const float w = x[i] * x[i];
+        sumlx += w * x[i] * float(l);
+        suml2 += w * float(l) * float(l);
+    }
+    for (int sweep = 0; sweep < 5; ++sweep) {
+        int changed = 0;
+        for (int i = 0; i < n; ++i) {
+            const float w = x[i] * x[i];
+            const float cur = float(L[i]);
+            float slx = sumlx - w * x[i] * cur;
+            if (!(slx > 0)) continue;
+            float sl2 = suml2 - w * cur * cur;
+            const int nl = clamp_int(nearest_int(x[i] * sl2 / slx), -nmax, nmax - 1);
+            if (nl == L[i]) continue;
+            slx += w * x[i] * float(nl);
+            sl2 += w * float(nl) * float(nl);
+            if (sl2 > 0 && slx * slx * suml2 > sumlx * sumlx * sl2) {
+                L[i] = std::int8_t(nl);
+                sumlx = slx;
+                suml2 = sl2;
+                ++changed;
+            }
+        }
+        if (changed == 0) break;
+    }
+    for (int i = 0; i < n; ++i) L[i] = std::int8_t(L[i] + nmax);
+    return suml2 > 0 ? sumlx / suml2 : 0.0f;
+}
+
+/// Affine fit x ~ scale * l - the_min with levels 0..nmax and weights w: starts from the min/max
+/// range, then tries nstep+1 inverse scales (rmin + rdelta*k + nmax) / range, solving weighted least
+/// squares for scale and min at each, and keeps the lowest weighted error (absolute when use_mad,
+/// squared otherwise). Returns the scale; *the_min receives the (non-negative) offset.
+inline float search_affine_scale(int n, int nmax, const float* x, const float* w, std::uint8_t* L,
+                                 float* the_min, std::uint8_t* Laux, float rmin, float rdelta, int nstep,
+                                 bool use_mad) noexcept {
+    float min = x[0], max = x[0];
+    float sum_w = w[0];
+    float sum_x = sum_w * x[0];
+    for (int i = 1; i < n; ++i) {
+        if (x[i] < min) min = x[i];
+        if (x[i] > max) max = x[i];
+        sum_w += w[i];
+        sum_x += w[i] * x[i];
+    }
+    if (min > 0) min = 0;
+    if (max == min) {
+        for (int i = 0; i < n; ++i) L[i] = 0;
+        *the_min = -min;
+        return 0.0f;
+    }
+    auto error_of = [use_mad](float d) { return use_mad ? std::fabs(d) : d * d; };
+    float iscale = float(nmax) / (max - min);
+    float scale = 1 / iscale;
+    float best_error = 0;
+    for (int i = 0; i < n; ++i) {
+        L[i] = std::uint8_t(clamp_int(nearest_int(iscale * (x[i] - min)), 0, nmax));
+        const float diff = scale * float(L[i]) + min - x[i];
+        best_error += w[i] * error_of(diff);
+    }
+    if (nstep < 1) {
+        *the_min = -min;
+        return scale;
+    }
+    for (int step = 0; step <= nstep; ++step) {
+        iscale = (rmin + rdelta * float(step) + float(nmax)) / (max - min);
+        float sum_l = 0, sum_l2 = 0, sum_xl = 0;
+        for (int i = 0; i < n; ++i) {
+            const int l = clamp_int(nearest_int(iscale * (x[i] - min)), 0, nmax);
+            Laux[i] = std::uint8_t(l);
+            const float fl = float(l);
+            sum_l += w[i] * fl;
+            sum_l2 += w[i] * fl * fl;
+            sum_xl += w[i] * fl * x[i];
+        }
+        const float det = sum_w * sum_l2 - sum_l * sum_l;
+        if (!(det > 0)) continue;
+        float this_scale = (sum_w * sum_xl - sum_x * sum_l) / det;
+        float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / det;
+        if (this_min > 0) {
+            this_min = 0;
+            this_scale = sum_xl / sum_l2;
+        }
+        float err = 0;
+        for (int i = 0; i < n; ++i) {
+            const float diff = this_scale * float(Laux[i]) + this_min - x[i];
+            err += w[i] * error_of(diff);
+        }
+        if (err < best_error) {
+            for (int i = 0; i < n; ++i) L[i] = Laux[i];
+            best_error = err;
+            scale = this_scale;
+            min = this_min;
+        }
+    }
+    *the_min = -min;
+    return scale;
+}
+
+LLMT_STRICT_FP_END
+
+/// Q4_K/Q5_K keep 8 six-bit scales and 8 six-bit mins in 12 bytes: bytes 0-3 hold scales 0-3 and
+/// bytes 4-7 mins 0-3 (low 6 bits); bytes 8-11 hold the low nibbles of scale/min 4-7 and the top
+/// two bits of those go into bits 6-7 of bytes 0-3 (scales) and 4-7 (mins).
+inline void unpack_scale_min6(int j, const std::uint8_t* q, std::uint8_t& sc, std::uint8_t& m) noexcept {
+    if (j < 4) {
+        sc = q[j] & 63;
+        m = q[j + 4] & 63;
+    } else {
+        sc = std::uint8_t((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+        m = std::uint8_t((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+    }
+}
+/// Inverse of unpack_scale_min6; call for j = 0..7 in order (4..7 add bits to bytes 0..7).
+inline void pack_scale_min6(int j, std::uint8_t ls, std::uint8_t lm, std::uint8_t* q) noexcept {
+    if (j < 4) {
+        q[j] = ls;
+        q[j + 4] = lm;
+    } else {
+        q[j + 4] = std::uint8_t((ls & 0xF) | ((lm & 0xF) << 4));
+        q[j - 4] = std::uint8_t(q[j - 4] | ((ls >> 4) << 6));
+        q[j] = std::uint8_t(q[j] | ((lm >> 4) << 6));
+    }
+}
+
+}  // namespace detail
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/k_quant_common.hpp ----
+// ---- begin llmt/quant/q8_k.hpp ----
+// q8_k: 9.125 bpw, 256 int8 values with an f32 scale and 16-value partial sums; the activation format of the K-quants
+
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+
+struct block_q8_k {
+    float d;                       // scale: x = d * q
+    std::int8_t qs[qk_k];          // quants
+    std::int16_t bsums[qk_k / 16]; // sum of qs over each group of 16 (lets K-quant dots apply mins cheaply)
+};
+static_assert(sizeof(block_q8_k) == 292, "q8_K block is 4 + 256 + 32 bytes");
+
+LLMT_STRICT_FP_BEGIN
+struct q8_k {
+    using block = block_q8_k;
+    using vec_dot_type = q8_k;
+    static constexpr qtype id = qtype::q8_k;
+    static constexpr std::int64_t block_size = qk_k;
+
+    /// ggml's conversion (the CPU one equals the reference): the value of largest magnitude maps
+    /// to -127 (d = max / -127, sign kept), q = nearest_int(x / d) capped at 127.
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
+            block& o = y[b];
+            float amax = 0, max = 0;
+            for (int j = 0; j < qk_k; ++j) {
+                const float a = std::fabs(x[j]);
+                if (a > amax) { amax = a; max = x[j]; }
+            }
+            if (amax == 0) {
+                o = block{};
+                continue;
+            }
+            const float iscale = -127.0f / max;
+            for (int j = 0; j < qk_k; ++j) {
+                const int v = detail::nearest_int(iscale * x[j]);
+                o.qs[j] = static_cast<std::int8_t>(v < 127 ? v : 127);
+            }
+            for (int g = 0; g < qk_k / 16; ++g) {
+                int s = 0;
+                for (int j = 0; j < 16; ++j) s += o.qs[16 * g + j];
+                o.bsums[g] = static_cast<std::int16_t>(s);
+            }
+            o.d = 1 / iscale;
+        }
+    }
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b)
+            for (int j = 0; j < qk_k; ++j) *y++ = x[b].d * float(x[b].qs[j]);
+    }
+    static float vec_dot(std::int64_t n, const block* x, const block* y) {
+        float s = 0;
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            int acc = 0;
+            for (int j = 0; j < qk_k; ++j) acc += int(x[b].qs[j]) * int(y[b].qs[j]);
+            s += float(acc) * (x[b].d * y[b].d);
+        }
+        return s;
+    }
+};
+LLMT_STRICT_FP_END
+
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/q8_k.hpp ----
+
+#include <cmath>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+
+struct block_q4_k {
+    fp16_t d;                  // super-block scale of the 6-bit sub-block scales
+    fp16_t dmin;               // super-block scale of the 6-bit sub-block mins
+    std::uint8_t scales[12];   // 8 scales + 8 mins, 6 bits each (detail::unpack_scale_min6)
+    std::uint8_t qs[qk_k / 2]; // 4-bit quants; byte 32c+l: low nibble value 64c+l, high nibble 64c+32+l
+};
+static_assert(sizeof(block_q4_k) == 144, "q4_K block is 2 + 2 + 12 + 128 bytes");
+
+LLMT_STRICT_FP_BEGIN
+/// x = d * sc_j * q - dmin * m_j for sub-block j (32 values), q in 0..15.
+struct q4_k {
+    using block = block_q4_k;
+    using vec_dot_type = q8_k;
+    static constexpr qtype id = qtype::q4_k;
+    static constexpr std::int64_t block_size = qk_k;
+
+    /// ggml's reference quantizer (no importance matrix): per sub-block an affine fit weighted by
+    /// rms + |x| (20 steps from -1.0 by 0.1), scales and mins to 6 bits against their maxima, then
+    /// every value re-rounded with the stored scale and min.
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+        std::uint8_t L[qk_k], Laux[32];
+        float w[32], scales[8], mins[8];
+        for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
+            block& o = y[b];
+            float max_scale = 0, max_min = 0;
+            for (int j = 0; j < 8; ++j) {
+                const float* xs = x + 32 * j;
+                float sum_x2 = 0;
+                for (int l = 0; l < 32; ++l) sum_x2 += xs[l] * xs[l];
+                const float av_x = std::sqrt(sum_x2 / 32);
+                for (int l = 0; l < 32; ++l) w[l] = av_x + std::fabs(xs[l]);
+                scales[j] = detail::search_affine_scale(32, 15, xs, w, L + 32 * j, &mins[j], Laux, -1.0f, 0.1f, 20, false);
+                if (scales[j] > max_scale) max_scale = scales[j];
+                if (mins[j] > max_min) max_min = mins[j];
+            }
+            const float inv_scale = max_scale > 0 ? 63.0f / max_scale : 0.0f;
+            const float inv_min = max_min > 0 ? 63.0f / max_min : 0.0f;
+            for (int j = 0; j < 8; ++j) {
+                auto ls = static_cast<std::uint8_t>(detail::nearest_int(inv_scale * scales[j]));
+                auto lm = static_cast<std::uint8_t>(detail::nearest_int(inv_min * mins[j]));
+                detail::pack_scale_min6(j, ls < 63 ? ls : 63, lm < 63 ? lm : 63, o.scales);
+            }
+            o.d = to_fp16(max_scale / 63.0f);
+            o.dmin = to_fp16(max_min / 63.0f);
+            for (int j = 0; j < 8; ++j) {
+                std::uint8_t sc, m;
+                detail::unpack_scale_min6(j, o.scales, sc, m);
+                const float d = to_f32(o.d) * float(sc);
+                if (d == 0) continue;  // keep the levels of the search
+                const float dm = to_f32(o.dmin) * float(m);
+                for (int i = 0; i < 32; ++i)
+                    L[32 * j + i] = std::uint8_t(detail::clamp_int(detail::nearest_int((x[32 * j + i] + dm) / d), 0, 15));
+            }
+            for (int c = 0; c < 4; ++c)
+                for (int l = 0; l < 32; ++l)
+                    o.qs[32 * c + l] = std::uint8_t(L[64 * c + l] | (L[64 * c + 32 + l] << 4));
+        }
+    }
+
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            const block& o = x[b];
+            const float d = to_f32(o.d), dmin = to_f32(o.dmin);
+            for (int c = 0; c < 4; ++c) {
+                std::uint8_t sc0, m0, sc1, m1;
+                detail::unpack_scale_min6(2 * c, o.scales, sc0, m0);
+                detail::unpack_scale_min6(2 * c + 1, o.scales, sc1, m1);
+                const float d0 = d * float(sc0), mm0 = dmin * float(m0);
+                const float d1 = d * float(sc1), mm1 = dmin * float(m1);
+                const std::uint8_t* q = o.qs + 32 * c;
+                for (int l = 0; l < 32; ++l) *y++ = d0 * float(q[l] & 0xF) - mm0;
+                for (int l = 0; l < 32; ++l) *y++ = d1 * float(q[l] >> 4) - mm1;
+            }
+        }
+    }
+
+    static float vec_dot(std::int64_t n, const block* x, const q8_k::block* y) {
+        float s = 0;
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            const block& o = x[b];
+            const q8_k::block& a = y[b];
+            int qsum = 0, msum = 0;
+            for (int j = 0; j < 8; ++j) {
+                std::uint8_t sc, m;
+                detail::unpack_scale_min6(j, o.scales, sc, m);
+                const std::uint8_t* q = o.qs + 32 * (j / 2);
+                const int shift = 4 * (j % 2);
+                int acc = 0;
+                for (int l = 0; l < 32; ++l) acc += ((q[l] >> shift) & 0xF) * a.qs[32 * j + l];
+                qsum += int(sc) * acc;
+                msum += int(m) * (a.bsums[2 * j] + a.bsums[2 * j + 1]);
+            }
+            s += to_f32(o.d) * a.d * float(qsum) - to_f32(o.dmin) * a.d * float(msum);
+        }
+        return s;
+    }
+};
+LLMT_STRICT_FP_END
+
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/q4_k.hpp ----
+// ---- begin llmt/quant/q5_0.hpp ----
+// q5_0: 5.5 bpw, blocks of 32 5-bit values (offset 16) with one f16 scale, dotted against q8_0
+
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+LLMT_STRICT_FP_BEGIN
+
+struct block_q5_0 {
+    fp16_t d;             // scale: x = d * (q - 16)
+    std::uint8_t qh[4];   // bit 4 of value j at bit j of this little-endian uint32
+    std::uint8_t qs[16];  // low 4 bits: value j in the low nibble of qs[j], value j + 16 in the high nibble
+};
+static_assert(sizeof(block_q5_0) == 22, "q5_0 block is 2 + 4 + 16 bytes");
+
+namespace detail {
+/// Packs 32 5-bit values into nibbles and a 32-bit high-bit mask (q5_0 / q5_1 layout).
+inline void pack_5bit(const std::uint8_t* q, std::uint8_t* qs, std::uint8_t* qh) noexcept {
+    std::uint32_t h = 0;
+    for (int j = 0; j < 16; ++j) {
+        qs[j] = std::uint8_t((q[j] & 0x0f) | (q[j + 16] & 0x0f) << 4);
+        h |= std::uint32_t(q[j] >> 4 & 1) << j;
+        h |= std::uint32_t(q[j + 16] >> 4 & 1) << (j + 16);
+    }
+    for (int k = 0; k < 4; ++k) qh[k] = std::uint8_t(h >> (8 * k));
+}
+/// The 32 5-bit values of a q5_0 / q5_1 block.
+inline void unpack_5bit(const std::uint8_t* qs, const std::uint8_t* qh, int* q) noexcept {
+    const std::uint32_t h = std::uint32_t(qh[0]) | std::uint32_t(qh[1]) << 8 | std::uint32_t(qh[2]) << 16 | std::uint32_t(qh[3]) << 24;
+    for (int j = 0; j < 16; ++j) {
+        q[j] = (qs[j] & 0x0f) | int(h >> j & 1) << 4;
+        q[j + 16] = (qs[j] >> 4) | int(h >> (j + 16) & 1) << 4;
+    }
+}
+}  // namespace detail
+
+struct q5_0 {
+    using block = block_q5_0;
+    using vec_dot_type = q8_0;
+    static constexpr qtype id = qtype::q5_0;
+    static constexpr std::int64_t block_size = 32;
+
+    /// Reference quantizer (ggml's): the value of largest magnitude maps to -16, d = max / -16,
+    /// q = min(31, trunc(x / d + 16.5)).
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+            for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
+            float amax = 0, max = 0;
+            for (int j = 0; j < block_size; ++j)
+                if (amax < std::fabs(x[j])) {
+                    amax = std::fabs(x[j]);
+                    max = x[j];
+                }
+            const float d = max / -16.0f;
+            const float id = d != 0 ? 1.0f / d : 0.0f;
+            y[b].d = to_fp16(d);
+            std::uint8_t q[32];
+            for (int j = 0; j < block_size; ++j) {
+                const float v = x[j] * id;
+                q[j] = std::uint8_t(detail::trunc_clamp(v + 16.5f, 31));
+            }
+            detail::pack_5bit(q, y[b].qs, y[b].qh);
+        }
+    }
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b, y += block_size) {
+            const float d = to_f32(x[b].d);
+            int q[32];
+            detail::unpack_5bit(x[b].qs, x[b].qh, q);
+            for (int j = 0; j < block_size; ++j) y[j] = float(q[j] - 16) * d;
+        }
+    }
+    static float vec_dot(std::int64_t n, const block* x, const block_q8_0* y) {
+        float s = 0;
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            int q[32];
+            detail::unpack_5bit(x[b].qs, x[b].qh, q);
+            int acc = 0;
+            for (int j = 0; j < block_size; ++j) acc += (q[j] - 16) * y[b].qs[j];
+            s += float(acc) * to_f32(x[b].d) * to_f32(y[b].d);
+        }
+        return s;
+    }
+};
+
+LLMT_STRICT_FP_END
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/q5_0.hpp ----
+// ---- begin llmt/quant/q5_1.hpp ----
+// q5_1: 6 bpw, blocks of 32 5-bit values with an f16 scale and an f16 min, dotted against q8_1
+
+
+#include <cfloat>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+LLMT_STRICT_FP_BEGIN
+
+struct block_q5_1 {
+    fp16_t d;             // scale: x = d * q + m
+    fp16_t m;             // block minimum
+    std::uint8_t qh[4];   // bit 4 of value j at bit j of this little-endian uint32
+    std::uint8_t qs[16];  // low 4 bits: value j in the low nibble of qs[j], value j + 16 in the high nibble
+};
+static_assert(sizeof(block_q5_1) == 24, "q5_1 block is 2 + 2 + 4 + 16 bytes");
+
+struct q5_1 {
+    using block = block_q5_1;
+    using vec_dot_type = q8_1;
+    static constexpr qtype id = qtype::q5_1;
+    static constexpr std::int64_t block_size = 32;
+
+    /// Reference quantizer (ggml's): d = (max - min) / 31, q = trunc((x - min) / d + 0.5).
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+            for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
+            float min = FLT_MAX, max = -FLT_MAX;
+            for (int j = 0; j < block_size; ++j) {
+                if (x[j] < min) min = x[j];
+                if (x[j] > max) max = x[j];
+            }
+            const float d = (max - min) / 31.0f;
+            const float id = d != 0 ? 1.0f / d : 0.0f;
+            y[b].d = to_fp16(d);
+            y[b].m = to_fp16(min);
+            std::uint8_t q[32];
+            for (int j = 0; j < block_size; ++j) {
+                const float v = (x[j] - min) * id;
+                q[j] = std::uint8_t(detail::trunc_clamp(v + 0.5f, 31));
+            }
+            detail::pack_5bit(q, y[b].qs, y[b].qh);
+        }
+    }
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+            for (std::int64_t b = 0; b < n / block_size; ++b, y += block_size) {
+            const float d = to_f32(x[b].d), m = to_f32(x[b].m);
+            int q[32];
+            detail::unpack_5bit(x[b].qs, x[b].qh, q);
+            for (int j = 0; j < block_size; ++j) y[j] = float(q[j]) * d + m;
+        }
+    }
+    /// Σ (d·q + m)·(dy·qy) = d·dy·Σ q·qy + m·s, with s = dy·Σ qy from the q8_1 block.
+    static float vec_dot(std::int64_t n, const block* x, const block_q8_1* y) {
+        return detail::dot_with_min(n / block_size, x, y, [](const block& b, int j) {
+            const int lo = j < 16 ? b.qs[j] & 0x0f : b.qs[j - 16] >> 4;
+            return lo | int(b.qh[j / 8] >> (j % 8) & 1) << 4;
+        });
+    }
+};
+
+LLMT_STRICT_FP_END
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/q5_1.hpp ----
+// ---- begin llmt/quant/q6_k.hpp ----
+// q6_k: 6.5625 bpw K-quant, 256-value super-blocks of 16 sub-blocks with 8-bit scales, symmetric
+
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+
+struct block_q6_k {
+    std::uint8_t ql[qk_k / 2];     // low 4 bits; 128-value half h, byte 64h+l: values 128h+l (low nibble) and 128h+64+l (high); byte 64h+32+l: 128h+32+l and 128h+96+l
+    std::uint8_t qh[qk_k / 4];     // high 2 bits; byte 32h+l: values 128h+l, +32, +64, +96 at bits 0, 2, 4, 6
+    std::int8_t scales[qk_k / 16]; // one scale per 16 values
+    fp16_t d;                      // super-block scale
+};
+static_assert(sizeof(block_q6_k) == 210, "q6_K block is 128 + 64 + 16 + 2 bytes");
+
+LLMT_STRICT_FP_BEGIN
+/// x = d * scales[j] * (q - 32) for sub-block j (16 values), q in 0..63.
+struct q6_k {
+    using block = block_q6_k;
+    using vec_dot_type = q8_k;
+    static constexpr qtype id = qtype::q6_k;
+    static constexpr std::int64_t block_size = qk_k;
+
+    /// ggml's reference quantizer: a symmetric scale search per 16 values (weights x^2), the scales
+    /// to int8 against the largest (mapped to -128), then every value re-rounded with the stored scale.
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+        std::int8_t L[qk_k];
+        float scales[16];
+        for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
+            block& o = y[b];
+            float max_scale = 0, max_abs_scale = 0;
+            for (int j = 0; j < 16; ++j) {
+                scales[j] = detail::search_symmetric_scale(16, 32, x + 16 * j, L + 16 * j);
+                const float a = std::fabs(scales[j]);
+                if (a > max_abs_scale) { max_abs_scale = a; max_scale = scales[j]; }
+            }
+            if (max_abs_scale < detail::group_max_eps) {
+                o = block{};
+                continue;
+            }
+            const float iscale = -128.0f / max_scale;
+            o.d = to_fp16(1 / iscale);
+            for (int j = 0; j < 16; ++j) {
+                const int s = detail::nearest_int(iscale * scales[j]);
+                o.scales[j] = static_cast<std::int8_t>(s < 127 ? s : 127);
+            }
+            for (int j = 0; j < 16; ++j) {
+                const float d = to_f32(o.d) * float(o.scales[j]);
+                if (d == 0) continue;  // keep the levels of the search
+                for (int i = 0; i < 16; ++i)
+                    L[16 * j + i] = std::int8_t(detail::clamp_int(detail::nearest_int(x[16 * j + i] / d), -32, 31) + 32);
+            }
+            for (int h = 0; h < 2; ++h) {
+                const std::int8_t* Lh = L + 128 * h;
+                for (int l = 0; l < 32; ++l) {
+                    o.ql[64 * h + l] = std::uint8_t((Lh[l] & 0xF) | ((Lh[l + 64] & 0xF) << 4));
+                    o.ql[64 * h + 32 + l] = std::uint8_t((Lh[l + 32] & 0xF) | ((Lh[l + 96] & 0xF) << 4));
+                    o.qh[32 * h + l] = std::uint8_t((Lh[l] >> 4) | ((Lh[l + 32] >> 4) << 2) | ((Lh[l + 64] >> 4) << 4) |
+                                                    ((Lh[l + 96] >> 4) << 6));
+                }
+            }
+        }
+    }
+
+    /// The 6-bit level (0..63) of value i of a block.
+    static int level(const block& o, int i) noexcept {
+        const int h = i / 128, r = i % 128, g = r / 32, l = r % 32;
+        const int lo = (o.ql[64 * h + 32 * (g & 1) + l] >> (4 * (g >> 1))) & 0xF;
+        const int hi = (o.qh[32 * h + l] >> (2 * g)) & 3;
+        return lo | (hi << 4);
+    }
+
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            const float d = to_f32(x[b].d);
+            for (int i = 0; i < qk_k; ++i) *y++ = d * float(x[b].scales[i / 16]) * float(level(x[b], i) - 32);
+        }
+    }
+
+    static float vec_dot(std::int64_t n, const block* x, const q8_k::block* y) {
+        float s = 0;
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            int qsum = 0;
+            for (int j = 0; j < 16; ++j) {
+                int acc = 0;
+                for (int i = 16 * j; i < 16 * j + 16; ++i) acc += (level(x[b], i) - 32) * y[b].qs[i];
+                qsum += int(x[b].scales[j]) * acc;
+            }
+            s += to_f32(x[b].d) * y[b].d * float(qsum);
+        }
+        return s;
+    }
+};
+LLMT_STRICT_FP_END
+
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/q6_k.hpp ----
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+/// Every format llmt implements (extend when a format header is added; one line each, sorted).
+using all_formats = weight_types<
+    bf16,
+    f16,
+    f32,
+    iq4_nl,
+    mxfp4,
+    q4_0,
+    q4_1,
+    q4_k,
+    q5_0,
+    q5_1,
+    q6_k,
+    q8_0,
+    q8_1,
+    q8_k>;
+}  // namespace quant
+
+using quant::weight_types;
+using quant::bf16;
+using quant::f16;
+using quant::f32;
+using quant::iq4_nl;
+using quant::mxfp4;
+using quant::q4_0;
+using quant::q4_1;
+using quant::q4_k;
+using quant::q5_0;
+using quant::q5_1;
+using quant::q6_k;
+using quant::q8_0;
+using quant::q8_1;
+using quant::q8_k;
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/formats.hpp ----
+// ---- begin llmt/core/thread_pool.hpp ----
+// thread_pool: persistent workers running one parallel region at a time with a spinning low-latency barrier
+
+
+#include <atomic>
+#include <cstdint>
+#include <type_traits>
+#include <thread>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+
+/// A pool of n_threads - 1 workers plus the calling thread. run(f) calls f(thread_index, n_threads)
+/// on every thread and returns when all are done. No allocation per call; not reentrant.
+class thread_pool {
+public:
+    explicit thread_pool(int n_threads = 1) : n_(n_threads < 1 ? 1 : n_threads) {
+        workers_.reserve(std::size_t(n_ - 1));
+        for (int i = 1; i < n_; ++i) workers_.emplace_back([this, i] { worker(i); });
+    }
+    thread_pool(const thread_pool&) = delete;
+    thread_pool& operator=(const thread_pool&) = delete;
+    ~thread_pool() {
+        stop_.store(true, std::memory_order_release);
+        generation_.fetch_add(1, std::memory_order_acq_rel);
+        generation_.notify_all();
+        for (auto& w : workers_) w.join();
+    }
+
+    [[nodiscard]] int size() const noexcept { return n_; }
+
+    /// Runs f(thread_index, n_threads) on all threads; f must not throw.
+    template <typename F>
+    void run(F&& f) {
+        if (n_ == 1) {
+            f(0, 1);
+            return;
+        }
+        task_ = &f;
+        call_ = [](void* t, int i, int n) { (*static_cast<std::remove_reference_t<F>*>(t))(i, n); };
+        pending_.store(n_ - 1, std::memory_order_relaxed);
+        generation_.fetch_add(1, std::memory_order_acq_rel);
+        generation_.notify_all();
+        f(0, n_);
+        // wait for workers: spin briefly, then yield
+        for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin)
+            if (spin > 4096) std::this_thread::yield();
+    }
+
+private:
+    void worker(int index) {
+        std::uint64_t seen = 0;
+        for (;;) {
+            std::uint64_t g;
+            int spin = 0;
+            while ((g = generation_.load(std::memory_order_acquire)) == seen) {
+                if (++spin < 20000) continue;
+                generation_.wait(seen, std::memory_order_acquire);
+            }
+            seen = g;
+            if (stop_.load(std::memory_order_acquire)) return;
+            call_(task_, index, n_);
+            pending_.fetch_sub(1, std::memory_order_acq_rel);
+        }
+    }
+
+    int n_;
+    std::vector<std::thread> workers_;
+    alignas(64) std::atomic<std::uint64_t> generation_{0};
+    alignas(64) std::atomic<int> pending_{0};
+    std::atomic<bool> stop_{false};
+    void* task_ = nullptr;
+    void (*call_)(void*, int, int) = nullptr;
+};
+
+LLMT_END_NAMESPACE
+// ---- end llmt/core/thread_pool.hpp ----
+// ---- begin llmt/kernels/matmul.hpp ----
+// matmul: y = W·x (decode) and Y = W·X (prefill) for any format, activations quantized once to vec_dot_type
+
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace kernels {
+
+/// A weight matrix: rows × cols values of one format, row-major (GGUF ne[0] = cols, ne[1] = rows).
+struct weight_ref {
+    const quant::format_entry* fmt = nullptr;  // resolved once at load
+    const std::byte* data = nullptr;           // [rows][row_bytes]
+    std::int64_t rows = 0;
+    std::int64_t cols = 0;
+    std::size_t row_bytes = 0;
+};
+
+/// Bytes of scratch matmul needs for n tokens (the activations converted to vec_dot_type).
+inline std::size_t matmul_scratch_bytes(const weight_ref& w, std::int64_t n_tokens) {
+    return quant::row_size(w.fmt->act_type, std::size_t(w.cols)) * std::size_t(n_tokens);
+}
+
+/// Y[t][r] = Σ_c W[r][c]·X[t][c] for t < n. x: [n][cols], y: [n][rows], scratch: matmul_scratch_bytes.
+/// Rows are split across the pool's threads in contiguous chunks; results do not depend on the thread count.
+inline void matmul(thread_pool& pool, const weight_ref& w, const float* x, std::int64_t n, float* y, std::byte* scratch) {
+    const std::size_t act_row = quant::row_size(w.fmt->act_type, std::size_t(w.cols));
+    for (std::int64_t t = 0; t < n; ++t) w.fmt->quantize_act(x + t * w.cols, scratch + std::size_t(t) * act_row, w.cols);
+    pool.run([&](int ith, int nth) {
+        const std::int64_t chunk = (w.rows + nth - 1) / nth;
+        const std::int64_t r0 = std::min<std::int64_t>(w.rows, chunk * ith);
+        const std::int64_t r1 = std::min<std::int64_t>(w.rows, r0 + chunk);
+        for (std::int64_t t = 0; t < n; ++t)
+            for (std::int64_t r = r0; r < r1; ++r)
+                y[t * w.rows + r] = w.fmt->vec_dot(w.cols, w.data + std::size_t(r) * w.row_bytes, scratch + std::size_t(t) * act_row);
+    });
+}
+
+/// y = W·x for one token.
+inline void matvec(thread_pool& pool, const weight_ref& w, const float* x, float* y, std::byte* scratch) {
+    matmul(pool, w, x, 1, y, scratch);
+}
+
+}  // namespace kernels
+LLMT_END_NAMESPACE
+// ---- end llmt/kernels/matmul.hpp ----
+
+// tokenizer
+// ---- begin llmt/tokenizer/unicode.hpp ----
+// unicode: UTF-8 decoding (lenient, never throws), code point classes, lowercase, NFD, GPT-2 byte encoding
+
+// ---- begin llmt/tokenizer/unicode_tables.hpp ----
+// unicode_tables: code point classes, lowercase and NFD tables, generated by scripts/gen_unicode_tables.py
+// Generated from the Unicode Character Database (Debian unicode-data: UnicodeData.txt, PropList.txt).
+// Do not edit: run `python3 scripts/gen_unicode_tables.py > include/llmt/tokenizer/unicode_tables.hpp`.
+
+
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace tokenizer::tables {
+
+// A class value is (category class | 8 if White_Space), stored as the character '@' + value.
+// Classes: 0 undefined, 1 number, 2 letter, 3 separator, 4 mark, 5 punctuation, 6 symbol, 7 control.
+inline constexpr std::uint32_t block_size = 256;
+inline constexpr char class_base = '@';
+
+// [0x110000 / block_size] block index of each 256-code-point block
+inline constexpr std::uint16_t class_stage1[4352] = {
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 1, 17, 18, 19, 1, 20, 21,
+    22, 23, 24, 25, 26, 27, 1, 28, 29, 30, 31, 32, 33, 31, 31, 34, 31, 35, 31, 36, 37, 38, 39, 40,
+    41, 42, 43, 31, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 44, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 45, 1, 46, 47,
+    48, 49, 50, 51, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 52,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 1, 54, 55, 1, 56, 57, 58, 59, 60, 61, 62, 63, 64, 1, 65,
+    66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89,
+    1, 1, 1, 90, 91, 92, 93, 93, 93, 93, 93, 93, 93, 93, 93, 94, 1, 1, 1, 1, 95, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 1, 1, 96, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    1, 1, 97, 98, 93, 93, 99, 100, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 101, 1, 1, 1, 1, 102, 103, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 104,
+    1, 105, 106, 93, 93, 93, 93, 93, 93, 93, 93, 93, 107, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 108, 109, 110, 111, 112, 113, 114, 115, 116, 31, 31, 117, 93, 93, 93, 93, 118,
+    119, 120, 121, 93, 122, 93, 93, 123, 124, 125, 93, 93, 126, 127, 128, 93, 129, 130, 131, 31, 31, 31, 132, 133,
+    134, 31, 135, 136, 93, 93, 93, 93, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 137, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 138,
+    139, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 140, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 141, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 1, 1, 142, 93, 93, 93, 93, 93,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 143, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 144, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 145, 146, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 147, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53, 53,
+    53, 53, 53, 53, 53, 53, 53, 147,
+};
+
+// [148 blocks][block_size] class characters
+inline constexpr char class_stage2[] =
+    "GGGGGGGGGOOOOOGGGGGGGGGGGGGGGGGGKEEEFEEEEEEFEEEEAAAAAAAAAAEEFFFEEBBBBBBBBBBBBBBBBBBBBBBBBBBEEEFEFBBBBBBBBBBBBBBBBBBBBBBBBBBEFEFG"
+    "GGGGGOGGGGGGGGGGGGGGGGGGGGGGGGGGKEFFFFFEFFBEFGFFFFAAFBEEFABEAAAEBBBBBBBBBBBBBBBBBBBBBBBFBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBFBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBFFFFBBBBBBBBBBBBFFFFFFFFFFFFFFBBBBBFFFFFFFBFBFFFFFFFFFFFFFFFFF"
+    "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDBBBBBFBB@@BBBBEB"
+    "@@@@FFBEBBB@B@BBBBBBBBBBBBBBBBBBBB@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBFBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBFDDDDDDDBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@BEEEEEEBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBEE@@FFF@DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDEDEDDEDDED@@@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@BBBBEE@@@@@@@@@@@"
+    "GGGGGGFFFEEFEEFFDDDDDDDDDDDEGEEEBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDDDDDDDDDDAAAAAAAAAAEEEEBBDBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBEBDDDDDDDGFDDDDDDBBDDFDDDDBBAAAAAAAAAABBBFFB"
+    "EEEEEEEEEEEEEE@GBDBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDDDDDDDDDDDDDDDD@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDB@@@@@@@@@@@@@@AAAAAAAAAABBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDBBFEEEB@@DFF"
+    "BBBBBBBBBBBBBBBBBBBBBBDDDDBDDDDDDDDDBDDDBDDDDD@@EEEEEEEEEEEEEEE@BBBBBBBBBBBBBBBBBBBBBBBBBDDD@@E@BBBBBBBBBBB@@@@@BBBBBBBBBBBBBBBB"
+    "BBBBBBBBFBBBBBB@GG@@@@@@DDDDDDDDBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDDDDDDDDDDDDDGDDDDDDDDDDDDDDDDDDDDDDDDDDDDD"
+    "DDDDBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDBDDDDDDDDDDDDDDDDDDBDDDDDDDBBBBBBBBBBDDEEAAAAAAAAAAEBBBBBBBBBBBBBBB"
+    "BDDD@BBBBBBBB@@BB@@BBBBBBBBBBBBBBBBBBBBBB@BBBBBBB@B@@@BBBB@@DBDDDDDDD@@DD@@DDDB@@@@@@@@D@@@@BB@BBBDD@@AAAAAAAAAABBFFAAAAAAFFBED@"
+    "@DDD@BBBBBB@@@@BB@@BBBBBBBBBBBBBBBBBBBBBB@BBBBBBB@BB@BB@BB@@D@DDDDD@@@@DD@@DDD@@@D@@@@@@@BBBB@B@@@@@@@AAAAAAAAAADDBBBDE@@@@@@@@@"
+    "@DDD@BBBBBBBBB@BBB@BBBBBBBBBBBBBBBBBBBBBB@BBBBBBB@BB@BBBBB@@DBDDDDDDDD@DDD@DDD@@B@@@@@@@@@@@@@@@BBDD@@AAAAAAAAAAEF@@@@@@@BDDDDDD"
+    "@DDD@BBBBBBBB@@BB@@BBBBBBBBBBBBBBBBBBBBBB@BBBBBBB@BB@BBBBB@@DBDDDDDDD@@DD@@DDD@@@@@@@DDD@@@@BB@BBBDD@@AAAAAAAAAAFBAAAAAA@@@@@@@@"
+    "@@DB@BBBBBB@@@BBB@BBBB@@@BB@B@BB@@@BB@@@BBB@@@BBBBBBBBBBBB@@@@DDDDD@@@DDD@DDDD@@B@@@@@@D@@@@@@@@@@@@@@AAAAAAAAAAAAAFFFFFFFF@@@@@"
+    "DDDDDBBBBBBBB@BBB@BBBBBBBBBBBBBBBBBBBBBBB@BBBBBBBBBBBBBBBB@@DBDDDDDDD@DDD@DDDD@@@@@@@DD@BBB@@B@@BBDD@@AAAAAAAAAA@@@@@@@EAAAAAAAF"
+    "BDDDEBBBBBBBB@BBB@BBBBBBBBBBBBBBBBBBBBBBB@BBBBBBBBBB@BBBBB@@DBDDDDDDD@DDD@DDDD@@@@@@@DD@@@@@@BB@BBDD@@AAAAAAAAAA@BBD@@@@@@@@@@@@"
+    "DDDDBBBBBBBBB@BBB@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDBDDDDDDD@DDD@DDDDBF@@@@BBBDAAAAAAABBBDD@@AAAAAAAAAAAAAAAAAAAFBBBBBB"
+    "@DDD@BBBBBBBBBBBBBBBBBB@@@BBBBBBBBBBBBBBBBBBBBBBBB@BBBBBBBBB@B@@BBBBBBB@@@D@@@@DDDDDD@D@DDDDDDDD@@@@@@AAAAAAAAAA@@DDE@@@@@@@@@@@"
+    "@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDBBDDDDDDD@@@@FBBBBBBBDDDDDDDDEAAAAAAAAAAEE@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@BB@B@BBBBB@BBBBBBBBBBBBBBBBBBBBBBBB@B@BBBBBBBBBBDBBDDDDDDDDDB@@BBBBB@B@DDDDDDD@AAAAAAAAAA@@BBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BFFFEEEEEEEEEEEEEEEFEFFFDDFFFFFFAAAAAAAAAAAAAAAAAAAAFDFDFDEEEEDDBBBBBBBB@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@DDDDDDDDDDDDDDD"
+    "DDDDDEDDBBBBBDDDDDDDDDDD@DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD@FFFFFFFFDFFFFFF@FFEEEEEFFFFEE@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDDDDDDDDDBAAAAAAAAAAEEEEEEBBBBBBDDDDBBBBDDDBDDDBBDDDDDDDBBBDDDDBBBBBBBBBBB"
+    "BBDDDDDDDDDDDDBDAAAAAAAAAADDDDFFBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@B@@@@@B@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBEBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@BBBB@@BBBBBBB@B@BBBB@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBB@BBBB@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@BBBB@@BBBBBBB@B@BBBB@@BBBBBBBBBBBBBBB@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBB@BBBB@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@DDDEEEEEEEEEAAAAAAAAAAAAAAAAAAAA@@@"
+    "BBBBBBBBBBBBBBBBFFFFFFFFFF@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@BBBBBB@@"
+    "EBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBFEBBBBBBBBBBBBBBBBB"
+    "KBBBBBBBBBBBBBBBBBBBBBBBBBBEE@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBEEEAAABBBBBBBB@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBDDDD@@@@@@@@@BBBBBBBBBBBBBBBBBBBDDDEE@@@@@@@@@BBBBBBBBBBBBBBBBBBDD@@@@@@@@@@@@BBBBBBBBBBBBB@BBB@DD@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDEEEBEEEFBD@@AAAAAAAAAA@@@@@@AAAAAAAAAA@@@@@@"
+    "EEEEEEEEEEEDDDGDAAAAAAAAAA@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@"
+    "BBBBBDDBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDB@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@DDDDDDDDDDDD@@@@DDDDDDDDDDDD@@@@F@@@EEAAAAAAAAAABBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@BBBBB@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@BBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@AAAAAAAAAAA@@@FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+    "BBBBBBBBBBBBBBBBBBBBBBBDDDDD@@EEBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDD@DDDDDDDDDDDDDDDDDDDDDDDDDDDDD@@D"
+    "AAAAAAAAAA@@@@@@AAAAAAAAAA@@@@@@EEEEEEEBEEEEEE@@DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "DDDDDBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDDDDDDBBBBBBBB@@@AAAAAAAAAAEEEEEEEFFFFFFFFFFDDDDDDDDDFFFFFFFFFEE@"
+    "DDDBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDDBBAAAAAAAAAABBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDDD@@@@@@@@EEEE"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDDDDDDDDD@@@EEEEEAAAAAAAAAA@@@BBBAAAAAAAAAABBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBEE"
+    "BBBBBBBBB@@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@BBBEEEEEEEE@@@@@@@@DDDEDDDDDDDDDDDDDDDDDDDDDBBBBDBBBBBBDBBDDDB@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD"
+    "BBBBBBBBBBBBBBBBBBBBBB@@BBBBBB@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@BBBBBB@@BBBBBBBB@B@B@B@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@BBBBBBBFBFFFBBB@BBBBBBBFFFBBBB@@BBBBBB@FFFBBBBBBBBBBBBBFFF@@BBB@BBBBBBBFF@"
+    "KKKKKKKKKKKGGGGGEEEEEEEEEEEEEEEEEEEEEEEEKKGGGGGKEEEEEEEEEEEEEEEEEEEEFEEEEEEEEEEEEEFEEEEEEEEEEEEKGGGGG@GGGGGGGGGGAB@@AAAAAAFFFEEB"
+    "AAAAAAAAAAFFFEE@BBBBBBBBBBBBB@@@FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@@@@@@@@@@@@@@DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD@@@@@@@@@@@@@@@"
+    "FFBFFFFBFFBBBBBBBBBBFBFFFBBBBBFFFFFFBFBFBFBBBBFBBBBBBBBBBBFFBBBBFFFFFBBBBBFFFFBFAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    "AAABBAAAAAFF@@@@FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+    "FFFFFFFFEEEEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@@@@@@@@@@@@@@@@@@@@@@@@FFFFFFFFFFF@@@@@@@@@@@@@@@@@@@@@AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFAAAAAAAAAAAAAAAAAAAAAA"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEEEEEEEEEEEEEEAAAAAAAAAA"
+    "AAAAAAAAAAAAAAAAAAAAFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEEEEEEEEEEFFFFFFFFFFFFFFFF"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+    "FFFEEEEEEEEEEEEEEEEEEEEEEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEEEEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEEFF"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@FFFFFFFFFF"
+    "FFFFFFFFFFFFFFFFFFFFFF@FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBFFFFFFBBBBDDDBB@@@@@EEEEAEE"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@B@@@@@B@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@BE@@@@@@@@@@@@@@D"
+    "BBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@BBBBBBB@BBBBBBB@BBBBBBB@BBBBBBB@BBBBBBB@BBBBBBB@BBBBBBB@BBBBBBB@DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD"
+    "EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEBEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEFFEEEEEEEEEEEE@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFF@FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@@@@@@@@@@@"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@@@@@@@@@@@@@@@@@@@@@@@@@FFFFFFFFFFFF@@@@"
+    "KEEEFBBAEEEEEEEEEEFFEEEEEEEEEEEEFAAAAAAAAADDDDDDEBBBBBFFAAABBEFF@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBB@@DDFFBBBEBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBEBBBB"
+    "@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBB@FFAAAAFFFFFFFFFFBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@@@@@@@@@@@BBBBBBBBBBBBBBBB"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@AAAAAAAAAAFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFAAAAAAAAFAAAAAAAAAAAAAAAFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+    "AAAAAAAAAAFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFAAAAAAAAAAAAAAAFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBB@@@FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@@@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBEE"
+    "BBBBBBBBBBBBBEEEBBBBBBBBBBBBBBBBAAAAAAAAAABB@@@@@@@@@@@@@@@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDEDDDDDDDDDDEB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBAAAAAAAAAADDEEEEEE@@@@@@@@"
+    "FFFFFFFFFFFFFFFFFFFFFFFBBBBBBBBBFFBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBFFBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@BB@B@BBBBB@@@@@@@@@@@@@@@@@@@@@@@@BBBBBBBBBBBBBB"
+    "BBDBBBDBBBBDBBBBBBBBBBBBBBBBBBBBBBBDDDDDFFFFD@@@AAAAAAFFFF@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBEEEE@@@@@@@@"
+    "DDBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDDDDDDD@@@@@@@@EEAAAAAAAAAA@@@@@@DDDDDDDDDDDDDDDDDDBBBBBBEEEBEBBD"
+    "AAAAAAAAAABBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDEEBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDD@@@@@@@@@@@EBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@"
+    "DDDDBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDDDEEEEEEEEEEEEE@BAAAAAAAAAA@@@@EEBBBBBDBBBBBBBBBBAAAAAAAAAABBBBB@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDDD@@@@@@@@@BBBDBBBBBBBBDD@@AAAAAAAAAA@@EEEEBBBBBBBBBBBBBBBBBBBBBBBFFFBDDDBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDBDDDBBDDBBBBBDDBDB@@@@@@@@@@@@@@@@@@@@@@@@BBBEEBBBBBBBBBBBDDDDDEEBBBDD@@@@@@@@@"
+    "@BBBBBB@@BBBBBB@@BBBBBB@@@@@@@@@BBBBBBB@BBBBBBB@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBFBBBBBBBBBBBBBBFF@@@@BBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDEDD@@AAAAAAAAAA@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@@@@BBBBBBBBBBBBBBBBBBBBBBB@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@"
+    "GGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGG"
+    "GGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGG"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@BBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBB@@@@@@@@@@@@BBBBB@@@@@BDBBBBBBBBBBFBBBBBBBBBBBBB@BBBBB@B@BB@BB@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBFFFFFFFFFFFFFFFFF@@@@@@@@@@@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBEEFFFFFFFFFFFFFFFFBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBB@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@F@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@BBBBBBBBBBBBFFFF"
+    "DDDDDDDDDDDDDDDDEEEEEEEEEE@@@@@@DDDDDDDDDDDDDDDDEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE@EEEEEEEEEEEEEEFEFFF@EFEE@@@@BBBBB@BBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@G"
+    "@EEEFEEEEEEFEEEEAAAAAAAAAAEEFFFEEBBBBBBBBBBBBBBBBBBBBBBBBBBEEEFEFBBBBBBBBBBBBBBBBBBBBBBBBBBEFEFEEEEEEEBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@BBBBBB@@BBBBBB@@BBBBBB@@BBB@@@FFFFFFF@FFFFFFF@@@@@@@@@@GGGFF@@"
+    "BBBBBBBBBBBB@BBBBBBBBBBBBBBBBBBBBBBBBBB@BBBBBBBBBBBBBBBBBBB@BB@BBBBBBBBBBBBBBB@@BBBBBBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@"
+    "EEE@@@@AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA@@@FFFFFFFFFAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAFFFFFFF"
+    "FFFFFFFFFFAAFFF@FFFFFFFFFFFFF@@@F@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFD@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@@@@@@@DAAAAAAAAAAAAAAAAAAAAAAAAAAA@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBAAAA@@@@@@@@@BBBBBBBBBBBBBBBBBBBBABBBBBBBBA@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDD@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@EBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@BBBBBBBBEAAAAA@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@AAAAAAAAAA@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@@@EBBBBBBBBBBB@BBBB"
+    "BBBBBBBBBBB@BBBBBBB@BB@BBBBBBBBBBB@BBBBBBBBBBBBBBB@BBBBBBB@BB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@BBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@@BBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBB@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@BBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBB@@B@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@BB@@@B@@BBBBBBBBBBBBBBBBBBBBBBB@EAAAAAAAABBBBBBBBBBBBBBBBBBBBBBBFFAAAAAAA"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@AAAAAAAAA@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@BBBBBBBBBBBBBBBBBBB@BB@@@@@AAAAA"
+    "BBBBBBBBBBBBBBBBBBBBBBAAAAAA@@@EBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@E@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@AABBAAAAAAAAAAAAAAAA@@AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    "BDDD@DD@@@@@DDDDBBBB@BBB@BBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@DDD@@@@DAAAAAAAAA@@@@@@@EEEEEEEEE@@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBAAE"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBAAA@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@BBBBBBBBFBBBBBBBBBBBBBBBBBBBBBBBBBBBBDD@@@@AAAAAEEEEEEE@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@EEEEEEEBBBBBBBBBBBBBBBBBBBBBB@@AAAAAAAABBBBBBBBBBBBBBBBBBB@@@@@AAAAAAAA"
+    "BBBBBBBBBBBBBBBBBB@@@@@@@EEEE@@@@@@@@@@@@AAAAAAA@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@AAAAAA"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDD@@@@@@@@AAAAAAAAAA@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@DDE@@BB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@DDD"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBAAAAAAAAAAB@@@@@@@@BBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDAAAAEEEEE@@@@@@@@@@@@@@@@@@@@@@BBBBBBBBBBBBBBBB"
+    "BBDDDDEEEE@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@BBBBBBBBBBBBBBBBBBBBBAAAAAAA@@@@@@@@@@@@@@@@@@@@BBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@"
+    "DDDBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDDDDEEEEEEE@@@@AAAAAAAAAAAAAAAAAAAAAAAAAAAAAADBBDDB@@@@@@@@@D"
+    "DDDBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDEEGEEEED@@@@@@@@@@G@@BBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@AAAAAAAAAA@@@@@@"
+    "DDDBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDDD@AAAAAAAAAAEEEEBDDB@@@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDEEB@@@@@@@@@"
+    "DDDBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDDDBBBBEEEEDDDDEDDAAAAAAAAAABEBEEE@AAAAAAAAAAAAAAAAAAAA@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBB@BBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDEEEEEEDBBD@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBB@B@BBBB@BBBBBBBBBBBBBBB@BBBBBBBBBBE@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDD@@@@@AAAAAAAAAA@@@@@@"
+    "DDDD@BBBBBBBB@@BB@@BBBBBBBBBBBBBBBBBBBBBB@BBBBBBB@BB@BBBBB@DDBDDDDDDD@@DD@@DDD@@B@@@@@@D@@@@@BBBBBDD@@DDDDDDD@@@DDDDD@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDDDDDDDBBBBEEEEEAAAAAAAAAAEE@EDBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDDDDDDDDDBBEB@@@@@@@@AAAAAAAAAA@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDD@@DDDDDDDDDEEEEEEEEEEEEEEEEEEEEEEEBBBBDD@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDDDDDDEEEB@@@@@@@@@@@AAAAAAAAAA@@@@@@EEEEEEEEEEEEE@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDDBE@@@@@@AAAAAAAAAA@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBB@@DDDDDDDDDDDDDDD@@@@AAAAAAAAAAAAEEEFBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDDDDDDDDDE@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBAAAAAAAAAAAAAAAAAAA@@@@@@@@@@@@B"
+    "BBBBBBB@@B@@BBBBBBBB@BB@BBBBBBBBBBBBBBBBBBBBBBBBDDDDDD@DD@@DDDDBDBDDEEE@@@@@@@@@AAAAAAAAAA@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@BBBBBBBB@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDD@@DDDDDDDBEBD@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BDDDDDDDDDDBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDBDDDDEEEEEEEED@@@@@@@@BDDDDDDDDDDDBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBDDDDDDDDDDDDDDDDEEEBEEEEE@@@@@@@@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@"
+    "EEEEEEEEEE@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBB@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDD@DDDDDDDDBEEEEE@@@@@@@@@@AAAAAAAAAAAAAAAAAAAAAAAAAAAAA@@@EEBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBB@@DDDDDDDDDDDDDDDDDDDDDD@DDDDDDDDDDDDDD@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBB@BB@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDD@@@D@DD@DDDDDDDBD@@@@@@@@AAAAAAAAAA@@@@@@BBBBBB@BB@BBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBDDDDD@DD@DDDDDB@@@@@@@AAAAAAAAAA@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@BBBBBBBBBBBBBBBBBBBDDDDEE@@@@@@@"
+    "DDBDBBBBBBBBBBBBB@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDD@@@DDDDDEEEEEEEEEEEEEAAAAAAAAAA@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@B@@@@@@@@@@@@@@@AAAAAAAAAAAAAAAAAAAAAFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@@@@@@@@@@@@E"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA@EEEEE@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBEE@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBGGGGGGGGGGGGGGGGDBBBBBBDDDDDDDDDDDDDDD@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@AAAAAAAAAA@@@@EEBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@AAAAAAAAAA@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@DDDDDE@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDEEEEEFFFFBBBBEF@@@@@@@@@@AAAAAAAAAA@AAAAAAA@BBBBBBBBBBBBBBBBBBBBB@@@@@BBB"
+    "BBBBBBBBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "AAAAAAAAAAAAAAAAAAAAAAAEEEE@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@DBDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD"
+    "DDDDDDDD@@@@@@@DDDDBBBBBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@BBEBD@@@@@@@@@@@DD@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@BBBB@BBBBBBB@BB@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@@@@@@@B@@@@@@@@@@@@@@@@@@@@@@@@@@@@@BBB@@B@@@@@@@@@@@@@@BBBB@@@@@@@@BBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@BBBBBBBBBBBBB@@@"
+    "BBBBBBBBB@@@@@@@BBBBBBBBBB@@FDDEGGGG@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD@@DDDDDDDDDDDDDDDDDDDDDDD@@@@@@@@@FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@@@@@@@@@"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFDDDDDFFFDDDDDDGGGGGGGGDDDDD"
+    "DDDFFDDDDDDDFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFDDDDFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@@@@@@@@@@@@@@@@@@@@"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFDDDF@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@AAAAAAAAAAAAAAAAAAAA@@@@@@@@@@@@AAAAAAAAAAAAAAAAAAAA@@@@@@@@@@@@"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@@@@@@@@AAAAAAAAAAAAAAAAAAAAAAAAA@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBB@BB@@B@@BB@@BBBB@BBBBBBBBBBBB@B@BBBBBBB@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBB@BBBB@@BBBBBBBB@BBBBBBB@BBBBBBBBBBBBBBBBBBBBBBBBBBBB@BBBB@BBBBB@B@@@BBBBBBB@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@BBBBBBBBBBBBBBBBBBBBBBBBBFBBBBBBBBBBBBBBBBBBBBBBBBBFBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBFBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBFBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBFBBBBBBBBBBBBBBBBBBBBBBBBBFBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBFBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBFBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBFBBBBBBBBBBBBBBBBBBBBBBBBBFBBBBBBBB@@AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDFFFFDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDFFFFFFFFDFFFFFFFFFF"
+    "FFFFDFFEEEEE@@@@@@@@@@@@@@@DDDDD@DDDDDDDDDDDDDDD@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@BBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "DDDDDDD@DDDDDDDDDDDDDDDDD@@DDDDDDD@DD@DDDDD@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@D@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@DDDDDDDBBBBBBB@@AAAAAAAAAA@@@@BF@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBD@@@@@@@@@@@@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDAAAAAAAAAA@@@@@F"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDAAAAAAAAAA@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@BBBBBBB@BBBB@BB@BBBBBBBBBBBBBBB@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@AAAAAAAAADDDDDDD@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBDDDDDDDB@@@@AAAAAAAAAA@@@@EE@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@AAAAAAAAAAAAAAA"
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAFAAAFAAAA@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAFAAAAAAAAAAAAAAA@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBB@BBBBBBBBBBBBBBBBBBBBBBBBBBB@BB@B@@B@BBBBBBBBBB@BBBB@B@B@@@@@@B@@@@B@B@B@BBB@BB@B@@B@B@B@B@B@BB@B@@BBBB@BBBBBBB@BBBB@BBBB@B@"
+    "BBBBBBBBBB@BBBBBBBBBBBBBBBBB@@@@@BBB@BBBBB@BBBBBBBBBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@FF@@@@@@@@@@@@@@"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@@@FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+    "FFFFFFFFFFFFFFFFFFFF@@@@@@@@@@@@FFFFFFFFFFFFFFF@@FFFFFFFFFFFFFFF@FFFFFFFFFFFFFFF@FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@@@@@@@@@"
+    "AAAAAAAAAAAAAFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@FFFFFFFFFFFFFFFFFFFFFFFFFF"
+    "FFF@@@@@@@@@@@@@FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@@@FFFFFFFFF@@@@@@@FF@@@@@@@@@@@@@@FFFFFF@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@@@FFFFFFFFFFFFFFFFF@@@FFFFFFFFFFFFF@@@"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@@@FFFFF"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@@@@@FFFFFFFFFFFF@@@@F@@@@@@@@@@@@@@@"
+    "FFFFFFFFFFFF@@@@FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@@@@@@@FFFFFFFFFF@@@@@@FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+    "FFFFFFFF@@@@@@@@FFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@FF@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@@@@@@@@@@@FFFFFFFFFFFFFF@@FFFFFFFFFFFFF@@@"
+    "FFFFFFFFF@@@@@@@FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@FFFFFFF@@@@@@@@FFFFFFFFFFFFFF@@@@FFFFFFFFF@@@@@@@FFFFFFFFF@@@@@@@"
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+    "FFFFFFFFFFFFFFFFFFF@FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@AAAAAAAAAA@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "@G@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@GGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGG"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+    "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD"
+    "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD@@@@@@@@@@@@@@@@"
+    "GGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGG"
+    "GGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGG@@"
+    ;
+
+struct cpt_pair { std::uint32_t from, to; };
+struct cpt_range { std::uint32_t first, last, to; };
+
+// [1433] simple lowercase mapping, sorted by code point
+inline constexpr cpt_pair lowercase[] = {
+    {0x00041, 0x00061}, {0x00042, 0x00062}, {0x00043, 0x00063}, {0x00044, 0x00064}, {0x00045, 0x00065}, {0x00046, 0x00066},
+    {0x00047, 0x00067}, {0x00048, 0x00068}, {0x00049, 0x00069}, {0x0004A, 0x0006A}, {0x0004B, 0x0006B}, {0x0004C, 0x0006C},
+    {0x0004D, 0x0006D}, {0x0004E, 0x0006E}, {0x0004F, 0x0006F}, {0x00050, 0x00070}, {0x00051, 0x00071}, {0x00052, 0x00072},
+    {0x00053, 0x00073}, {0x00054, 0x00074}, {0x00055, 0x00075}, {0x00056, 0x00076}, {0x00057, 0x00077}, {0x00058, 0x00078},
+    {0x00059, 0x00079}, {0x0005A, 0x0007A}, {0x000C0, 0x000E0}, {0x000C1, 0x000E1}, {0x000C2, 0x000E2}, {0x000C3, 0x000E3},
+    {0x000C4, 0x000E4}, {0x000C5, 0x000E5}, {0x000C6, 0x000E6}, {0x000C7, 0x000E7}, {0x000C8, 0x000E8}, {0x000C9, 0x000E9},
+    {0x000CA, 0x000EA}, {0x000CB, 0x000EB}, {0x000CC, 0x000EC}, {0x000CD, 0x000ED}, {0x000CE, 0x000EE}, {0x000CF, 0x000EF},
+    {0x000D0, 0x000F0}, {0x000D1, 0x000F1}, {0x000D2, 0x000F2}, {0x000D3, 0x000F3}, {0x000D4, 0x000F4}, {0x000D5, 0x000F5},
+    {0x000D6, 0x000F6}, {0x000D8, 0x000F8}, {0x000D9, 0x000F9}, {0x000DA, 0x000FA}, {0x000DB, 0x000FB}, {0x000DC, 0x000FC},
+    {0x000DD, 0x000FD}, {0x000DE, 0x000FE}, {0x00100, 0x00101}, {0x00102, 0x00103}, {0x00104, 0x00105}, {0x00106, 0x00107},
+    {0x00108, 0x00109}, {0x0010A, 0x0010B}, {0x0010C, 0x0010D}, {0x0010E, 0x0010F}, {0x00110, 0x00111}, {0x00112, 0x00113},
+    {0x00114, 0x00115}, {0x00116, 0x00117}, {0x00118, 0x00119}, {0x0011A, 0x0011B}, {0x0011C, 0x0011D}, {0x0011E, 0x0011F},
+    {0x00120, 0x00121}, {0x00122, 0x00123}, {0x00124, 0x00125}, {0x00126, 0x00127}, {0x00128, 0x00129}, {0x0012A, 0x0012B},
+    {0x0012C, 0x0012D}, {0x0012E, 0x0012F}, {0x00130, 0x00069}, {0x00132, 0x00133}, {0x00134, 0x00135}, {0x00136, 0x00137},
+    {0x00139, 0x0013A}, {0x0013B, 0x0013C}, {0x0013D, 0x0013E}, {0x0013F, 0x00140}, {0x00141, 0x00142}, {0x00143, 0x00144},
+    {0x00145, 0x00146}, {0x00147, 0x00148}, {0x0014A, 0x0014B}, {0x0014C, 0x0014D}, {0x0014E, 0x0014F}, {0x00150, 0x00151},
+    {0x00152, 0x00153}, {0x00154, 0x00155}, {0x00156, 0x00157}, {0x00158, 0x00159}, {0x0015A, 0x0015B}, {0x0015C, 0x0015D},
+    {0x0015E, 0x0015F}, {0x00160, 0x00161}, {0x00162, 0x00163}, {0x00164, 0x00165}, {0x00166, 0x00167}, {0x00168, 0x00169},
+    {0x0016A, 0x0016B}, {0x0016C, 0x0016D}, {0x0016E, 0x0016F}, {0x00170, 0x00171}, {0x00172, 0x00173}, {0x00174, 0x00175},
+    {0x00176, 0x00177}, {0x00178, 0x000FF}, {0x00179, 0x0017A}, {0x0017B, 0x0017C}, {0x0017D, 0x0017E}, {0x00181, 0x00253},
+    {0x00182, 0x00183}, {0x00184, 0x00185}, {0x00186, 0x00254}, {0x00187, 0x00188}, {0x00189, 0x00256}, {0x0018A, 0x00257},
+    {0x0018B, 0x0018C}, {0x0018E, 0x001DD}, {0x0018F, 0x00259}, {0x00190, 0x0025B}, {0x00191, 0x00192}, {0x00193, 0x00260},
+    {0x00194, 0x00263}, {0x00196, 0x00269}, {0x00197, 0x00268}, {0x00198, 0x00199}, {0x0019C, 0x0026F}, {0x0019D, 0x00272},
+    {0x0019F, 0x00275}, {0x001A0, 0x001A1}, {0x001A2, 0x001A3}, {0x001A4, 0x001A5}, {0x001A6, 0x00280}, {0x001A7, 0x001A8},
+    {0x001A9, 0x00283}, {0x001AC, 0x001AD}, {0x001AE, 0x00288}, {0x001AF, 0x001B0}, {0x001B1, 0x0028A}, {0x001B2, 0x0028B},
+    {0x001B3, 0x001B4}, {0x001B5, 0x001B6}, {0x001B7, 0x00292}, {0x001B8, 0x001B9}, {0x001BC, 0x001BD}, {0x001C4, 0x001C6},
+    {0x001C5, 0x001C6}, {0x001C7, 0x001C9}, {0x001C8, 0x001C9}, {0x001CA, 0x001CC}, {0x001CB, 0x001CC}, {0x001CD, 0x001CE},
+    {0x001CF, 0x001D0}, {0x001D1, 0x001D2}, {0x001D3, 0x001D4}, {0x001D5, 0x001D6}, {0x001D7, 0x001D8}, {0x001D9, 0x001DA},
+    {0x001DB, 0x001DC}, {0x001DE, 0x001DF}, {0x001E0, 0x001E1}, {0x001E2, 0x001E3}, {0x001E4, 0x001E5}, {0x001E6, 0x001E7},
+    {0x001E8, 0x001E9}, {0x001EA, 0x001EB}, {0x001EC, 0x001ED}, {0x001EE, 0x001EF}, {0x001F1, 0x001F3}, {0x001F2, 0x001F3},
+    {0x001F4, 0x001F5}, {0x001F6, 0x00195}, {0x001F7, 0x001BF}, {0x001F8, 0x001F9}, {0x001FA, 0x001FB}, {0x001FC, 0x001FD},
+    {0x001FE, 0x001FF}, {0x00200, 0x00201}, {0x00202, 0x00203}, {0x00204, 0x00205}, {0x00206, 0x00207}, {0x00208, 0x00209},
+    {0x0020A, 0x0020B}, {0x0020C, 0x0020D}, {0x0020E, 0x0020F}, {0x00210, 0x00211}, {0x00212, 0x00213}, {0x00214, 0x00215},
+    {0x00216, 0x00217}, {0x00218, 0x00219}, {0x0021A, 0x0021B}, {0x0021C, 0x0021D}, {0x0021E, 0x0021F}, {0x00220, 0x0019E},
+    {0x00222, 0x00223}, {0x00224, 0x00225}, {0x00226, 0x00227}, {0x00228, 0x00229}, {0x0022A, 0x0022B}, {0x0022C, 0x0022D},
+    {0x0022E, 0x0022F}, {0x00230, 0x00231}, {0x00232, 0x00233}, {0x0023A, 0x02C65}, {0x0023B, 0x0023C}, {0x0023D, 0x0019A},
+    {0x0023E, 0x02C66}, {0x00241, 0x00242}, {0x00243, 0x00180}, {0x00244, 0x00289}, {0x00245, 0x0028C}, {0x00246, 0x00247},
+    {0x00248, 0x00249}, {0x0024A, 0x0024B}, {0x0024C, 0x0024D}, {0x0024E, 0x0024F}, {0x00370, 0x00371}, {0x00372, 0x00373},
+    {0x00376, 0x00377}, {0x0037F, 0x003F3}, {0x00386, 0x003AC}, {0x00388, 0x003AD}, {0x00389, 0x003AE}, {0x0038A, 0x003AF},
+    {0x0038C, 0x003CC}, {0x0038E, 0x003CD}, {0x0038F, 0x003CE}, {0x00391, 0x003B1}, {0x00392, 0x003B2}, {0x00393, 0x003B3},
+    {0x00394, 0x003B4}, {0x00395, 0x003B5}, {0x00396, 0x003B6}, {0x00397, 0x003B7}, {0x00398, 0x003B8}, {0x00399, 0x003B9},
+    {0x0039A, 0x003BA}, {0x0039B, 0x003BB}, {0x0039C, 0x003BC}, {0x0039D, 0x003BD}, {0x0039E, 0x003BE}, {0x0039F, 0x003BF},
+    {0x003A0, 0x003C0}, {0x003A1, 0x003C1}, {0x003A3, 0x003C3}, {0x003A4, 0x003C4}, {0x003A5, 0x003C5}, {0x003A6, 0x003C6},
+    {0x003A7, 0x003C7}, {0x003A8, 0x003C8}, {0x003A9, 0x003C9}, {0x003AA, 0x003CA}, {0x003AB, 0x003CB}, {0x003CF, 0x003D7},
+    {0x003D8, 0x003D9}, {0x003DA, 0x003DB}, {0x003DC, 0x003DD}, {0x003DE, 0x003DF}, {0x003E0, 0x003E1}, {0x003E2, 0x003E3},
+    {0x003E4, 0x003E5}, {0x003E6, 0x003E7}, {0x003E8, 0x003E9}, {0x003EA, 0x003EB}, {0x003EC, 0x003ED}, {0x003EE, 0x003EF},
+    {0x003F4, 0x003B8}, {0x003F7, 0x003F8}, {0x003F9, 0x003F2}, {0x003FA, 0x003FB}, {0x003FD, 0x0037B}, {0x003FE, 0x0037C},
+    {0x003FF, 0x0037D}, {0x00400, 0x00450}, {0x00401, 0x00451}, {0x00402, 0x00452}, {0x00403, 0x00453}, {0x00404, 0x00454},
+    {0x00405, 0x00455}, {0x00406, 0x00456}, {0x00407, 0x00457}, {0x00408, 0x00458}, {0x00409, 0x00459}, {0x0040A, 0x0045A},
+    {0x0040B, 0x0045B}, {0x0040C, 0x0045C}, {0x0040D, 0x0045D}, {0x0040E, 0x0045E}, {0x0040F, 0x0045F}, {0x00410, 0x00430},
+    {0x00411, 0x00431}, {0x00412, 0x00432}, {0x00413, 0x00433}, {0x00414, 0x00434}, {0x00415, 0x00435}, {0x00416, 0x00436},
+    {0x00417, 0x00437}, {0x00418, 0x00438}, {0x00419, 0x00439}, {0x0041A, 0x0043A}, {0x0041B, 0x0043B}, {0x0041C, 0x0043C},
+    {0x0041D, 0x0043D}, {0x0041E, 0x0043E}, {0x0041F, 0x0043F}, {0x00420, 0x00440}, {0x00421, 0x00441}, {0x00422, 0x00442},
+    {0x00423, 0x00443}, {0x00424, 0x00444}, {0x00425, 0x00445}, {0x00426, 0x00446}, {0x00427, 0x00447}, {0x00428, 0x00448},
+    {0x00429, 0x00449}, {0x0042A, 0x0044A}, {0x0042B, 0x0044B}, {0x0042C, 0x0044C}, {0x0042D, 0x0044D}, {0x0042E, 0x0044E},
+    {0x0042F, 0x0044F}, {0x00460, 0x00461}, {0x00462, 0x00463}, {0x00464, 0x00465}, {0x00466, 0x00467}, {0x00468, 0x00469},
+    {0x0046A, 0x0046B}, {0x0046C, 0x0046D}, {0x0046E, 0x0046F}, {0x00470, 0x00471}, {0x00472, 0x00473}, {0x00474, 0x00475},
+    {0x00476, 0x00477}, {0x00478, 0x00479}, {0x0047A, 0x0047B}, {0x0047C, 0x0047D}, {0x0047E, 0x0047F}, {0x00480, 0x00481},
+    {0x0048A, 0x0048B}, {0x0048C, 0x0048D}, {0x0048E, 0x0048F}, {0x00490, 0x00491}, {0x00492, 0x00493}, {0x00494, 0x00495},
+    {0x00496, 0x00497}, {0x00498, 0x00499}, {0x0049A, 0x0049B}, {0x0049C, 0x0049D}, {0x0049E, 0x0049F}, {0x004A0, 0x004A1},
+    {0x004A2, 0x004A3}, {0x004A4, 0x004A5}, {0x004A6, 0x004A7}, {0x004A8, 0x004A9}, {0x004AA, 0x004AB}, {0x004AC, 0x004AD},
+    {0x004AE, 0x004AF}, {0x004B0, 0x004B1}, {0x004B2, 0x004B3}, {0x004B4, 0x004B5}, {0x004B6, 0x004B7}, {0x004B8, 0x004B9},
+    {0x004BA, 0x004BB}, {0x004BC, 0x004BD}, {0x004BE, 0x004BF}, {0x004C0, 0x004CF}, {0x004C1, 0x004C2}, {0x004C3, 0x004C4},
+    {0x004C5, 0x004C6}, {0x004C7, 0x004C8}, {0x004C9, 0x004CA}, {0x004CB, 0x004CC}, {0x004CD, 0x004CE}, {0x004D0, 0x004D1},
+    {0x004D2, 0x004D3}, {0x004D4, 0x004D5}, {0x004D6, 0x004D7}, {0x004D8, 0x004D9}, {0x004DA, 0x004DB}, {0x004DC, 0x004DD},
+    {0x004DE, 0x004DF}, {0x004E0, 0x004E1}, {0x004E2, 0x004E3}, {0x004E4, 0x004E5}, {0x004E6, 0x004E7}, {0x004E8, 0x004E9},
+    {0x004EA, 0x004EB}, {0x004EC, 0x004ED}, {0x004EE, 0x004EF}, {0x004F0, 0x004F1}, {0x004F2, 0x004F3}, {0x004F4, 0x004F5},
+    {0x004F6, 0x004F7}, {0x004F8, 0x004F9}, {0x004FA, 0x004FB}, {0x004FC, 0x004FD}, {0x004FE, 0x004FF}, {0x00500, 0x00501},
+    {0x00502, 0x00503}, {0x00504, 0x00505}, {0x00506, 0x00507}, {0x00508, 0x00509}, {0x0050A, 0x0050B}, {0x0050C, 0x0050D},
+    {0x0050E, 0x0050F}, {0x00510, 0x00511}, {0x00512, 0x00513}, {0x00514, 0x00515}, {0x00516, 0x00517}, {0x00518, 0x00519},
+    {0x0051A, 0x0051B}, {0x0051C, 0x0051D}, {0x0051E, 0x0051F}, {0x00520, 0x00521}, {0x00522, 0x00523}, {0x00524, 0x00525},
+    {0x00526, 0x00527}, {0x00528, 0x00529}, {0x0052A, 0x0052B}, {0x0052C, 0x0052D}, {0x0052E, 0x0052F}, {0x00531, 0x00561},
+    {0x00532, 0x00562}, {0x00533, 0x00563}, {0x00534, 0x00564}, {0x00535, 0x00565}, {0x00536, 0x00566}, {0x00537, 0x00567},
+    {0x00538, 0x00568}, {0x00539, 0x00569}, {0x0053A, 0x0056A}, {0x0053B, 0x0056B}, {0x0053C, 0x0056C}, {0x0053D, 0x0056D},
+    {0x0053E, 0x0056E}, {0x0053F, 0x0056F}, {0x00540, 0x00570}, {0x00541, 0x00571}, {0x00542, 0x00572}, {0x00543, 0x00573},
+    {0x00544, 0x00574}, {0x00545, 0x00575}, {0x00546, 0x00576}, {0x00547, 0x00577}, {0x00548, 0x00578}, {0x00549, 0x00579},
+    {0x0054A, 0x0057A}, {0x0054B, 0x0057B}, {0x0054C, 0x0057C}, {0x0054D, 0x0057D}, {0x0054E, 0x0057E}, {0x0054F, 0x0057F},
+    {0x00550, 0x00580}, {0x00551, 0x00581}, {0x00552, 0x00582}, {0x00553, 0x00583}, {0x00554, 0x00584}, {0x00555, 0x00585},
+    {0x00556, 0x00586}, {0x010A0, 0x02D00}, {0x010A1, 0x02D01}, {0x010A2, 0x02D02}, {0x010A3, 0x02D03}, {0x010A4, 0x02D04},
+    {0x010A5, 0x02D05}, {0x010A6, 0x02D06}, {0x010A7, 0x02D07}, {0x010A8, 0x02D08}, {0x010A9, 0x02D09}, {0x010AA, 0x02D0A},
+    {0x010AB, 0x02D0B}, {0x010AC, 0x02D0C}, {0x010AD, 0x02D0D}, {0x010AE, 0x02D0E}, {0x010AF, 0x02D0F}, {0x010B0, 0x02D10},
+    {0x010B1, 0x02D11}, {0x010B2, 0x02D12}, {0x010B3, 0x02D13}, {0x010B4, 0x02D14}, {0x010B5, 0x02D15}, {0x010B6, 0x02D16},
+    {0x010B7, 0x02D17}, {0x010B8, 0x02D18}, {0x010B9, 0x02D19}, {0x010BA, 0x02D1A}, {0x010BB, 0x02D1B}, {0x010BC, 0x02D1C},
+    {0x010BD, 0x02D1D}, {0x010BE, 0x02D1E}, {0x010BF, 0x02D1F}, {0x010C0, 0x02D20}, {0x010C1, 0x02D21}, {0x010C2, 0x02D22},
+    {0x010C3, 0x02D23}, {0x010C4, 0x02D24}, {0x010C5, 0x02D25}, {0x010C7, 0x02D27}, {0x010CD, 0x02D2D}, {0x013A0, 0x0AB70},
+    {0x013A1, 0x0AB71}, {0x013A2, 0x0AB72}, {0x013A3, 0x0AB73}, {0x013A4, 0x0AB74}, {0x013A5, 0x0AB75}, {0x013A6, 0x0AB76},
+    {0x013A7, 0x0AB77}, {0x013A8, 0x0AB78}, {0x013A9, 0x0AB79}, {0x013AA, 0x0AB7A}, {0x013AB, 0x0AB7B}, {0x013AC, 0x0AB7C},
+    {0x013AD, 0x0AB7D}, {0x013AE, 0x0AB7E}, {0x013AF, 0x0AB7F}, {0x013B0, 0x0AB80}, {0x013B1, 0x0AB81}, {0x013B2, 0x0AB82},
+    {0x013B3, 0x0AB83}, {0x013B4, 0x0AB84}, {0x013B5, 0x0AB85}, {0x013B6, 0x0AB86}, {0x013B7, 0x0AB87}, {0x013B8, 0x0AB88},
+    {0x013B9, 0x0AB89}, {0x013BA, 0x0AB8A}, {0x013BB, 0x0AB8B}, {0x013BC, 0x0AB8C}, {0x013BD, 0x0AB8D}, {0x013BE, 0x0AB8E},
+    {0x013BF, 0x0AB8F}, {0x013C0, 0x0AB90}, {0x013C1, 0x0AB91}, {0x013C2, 0x0AB92}, {0x013C3, 0x0AB93}, {0x013C4, 0x0AB94},
+    {0x013C5, 0x0AB95}, {0x013C6, 0x0AB96}, {0x013C7, 0x0AB97}, {0x013C8, 0x0AB98}, {0x013C9, 0x0AB99}, {0x013CA, 0x0AB9A},
+    {0x013CB, 0x0AB9B}, {0x013CC, 0x0AB9C}, {0x013CD, 0x0AB9D}, {0x013CE, 0x0AB9E}, {0x013CF, 0x0AB9F}, {0x013D0, 0x0ABA0},
+    {0x013D1, 0x0ABA1}, {0x013D2, 0x0ABA2}, {0x013D3, 0x0ABA3}, {0x013D4, 0x0ABA4}, {0x013D5, 0x0ABA5}, {0x013D6, 0x0ABA6},
+    {0x013D7, 0x0ABA7}, {0x013D8, 0x0ABA8}, {0x013D9, 0x0ABA9}, {0x013DA, 0x0ABAA}, {0x013DB, 0x0ABAB}, {0x013DC, 0x0ABAC},
+    {0x013DD, 0x0ABAD}, {0x013DE, 0x0ABAE}, {0x013DF, 0x0ABAF}, {0x013E0, 0x0ABB0}, {0x013E1, 0x0ABB1}, {0x013E2, 0x0ABB2},
+    {0x013E3, 0x0ABB3}, {0x013E4, 0x0ABB4}, {0x013E5, 0x0ABB5}, {0x013E6, 0x0ABB6}, {0x013E7, 0x0ABB7}, {0x013E8, 0x0ABB8},
+    {0x013E9, 0x0ABB9}, {0x013EA, 0x0ABBA}, {0x013EB, 0x0ABBB}, {0x013EC, 0x0ABBC}, {0x013ED, 0x0ABBD}, {0x013EE, 0x0ABBE},
+    {0x013EF, 0x0ABBF}, {0x013F0, 0x013F8}, {0x013F1, 0x013F9}, {0x013F2, 0x013FA}, {0x013F3, 0x013FB}, {0x013F4, 0x013FC},
+    {0x013F5, 0x013FD}, {0x01C90, 0x010D0}, {0x01C91, 0x010D1}, {0x01C92, 0x010D2}, {0x01C93, 0x010D3}, {0x01C94, 0x010D4},
+    {0x01C95, 0x010D5}, {0x01C96, 0x010D6}, {0x01C97, 0x010D7}, {0x01C98, 0x010D8}, {0x01C99, 0x010D9}, {0x01C9A, 0x010DA},
+    {0x01C9B, 0x010DB}, {0x01C9C, 0x010DC}, {0x01C9D, 0x010DD}, {0x01C9E, 0x010DE}, {0x01C9F, 0x010DF}, {0x01CA0, 0x010E0},
+    {0x01CA1, 0x010E1}, {0x01CA2, 0x010E2}, {0x01CA3, 0x010E3}, {0x01CA4, 0x010E4}, {0x01CA5, 0x010E5}, {0x01CA6, 0x010E6},
+    {0x01CA7, 0x010E7}, {0x01CA8, 0x010E8}, {0x01CA9, 0x010E9}, {0x01CAA, 0x010EA}, {0x01CAB, 0x010EB}, {0x01CAC, 0x010EC},
+    {0x01CAD, 0x010ED}, {0x01CAE, 0x010EE}, {0x01CAF, 0x010EF}, {0x01CB0, 0x010F0}, {0x01CB1, 0x010F1}, {0x01CB2, 0x010F2},
+    {0x01CB3, 0x010F3}, {0x01CB4, 0x010F4}, {0x01CB5, 0x010F5}, {0x01CB6, 0x010F6}, {0x01CB7, 0x010F7}, {0x01CB8, 0x010F8},
+    {0x01CB9, 0x010F9}, {0x01CBA, 0x010FA}, {0x01CBD, 0x010FD}, {0x01CBE, 0x010FE}, {0x01CBF, 0x010FF}, {0x01E00, 0x01E01},
+    {0x01E02, 0x01E03}, {0x01E04, 0x01E05}, {0x01E06, 0x01E07}, {0x01E08, 0x01E09}, {0x01E0A, 0x01E0B}, {0x01E0C, 0x01E0D},
+    {0x01E0E, 0x01E0F}, {0x01E10, 0x01E11}, {0x01E12, 0x01E13}, {0x01E14, 0x01E15}, {0x01E16, 0x01E17}, {0x01E18, 0x01E19},
+    {0x01E1A, 0x01E1B}, {0x01E1C, 0x01E1D}, {0x01E1E, 0x01E1F}, {0x01E20, 0x01E21}, {0x01E22, 0x01E23}, {0x01E24, 0x01E25},
+    {0x01E26, 0x01E27}, {0x01E28, 0x01E29}, {0x01E2A, 0x01E2B}, {0x01E2C, 0x01E2D}, {0x01E2E, 0x01E2F}, {0x01E30, 0x01E31},
+    {0x01E32, 0x01E33}, {0x01E34, 0x01E35}, {0x01E36, 0x01E37}, {0x01E38, 0x01E39}, {0x01E3A, 0x01E3B}, {0x01E3C, 0x01E3D},
+    {0x01E3E, 0x01E3F}, {0x01E40, 0x01E41}, {0x01E42, 0x01E43}, {0x01E44, 0x01E45}, {0x01E46, 0x01E47}, {0x01E48, 0x01E49},
+    {0x01E4A, 0x01E4B}, {0x01E4C, 0x01E4D}, {0x01E4E, 0x01E4F}, {0x01E50, 0x01E51}, {0x01E52, 0x01E53}, {0x01E54, 0x01E55},
+    {0x01E56, 0x01E57}, {0x01E58, 0x01E59}, {0x01E5A, 0x01E5B}, {0x01E5C, 0x01E5D}, {0x01E5E, 0x01E5F}, {0x01E60, 0x01E61},
+    {0x01E62, 0x01E63}, {0x01E64, 0x01E65}, {0x01E66, 0x01E67}, {0x01E68, 0x01E69}, {0x01E6A, 0x01E6B}, {0x01E6C, 0x01E6D},
+    {0x01E6E, 0x01E6F}, {0x01E70, 0x01E71}, {0x01E72, 0x01E73}, {0x01E74, 0x01E75}, {0x01E76, 0x01E77}, {0x01E78, 0x01E79},
+    {0x01E7A, 0x01E7B}, {0x01E7C, 0x01E7D}, {0x01E7E, 0x01E7F}, {0x01E80, 0x01E81}, {0x01E82, 0x01E83}, {0x01E84, 0x01E85},
+    {0x01E86, 0x01E87}, {0x01E88, 0x01E89}, {0x01E8A, 0x01E8B}, {0x01E8C, 0x01E8D}, {0x01E8E, 0x01E8F}, {0x01E90, 0x01E91},
+    {0x01E92, 0x01E93}, {0x01E94, 0x01E95}, {0x01E9E, 0x000DF}, {0x01EA0, 0x01EA1}, {0x01EA2, 0x01EA3}, {0x01EA4, 0x01EA5},
+    {0x01EA6, 0x01EA7}, {0x01EA8, 0x01EA9}, {0x01EAA, 0x01EAB}, {0x01EAC, 0x01EAD}, {0x01EAE, 0x01EAF}, {0x01EB0, 0x01EB1},
+    {0x01EB2, 0x01EB3}, {0x01EB4, 0x01EB5}, {0x01EB6, 0x01EB7}, {0x01EB8, 0x01EB9}, {0x01EBA, 0x01EBB}, {0x01EBC, 0x01EBD},
+    {0x01EBE, 0x01EBF}, {0x01EC0, 0x01EC1}, {0x01EC2, 0x01EC3}, {0x01EC4, 0x01EC5}, {0x01EC6, 0x01EC7}, {0x01EC8, 0x01EC9},
+    {0x01ECA, 0x01ECB}, {0x01ECC, 0x01ECD}, {0x01ECE, 0x01ECF}, {0x01ED0, 0x01ED1}, {0x01ED2, 0x01ED3}, {0x01ED4, 0x01ED5},
+    {0x01ED6, 0x01ED7}, {0x01ED8, 0x01ED9}, {0x01EDA, 0x01EDB}, {0x01EDC, 0x01EDD}, {0x01EDE, 0x01EDF}, {0x01EE0, 0x01EE1},
+    {0x01EE2, 0x01EE3}, {0x01EE4, 0x01EE5}, {0x01EE6, 0x01EE7}, {0x01EE8, 0x01EE9}, {0x01EEA, 0x01EEB}, {0x01EEC, 0x01EED},
+    {0x01EEE, 0x01EEF}, {0x01EF0, 0x01EF1}, {0x01EF2, 0x01EF3}, {0x01EF4, 0x01EF5}, {0x01EF6, 0x01EF7}, {0x01EF8, 0x01EF9},
+    {0x01EFA, 0x01EFB}, {0x01EFC, 0x01EFD}, {0x01EFE, 0x01EFF}, {0x01F08, 0x01F00}, {0x01F09, 0x01F01}, {0x01F0A, 0x01F02},
+    {0x01F0B, 0x01F03}, {0x01F0C, 0x01F04}, {0x01F0D, 0x01F05}, {0x01F0E, 0x01F06}, {0x01F0F, 0x01F07}, {0x01F18, 0x01F10},
+    {0x01F19, 0x01F11}, {0x01F1A, 0x01F12}, {0x01F1B, 0x01F13}, {0x01F1C, 0x01F14}, {0x01F1D, 0x01F15}, {0x01F28, 0x01F20},
+    {0x01F29, 0x01F21}, {0x01F2A, 0x01F22}, {0x01F2B, 0x01F23}, {0x01F2C, 0x01F24}, {0x01F2D, 0x01F25}, {0x01F2E, 0x01F26},
+    {0x01F2F, 0x01F27}, {0x01F38, 0x01F30}, {0x01F39, 0x01F31}, {0x01F3A, 0x01F32}, {0x01F3B, 0x01F33}, {0x01F3C, 0x01F34},
+    {0x01F3D, 0x01F35}, {0x01F3E, 0x01F36}, {0x01F3F, 0x01F37}, {0x01F48, 0x01F40}, {0x01F49, 0x01F41}, {0x01F4A, 0x01F42},
+    {0x01F4B, 0x01F43}, {0x01F4C, 0x01F44}, {0x01F4D, 0x01F45}, {0x01F59, 0x01F51}, {0x01F5B, 0x01F53}, {0x01F5D, 0x01F55},
+    {0x01F5F, 0x01F57}, {0x01F68, 0x01F60}, {0x01F69, 0x01F61}, {0x01F6A, 0x01F62}, {0x01F6B, 0x01F63}, {0x01F6C, 0x01F64},
+    {0x01F6D, 0x01F65}, {0x01F6E, 0x01F66}, {0x01F6F, 0x01F67}, {0x01F88, 0x01F80}, {0x01F89, 0x01F81}, {0x01F8A, 0x01F82},
+    {0x01F8B, 0x01F83}, {0x01F8C, 0x01F84}, {0x01F8D, 0x01F85}, {0x01F8E, 0x01F86}, {0x01F8F, 0x01F87}, {0x01F98, 0x01F90},
+    {0x01F99, 0x01F91}, {0x01F9A, 0x01F92}, {0x01F9B, 0x01F93}, {0x01F9C, 0x01F94}, {0x01F9D, 0x01F95}, {0x01F9E, 0x01F96},
+    {0x01F9F, 0x01F97}, {0x01FA8, 0x01FA0}, {0x01FA9, 0x01FA1}, {0x01FAA, 0x01FA2}, {0x01FAB, 0x01FA3}, {0x01FAC, 0x01FA4},
+    {0x01FAD, 0x01FA5}, {0x01FAE, 0x01FA6}, {0x01FAF, 0x01FA7}, {0x01FB8, 0x01FB0}, {0x01FB9, 0x01FB1}, {0x01FBA, 0x01F70},
+    {0x01FBB, 0x01F71}, {0x01FBC, 0x01FB3}, {0x01FC8, 0x01F72}, {0x01FC9, 0x01F73}, {0x01FCA, 0x01F74}, {0x01FCB, 0x01F75},
+    {0x01FCC, 0x01FC3}, {0x01FD8, 0x01FD0}, {0x01FD9, 0x01FD1}, {0x01FDA, 0x01F76}, {0x01FDB, 0x01F77}, {0x01FE8, 0x01FE0},
+    {0x01FE9, 0x01FE1}, {0x01FEA, 0x01F7A}, {0x01FEB, 0x01F7B}, {0x01FEC, 0x01FE5}, {0x01FF8, 0x01F78}, {0x01FF9, 0x01F79},
+    {0x01FFA, 0x01F7C}, {0x01FFB, 0x01F7D}, {0x01FFC, 0x01FF3}, {0x02126, 0x003C9}, {0x0212A, 0x0006B}, {0x0212B, 0x000E5},
+    {0x02132, 0x0214E}, {0x02160, 0x02170}, {0x02161, 0x02171}, {0x02162, 0x02172}, {0x02163, 0x02173}, {0x02164, 0x02174},
+    {0x02165, 0x02175}, {0x02166, 0x02176}, {0x02167, 0x02177}, {0x02168, 0x02178}, {0x02169, 0x02179}, {0x0216A, 0x0217A},
+    {0x0216B, 0x0217B}, {0x0216C, 0x0217C}, {0x0216D, 0x0217D}, {0x0216E, 0x0217E}, {0x0216F, 0x0217F}, {0x02183, 0x02184},
+    {0x024B6, 0x024D0}, {0x024B7, 0x024D1}, {0x024B8, 0x024D2}, {0x024B9, 0x024D3}, {0x024BA, 0x024D4}, {0x024BB, 0x024D5},
+    {0x024BC, 0x024D6}, {0x024BD, 0x024D7}, {0x024BE, 0x024D8}, {0x024BF, 0x024D9}, {0x024C0, 0x024DA}, {0x024C1, 0x024DB},
+    {0x024C2, 0x024DC}, {0x024C3, 0x024DD}, {0x024C4, 0x024DE}, {0x024C5, 0x024DF}, {0x024C6, 0x024E0}, {0x024C7, 0x024E1},
+    {0x024C8, 0x024E2}, {0x024C9, 0x024E3}, {0x024CA, 0x024E4}, {0x024CB, 0x024E5}, {0x024CC, 0x024E6}, {0x024CD, 0x024E7},
+    {0x024CE, 0x024E8}, {0x024CF, 0x024E9}, {0x02C00, 0x02C30}, {0x02C01, 0x02C31}, {0x02C02, 0x02C32}, {0x02C03, 0x02C33},
+    {0x02C04, 0x02C34}, {0x02C05, 0x02C35}, {0x02C06, 0x02C36}, {0x02C07, 0x02C37}, {0x02C08, 0x02C38}, {0x02C09, 0x02C39},
+    {0x02C0A, 0x02C3A}, {0x02C0B, 0x02C3B}, {0x02C0C, 0x02C3C}, {0x02C0D, 0x02C3D}, {0x02C0E, 0x02C3E}, {0x02C0F, 0x02C3F},
+    {0x02C10, 0x02C40}, {0x02C11, 0x02C41}, {0x02C12, 0x02C42}, {0x02C13, 0x02C43}, {0x02C14, 0x02C44}, {0x02C15, 0x02C45},
+    {0x02C16, 0x02C46}, {0x02C17, 0x02C47}, {0x02C18, 0x02C48}, {0x02C19, 0x02C49}, {0x02C1A, 0x02C4A}, {0x02C1B, 0x02C4B},
+    {0x02C1C, 0x02C4C}, {0x02C1D, 0x02C4D}, {0x02C1E, 0x02C4E}, {0x02C1F, 0x02C4F}, {0x02C20, 0x02C50}, {0x02C21, 0x02C51},
+    {0x02C22, 0x02C52}, {0x02C23, 0x02C53}, {0x02C24, 0x02C54}, {0x02C25, 0x02C55}, {0x02C26, 0x02C56}, {0x02C27, 0x02C57},
+    {0x02C28, 0x02C58}, {0x02C29, 0x02C59}, {0x02C2A, 0x02C5A}, {0x02C2B, 0x02C5B}, {0x02C2C, 0x02C5C}, {0x02C2D, 0x02C5D},
+    {0x02C2E, 0x02C5E}, {0x02C2F, 0x02C5F}, {0x02C60, 0x02C61}, {0x02C62, 0x0026B}, {0x02C63, 0x01D7D}, {0x02C64, 0x0027D},
+    {0x02C67, 0x02C68}, {0x02C69, 0x02C6A}, {0x02C6B, 0x02C6C}, {0x02C6D, 0x00251}, {0x02C6E, 0x00271}, {0x02C6F, 0x00250},
+    {0x02C70, 0x00252}, {0x02C72, 0x02C73}, {0x02C75, 0x02C76}, {0x02C7E, 0x0023F}, {0x02C7F, 0x00240}, {0x02C80, 0x02C81},
+    {0x02C82, 0x02C83}, {0x02C84, 0x02C85}, {0x02C86, 0x02C87}, {0x02C88, 0x02C89}, {0x02C8A, 0x02C8B}, {0x02C8C, 0x02C8D},
+    {0x02C8E, 0x02C8F}, {0x02C90, 0x02C91}, {0x02C92, 0x02C93}, {0x02C94, 0x02C95}, {0x02C96, 0x02C97}, {0x02C98, 0x02C99},
+    {0x02C9A, 0x02C9B}, {0x02C9C, 0x02C9D}, {0x02C9E, 0x02C9F}, {0x02CA0, 0x02CA1}, {0x02CA2, 0x02CA3}, {0x02CA4, 0x02CA5},
+    {0x02CA6, 0x02CA7}, {0x02CA8, 0x02CA9}, {0x02CAA, 0x02CAB}, {0x02CAC, 0x02CAD}, {0x02CAE, 0x02CAF}, {0x02CB0, 0x02CB1},
+    {0x02CB2, 0x02CB3}, {0x02CB4, 0x02CB5}, {0x02CB6, 0x02CB7}, {0x02CB8, 0x02CB9}, {0x02CBA, 0x02CBB}, {0x02CBC, 0x02CBD},
+    {0x02CBE, 0x02CBF}, {0x02CC0, 0x02CC1}, {0x02CC2, 0x02CC3}, {0x02CC4, 0x02CC5}, {0x02CC6, 0x02CC7}, {0x02CC8, 0x02CC9},
+    {0x02CCA, 0x02CCB}, {0x02CCC, 0x02CCD}, {0x02CCE, 0x02CCF}, {0x02CD0, 0x02CD1}, {0x02CD2, 0x02CD3}, {0x02CD4, 0x02CD5},
+    {0x02CD6, 0x02CD7}, {0x02CD8, 0x02CD9}, {0x02CDA, 0x02CDB}, {0x02CDC, 0x02CDD}, {0x02CDE, 0x02CDF}, {0x02CE0, 0x02CE1},
+    {0x02CE2, 0x02CE3}, {0x02CEB, 0x02CEC}, {0x02CED, 0x02CEE}, {0x02CF2, 0x02CF3}, {0x0A640, 0x0A641}, {0x0A642, 0x0A643},
+    {0x0A644, 0x0A645}, {0x0A646, 0x0A647}, {0x0A648, 0x0A649}, {0x0A64A, 0x0A64B}, {0x0A64C, 0x0A64D}, {0x0A64E, 0x0A64F},
+    {0x0A650, 0x0A651}, {0x0A652, 0x0A653}, {0x0A654, 0x0A655}, {0x0A656, 0x0A657}, {0x0A658, 0x0A659}, {0x0A65A, 0x0A65B},
+    {0x0A65C, 0x0A65D}, {0x0A65E, 0x0A65F}, {0x0A660, 0x0A661}, {0x0A662, 0x0A663}, {0x0A664, 0x0A665}, {0x0A666, 0x0A667},
+    {0x0A668, 0x0A669}, {0x0A66A, 0x0A66B}, {0x0A66C, 0x0A66D}, {0x0A680, 0x0A681}, {0x0A682, 0x0A683}, {0x0A684, 0x0A685},
+    {0x0A686, 0x0A687}, {0x0A688, 0x0A689}, {0x0A68A, 0x0A68B}, {0x0A68C, 0x0A68D}, {0x0A68E, 0x0A68F}, {0x0A690, 0x0A691},
+    {0x0A692, 0x0A693}, {0x0A694, 0x0A695}, {0x0A696, 0x0A697}, {0x0A698, 0x0A699}, {0x0A69A, 0x0A69B}, {0x0A722, 0x0A723},
+    {0x0A724, 0x0A725}, {0x0A726, 0x0A727}, {0x0A728, 0x0A729}, {0x0A72A, 0x0A72B}, {0x0A72C, 0x0A72D}, {0x0A72E, 0x0A72F},
+    {0x0A732, 0x0A733}, {0x0A734, 0x0A735}, {0x0A736, 0x0A737}, {0x0A738, 0x0A739}, {0x0A73A, 0x0A73B}, {0x0A73C, 0x0A73D},
+    {0x0A73E, 0x0A73F}, {0x0A740, 0x0A741}, {0x0A742, 0x0A743}, {0x0A744, 0x0A745}, {0x0A746, 0x0A747}, {0x0A748, 0x0A749},
+    {0x0A74A, 0x0A74B}, {0x0A74C, 0x0A74D}, {0x0A74E, 0x0A74F}, {0x0A750, 0x0A751}, {0x0A752, 0x0A753}, {0x0A754, 0x0A755},
+    {0x0A756, 0x0A757}, {0x0A758, 0x0A759}, {0x0A75A, 0x0A75B}, {0x0A75C, 0x0A75D}, {0x0A75E, 0x0A75F}, {0x0A760, 0x0A761},
+    {0x0A762, 0x0A763}, {0x0A764, 0x0A765}, {0x0A766, 0x0A767}, {0x0A768, 0x0A769}, {0x0A76A, 0x0A76B}, {0x0A76C, 0x0A76D},
+    {0x0A76E, 0x0A76F}, {0x0A779, 0x0A77A}, {0x0A77B, 0x0A77C}, {0x0A77D, 0x01D79}, {0x0A77E, 0x0A77F}, {0x0A780, 0x0A781},
+    {0x0A782, 0x0A783}, {0x0A784, 0x0A785}, {0x0A786, 0x0A787}, {0x0A78B, 0x0A78C}, {0x0A78D, 0x00265}, {0x0A790, 0x0A791},
+    {0x0A792, 0x0A793}, {0x0A796, 0x0A797}, {0x0A798, 0x0A799}, {0x0A79A, 0x0A79B}, {0x0A79C, 0x0A79D}, {0x0A79E, 0x0A79F},
+    {0x0A7A0, 0x0A7A1}, {0x0A7A2, 0x0A7A3}, {0x0A7A4, 0x0A7A5}, {0x0A7A6, 0x0A7A7}, {0x0A7A8, 0x0A7A9}, {0x0A7AA, 0x00266},
+    {0x0A7AB, 0x0025C}, {0x0A7AC, 0x00261}, {0x0A7AD, 0x0026C}, {0x0A7AE, 0x0026A}, {0x0A7B0, 0x0029E}, {0x0A7B1, 0x00287},
+    {0x0A7B2, 0x0029D}, {0x0A7B3, 0x0AB53}, {0x0A7B4, 0x0A7B5}, {0x0A7B6, 0x0A7B7}, {0x0A7B8, 0x0A7B9}, {0x0A7BA, 0x0A7BB},
+    {0x0A7BC, 0x0A7BD}, {0x0A7BE, 0x0A7BF}, {0x0A7C0, 0x0A7C1}, {0x0A7C2, 0x0A7C3}, {0x0A7C4, 0x0A794}, {0x0A7C5, 0x00282},
+    {0x0A7C6, 0x01D8E}, {0x0A7C7, 0x0A7C8}, {0x0A7C9, 0x0A7CA}, {0x0A7D0, 0x0A7D1}, {0x0A7D6, 0x0A7D7}, {0x0A7D8, 0x0A7D9},
+    {0x0A7F5, 0x0A7F6}, {0x0FF21, 0x0FF41}, {0x0FF22, 0x0FF42}, {0x0FF23, 0x0FF43}, {0x0FF24, 0x0FF44}, {0x0FF25, 0x0FF45},
+    {0x0FF26, 0x0FF46}, {0x0FF27, 0x0FF47}, {0x0FF28, 0x0FF48}, {0x0FF29, 0x0FF49}, {0x0FF2A, 0x0FF4A}, {0x0FF2B, 0x0FF4B},
+    {0x0FF2C, 0x0FF4C}, {0x0FF2D, 0x0FF4D}, {0x0FF2E, 0x0FF4E}, {0x0FF2F, 0x0FF4F}, {0x0FF30, 0x0FF50}, {0x0FF31, 0x0FF51},
+    {0x0FF32, 0x0FF52}, {0x0FF33, 0x0FF53}, {0x0FF34, 0x0FF54}, {0x0FF35, 0x0FF55}, {0x0FF36, 0x0FF56}, {0x0FF37, 0x0FF57},
+    {0x0FF38, 0x0FF58}, {0x0FF39, 0x0FF59}, {0x0FF3A, 0x0FF5A}, {0x10400, 0x10428}, {0x10401, 0x10429}, {0x10402, 0x1042A},
+    {0x10403, 0x1042B}, {0x10404, 0x1042C}, {0x10405, 0x1042D}, {0x10406, 0x1042E}, {0x10407, 0x1042F}, {0x10408, 0x10430},
+    {0x10409, 0x10431}, {0x1040A, 0x10432}, {0x1040B, 0x10433}, {0x1040C, 0x10434}, {0x1040D, 0x10435}, {0x1040E, 0x10436},
+    {0x1040F, 0x10437}, {0x10410, 0x10438}, {0x10411, 0x10439}, {0x10412, 0x1043A}, {0x10413, 0x1043B}, {0x10414, 0x1043C},
+    {0x10415, 0x1043D}, {0x10416, 0x1043E}, {0x10417, 0x1043F}, {0x10418, 0x10440}, {0x10419, 0x10441}, {0x1041A, 0x10442},
+    {0x1041B, 0x10443}, {0x1041C, 0x10444}, {0x1041D, 0x10445}, {0x1041E, 0x10446}, {0x1041F, 0x10447}, {0x10420, 0x10448},
+    {0x10421, 0x10449}, {0x10422, 0x1044A}, {0x10423, 0x1044B}, {0x10424, 0x1044C}, {0x10425, 0x1044D}, {0x10426, 0x1044E},
+    {0x10427, 0x1044F}, {0x104B0, 0x104D8}, {0x104B1, 0x104D9}, {0x104B2, 0x104DA}, {0x104B3, 0x104DB}, {0x104B4, 0x104DC},
+    {0x104B5, 0x104DD}, {0x104B6, 0x104DE}, {0x104B7, 0x104DF}, {0x104B8, 0x104E0}, {0x104B9, 0x104E1}, {0x104BA, 0x104E2},
+    {0x104BB, 0x104E3}, {0x104BC, 0x104E4}, {0x104BD, 0x104E5}, {0x104BE, 0x104E6}, {0x104BF, 0x104E7}, {0x104C0, 0x104E8},
+    {0x104C1, 0x104E9}, {0x104C2, 0x104EA}, {0x104C3, 0x104EB}, {0x104C4, 0x104EC}, {0x104C5, 0x104ED}, {0x104C6, 0x104EE},
+    {0x104C7, 0x104EF}, {0x104C8, 0x104F0}, {0x104C9, 0x104F1}, {0x104CA, 0x104F2}, {0x104CB, 0x104F3}, {0x104CC, 0x104F4},
+    {0x104CD, 0x104F5}, {0x104CE, 0x104F6}, {0x104CF, 0x104F7}, {0x104D0, 0x104F8}, {0x104D1, 0x104F9}, {0x104D2, 0x104FA},
+    {0x104D3, 0x104FB}, {0x10570, 0x10597}, {0x10571, 0x10598}, {0x10572, 0x10599}, {0x10573, 0x1059A}, {0x10574, 0x1059B},
+    {0x10575, 0x1059C}, {0x10576, 0x1059D}, {0x10577, 0x1059E}, {0x10578, 0x1059F}, {0x10579, 0x105A0}, {0x1057A, 0x105A1},
+    {0x1057C, 0x105A3}, {0x1057D, 0x105A4}, {0x1057E, 0x105A5}, {0x1057F, 0x105A6}, {0x10580, 0x105A7}, {0x10581, 0x105A8},
+    {0x10582, 0x105A9}, {0x10583, 0x105AA}, {0x10584, 0x105AB}, {0x10585, 0x105AC}, {0x10586, 0x105AD}, {0x10587, 0x105AE},
+    {0x10588, 0x105AF}, {0x10589, 0x105B0}, {0x1058A, 0x105B1}, {0x1058C, 0x105B3}, {0x1058D, 0x105B4}, {0x1058E, 0x105B5},
+    {0x1058F, 0x105B6}, {0x10590, 0x105B7}, {0x10591, 0x105B8}, {0x10592, 0x105B9}, {0x10594, 0x105BB}, {0x10595, 0x105BC},
+    {0x10C80, 0x10CC0}, {0x10C81, 0x10CC1}, {0x10C82, 0x10CC2}, {0x10C83, 0x10CC3}, {0x10C84, 0x10CC4}, {0x10C85, 0x10CC5},
+    {0x10C86, 0x10CC6}, {0x10C87, 0x10CC7}, {0x10C88, 0x10CC8}, {0x10C89, 0x10CC9}, {0x10C8A, 0x10CCA}, {0x10C8B, 0x10CCB},
+    {0x10C8C, 0x10CCC}, {0x10C8D, 0x10CCD}, {0x10C8E, 0x10CCE}, {0x10C8F, 0x10CCF}, {0x10C90, 0x10CD0}, {0x10C91, 0x10CD1},
+    {0x10C92, 0x10CD2}, {0x10C93, 0x10CD3}, {0x10C94, 0x10CD4}, {0x10C95, 0x10CD5}, {0x10C96, 0x10CD6}, {0x10C97, 0x10CD7},
+    {0x10C98, 0x10CD8}, {0x10C99, 0x10CD9}, {0x10C9A, 0x10CDA}, {0x10C9B, 0x10CDB}, {0x10C9C, 0x10CDC}, {0x10C9D, 0x10CDD},
+    {0x10C9E, 0x10CDE}, {0x10C9F, 0x10CDF}, {0x10CA0, 0x10CE0}, {0x10CA1, 0x10CE1}, {0x10CA2, 0x10CE2}, {0x10CA3, 0x10CE3},
+    {0x10CA4, 0x10CE4}, {0x10CA5, 0x10CE5}, {0x10CA6, 0x10CE6}, {0x10CA7, 0x10CE7}, {0x10CA8, 0x10CE8}, {0x10CA9, 0x10CE9},
+    {0x10CAA, 0x10CEA}, {0x10CAB, 0x10CEB}, {0x10CAC, 0x10CEC}, {0x10CAD, 0x10CED}, {0x10CAE, 0x10CEE}, {0x10CAF, 0x10CEF},
+    {0x10CB0, 0x10CF0}, {0x10CB1, 0x10CF1}, {0x10CB2, 0x10CF2}, {0x118A0, 0x118C0}, {0x118A1, 0x118C1}, {0x118A2, 0x118C2},
+    {0x118A3, 0x118C3}, {0x118A4, 0x118C4}, {0x118A5, 0x118C5}, {0x118A6, 0x118C6}, {0x118A7, 0x118C7}, {0x118A8, 0x118C8},
+    {0x118A9, 0x118C9}, {0x118AA, 0x118CA}, {0x118AB, 0x118CB}, {0x118AC, 0x118CC}, {0x118AD, 0x118CD}, {0x118AE, 0x118CE},
+    {0x118AF, 0x118CF}, {0x118B0, 0x118D0}, {0x118B1, 0x118D1}, {0x118B2, 0x118D2}, {0x118B3, 0x118D3}, {0x118B4, 0x118D4},
+    {0x118B5, 0x118D5}, {0x118B6, 0x118D6}, {0x118B7, 0x118D7}, {0x118B8, 0x118D8}, {0x118B9, 0x118D9}, {0x118BA, 0x118DA},
+    {0x118BB, 0x118DB}, {0x118BC, 0x118DC}, {0x118BD, 0x118DD}, {0x118BE, 0x118DE}, {0x118BF, 0x118DF}, {0x16E40, 0x16E60},
+    {0x16E41, 0x16E61}, {0x16E42, 0x16E62}, {0x16E43, 0x16E63}, {0x16E44, 0x16E64}, {0x16E45, 0x16E65}, {0x16E46, 0x16E66},
+    {0x16E47, 0x16E67}, {0x16E48, 0x16E68}, {0x16E49, 0x16E69}, {0x16E4A, 0x16E6A}, {0x16E4B, 0x16E6B}, {0x16E4C, 0x16E6C},
+    {0x16E4D, 0x16E6D}, {0x16E4E, 0x16E6E}, {0x16E4F, 0x16E6F}, {0x16E50, 0x16E70}, {0x16E51, 0x16E71}, {0x16E52, 0x16E72},
+    {0x16E53, 0x16E73}, {0x16E54, 0x16E74}, {0x16E55, 0x16E75}, {0x16E56, 0x16E76}, {0x16E57, 0x16E77}, {0x16E58, 0x16E78},
+    {0x16E59, 0x16E79}, {0x16E5A, 0x16E7A}, {0x16E5B, 0x16E7B}, {0x16E5C, 0x16E7C}, {0x16E5D, 0x16E7D}, {0x16E5E, 0x16E7E},
+    {0x16E5F, 0x16E7F}, {0x1E900, 0x1E922}, {0x1E901, 0x1E923}, {0x1E902, 0x1E924}, {0x1E903, 0x1E925}, {0x1E904, 0x1E926},
+    {0x1E905, 0x1E927}, {0x1E906, 0x1E928}, {0x1E907, 0x1E929}, {0x1E908, 0x1E92A}, {0x1E909, 0x1E92B}, {0x1E90A, 0x1E92C},
+    {0x1E90B, 0x1E92D}, {0x1E90C, 0x1E92E}, {0x1E90D, 0x1E92F}, {0x1E90E, 0x1E930}, {0x1E90F, 0x1E931}, {0x1E910, 0x1E932},
+    {0x1E911, 0x1E933}, {0x1E912, 0x1E934}, {0x1E913, 0x1E935}, {0x1E914, 0x1E936}, {0x1E915, 0x1E937}, {0x1E916, 0x1E938},
+    {0x1E917, 0x1E939}, {0x1E918, 0x1E93A}, {0x1E919, 0x1E93B}, {0x1E91A, 0x1E93C}, {0x1E91B, 0x1E93D}, {0x1E91C, 0x1E93E},
+    {0x1E91D, 0x1E93F}, {0x1E91E, 0x1E940}, {0x1E91F, 0x1E941}, {0x1E920, 0x1E942}, {0x1E921, 0x1E943},
+};
+
+// [1827] ranges of code points whose canonical decomposition starts with `to`, sorted
+inline constexpr cpt_range nfd_first[] = {
+    {0x000C0, 0x000C5, 0x00041}, {0x000C7, 0x000C7, 0x00043}, {0x000C8, 0x000CB, 0x00045}, {0x000CC, 0x000CF, 0x00049},
+    {0x000D1, 0x000D1, 0x0004E}, {0x000D2, 0x000D6, 0x0004F}, {0x000D9, 0x000DC, 0x00055}, {0x000DD, 0x000DD, 0x00059},
+    {0x000E0, 0x000E5, 0x00061}, {0x000E7, 0x000E7, 0x00063}, {0x000E8, 0x000EB, 0x00065}, {0x000EC, 0x000EF, 0x00069},
+    {0x000F1, 0x000F1, 0x0006E}, {0x000F2, 0x000F6, 0x0006F}, {0x000F9, 0x000FC, 0x00075}, {0x000FD, 0x000FD, 0x00079},
+    {0x000FF, 0x000FF, 0x00079}, {0x00100, 0x00100, 0x00041}, {0x00101, 0x00101, 0x00061}, {0x00102, 0x00102, 0x00041},
+    {0x00103, 0x00103, 0x00061}, {0x00104, 0x00104, 0x00041}, {0x00105, 0x00105, 0x00061}, {0x00106, 0x00106, 0x00043},
+    {0x00107, 0x00107, 0x00063}, {0x00108, 0x00108, 0x00043}, {0x00109, 0x00109, 0x00063}, {0x0010A, 0x0010A, 0x00043},
+    {0x0010B, 0x0010B, 0x00063}, {0x0010C, 0x0010C, 0x00043}, {0x0010D, 0x0010D, 0x00063}, {0x0010E, 0x0010E, 0x00044},
+    {0x0010F, 0x0010F, 0x00064}, {0x00112, 0x00112, 0x00045}, {0x00113, 0x00113, 0x00065}, {0x00114, 0x00114, 0x00045},
+    {0x00115, 0x00115, 0x00065}, {0x00116, 0x00116, 0x00045}, {0x00117, 0x00117, 0x00065}, {0x00118, 0x00118, 0x00045},
+    {0x00119, 0x00119, 0x00065}, {0x0011A, 0x0011A, 0x00045}, {0x0011B, 0x0011B, 0x00065}, {0x0011C, 0x0011C, 0x00047},
+    {0x0011D, 0x0011D, 0x00067}, {0x0011E, 0x0011E, 0x00047}, {0x0011F, 0x0011F, 0x00067}, {0x00120, 0x00120, 0x00047},
+    {0x00121, 0x00121, 0x00067}, {0x00122, 0x00122, 0x00047}, {0x00123, 0x00123, 0x00067}, {0x00124, 0x00124, 0x00048},
+    {0x00125, 0x00125, 0x00068}, {0x00128, 0x00128, 0x00049}, {0x00129, 0x00129, 0x00069}, {0x0012A, 0x0012A, 0x00049},
+    {0x0012B, 0x0012B, 0x00069}, {0x0012C, 0x0012C, 0x00049}, {0x0012D, 0x0012D, 0x00069}, {0x0012E, 0x0012E, 0x00049},
+    {0x0012F, 0x0012F, 0x00069}, {0x00130, 0x00130, 0x00049}, {0x00134, 0x00134, 0x0004A}, {0x00135, 0x00135, 0x0006A},
+    {0x00136, 0x00136, 0x0004B}, {0x00137, 0x00137, 0x0006B}, {0x00139, 0x00139, 0x0004C}, {0x0013A, 0x0013A, 0x0006C},
+    {0x0013B, 0x0013B, 0x0004C}, {0x0013C, 0x0013C, 0x0006C}, {0x0013D, 0x0013D, 0x0004C}, {0x0013E, 0x0013E, 0x0006C},
+    {0x00143, 0x00143, 0x0004E}, {0x00144, 0x00144, 0x0006E}, {0x00145, 0x00145, 0x0004E}, {0x00146, 0x00146, 0x0006E},
+    {0x00147, 0x00147, 0x0004E}, {0x00148, 0x00148, 0x0006E}, {0x0014C, 0x0014C, 0x0004F}, {0x0014D, 0x0014D, 0x0006F},
+    {0x0014E, 0x0014E, 0x0004F}, {0x0014F, 0x0014F, 0x0006F}, {0x00150, 0x00150, 0x0004F}, {0x00151, 0x00151, 0x0006F},
+    {0x00154, 0x00154, 0x00052}, {0x00155, 0x00155, 0x00072}, {0x00156, 0x00156, 0x00052}, {0x00157, 0x00157, 0x00072},
+    {0x00158, 0x00158, 0x00052}, {0x00159, 0x00159, 0x00072}, {0x0015A, 0x0015A, 0x00053}, {0x0015B, 0x0015B, 0x00073},
+    {0x0015C, 0x0015C, 0x00053}, {0x0015D, 0x0015D, 0x00073}, {0x0015E, 0x0015E, 0x00053}, {0x0015F, 0x0015F, 0x00073},
+    {0x00160, 0x00160, 0x00053}, {0x00161, 0x00161, 0x00073}, {0x00162, 0x00162, 0x00054}, {0x00163, 0x00163, 0x00074},
+    {0x00164, 0x00164, 0x00054}, {0x00165, 0x00165, 0x00074}, {0x00168, 0x00168, 0x00055}, {0x00169, 0x00169, 0x00075},
+    {0x0016A, 0x0016A, 0x00055}, {0x0016B, 0x0016B, 0x00075}, {0x0016C, 0x0016C, 0x00055}, {0x0016D, 0x0016D, 0x00075},
+    {0x0016E, 0x0016E, 0x00055}, {0x0016F, 0x0016F, 0x00075}, {0x00170, 0x00170, 0x00055}, {0x00171, 0x00171, 0x00075},
+    {0x00172, 0x00172, 0x00055}, {0x00173, 0x00173, 0x00075}, {0x00174, 0x00174, 0x00057}, {0x00175, 0x00175, 0x00077},
+    {0x00176, 0x00176, 0x00059}, {0x00177, 0x00177, 0x00079}, {0x00178, 0x00178, 0x00059}, {0x00179, 0x00179, 0x0005A},
+    {0x0017A, 0x0017A, 0x0007A}, {0x0017B, 0x0017B, 0x0005A}, {0x0017C, 0x0017C, 0x0007A}, {0x0017D, 0x0017D, 0x0005A},
+    {0x0017E, 0x0017E, 0x0007A}, {0x001A0, 0x001A0, 0x0004F}, {0x001A1, 0x001A1, 0x0006F}, {0x001AF, 0x001AF, 0x00055},
+    {0x001B0, 0x001B0, 0x00075}, {0x001CD, 0x001CD, 0x00041}, {0x001CE, 0x001CE, 0x00061}, {0x001CF, 0x001CF, 0x00049},
+    {0x001D0, 0x001D0, 0x00069}, {0x001D1, 0x001D1, 0x0004F}, {0x001D2, 0x001D2, 0x0006F}, {0x001D3, 0x001D3, 0x00055},
+    {0x001D4, 0x001D4, 0x00075}, {0x001D5, 0x001D5, 0x00055}, {0x001D6, 0x001D6, 0x00075}, {0x001D7, 0x001D7, 0x00055},
+    {0x001D8, 0x001D8, 0x00075}, {0x001D9, 0x001D9, 0x00055}, {0x001DA, 0x001DA, 0x00075}, {0x001DB, 0x001DB, 0x00055},
+    {0x001DC, 0x001DC, 0x00075}, {0x001DE, 0x001DE, 0x00041}, {0x001DF, 0x001DF, 0x00061}, {0x001E0, 0x001E0, 0x00041},
+    {0x001E1, 0x001E1, 0x00061}, {0x001E2, 0x001E2, 0x000C6}, {0x001E3, 0x001E3, 0x000E6}, {0x001E6, 0x001E6, 0x00047},
+    {0x001E7, 0x001E7, 0x00067}, {0x001E8, 0x001E8, 0x0004B}, {0x001E9, 0x001E9, 0x0006B}, {0x001EA, 0x001EA, 0x0004F},
+    {0x001EB, 0x001EB, 0x0006F}, {0x001EC, 0x001EC, 0x0004F}, {0x001ED, 0x001ED, 0x0006F}, {0x001EE, 0x001EE, 0x001B7},
+    {0x001EF, 0x001EF, 0x00292}, {0x001F0, 0x001F0, 0x0006A}, {0x001F4, 0x001F4, 0x00047}, {0x001F5, 0x001F5, 0x00067},
+    {0x001F8, 0x001F8, 0x0004E}, {0x001F9, 0x001F9, 0x0006E}, {0x001FA, 0x001FA, 0x00041}, {0x001FB, 0x001FB, 0x00061},
+    {0x001FC, 0x001FC, 0x000C6}, {0x001FD, 0x001FD, 0x000E6}, {0x001FE, 0x001FE, 0x000D8}, {0x001FF, 0x001FF, 0x000F8},
+    {0x00200, 0x00200, 0x00041}, {0x00201, 0x00201, 0x00061}, {0x00202, 0x00202, 0x00041}, {0x00203, 0x00203, 0x00061},
+    {0x00204, 0x00204, 0x00045}, {0x00205, 0x00205, 0x00065}, {0x00206, 0x00206, 0x00045}, {0x00207, 0x00207, 0x00065},
+    {0x00208, 0x00208, 0x00049}, {0x00209, 0x00209, 0x00069}, {0x0020A, 0x0020A, 0x00049}, {0x0020B, 0x0020B, 0x00069},
+    {0x0020C, 0x0020C, 0x0004F}, {0x0020D, 0x0020D, 0x0006F}, {0x0020E, 0x0020E, 0x0004F}, {0x0020F, 0x0020F, 0x0006F},
+    {0x00210, 0x00210, 0x00052}, {0x00211, 0x00211, 0x00072}, {0x00212, 0x00212, 0x00052}, {0x00213, 0x00213, 0x00072},
+    {0x00214, 0x00214, 0x00055}, {0x00215, 0x00215, 0x00075}, {0x00216, 0x00216, 0x00055}, {0x00217, 0x00217, 0x00075},
+    {0x00218, 0x00218, 0x00053}, {0x00219, 0x00219, 0x00073}, {0x0021A, 0x0021A, 0x00054}, {0x0021B, 0x0021B, 0x00074},
+    {0x0021E, 0x0021E, 0x00048}, {0x0021F, 0x0021F, 0x00068}, {0x00226, 0x00226, 0x00041}, {0x00227, 0x00227, 0x00061},
+    {0x00228, 0x00228, 0x00045}, {0x00229, 0x00229, 0x00065}, {0x0022A, 0x0022A, 0x0004F}, {0x0022B, 0x0022B, 0x0006F},
+    {0x0022C, 0x0022C, 0x0004F}, {0x0022D, 0x0022D, 0x0006F}, {0x0022E, 0x0022E, 0x0004F}, {0x0022F, 0x0022F, 0x0006F},
+    {0x00230, 0x00230, 0x0004F}, {0x00231, 0x00231, 0x0006F}, {0x00232, 0x00232, 0x00059}, {0x00233, 0x00233, 0x00079},
+    {0x00340, 0x00340, 0x00300}, {0x00341, 0x00341, 0x00301}, {0x00343, 0x00343, 0x00313}, {0x00344, 0x00344, 0x00308},
+    {0x00374, 0x00374, 0x002B9}, {0x0037E, 0x0037E, 0x0003B}, {0x00385, 0x00385, 0x000A8}, {0x00386, 0x00386, 0x00391},
+    {0x00387, 0x00387, 0x000B7}, {0x00388, 0x00388, 0x00395}, {0x00389, 0x00389, 0x00397}, {0x0038A, 0x0038A, 0x00399},
+    {0x0038C, 0x0038C, 0x0039F}, {0x0038E, 0x0038E, 0x003A5}, {0x0038F, 0x0038F, 0x003A9}, {0x00390, 0x00390, 0x003B9},
+    {0x003AA, 0x003AA, 0x00399}, {0x003AB, 0x003AB, 0x003A5}, {0x003AC, 0x003AC, 0x003B1}, {0x003AD, 0x003AD, 0x003B5},
+    {0x003AE, 0x003AE, 0x003B7}, {0x003AF, 0x003AF, 0x003B9}, {0x003B0, 0x003B0, 0x003C5}, {0x003CA, 0x003CA, 0x003B9},
+    {0x003CB, 0x003CB, 0x003C5}, {0x003CC, 0x003CC, 0x003BF}, {0x003CD, 0x003CD, 0x003C5}, {0x003CE, 0x003CE, 0x003C9},
+    {0x003D3, 0x003D4, 0x003D2}, {0x00400, 0x00401, 0x00415}, {0x00403, 0x00403, 0x00413}, {0x00407, 0x00407, 0x00406},
+    {0x0040C, 0x0040C, 0x0041A}, {0x0040D, 0x0040D, 0x00418}, {0x0040E, 0x0040E, 0x00423}, {0x00419, 0x00419, 0x00418},
+    {0x00439, 0x00439, 0x00438}, {0x00450, 0x00451, 0x00435}, {0x00453, 0x00453, 0x00433}, {0x00457, 0x00457, 0x00456},
+    {0x0045C, 0x0045C, 0x0043A}, {0x0045D, 0x0045D, 0x00438}, {0x0045E, 0x0045E, 0x00443}, {0x00476, 0x00476, 0x00474},
+    {0x00477, 0x00477, 0x00475}, {0x004C1, 0x004C1, 0x00416}, {0x004C2, 0x004C2, 0x00436}, {0x004D0, 0x004D0, 0x00410},
+    {0x004D1, 0x004D1, 0x00430}, {0x004D2, 0x004D2, 0x00410}, {0x004D3, 0x004D3, 0x00430}, {0x004D6, 0x004D6, 0x00415},
+    {0x004D7, 0x004D7, 0x00435}, {0x004DA, 0x004DA, 0x004D8}, {0x004DB, 0x004DB, 0x004D9}, {0x004DC, 0x004DC, 0x00416},
+    {0x004DD, 0x004DD, 0x00436}, {0x004DE, 0x004DE, 0x00417}, {0x004DF, 0x004DF, 0x00437}, {0x004E2, 0x004E2, 0x00418},
+    {0x004E3, 0x004E3, 0x00438}, {0x004E4, 0x004E4, 0x00418}, {0x004E5, 0x004E5, 0x00438}, {0x004E6, 0x004E6, 0x0041E},
+    {0x004E7, 0x004E7, 0x0043E}, {0x004EA, 0x004EA, 0x004E8}, {0x004EB, 0x004EB, 0x004E9}, {0x004EC, 0x004EC, 0x0042D},
+    {0x004ED, 0x004ED, 0x0044D}, {0x004EE, 0x004EE, 0x00423}, {0x004EF, 0x004EF, 0x00443}, {0x004F0, 0x004F0, 0x00423},
+    {0x004F1, 0x004F1, 0x00443}, {0x004F2, 0x004F2, 0x00423}, {0x004F3, 0x004F3, 0x00443}, {0x004F4, 0x004F4, 0x00427},
+    {0x004F5, 0x004F5, 0x00447}, {0x004F8, 0x004F8, 0x0042B}, {0x004F9, 0x004F9, 0x0044B}, {0x00622, 0x00623, 0x00627},
+    {0x00624, 0x00624, 0x00648}, {0x00625, 0x00625, 0x00627}, {0x00626, 0x00626, 0x0064A}, {0x006C0, 0x006C0, 0x006D5},
+    {0x006C2, 0x006C2, 0x006C1}, {0x006D3, 0x006D3, 0x006D2}, {0x00929, 0x00929, 0x00928}, {0x00931, 0x00931, 0x00930},
+    {0x00934, 0x00934, 0x00933}, {0x00958, 0x00958, 0x00915}, {0x00959, 0x00959, 0x00916}, {0x0095A, 0x0095A, 0x00917},
+    {0x0095B, 0x0095B, 0x0091C}, {0x0095C, 0x0095C, 0x00921}, {0x0095D, 0x0095D, 0x00922}, {0x0095E, 0x0095E, 0x0092B},
+    {0x0095F, 0x0095F, 0x0092F}, {0x009CB, 0x009CC, 0x009C7}, {0x009DC, 0x009DC, 0x009A1}, {0x009DD, 0x009DD, 0x009A2},
+    {0x009DF, 0x009DF, 0x009AF}, {0x00A33, 0x00A33, 0x00A32}, {0x00A36, 0x00A36, 0x00A38}, {0x00A59, 0x00A59, 0x00A16},
+    {0x00A5A, 0x00A5A, 0x00A17}, {0x00A5B, 0x00A5B, 0x00A1C}, {0x00A5E, 0x00A5E, 0x00A2B}, {0x00B48, 0x00B48, 0x00B47},
+    {0x00B4B, 0x00B4C, 0x00B47}, {0x00B5C, 0x00B5C, 0x00B21}, {0x00B5D, 0x00B5D, 0x00B22}, {0x00B94, 0x00B94, 0x00B92},
+    {0x00BCA, 0x00BCA, 0x00BC6}, {0x00BCB, 0x00BCB, 0x00BC7}, {0x00BCC, 0x00BCC, 0x00BC6}, {0x00C48, 0x00C48, 0x00C46},
+    {0x00CC0, 0x00CC0, 0x00CBF}, {0x00CC7, 0x00CC8, 0x00CC6}, {0x00CCA, 0x00CCB, 0x00CC6}, {0x00D4A, 0x00D4A, 0x00D46},
+    {0x00D4B, 0x00D4B, 0x00D47}, {0x00D4C, 0x00D4C, 0x00D46}, {0x00DDA, 0x00DDA, 0x00DD9}, {0x00DDC, 0x00DDE, 0x00DD9},
+    {0x00F43, 0x00F43, 0x00F42}, {0x00F4D, 0x00F4D, 0x00F4C}, {0x00F52, 0x00F52, 0x00F51}, {0x00F57, 0x00F57, 0x00F56},
+    {0x00F5C, 0x00F5C, 0x00F5B}, {0x00F69, 0x00F69, 0x00F40}, {0x00F73, 0x00F73, 0x00F71}, {0x00F75, 0x00F75, 0x00F71},
+    {0x00F76, 0x00F76, 0x00FB2}, {0x00F78, 0x00F78, 0x00FB3}, {0x00F81, 0x00F81, 0x00F71}, {0x00F93, 0x00F93, 0x00F92},
+    {0x00F9D, 0x00F9D, 0x00F9C}, {0x00FA2, 0x00FA2, 0x00FA1}, {0x00FA7, 0x00FA7, 0x00FA6}, {0x00FAC, 0x00FAC, 0x00FAB},
+    {0x00FB9, 0x00FB9, 0x00F90}, {0x01026, 0x01026, 0x01025}, {0x01B06, 0x01B06, 0x01B05}, {0x01B08, 0x01B08, 0x01B07},
+    {0x01B0A, 0x01B0A, 0x01B09}, {0x01B0C, 0x01B0C, 0x01B0B}, {0x01B0E, 0x01B0E, 0x01B0D}, {0x01B12, 0x01B12, 0x01B11},
+    {0x01B3B, 0x01B3B, 0x01B3A}, {0x01B3D, 0x01B3D, 0x01B3C}, {0x01B40, 0x01B40, 0x01B3E}, {0x01B41, 0x01B41, 0x01B3F},
+    {0x01B43, 0x01B43, 0x01B42}, {0x01E00, 0x01E00, 0x00041}, {0x01E01, 0x01E01, 0x00061}, {0x01E02, 0x01E02, 0x00042},
+    {0x01E03, 0x01E03, 0x00062}, {0x01E04, 0x01E04, 0x00042}, {0x01E05, 0x01E05, 0x00062}, {0x01E06, 0x01E06, 0x00042},
+    {0x01E07, 0x01E07, 0x00062}, {0x01E08, 0x01E08, 0x00043}, {0x01E09, 0x01E09, 0x00063}, {0x01E0A, 0x01E0A, 0x00044},
+    {0x01E0B, 0x01E0B, 0x00064}, {0x01E0C, 0x01E0C, 0x00044}, {0x01E0D, 0x01E0D, 0x00064}, {0x01E0E, 0x01E0E, 0x00044},
+    {0x01E0F, 0x01E0F, 0x00064}, {0x01E10, 0x01E10, 0x00044}, {0x01E11, 0x01E11, 0x00064}, {0x01E12, 0x01E12, 0x00044},
+    {0x01E13, 0x01E13, 0x00064}, {0x01E14, 0x01E14, 0x00045}, {0x01E15, 0x01E15, 0x00065}, {0x01E16, 0x01E16, 0x00045},
+    {0x01E17, 0x01E17, 0x00065}, {0x01E18, 0x01E18, 0x00045}, {0x01E19, 0x01E19, 0x00065}, {0x01E1A, 0x01E1A, 0x00045},
+    {0x01E1B, 0x01E1B, 0x00065}, {0x01E1C, 0x01E1C, 0x00045}, {0x01E1D, 0x01E1D, 0x00065}, {0x01E1E, 0x01E1E, 0x00046},
+    {0x01E1F, 0x01E1F, 0x00066}, {0x01E20, 0x01E20, 0x00047}, {0x01E21, 0x01E21, 0x00067}, {0x01E22, 0x01E22, 0x00048},
+    {0x01E23, 0x01E23, 0x00068}, {0x01E24, 0x01E24, 0x00048}, {0x01E25, 0x01E25, 0x00068}, {0x01E26, 0x01E26, 0x00048},
+    {0x01E27, 0x01E27, 0x00068}, {0x01E28, 0x01E28, 0x00048}, {0x01E29, 0x01E29, 0x00068}, {0x01E2A, 0x01E2A, 0x00048},
+    {0x01E2B, 0x01E2B, 0x00068}, {0x01E2C, 0x01E2C, 0x00049}, {0x01E2D, 0x01E2D, 0x00069}, {0x01E2E, 0x01E2E, 0x00049},
+    {0x01E2F, 0x01E2F, 0x00069}, {0x01E30, 0x01E30, 0x0004B}, {0x01E31, 0x01E31, 0x0006B}, {0x01E32, 0x01E32, 0x0004B},
+    {0x01E33, 0x01E33, 0x0006B}, {0x01E34, 0x01E34, 0x0004B}, {0x01E35, 0x01E35, 0x0006B}, {0x01E36, 0x01E36, 0x0004C},
+    {0x01E37, 0x01E37, 0x0006C}, {0x01E38, 0x01E38, 0x0004C}, {0x01E39, 0x01E39, 0x0006C}, {0x01E3A, 0x01E3A, 0x0004C},
+    {0x01E3B, 0x01E3B, 0x0006C}, {0x01E3C, 0x01E3C, 0x0004C}, {0x01E3D, 0x01E3D, 0x0006C}, {0x01E3E, 0x01E3E, 0x0004D},
+    {0x01E3F, 0x01E3F, 0x0006D}, {0x01E40, 0x01E40, 0x0004D}, {0x01E41, 0x01E41, 0x0006D}, {0x01E42, 0x01E42, 0x0004D},
+    {0x01E43, 0x01E43, 0x0006D}, {0x01E44, 0x01E44, 0x0004E}, {0x01E45, 0x01E45, 0x0006E}, {0x01E46, 0x01E46, 0x0004E},
+    {0x01E47, 0x01E47, 0x0006E}, {0x01E48, 0x01E48, 0x0004E}, {0x01E49, 0x01E49, 0x0006E}, {0x01E4A, 0x01E4A, 0x0004E},
+    {0x01E4B, 0x01E4B, 0x0006E}, {0x01E4C, 0x01E4C, 0x0004F}, {0x01E4D, 0x01E4D, 0x0006F}, {0x01E4E, 0x01E4E, 0x0004F},
+    {0x01E4F, 0x01E4F, 0x0006F}, {0x01E50, 0x01E50, 0x0004F}, {0x01E51, 0x01E51, 0x0006F}, {0x01E52, 0x01E52, 0x0004F},
+    {0x01E53, 0x01E53, 0x0006F}, {0x01E54, 0x01E54, 0x00050}, {0x01E55, 0x01E55, 0x00070}, {0x01E56, 0x01E56, 0x00050},
+    {0x01E57, 0x01E57, 0x00070}, {0x01E58, 0x01E58, 0x00052}, {0x01E59, 0x01E59, 0x00072}, {0x01E5A, 0x01E5A, 0x00052},
+    {0x01E5B, 0x01E5B, 0x00072}, {0x01E5C, 0x01E5C, 0x00052}, {0x01E5D, 0x01E5D, 0x00072}, {0x01E5E, 0x01E5E, 0x00052},
+    {0x01E5F, 0x01E5F, 0x00072}, {0x01E60, 0x01E60, 0x00053}, {0x01E61, 0x01E61, 0x00073}, {0x01E62, 0x01E62, 0x00053},
+    {0x01E63, 0x01E63, 0x00073}, {0x01E64, 0x01E64, 0x00053}, {0x01E65, 0x01E65, 0x00073}, {0x01E66, 0x01E66, 0x00053},
+    {0x01E67, 0x01E67, 0x00073}, {0x01E68, 0x01E68, 0x00053}, {0x01E69, 0x01E69, 0x00073}, {0x01E6A, 0x01E6A, 0x00054},
+    {0x01E6B, 0x01E6B, 0x00074}, {0x01E6C, 0x01E6C, 0x00054}, {0x01E6D, 0x01E6D, 0x00074}, {0x01E6E, 0x01E6E, 0x00054},
+    {0x01E6F, 0x01E6F, 0x00074}, {0x01E70, 0x01E70, 0x00054}, {0x01E71, 0x01E71, 0x00074}, {0x01E72, 0x01E72, 0x00055},
+    {0x01E73, 0x01E73, 0x00075}, {0x01E74, 0x01E74, 0x00055}, {0x01E75, 0x01E75, 0x00075}, {0x01E76, 0x01E76, 0x00055},
+    {0x01E77, 0x01E77, 0x00075}, {0x01E78, 0x01E78, 0x00055}, {0x01E79, 0x01E79, 0x00075}, {0x01E7A, 0x01E7A, 0x00055},
+    {0x01E7B, 0x01E7B, 0x00075}, {0x01E7C, 0x01E7C, 0x00056}, {0x01E7D, 0x01E7D, 0x00076}, {0x01E7E, 0x01E7E, 0x00056},
+    {0x01E7F, 0x01E7F, 0x00076}, {0x01E80, 0x01E80, 0x00057}, {0x01E81, 0x01E81, 0x00077}, {0x01E82, 0x01E82, 0x00057},
+    {0x01E83, 0x01E83, 0x00077}, {0x01E84, 0x01E84, 0x00057}, {0x01E85, 0x01E85, 0x00077}, {0x01E86, 0x01E86, 0x00057},
+    {0x01E87, 0x01E87, 0x00077}, {0x01E88, 0x01E88, 0x00057}, {0x01E89, 0x01E89, 0x00077}, {0x01E8A, 0x01E8A, 0x00058},
+    {0x01E8B, 0x01E8B, 0x00078}, {0x01E8C, 0x01E8C, 0x00058}, {0x01E8D, 0x01E8D, 0x00078}, {0x01E8E, 0x01E8E, 0x00059},
+    {0x01E8F, 0x01E8F, 0x00079}, {0x01E90, 0x01E90, 0x0005A}, {0x01E91, 0x01E91, 0x0007A}, {0x01E92, 0x01E92, 0x0005A},
+    {0x01E93, 0x01E93, 0x0007A}, {0x01E94, 0x01E94, 0x0005A}, {0x01E95, 0x01E95, 0x0007A}, {0x01E96, 0x01E96, 0x00068},
+    {0x01E97, 0x01E97, 0x00074}, {0x01E98, 0x01E98, 0x00077}, {0x01E99, 0x01E99, 0x00079}, {0x01E9B, 0x01E9B, 0x0017F},
+    {0x01EA0, 0x01EA0, 0x00041}, {0x01EA1, 0x01EA1, 0x00061}, {0x01EA2, 0x01EA2, 0x00041}, {0x01EA3, 0x01EA3, 0x00061},
+    {0x01EA4, 0x01EA4, 0x00041}, {0x01EA5, 0x01EA5, 0x00061}, {0x01EA6, 0x01EA6, 0x00041}, {0x01EA7, 0x01EA7, 0x00061},
+    {0x01EA8, 0x01EA8, 0x00041}, {0x01EA9, 0x01EA9, 0x00061}, {0x01EAA, 0x01EAA, 0x00041}, {0x01EAB, 0x01EAB, 0x00061},
+    {0x01EAC, 0x01EAC, 0x00041}, {0x01EAD, 0x01EAD, 0x00061}, {0x01EAE, 0x01EAE, 0x00041}, {0x01EAF, 0x01EAF, 0x00061},
+    {0x01EB0, 0x01EB0, 0x00041}, {0x01EB1, 0x01EB1, 0x00061}, {0x01EB2, 0x01EB2, 0x00041}, {0x01EB3, 0x01EB3, 0x00061},
+    {0x01EB4, 0x01EB4, 0x00041}, {0x01EB5, 0x01EB5, 0x00061}, {0x01EB6, 0x01EB6, 0x00041}, {0x01EB7, 0x01EB7, 0x00061},
+    {0x01EB8, 0x01EB8, 0x00045}, {0x01EB9, 0x01EB9, 0x00065}, {0x01EBA, 0x01EBA, 0x00045}, {0x01EBB, 0x01EBB, 0x00065},
+    {0x01EBC, 0x01EBC, 0x00045}, {0x01EBD, 0x01EBD, 0x00065}, {0x01EBE, 0x01EBE, 0x00045}, {0x01EBF, 0x01EBF, 0x00065},
+    {0x01EC0, 0x01EC0, 0x00045}, {0x01EC1, 0x01EC1, 0x00065}, {0x01EC2, 0x01EC2, 0x00045}, {0x01EC3, 0x01EC3, 0x00065},
+    {0x01EC4, 0x01EC4, 0x00045}, {0x01EC5, 0x01EC5, 0x00065}, {0x01EC6, 0x01EC6, 0x00045}, {0x01EC7, 0x01EC7, 0x00065},
+    {0x01EC8, 0x01EC8, 0x00049}, {0x01EC9, 0x01EC9, 0x00069}, {0x01ECA, 0x01ECA, 0x00049}, {0x01ECB, 0x01ECB, 0x00069},
+    {0x01ECC, 0x01ECC, 0x0004F}, {0x01ECD, 0x01ECD, 0x0006F}, {0x01ECE, 0x01ECE, 0x0004F}, {0x01ECF, 0x01ECF, 0x0006F},
+    {0x01ED0, 0x01ED0, 0x0004F}, {0x01ED1, 0x01ED1, 0x0006F}, {0x01ED2, 0x01ED2, 0x0004F}, {0x01ED3, 0x01ED3, 0x0006F},
+    {0x01ED4, 0x01ED4, 0x0004F}, {0x01ED5, 0x01ED5, 0x0006F}, {0x01ED6, 0x01ED6, 0x0004F}, {0x01ED7, 0x01ED7, 0x0006F},
+    {0x01ED8, 0x01ED8, 0x0004F}, {0x01ED9, 0x01ED9, 0x0006F}, {0x01EDA, 0x01EDA, 0x0004F}, {0x01EDB, 0x01EDB, 0x0006F},
+    {0x01EDC, 0x01EDC, 0x0004F}, {0x01EDD, 0x01EDD, 0x0006F}, {0x01EDE, 0x01EDE, 0x0004F}, {0x01EDF, 0x01EDF, 0x0006F},
+    {0x01EE0, 0x01EE0, 0x0004F}, {0x01EE1, 0x01EE1, 0x0006F}, {0x01EE2, 0x01EE2, 0x0004F}, {0x01EE3, 0x01EE3, 0x0006F},
+    {0x01EE4, 0x01EE4, 0x00055}, {0x01EE5, 0x01EE5, 0x00075}, {0x01EE6, 0x01EE6, 0x00055}, {0x01EE7, 0x01EE7, 0x00075},
+    {0x01EE8, 0x01EE8, 0x00055}, {0x01EE9, 0x01EE9, 0x00075}, {0x01EEA, 0x01EEA, 0x00055}, {0x01EEB, 0x01EEB, 0x00075},
+    {0x01EEC, 0x01EEC, 0x00055}, {0x01EED, 0x01EED, 0x00075}, {0x01EEE, 0x01EEE, 0x00055}, {0x01EEF, 0x01EEF, 0x00075},
+    {0x01EF0, 0x01EF0, 0x00055}, {0x01EF1, 0x01EF1, 0x00075}, {0x01EF2, 0x01EF2, 0x00059}, {0x01EF3, 0x01EF3, 0x00079},
+    {0x01EF4, 0x01EF4, 0x00059}, {0x01EF5, 0x01EF5, 0x00079}, {0x01EF6, 0x01EF6, 0x00059}, {0x01EF7, 0x01EF7, 0x00079},
+    {0x01EF8, 0x01EF8, 0x00059}, {0x01EF9, 0x01EF9, 0x00079}, {0x01F00, 0x01F07, 0x003B1}, {0x01F08, 0x01F0F, 0x00391},
+    {0x01F10, 0x01F15, 0x003B5}, {0x01F18, 0x01F1D, 0x00395}, {0x01F20, 0x01F27, 0x003B7}, {0x01F28, 0x01F2F, 0x00397},
+    {0x01F30, 0x01F37, 0x003B9}, {0x01F38, 0x01F3F, 0x00399}, {0x01F40, 0x01F45, 0x003BF}, {0x01F48, 0x01F4D, 0x0039F},
+    {0x01F50, 0x01F57, 0x003C5}, {0x01F59, 0x01F59, 0x003A5}, {0x01F5B, 0x01F5B, 0x003A5}, {0x01F5D, 0x01F5D, 0x003A5},
+    {0x01F5F, 0x01F5F, 0x003A5}, {0x01F60, 0x01F67, 0x003C9}, {0x01F68, 0x01F6F, 0x003A9}, {0x01F70, 0x01F71, 0x003B1},
+    {0x01F72, 0x01F73, 0x003B5}, {0x01F74, 0x01F75, 0x003B7}, {0x01F76, 0x01F77, 0x003B9}, {0x01F78, 0x01F79, 0x003BF},
+    {0x01F7A, 0x01F7B, 0x003C5}, {0x01F7C, 0x01F7D, 0x003C9}, {0x01F80, 0x01F87, 0x003B1}, {0x01F88, 0x01F8F, 0x00391},
+    {0x01F90, 0x01F97, 0x003B7}, {0x01F98, 0x01F9F, 0x00397}, {0x01FA0, 0x01FA7, 0x003C9}, {0x01FA8, 0x01FAF, 0x003A9},
+    {0x01FB0, 0x01FB4, 0x003B1}, {0x01FB6, 0x01FB7, 0x003B1}, {0x01FB8, 0x01FBC, 0x00391}, {0x01FBE, 0x01FBE, 0x003B9},
+    {0x01FC1, 0x01FC1, 0x000A8}, {0x01FC2, 0x01FC4, 0x003B7}, {0x01FC6, 0x01FC7, 0x003B7}, {0x01FC8, 0x01FC9, 0x00395},
+    {0x01FCA, 0x01FCC, 0x00397}, {0x01FCD, 0x01FCF, 0x01FBF}, {0x01FD0, 0x01FD3, 0x003B9}, {0x01FD6, 0x01FD7, 0x003B9},
+    {0x01FD8, 0x01FDB, 0x00399}, {0x01FDD, 0x01FDF, 0x01FFE}, {0x01FE0, 0x01FE3, 0x003C5}, {0x01FE4, 0x01FE5, 0x003C1},
+    {0x01FE6, 0x01FE7, 0x003C5}, {0x01FE8, 0x01FEB, 0x003A5}, {0x01FEC, 0x01FEC, 0x003A1}, {0x01FED, 0x01FEE, 0x000A8},
+    {0x01FEF, 0x01FEF, 0x00060}, {0x01FF2, 0x01FF4, 0x003C9}, {0x01FF6, 0x01FF7, 0x003C9}, {0x01FF8, 0x01FF9, 0x0039F},
+    {0x01FFA, 0x01FFC, 0x003A9}, {0x01FFD, 0x01FFD, 0x000B4}, {0x02000, 0x02000, 0x02002}, {0x02001, 0x02001, 0x02003},
+    {0x02126, 0x02126, 0x003A9}, {0x0212A, 0x0212A, 0x0004B}, {0x0212B, 0x0212B, 0x00041}, {0x0219A, 0x0219A, 0x02190},
+    {0x0219B, 0x0219B, 0x02192}, {0x021AE, 0x021AE, 0x02194}, {0x021CD, 0x021CD, 0x021D0}, {0x021CE, 0x021CE, 0x021D4},
+    {0x021CF, 0x021CF, 0x021D2}, {0x02204, 0x02204, 0x02203}, {0x02209, 0x02209, 0x02208}, {0x0220C, 0x0220C, 0x0220B},
+    {0x02224, 0x02224, 0x02223}, {0x02226, 0x02226, 0x02225}, {0x02241, 0x02241, 0x0223C}, {0x02244, 0x02244, 0x02243},
+    {0x02247, 0x02247, 0x02245}, {0x02249, 0x02249, 0x02248}, {0x02260, 0x02260, 0x0003D}, {0x02262, 0x02262, 0x02261},
+    {0x0226D, 0x0226D, 0x0224D}, {0x0226E, 0x0226E, 0x0003C}, {0x0226F, 0x0226F, 0x0003E}, {0x02270, 0x02270, 0x02264},
+    {0x02271, 0x02271, 0x02265}, {0x02274, 0x02274, 0x02272}, {0x02275, 0x02275, 0x02273}, {0x02278, 0x02278, 0x02276},
+    {0x02279, 0x02279, 0x02277}, {0x02280, 0x02280, 0x0227A}, {0x02281, 0x02281, 0x0227B}, {0x02284, 0x02284, 0x02282},
+    {0x02285, 0x02285, 0x02283}, {0x02288, 0x02288, 0x02286}, {0x02289, 0x02289, 0x02287}, {0x022AC, 0x022AC, 0x022A2},
+    {0x022AD, 0x022AD, 0x022A8}, {0x022AE, 0x022AE, 0x022A9}, {0x022AF, 0x022AF, 0x022AB}, {0x022E0, 0x022E0, 0x0227C},
+    {0x022E1, 0x022E1, 0x0227D}, {0x022E2, 0x022E2, 0x02291}, {0x022E3, 0x022E3, 0x02292}, {0x022EA, 0x022EA, 0x022B2},
+    {0x022EB, 0x022EB, 0x022B3}, {0x022EC, 0x022EC, 0x022B4}, {0x022ED, 0x022ED, 0x022B5}, {0x02329, 0x02329, 0x03008},
+    {0x0232A, 0x0232A, 0x03009}, {0x02ADC, 0x02ADC, 0x02ADD}, {0x0304C, 0x0304C, 0x0304B}, {0x0304E, 0x0304E, 0x0304D},
+    {0x03050, 0x03050, 0x0304F}, {0x03052, 0x03052, 0x03051}, {0x03054, 0x03054, 0x03053}, {0x03056, 0x03056, 0x03055},
+    {0x03058, 0x03058, 0x03057}, {0x0305A, 0x0305A, 0x03059}, {0x0305C, 0x0305C, 0x0305B}, {0x0305E, 0x0305E, 0x0305D},
+    {0x03060, 0x03060, 0x0305F}, {0x03062, 0x03062, 0x03061}, {0x03065, 0x03065, 0x03064}, {0x03067, 0x03067, 0x03066},
+    {0x03069, 0x03069, 0x03068}, {0x03070, 0x03071, 0x0306F}, {0x03073, 0x03074, 0x03072}, {0x03076, 0x03077, 0x03075},
+    {0x03079, 0x0307A, 0x03078}, {0x0307C, 0x0307D, 0x0307B}, {0x03094, 0x03094, 0x03046}, {0x0309E, 0x0309E, 0x0309D},
+    {0x030AC, 0x030AC, 0x030AB}, {0x030AE, 0x030AE, 0x030AD}, {0x030B0, 0x030B0, 0x030AF}, {0x030B2, 0x030B2, 0x030B1},
+    {0x030B4, 0x030B4, 0x030B3}, {0x030B6, 0x030B6, 0x030B5}, {0x030B8, 0x030B8, 0x030B7}, {0x030BA, 0x030BA, 0x030B9},
+    {0x030BC, 0x030BC, 0x030BB}, {0x030BE, 0x030BE, 0x030BD}, {0x030C0, 0x030C0, 0x030BF}, {0x030C2, 0x030C2, 0x030C1},
+    {0x030C5, 0x030C5, 0x030C4}, {0x030C7, 0x030C7, 0x030C6}, {0x030C9, 0x030C9, 0x030C8}, {0x030D0, 0x030D1, 0x030CF},
+    {0x030D3, 0x030D4, 0x030D2}, {0x030D6, 0x030D7, 0x030D5}, {0x030D9, 0x030DA, 0x030D8}, {0x030DC, 0x030DD, 0x030DB},
+    {0x030F4, 0x030F4, 0x030A6}, {0x030F7, 0x030F7, 0x030EF}, {0x030F8, 0x030F8, 0x030F0}, {0x030F9, 0x030F9, 0x030F1},
+    {0x030FA, 0x030FA, 0x030F2}, {0x030FE, 0x030FE, 0x030FD}, {0x0AC00, 0x0AE4B, 0x01100}, {0x0AE4C, 0x0B097, 0x01101},
+    {0x0B098, 0x0B2E3, 0x01102}, {0x0B2E4, 0x0B52F, 0x01103}, {0x0B530, 0x0B77B, 0x01104}, {0x0B77C, 0x0B9C7, 0x01105},
+    {0x0B9C8, 0x0BC13, 0x01106}, {0x0BC14, 0x0BE5F, 0x01107}, {0x0BE60, 0x0C0AB, 0x01108}, {0x0C0AC, 0x0C2F7, 0x01109},
+    {0x0C2F8, 0x0C543, 0x0110A}, {0x0C544, 0x0C78F, 0x0110B}, {0x0C790, 0x0C9DB, 0x0110C}, {0x0C9DC, 0x0CC27, 0x0110D},
+    {0x0CC28, 0x0CE73, 0x0110E}, {0x0CE74, 0x0D0BF, 0x0110F}, {0x0D0C0, 0x0D30B, 0x01110}, {0x0D30C, 0x0D557, 0x01111},
+    {0x0D558, 0x0D7A3, 0x01112}, {0x0F900, 0x0F900, 0x08C48}, {0x0F901, 0x0F901, 0x066F4}, {0x0F902, 0x0F902, 0x08ECA},
+    {0x0F903, 0x0F903, 0x08CC8}, {0x0F904, 0x0F904, 0x06ED1}, {0x0F905, 0x0F905, 0x04E32}, {0x0F906, 0x0F906, 0x053E5},
+    {0x0F907, 0x0F908, 0x09F9C}, {0x0F909, 0x0F909, 0x05951}, {0x0F90A, 0x0F90A, 0x091D1}, {0x0F90B, 0x0F90B, 0x05587},
+    {0x0F90C, 0x0F90C, 0x05948}, {0x0F90D, 0x0F90D, 0x061F6}, {0x0F90E, 0x0F90E, 0x07669}, {0x0F90F, 0x0F90F, 0x07F85},
+    {0x0F910, 0x0F910, 0x0863F}, {0x0F911, 0x0F911, 0x087BA}, {0x0F912, 0x0F912, 0x088F8}, {0x0F913, 0x0F913, 0x0908F},
+    {0x0F914, 0x0F914, 0x06A02}, {0x0F915, 0x0F915, 0x06D1B}, {0x0F916, 0x0F916, 0x070D9}, {0x0F917, 0x0F917, 0x073DE},
+    {0x0F918, 0x0F918, 0x0843D}, {0x0F919, 0x0F919, 0x0916A}, {0x0F91A, 0x0F91A, 0x099F1}, {0x0F91B, 0x0F91B, 0x04E82},
+    {0x0F91C, 0x0F91C, 0x05375}, {0x0F91D, 0x0F91D, 0x06B04}, {0x0F91E, 0x0F91E, 0x0721B}, {0x0F91F, 0x0F91F, 0x0862D},
+    {0x0F920, 0x0F920, 0x09E1E}, {0x0F921, 0x0F921, 0x05D50}, {0x0F922, 0x0F922, 0x06FEB}, {0x0F923, 0x0F923, 0x085CD},
+    {0x0F924, 0x0F924, 0x08964}, {0x0F925, 0x0F925, 0x062C9}, {0x0F926, 0x0F926, 0x081D8}, {0x0F927, 0x0F927, 0x0881F},
+    {0x0F928, 0x0F928, 0x05ECA}, {0x0F929, 0x0F929, 0x06717}, {0x0F92A, 0x0F92A, 0x06D6A}, {0x0F92B, 0x0F92B, 0x072FC},
+    {0x0F92C, 0x0F92C, 0x090CE}, {0x0F92D, 0x0F92D, 0x04F86}, {0x0F92E, 0x0F92E, 0x051B7}, {0x0F92F, 0x0F92F, 0x052DE},
+    {0x0F930, 0x0F930, 0x064C4}, {0x0F931, 0x0F931, 0x06AD3}, {0x0F932, 0x0F932, 0x07210}, {0x0F933, 0x0F933, 0x076E7},
+    {0x0F934, 0x0F934, 0x08001}, {0x0F935, 0x0F935, 0x08606}, {0x0F936, 0x0F936, 0x0865C}, {0x0F937, 0x0F937, 0x08DEF},
+    {0x0F938, 0x0F938, 0x09732}, {0x0F939, 0x0F939, 0x09B6F}, {0x0F93A, 0x0F93A, 0x09DFA}, {0x0F93B, 0x0F93B, 0x0788C},
+    {0x0F93C, 0x0F93C, 0x0797F}, {0x0F93D, 0x0F93D, 0x07DA0}, {0x0F93E, 0x0F93E, 0x083C9}, {0x0F93F, 0x0F93F, 0x09304},
+    {0x0F940, 0x0F940, 0x09E7F}, {0x0F941, 0x0F941, 0x08AD6}, {0x0F942, 0x0F942, 0x058DF}, {0x0F943, 0x0F943, 0x05F04},
+    {0x0F944, 0x0F944, 0x07C60}, {0x0F945, 0x0F945, 0x0807E}, {0x0F946, 0x0F946, 0x07262}, {0x0F947, 0x0F947, 0x078CA},
+    {0x0F948, 0x0F948, 0x08CC2}, {0x0F949, 0x0F949, 0x096F7}, {0x0F94A, 0x0F94A, 0x058D8}, {0x0F94B, 0x0F94B, 0x05C62},
+    {0x0F94C, 0x0F94C, 0x06A13}, {0x0F94D, 0x0F94D, 0x06DDA}, {0x0F94E, 0x0F94E, 0x06F0F}, {0x0F94F, 0x0F94F, 0x07D2F},
+    {0x0F950, 0x0F950, 0x07E37}, {0x0F951, 0x0F951, 0x0964B}, {0x0F952, 0x0F952, 0x052D2}, {0x0F953, 0x0F953, 0x0808B},
+    {0x0F954, 0x0F954, 0x051DC}, {0x0F955, 0x0F955, 0x051CC}, {0x0F956, 0x0F956, 0x07A1C}, {0x0F957, 0x0F957, 0x07DBE},
+    {0x0F958, 0x0F958, 0x083F1}, {0x0F959, 0x0F959, 0x09675}, {0x0F95A, 0x0F95A, 0x08B80}, {0x0F95B, 0x0F95B, 0x062CF},
+    {0x0F95C, 0x0F95C, 0x06A02}, {0x0F95D, 0x0F95D, 0x08AFE}, {0x0F95E, 0x0F95E, 0x04E39}, {0x0F95F, 0x0F95F, 0x05BE7},
+    {0x0F960, 0x0F960, 0x06012}, {0x0F961, 0x0F961, 0x07387}, {0x0F962, 0x0F962, 0x07570}, {0x0F963, 0x0F963, 0x05317},
+    {0x0F964, 0x0F964, 0x078FB}, {0x0F965, 0x0F965, 0x04FBF}, {0x0F966, 0x0F966, 0x05FA9}, {0x0F967, 0x0F967, 0x04E0D},
+    {0x0F968, 0x0F968, 0x06CCC}, {0x0F969, 0x0F969, 0x06578}, {0x0F96A, 0x0F96A, 0x07D22}, {0x0F96B, 0x0F96B, 0x053C3},
+    {0x0F96C, 0x0F96C, 0x0585E}, {0x0F96D, 0x0F96D, 0x07701}, {0x0F96E, 0x0F96E, 0x08449}, {0x0F96F, 0x0F96F, 0x08AAA},
+    {0x0F970, 0x0F970, 0x06BBA}, {0x0F971, 0x0F971, 0x08FB0}, {0x0F972, 0x0F972, 0x06C88}, {0x0F973, 0x0F973, 0x062FE},
+    {0x0F974, 0x0F974, 0x082E5}, {0x0F975, 0x0F975, 0x063A0}, {0x0F976, 0x0F976, 0x07565}, {0x0F977, 0x0F977, 0x04EAE},
+    {0x0F978, 0x0F978, 0x05169}, {0x0F979, 0x0F979, 0x051C9}, {0x0F97A, 0x0F97A, 0x06881}, {0x0F97B, 0x0F97B, 0x07CE7},
+    {0x0F97C, 0x0F97C, 0x0826F}, {0x0F97D, 0x0F97D, 0x08AD2}, {0x0F97E, 0x0F97E, 0x091CF}, {0x0F97F, 0x0F97F, 0x052F5},
+    {0x0F980, 0x0F980, 0x05442}, {0x0F981, 0x0F981, 0x05973}, {0x0F982, 0x0F982, 0x05EEC}, {0x0F983, 0x0F983, 0x065C5},
+    {0x0F984, 0x0F984, 0x06FFE}, {0x0F985, 0x0F985, 0x0792A}, {0x0F986, 0x0F986, 0x095AD}, {0x0F987, 0x0F987, 0x09A6A},
+    {0x0F988, 0x0F988, 0x09E97}, {0x0F989, 0x0F989, 0x09ECE}, {0x0F98A, 0x0F98A, 0x0529B}, {0x0F98B, 0x0F98B, 0x066C6},
+    {0x0F98C, 0x0F98C, 0x06B77}, {0x0F98D, 0x0F98D, 0x08F62}, {0x0F98E, 0x0F98E, 0x05E74}, {0x0F98F, 0x0F98F, 0x06190},
+    {0x0F990, 0x0F990, 0x06200}, {0x0F991, 0x0F991, 0x0649A}, {0x0F992, 0x0F992, 0x06F23}, {0x0F993, 0x0F993, 0x07149},
+    {0x0F994, 0x0F994, 0x07489}, {0x0F995, 0x0F995, 0x079CA}, {0x0F996, 0x0F996, 0x07DF4}, {0x0F997, 0x0F997, 0x0806F},
+    {0x0F998, 0x0F998, 0x08F26}, {0x0F999, 0x0F999, 0x084EE}, {0x0F99A, 0x0F99A, 0x09023}, {0x0F99B, 0x0F99B, 0x0934A},
+    {0x0F99C, 0x0F99C, 0x05217}, {0x0F99D, 0x0F99D, 0x052A3}, {0x0F99E, 0x0F99E, 0x054BD}, {0x0F99F, 0x0F99F, 0x070C8},
+    {0x0F9A0, 0x0F9A0, 0x088C2}, {0x0F9A1, 0x0F9A1, 0x08AAA}, {0x0F9A2, 0x0F9A2, 0x05EC9}, {0x0F9A3, 0x0F9A3, 0x05FF5},
+    {0x0F9A4, 0x0F9A4, 0x0637B}, {0x0F9A5, 0x0F9A5, 0x06BAE}, {0x0F9A6, 0x0F9A6, 0x07C3E}, {0x0F9A7, 0x0F9A7, 0x07375},
+    {0x0F9A8, 0x0F9A8, 0x04EE4}, {0x0F9A9, 0x0F9A9, 0x056F9}, {0x0F9AA, 0x0F9AA, 0x05BE7}, {0x0F9AB, 0x0F9AB, 0x05DBA},
+    {0x0F9AC, 0x0F9AC, 0x0601C}, {0x0F9AD, 0x0F9AD, 0x073B2}, {0x0F9AE, 0x0F9AE, 0x07469}, {0x0F9AF, 0x0F9AF, 0x07F9A},
+    {0x0F9B0, 0x0F9B0, 0x08046}, {0x0F9B1, 0x0F9B1, 0x09234}, {0x0F9B2, 0x0F9B2, 0x096F6}, {0x0F9B3, 0x0F9B3, 0x09748},
+    {0x0F9B4, 0x0F9B4, 0x09818}, {0x0F9B5, 0x0F9B5, 0x04F8B}, {0x0F9B6, 0x0F9B6, 0x079AE}, {0x0F9B7, 0x0F9B7, 0x091B4},
+    {0x0F9B8, 0x0F9B8, 0x096B8}, {0x0F9B9, 0x0F9B9, 0x060E1}, {0x0F9BA, 0x0F9BA, 0x04E86}, {0x0F9BB, 0x0F9BB, 0x050DA},
+    {0x0F9BC, 0x0F9BC, 0x05BEE}, {0x0F9BD, 0x0F9BD, 0x05C3F}, {0x0F9BE, 0x0F9BE, 0x06599}, {0x0F9BF, 0x0F9BF, 0x06A02},
+    {0x0F9C0, 0x0F9C0, 0x071CE}, {0x0F9C1, 0x0F9C1, 0x07642}, {0x0F9C2, 0x0F9C2, 0x084FC}, {0x0F9C3, 0x0F9C3, 0x0907C},
+    {0x0F9C4, 0x0F9C4, 0x09F8D}, {0x0F9C5, 0x0F9C5, 0x06688}, {0x0F9C6, 0x0F9C6, 0x0962E}, {0x0F9C7, 0x0F9C7, 0x05289},
+    {0x0F9C8, 0x0F9C8, 0x0677B}, {0x0F9C9, 0x0F9C9, 0x067F3}, {0x0F9CA, 0x0F9CA, 0x06D41}, {0x0F9CB, 0x0F9CB, 0x06E9C},
+    {0x0F9CC, 0x0F9CC, 0x07409}, {0x0F9CD, 0x0F9CD, 0x07559}, {0x0F9CE, 0x0F9CE, 0x0786B}, {0x0F9CF, 0x0F9CF, 0x07D10},
+    {0x0F9D0, 0x0F9D0, 0x0985E}, {0x0F9D1, 0x0F9D1, 0x0516D}, {0x0F9D2, 0x0F9D2, 0x0622E}, {0x0F9D3, 0x0F9D3, 0x09678},
+    {0x0F9D4, 0x0F9D4, 0x0502B}, {0x0F9D5, 0x0F9D5, 0x05D19}, {0x0F9D6, 0x0F9D6, 0x06DEA}, {0x0F9D7, 0x0F9D7, 0x08F2A},
+    {0x0F9D8, 0x0F9D8, 0x05F8B}, {0x0F9D9, 0x0F9D9, 0x06144}, {0x0F9DA, 0x0F9DA, 0x06817}, {0x0F9DB, 0x0F9DB, 0x07387},
+    {0x0F9DC, 0x0F9DC, 0x09686}, {0x0F9DD, 0x0F9DD, 0x05229}, {0x0F9DE, 0x0F9DE, 0x0540F}, {0x0F9DF, 0x0F9DF, 0x05C65},
+    {0x0F9E0, 0x0F9E0, 0x06613}, {0x0F9E1, 0x0F9E1, 0x0674E}, {0x0F9E2, 0x0F9E2, 0x068A8}, {0x0F9E3, 0x0F9E3, 0x06CE5},
+    {0x0F9E4, 0x0F9E4, 0x07406}, {0x0F9E5, 0x0F9E5, 0x075E2}, {0x0F9E6, 0x0F9E6, 0x07F79}, {0x0F9E7, 0x0F9E7, 0x088CF},
+    {0x0F9E8, 0x0F9E8, 0x088E1}, {0x0F9E9, 0x0F9E9, 0x091CC}, {0x0F9EA, 0x0F9EA, 0x096E2}, {0x0F9EB, 0x0F9EB, 0x0533F},
+    {0x0F9EC, 0x0F9EC, 0x06EBA}, {0x0F9ED, 0x0F9ED, 0x0541D}, {0x0F9EE, 0x0F9EE, 0x071D0}, {0x0F9EF, 0x0F9EF, 0x07498},
+    {0x0F9F0, 0x0F9F0, 0x085FA}, {0x0F9F1, 0x0F9F1, 0x096A3}, {0x0F9F2, 0x0F9F2, 0x09C57}, {0x0F9F3, 0x0F9F3, 0x09E9F},
+    {0x0F9F4, 0x0F9F4, 0x06797}, {0x0F9F5, 0x0F9F5, 0x06DCB}, {0x0F9F6, 0x0F9F6, 0x081E8}, {0x0F9F7, 0x0F9F7, 0x07ACB},
+    {0x0F9F8, 0x0F9F8, 0x07B20}, {0x0F9F9, 0x0F9F9, 0x07C92}, {0x0F9FA, 0x0F9FA, 0x072C0}, {0x0F9FB, 0x0F9FB, 0x07099},
+    {0x0F9FC, 0x0F9FC, 0x08B58}, {0x0F9FD, 0x0F9FD, 0x04EC0}, {0x0F9FE, 0x0F9FE, 0x08336}, {0x0F9FF, 0x0F9FF, 0x0523A},
+    {0x0FA00, 0x0FA00, 0x05207}, {0x0FA01, 0x0FA01, 0x05EA6}, {0x0FA02, 0x0FA02, 0x062D3}, {0x0FA03, 0x0FA03, 0x07CD6},
+    {0x0FA04, 0x0FA04, 0x05B85}, {0x0FA05, 0x0FA05, 0x06D1E}, {0x0FA06, 0x0FA06, 0x066B4}, {0x0FA07, 0x0FA07, 0x08F3B},
+    {0x0FA08, 0x0FA08, 0x0884C}, {0x0FA09, 0x0FA09, 0x0964D}, {0x0FA0A, 0x0FA0A, 0x0898B}, {0x0FA0B, 0x0FA0B, 0x05ED3},
+    {0x0FA0C, 0x0FA0C, 0x05140}, {0x0FA0D, 0x0FA0D, 0x055C0}, {0x0FA10, 0x0FA10, 0x0585A}, {0x0FA12, 0x0FA12, 0x06674},
+    {0x0FA15, 0x0FA15, 0x051DE}, {0x0FA16, 0x0FA16, 0x0732A}, {0x0FA17, 0x0FA17, 0x076CA}, {0x0FA18, 0x0FA18, 0x0793C},
+    {0x0FA19, 0x0FA19, 0x0795E}, {0x0FA1A, 0x0FA1A, 0x07965}, {0x0FA1B, 0x0FA1B, 0x0798F}, {0x0FA1C, 0x0FA1C, 0x09756},
+    {0x0FA1D, 0x0FA1D, 0x07CBE}, {0x0FA1E, 0x0FA1E, 0x07FBD}, {0x0FA20, 0x0FA20, 0x08612}, {0x0FA22, 0x0FA22, 0x08AF8},
+    {0x0FA25, 0x0FA25, 0x09038}, {0x0FA26, 0x0FA26, 0x090FD}, {0x0FA2A, 0x0FA2A, 0x098EF}, {0x0FA2B, 0x0FA2B, 0x098FC},
+    {0x0FA2C, 0x0FA2C, 0x09928}, {0x0FA2D, 0x0FA2D, 0x09DB4}, {0x0FA2E, 0x0FA2E, 0x090DE}, {0x0FA2F, 0x0FA2F, 0x096B7},
+    {0x0FA30, 0x0FA30, 0x04FAE}, {0x0FA31, 0x0FA31, 0x050E7}, {0x0FA32, 0x0FA32, 0x0514D}, {0x0FA33, 0x0FA33, 0x052C9},
+    {0x0FA34, 0x0FA34, 0x052E4}, {0x0FA35, 0x0FA35, 0x05351}, {0x0FA36, 0x0FA36, 0x0559D}, {0x0FA37, 0x0FA37, 0x05606},
+    {0x0FA38, 0x0FA38, 0x05668}, {0x0FA39, 0x0FA39, 0x05840}, {0x0FA3A, 0x0FA3A, 0x058A8}, {0x0FA3B, 0x0FA3B, 0x05C64},
+    {0x0FA3C, 0x0FA3C, 0x05C6E}, {0x0FA3D, 0x0FA3D, 0x06094}, {0x0FA3E, 0x0FA3E, 0x06168}, {0x0FA3F, 0x0FA3F, 0x0618E},
+    {0x0FA40, 0x0FA40, 0x061F2}, {0x0FA41, 0x0FA41, 0x0654F}, {0x0FA42, 0x0FA42, 0x065E2}, {0x0FA43, 0x0FA43, 0x06691},
+    {0x0FA44, 0x0FA44, 0x06885}, {0x0FA45, 0x0FA45, 0x06D77}, {0x0FA46, 0x0FA46, 0x06E1A}, {0x0FA47, 0x0FA47, 0x06F22},
+    {0x0FA48, 0x0FA48, 0x0716E}, {0x0FA49, 0x0FA49, 0x0722B}, {0x0FA4A, 0x0FA4A, 0x07422}, {0x0FA4B, 0x0FA4B, 0x07891},
+    {0x0FA4C, 0x0FA4C, 0x0793E}, {0x0FA4D, 0x0FA4D, 0x07949}, {0x0FA4E, 0x0FA4E, 0x07948}, {0x0FA4F, 0x0FA4F, 0x07950},
+    {0x0FA50, 0x0FA50, 0x07956}, {0x0FA51, 0x0FA51, 0x0795D}, {0x0FA52, 0x0FA52, 0x0798D}, {0x0FA53, 0x0FA53, 0x0798E},
+    {0x0FA54, 0x0FA54, 0x07A40}, {0x0FA55, 0x0FA55, 0x07A81}, {0x0FA56, 0x0FA56, 0x07BC0}, {0x0FA57, 0x0FA57, 0x07DF4},
+    {0x0FA58, 0x0FA58, 0x07E09}, {0x0FA59, 0x0FA59, 0x07E41}, {0x0FA5A, 0x0FA5A, 0x07F72}, {0x0FA5B, 0x0FA5B, 0x08005},
+    {0x0FA5C, 0x0FA5C, 0x081ED}, {0x0FA5D, 0x0FA5E, 0x08279}, {0x0FA5F, 0x0FA5F, 0x08457}, {0x0FA60, 0x0FA60, 0x08910},
+    {0x0FA61, 0x0FA61, 0x08996}, {0x0FA62, 0x0FA62, 0x08B01}, {0x0FA63, 0x0FA63, 0x08B39}, {0x0FA64, 0x0FA64, 0x08CD3},
+    {0x0FA65, 0x0FA65, 0x08D08}, {0x0FA66, 0x0FA66, 0x08FB6}, {0x0FA67, 0x0FA67, 0x09038}, {0x0FA68, 0x0FA68, 0x096E3},
+    {0x0FA69, 0x0FA69, 0x097FF}, {0x0FA6A, 0x0FA6A, 0x0983B}, {0x0FA6B, 0x0FA6B, 0x06075}, {0x0FA6C, 0x0FA6C, 0x242EE},
+    {0x0FA6D, 0x0FA6D, 0x08218}, {0x0FA70, 0x0FA70, 0x04E26}, {0x0FA71, 0x0FA71, 0x051B5}, {0x0FA72, 0x0FA72, 0x05168},
+    {0x0FA73, 0x0FA73, 0x04F80}, {0x0FA74, 0x0FA74, 0x05145}, {0x0FA75, 0x0FA75, 0x05180}, {0x0FA76, 0x0FA76, 0x052C7},
+    {0x0FA77, 0x0FA77, 0x052FA}, {0x0FA78, 0x0FA78, 0x0559D}, {0x0FA79, 0x0FA79, 0x05555}, {0x0FA7A, 0x0FA7A, 0x05599},
+    {0x0FA7B, 0x0FA7B, 0x055E2}, {0x0FA7C, 0x0FA7C, 0x0585A}, {0x0FA7D, 0x0FA7D, 0x058B3}, {0x0FA7E, 0x0FA7E, 0x05944},
+    {0x0FA7F, 0x0FA7F, 0x05954}, {0x0FA80, 0x0FA80, 0x05A62}, {0x0FA81, 0x0FA81, 0x05B28}, {0x0FA82, 0x0FA82, 0x05ED2},
+    {0x0FA83, 0x0FA83, 0x05ED9}, {0x0FA84, 0x0FA84, 0x05F69}, {0x0FA85, 0x0FA85, 0x05FAD}, {0x0FA86, 0x0FA86, 0x060D8},
+    {0x0FA87, 0x0FA87, 0x0614E}, {0x0FA88, 0x0FA88, 0x06108}, {0x0FA89, 0x0FA89, 0x0618E}, {0x0FA8A, 0x0FA8A, 0x06160},
+    {0x0FA8B, 0x0FA8B, 0x061F2}, {0x0FA8C, 0x0FA8C, 0x06234}, {0x0FA8D, 0x0FA8D, 0x063C4}, {0x0FA8E, 0x0FA8E, 0x0641C},
+    {0x0FA8F, 0x0FA8F, 0x06452}, {0x0FA90, 0x0FA90, 0x06556}, {0x0FA91, 0x0FA91, 0x06674}, {0x0FA92, 0x0FA92, 0x06717},
+    {0x0FA93, 0x0FA93, 0x0671B}, {0x0FA94, 0x0FA94, 0x06756}, {0x0FA95, 0x0FA95, 0x06B79}, {0x0FA96, 0x0FA96, 0x06BBA},
+    {0x0FA97, 0x0FA97, 0x06D41}, {0x0FA98, 0x0FA98, 0x06EDB}, {0x0FA99, 0x0FA99, 0x06ECB}, {0x0FA9A, 0x0FA9A, 0x06F22},
+    {0x0FA9B, 0x0FA9B, 0x0701E}, {0x0FA9C, 0x0FA9C, 0x0716E}, {0x0FA9D, 0x0FA9D, 0x077A7}, {0x0FA9E, 0x0FA9E, 0x07235},
+    {0x0FA9F, 0x0FA9F, 0x072AF}, {0x0FAA0, 0x0FAA0, 0x0732A}, {0x0FAA1, 0x0FAA1, 0x07471}, {0x0FAA2, 0x0FAA2, 0x07506},
+    {0x0FAA3, 0x0FAA3, 0x0753B}, {0x0FAA4, 0x0FAA4, 0x0761D}, {0x0FAA5, 0x0FAA5, 0x0761F}, {0x0FAA6, 0x0FAA6, 0x076CA},
+    {0x0FAA7, 0x0FAA7, 0x076DB}, {0x0FAA8, 0x0FAA8, 0x076F4}, {0x0FAA9, 0x0FAA9, 0x0774A}, {0x0FAAA, 0x0FAAA, 0x07740},
+    {0x0FAAB, 0x0FAAB, 0x078CC}, {0x0FAAC, 0x0FAAC, 0x07AB1}, {0x0FAAD, 0x0FAAD, 0x07BC0}, {0x0FAAE, 0x0FAAE, 0x07C7B},
+    {0x0FAAF, 0x0FAAF, 0x07D5B}, {0x0FAB0, 0x0FAB0, 0x07DF4}, {0x0FAB1, 0x0FAB1, 0x07F3E}, {0x0FAB2, 0x0FAB2, 0x08005},
+    {0x0FAB3, 0x0FAB3, 0x08352}, {0x0FAB4, 0x0FAB4, 0x083EF}, {0x0FAB5, 0x0FAB5, 0x08779}, {0x0FAB6, 0x0FAB6, 0x08941},
+    {0x0FAB7, 0x0FAB7, 0x08986}, {0x0FAB8, 0x0FAB8, 0x08996}, {0x0FAB9, 0x0FAB9, 0x08ABF}, {0x0FABA, 0x0FABA, 0x08AF8},
+    {0x0FABB, 0x0FABB, 0x08ACB}, {0x0FABC, 0x0FABC, 0x08B01}, {0x0FABD, 0x0FABD, 0x08AFE}, {0x0FABE, 0x0FABE, 0x08AED},
+    {0x0FABF, 0x0FABF, 0x08B39}, {0x0FAC0, 0x0FAC0, 0x08B8A}, {0x0FAC1, 0x0FAC1, 0x08D08}, {0x0FAC2, 0x0FAC2, 0x08F38},
+    {0x0FAC3, 0x0FAC3, 0x09072}, {0x0FAC4, 0x0FAC4, 0x09199}, {0x0FAC5, 0x0FAC5, 0x09276}, {0x0FAC6, 0x0FAC6, 0x0967C},
+    {0x0FAC7, 0x0FAC7, 0x096E3}, {0x0FAC8, 0x0FAC8, 0x09756}, {0x0FAC9, 0x0FAC9, 0x097DB}, {0x0FACA, 0x0FACA, 0x097FF},
+    {0x0FACB, 0x0FACB, 0x0980B}, {0x0FACC, 0x0FACC, 0x0983B}, {0x0FACD, 0x0FACD, 0x09B12}, {0x0FACE, 0x0FACE, 0x09F9C},
+    {0x0FACF, 0x0FACF, 0x2284A}, {0x0FAD0, 0x0FAD0, 0x22844}, {0x0FAD1, 0x0FAD1, 0x233D5}, {0x0FAD2, 0x0FAD2, 0x03B9D},
+    {0x0FAD3, 0x0FAD3, 0x04018}, {0x0FAD4, 0x0FAD4, 0x04039}, {0x0FAD5, 0x0FAD5, 0x25249}, {0x0FAD6, 0x0FAD6, 0x25CD0},
+    {0x0FAD7, 0x0FAD7, 0x27ED3}, {0x0FAD8, 0x0FAD8, 0x09F43}, {0x0FAD9, 0x0FAD9, 0x09F8E}, {0x0FB1D, 0x0FB1D, 0x005D9},
+    {0x0FB1F, 0x0FB1F, 0x005F2}, {0x0FB2A, 0x0FB2D, 0x005E9}, {0x0FB2E, 0x0FB30, 0x005D0}, {0x0FB31, 0x0FB31, 0x005D1},
+    {0x0FB32, 0x0FB32, 0x005D2}, {0x0FB33, 0x0FB33, 0x005D3}, {0x0FB34, 0x0FB34, 0x005D4}, {0x0FB35, 0x0FB35, 0x005D5},
+    {0x0FB36, 0x0FB36, 0x005D6}, {0x0FB38, 0x0FB38, 0x005D8}, {0x0FB39, 0x0FB39, 0x005D9}, {0x0FB3A, 0x0FB3A, 0x005DA},
+    {0x0FB3B, 0x0FB3B, 0x005DB}, {0x0FB3C, 0x0FB3C, 0x005DC}, {0x0FB3E, 0x0FB3E, 0x005DE}, {0x0FB40, 0x0FB40, 0x005E0},
+    {0x0FB41, 0x0FB41, 0x005E1}, {0x0FB43, 0x0FB43, 0x005E3}, {0x0FB44, 0x0FB44, 0x005E4}, {0x0FB46, 0x0FB46, 0x005E6},
+    {0x0FB47, 0x0FB47, 0x005E7}, {0x0FB48, 0x0FB48, 0x005E8}, {0x0FB49, 0x0FB49, 0x005E9}, {0x0FB4A, 0x0FB4A, 0x005EA},
+    {0x0FB4B, 0x0FB4B, 0x005D5}, {0x0FB4C, 0x0FB4C, 0x005D1}, {0x0FB4D, 0x0FB4D, 0x005DB}, {0x0FB4E, 0x0FB4E, 0x005E4},
+    {0x1109A, 0x1109A, 0x11099}, {0x1109C, 0x1109C, 0x1109B}, {0x110AB, 0x110AB, 0x110A5}, {0x1112E, 0x1112E, 0x11131},
+    {0x1112F, 0x1112F, 0x11132}, {0x1134B, 0x1134C, 0x11347}, {0x114BB, 0x114BC, 0x114B9}, {0x114BE, 0x114BE, 0x114B9},
+    {0x115BA, 0x115BA, 0x115B8}, {0x115BB, 0x115BB, 0x115B9}, {0x11938, 0x11938, 0x11935}, {0x1D15E, 0x1D15E, 0x1D157},
+    {0x1D15F, 0x1D164, 0x1D158}, {0x1D1BB, 0x1D1BB, 0x1D1B9}, {0x1D1BC, 0x1D1BC, 0x1D1BA}, {0x1D1BD, 0x1D1BD, 0x1D1B9},
+    {0x1D1BE, 0x1D1BE, 0x1D1BA}, {0x1D1BF, 0x1D1BF, 0x1D1B9}, {0x1D1C0, 0x1D1C0, 0x1D1BA}, {0x2F800, 0x2F800, 0x04E3D},
+    {0x2F801, 0x2F801, 0x04E38}, {0x2F802, 0x2F802, 0x04E41}, {0x2F803, 0x2F803, 0x20122}, {0x2F804, 0x2F804, 0x04F60},
+    {0x2F805, 0x2F805, 0x04FAE}, {0x2F806, 0x2F806, 0x04FBB}, {0x2F807, 0x2F807, 0x05002}, {0x2F808, 0x2F808, 0x0507A},
+    {0x2F809, 0x2F809, 0x05099}, {0x2F80A, 0x2F80A, 0x050E7}, {0x2F80B, 0x2F80B, 0x050CF}, {0x2F80C, 0x2F80C, 0x0349E},
+    {0x2F80D, 0x2F80D, 0x2063A}, {0x2F80E, 0x2F80E, 0x0514D}, {0x2F80F, 0x2F80F, 0x05154}, {0x2F810, 0x2F810, 0x05164},
+    {0x2F811, 0x2F811, 0x05177}, {0x2F812, 0x2F812, 0x2051C}, {0x2F813, 0x2F813, 0x034B9}, {0x2F814, 0x2F814, 0x05167},
+    {0x2F815, 0x2F815, 0x0518D}, {0x2F816, 0x2F816, 0x2054B}, {0x2F817, 0x2F817, 0x05197}, {0x2F818, 0x2F818, 0x051A4},
+    {0x2F819, 0x2F819, 0x04ECC}, {0x2F81A, 0x2F81A, 0x051AC}, {0x2F81B, 0x2F81B, 0x051B5}, {0x2F81C, 0x2F81C, 0x291DF},
+    {0x2F81D, 0x2F81D, 0x051F5}, {0x2F81E, 0x2F81E, 0x05203}, {0x2F81F, 0x2F81F, 0x034DF}, {0x2F820, 0x2F820, 0x0523B},
+    {0x2F821, 0x2F821, 0x05246}, {0x2F822, 0x2F822, 0x05272}, {0x2F823, 0x2F823, 0x05277}, {0x2F824, 0x2F824, 0x03515},
+    {0x2F825, 0x2F825, 0x052C7}, {0x2F826, 0x2F826, 0x052C9}, {0x2F827, 0x2F827, 0x052E4}, {0x2F828, 0x2F828, 0x052FA},
+    {0x2F829, 0x2F829, 0x05305}, {0x2F82A, 0x2F82A, 0x05306}, {0x2F82B, 0x2F82B, 0x05317}, {0x2F82C, 0x2F82C, 0x05349},
+    {0x2F82D, 0x2F82D, 0x05351}, {0x2F82E, 0x2F82E, 0x0535A}, {0x2F82F, 0x2F82F, 0x05373}, {0x2F830, 0x2F830, 0x0537D},
+    {0x2F831, 0x2F833, 0x0537F}, {0x2F834, 0x2F834, 0x20A2C}, {0x2F835, 0x2F835, 0x07070}, {0x2F836, 0x2F836, 0x053CA},
+    {0x2F837, 0x2F837, 0x053DF}, {0x2F838, 0x2F838, 0x20B63}, {0x2F839, 0x2F839, 0x053EB}, {0x2F83A, 0x2F83A, 0x053F1},
+    {0x2F83B, 0x2F83B, 0x05406}, {0x2F83C, 0x2F83C, 0x0549E}, {0x2F83D, 0x2F83D, 0x05438}, {0x2F83E, 0x2F83E, 0x05448},
+    {0x2F83F, 0x2F83F, 0x05468}, {0x2F840, 0x2F840, 0x054A2}, {0x2F841, 0x2F841, 0x054F6}, {0x2F842, 0x2F842, 0x05510},
+    {0x2F843, 0x2F843, 0x05553}, {0x2F844, 0x2F844, 0x05563}, {0x2F845, 0x2F846, 0x05584}, {0x2F847, 0x2F847, 0x05599},
+    {0x2F848, 0x2F848, 0x055AB}, {0x2F849, 0x2F849, 0x055B3}, {0x2F84A, 0x2F84A, 0x055C2}, {0x2F84B, 0x2F84B, 0x05716},
+    {0x2F84C, 0x2F84C, 0x05606}, {0x2F84D, 0x2F84D, 0x05717}, {0x2F84E, 0x2F84E, 0x05651}, {0x2F84F, 0x2F84F, 0x05674},
+    {0x2F850, 0x2F850, 0x05207}, {0x2F851, 0x2F851, 0x058EE}, {0x2F852, 0x2F852, 0x057CE}, {0x2F853, 0x2F853, 0x057F4},
+    {0x2F854, 0x2F854, 0x0580D}, {0x2F855, 0x2F855, 0x0578B}, {0x2F856, 0x2F856, 0x05832}, {0x2F857, 0x2F857, 0x05831},
+    {0x2F858, 0x2F858, 0x058AC}, {0x2F859, 0x2F859, 0x214E4}, {0x2F85A, 0x2F85A, 0x058F2}, {0x2F85B, 0x2F85B, 0x058F7},
+    {0x2F85C, 0x2F85C, 0x05906}, {0x2F85D, 0x2F85D, 0x0591A}, {0x2F85E, 0x2F85E, 0x05922}, {0x2F85F, 0x2F85F, 0x05962},
+    {0x2F860, 0x2F860, 0x216A8}, {0x2F861, 0x2F861, 0x216EA}, {0x2F862, 0x2F862, 0x059EC}, {0x2F863, 0x2F863, 0x05A1B},
+    {0x2F864, 0x2F864, 0x05A27}, {0x2F865, 0x2F865, 0x059D8}, {0x2F866, 0x2F866, 0x05A66}, {0x2F867, 0x2F867, 0x036EE},
+    {0x2F868, 0x2F868, 0x036FC}, {0x2F869, 0x2F869, 0x05B08}, {0x2F86A, 0x2F86B, 0x05B3E}, {0x2F86C, 0x2F86C, 0x219C8},
+    {0x2F86D, 0x2F86D, 0x05BC3}, {0x2F86E, 0x2F86E, 0x05BD8}, {0x2F86F, 0x2F86F, 0x05BE7}, {0x2F870, 0x2F870, 0x05BF3},
+    {0x2F871, 0x2F871, 0x21B18}, {0x2F872, 0x2F872, 0x05BFF}, {0x2F873, 0x2F873, 0x05C06}, {0x2F874, 0x2F874, 0x05F53},
+    {0x2F875, 0x2F875, 0x05C22}, {0x2F876, 0x2F876, 0x03781}, {0x2F877, 0x2F877, 0x05C60}, {0x2F878, 0x2F878, 0x05C6E},
+    {0x2F879, 0x2F879, 0x05CC0}, {0x2F87A, 0x2F87A, 0x05C8D}, {0x2F87B, 0x2F87B, 0x21DE4}, {0x2F87C, 0x2F87C, 0x05D43},
+    {0x2F87D, 0x2F87D, 0x21DE6}, {0x2F87E, 0x2F87E, 0x05D6E}, {0x2F87F, 0x2F87F, 0x05D6B}, {0x2F880, 0x2F880, 0x05D7C},
+    {0x2F881, 0x2F881, 0x05DE1}, {0x2F882, 0x2F882, 0x05DE2}, {0x2F883, 0x2F883, 0x0382F}, {0x2F884, 0x2F884, 0x05DFD},
+    {0x2F885, 0x2F885, 0x05E28}, {0x2F886, 0x2F886, 0x05E3D}, {0x2F887, 0x2F887, 0x05E69}, {0x2F888, 0x2F888, 0x03862},
+    {0x2F889, 0x2F889, 0x22183}, {0x2F88A, 0x2F88A, 0x0387C}, {0x2F88B, 0x2F88B, 0x05EB0}, {0x2F88C, 0x2F88C, 0x05EB3},
+    {0x2F88D, 0x2F88D, 0x05EB6}, {0x2F88E, 0x2F88E, 0x05ECA}, {0x2F88F, 0x2F88F, 0x2A392}, {0x2F890, 0x2F890, 0x05EFE},
+    {0x2F891, 0x2F892, 0x22331}, {0x2F893, 0x2F893, 0x08201}, {0x2F894, 0x2F895, 0x05F22}, {0x2F896, 0x2F896, 0x038C7},
+    {0x2F897, 0x2F897, 0x232B8}, {0x2F898, 0x2F898, 0x261DA}, {0x2F899, 0x2F899, 0x05F62}, {0x2F89A, 0x2F89A, 0x05F6B},
+    {0x2F89B, 0x2F89B, 0x038E3}, {0x2F89C, 0x2F89C, 0x05F9A}, {0x2F89D, 0x2F89D, 0x05FCD}, {0x2F89E, 0x2F89E, 0x05FD7},
+    {0x2F89F, 0x2F89F, 0x05FF9}, {0x2F8A0, 0x2F8A0, 0x06081}, {0x2F8A1, 0x2F8A1, 0x0393A}, {0x2F8A2, 0x2F8A2, 0x0391C},
+    {0x2F8A3, 0x2F8A3, 0x06094}, {0x2F8A4, 0x2F8A4, 0x226D4}, {0x2F8A5, 0x2F8A5, 0x060C7}, {0x2F8A6, 0x2F8A6, 0x06148},
+    {0x2F8A7, 0x2F8A7, 0x0614C}, {0x2F8A8, 0x2F8A8, 0x0614E}, {0x2F8A9, 0x2F8A9, 0x0614C}, {0x2F8AA, 0x2F8AA, 0x0617A},
+    {0x2F8AB, 0x2F8AB, 0x0618E}, {0x2F8AC, 0x2F8AC, 0x061B2}, {0x2F8AD, 0x2F8AD, 0x061A4}, {0x2F8AE, 0x2F8AE, 0x061AF},
+    {0x2F8AF, 0x2F8AF, 0x061DE}, {0x2F8B0, 0x2F8B0, 0x061F2}, {0x2F8B1, 0x2F8B1, 0x061F6}, {0x2F8B2, 0x2F8B2, 0x06210},
+    {0x2F8B3, 0x2F8B3, 0x0621B}, {0x2F8B4, 0x2F8B4, 0x0625D}, {0x2F8B5, 0x2F8B5, 0x062B1}, {0x2F8B6, 0x2F8B6, 0x062D4},
+    {0x2F8B7, 0x2F8B7, 0x06350}, {0x2F8B8, 0x2F8B8, 0x22B0C}, {0x2F8B9, 0x2F8B9, 0x0633D}, {0x2F8BA, 0x2F8BA, 0x062FC},
+    {0x2F8BB, 0x2F8BB, 0x06368}, {0x2F8BC, 0x2F8BC, 0x06383}, {0x2F8BD, 0x2F8BD, 0x063E4}, {0x2F8BE, 0x2F8BE, 0x22BF1},
+    {0x2F8BF, 0x2F8BF, 0x06422}, {0x2F8C0, 0x2F8C0, 0x063C5}, {0x2F8C1, 0x2F8C1, 0x063A9}, {0x2F8C2, 0x2F8C2, 0x03A2E},
+    {0x2F8C3, 0x2F8C3, 0x06469}, {0x2F8C4, 0x2F8C4, 0x0647E}, {0x2F8C5, 0x2F8C5, 0x0649D}, {0x2F8C6, 0x2F8C6, 0x06477},
+    {0x2F8C7, 0x2F8C7, 0x03A6C}, {0x2F8C8, 0x2F8C8, 0x0654F}, {0x2F8C9, 0x2F8C9, 0x0656C}, {0x2F8CA, 0x2F8CA, 0x2300A},
+    {0x2F8CB, 0x2F8CB, 0x065E3}, {0x2F8CC, 0x2F8CC, 0x066F8}, {0x2F8CD, 0x2F8CD, 0x06649}, {0x2F8CE, 0x2F8CE, 0x03B19},
+    {0x2F8CF, 0x2F8CF, 0x06691}, {0x2F8D0, 0x2F8D0, 0x03B08}, {0x2F8D1, 0x2F8D1, 0x03AE4}, {0x2F8D2, 0x2F8D2, 0x05192},
+    {0x2F8D3, 0x2F8D3, 0x05195}, {0x2F8D4, 0x2F8D4, 0x06700}, {0x2F8D5, 0x2F8D5, 0x0669C}, {0x2F8D6, 0x2F8D6, 0x080AD},
+    {0x2F8D7, 0x2F8D7, 0x043D9}, {0x2F8D8, 0x2F8D8, 0x06717}, {0x2F8D9, 0x2F8D9, 0x0671B}, {0x2F8DA, 0x2F8DA, 0x06721},
+    {0x2F8DB, 0x2F8DB, 0x0675E}, {0x2F8DC, 0x2F8DC, 0x06753}, {0x2F8DD, 0x2F8DD, 0x233C3}, {0x2F8DE, 0x2F8DE, 0x03B49},
+    {0x2F8DF, 0x2F8DF, 0x067FA}, {0x2F8E0, 0x2F8E0, 0x06785}, {0x2F8E1, 0x2F8E1, 0x06852}, {0x2F8E2, 0x2F8E2, 0x06885},
+    {0x2F8E3, 0x2F8E3, 0x2346D}, {0x2F8E4, 0x2F8E4, 0x0688E}, {0x2F8E5, 0x2F8E5, 0x0681F}, {0x2F8E6, 0x2F8E6, 0x06914},
+    {0x2F8E7, 0x2F8E7, 0x03B9D}, {0x2F8E8, 0x2F8E8, 0x06942}, {0x2F8E9, 0x2F8E9, 0x069A3}, {0x2F8EA, 0x2F8EA, 0x069EA},
+    {0x2F8EB, 0x2F8EB, 0x06AA8}, {0x2F8EC, 0x2F8EC, 0x236A3}, {0x2F8ED, 0x2F8ED, 0x06ADB}, {0x2F8EE, 0x2F8EE, 0x03C18},
+    {0x2F8EF, 0x2F8EF, 0x06B21}, {0x2F8F0, 0x2F8F0, 0x238A7}, {0x2F8F1, 0x2F8F1, 0x06B54}, {0x2F8F2, 0x2F8F2, 0x03C4E},
+    {0x2F8F3, 0x2F8F3, 0x06B72}, {0x2F8F4, 0x2F8F4, 0x06B9F}, {0x2F8F5, 0x2F8F5, 0x06BBA}, {0x2F8F6, 0x2F8F6, 0x06BBB},
+    {0x2F8F7, 0x2F8F7, 0x23A8D}, {0x2F8F8, 0x2F8F8, 0x21D0B}, {0x2F8F9, 0x2F8F9, 0x23AFA}, {0x2F8FA, 0x2F8FA, 0x06C4E},
+    {0x2F8FB, 0x2F8FB, 0x23CBC}, {0x2F8FC, 0x2F8FC, 0x06CBF}, {0x2F8FD, 0x2F8FD, 0x06CCD}, {0x2F8FE, 0x2F8FE, 0x06C67},
+    {0x2F8FF, 0x2F8FF, 0x06D16}, {0x2F900, 0x2F900, 0x06D3E}, {0x2F901, 0x2F901, 0x06D77}, {0x2F902, 0x2F902, 0x06D41},
+    {0x2F903, 0x2F903, 0x06D69}, {0x2F904, 0x2F904, 0x06D78}, {0x2F905, 0x2F905, 0x06D85}, {0x2F906, 0x2F906, 0x23D1E},
+    {0x2F907, 0x2F907, 0x06D34}, {0x2F908, 0x2F908, 0x06E2F}, {0x2F909, 0x2F909, 0x06E6E}, {0x2F90A, 0x2F90A, 0x03D33},
+    {0x2F90B, 0x2F90B, 0x06ECB}, {0x2F90C, 0x2F90C, 0x06EC7}, {0x2F90D, 0x2F90D, 0x23ED1}, {0x2F90E, 0x2F90E, 0x06DF9},
+    {0x2F90F, 0x2F90F, 0x06F6E}, {0x2F910, 0x2F910, 0x23F5E}, {0x2F911, 0x2F911, 0x23F8E}, {0x2F912, 0x2F912, 0x06FC6},
+    {0x2F913, 0x2F913, 0x07039}, {0x2F914, 0x2F914, 0x0701E}, {0x2F915, 0x2F915, 0x0701B}, {0x2F916, 0x2F916, 0x03D96},
+    {0x2F917, 0x2F917, 0x0704A}, {0x2F918, 0x2F918, 0x0707D}, {0x2F919, 0x2F919, 0x07077}, {0x2F91A, 0x2F91A, 0x070AD},
+    {0x2F91B, 0x2F91B, 0x20525}, {0x2F91C, 0x2F91C, 0x07145}, {0x2F91D, 0x2F91D, 0x24263}, {0x2F91E, 0x2F91E, 0x0719C},
+    {0x2F91F, 0x2F91F, 0x243AB}, {0x2F920, 0x2F920, 0x07228}, {0x2F921, 0x2F921, 0x07235}, {0x2F922, 0x2F922, 0x07250},
+    {0x2F923, 0x2F923, 0x24608}, {0x2F924, 0x2F924, 0x07280}, {0x2F925, 0x2F925, 0x07295}, {0x2F926, 0x2F926, 0x24735},
+    {0x2F927, 0x2F927, 0x24814}, {0x2F928, 0x2F928, 0x0737A}, {0x2F929, 0x2F929, 0x0738B}, {0x2F92A, 0x2F92A, 0x03EAC},
+    {0x2F92B, 0x2F92B, 0x073A5}, {0x2F92C, 0x2F92D, 0x03EB8}, {0x2F92E, 0x2F92E, 0x07447}, {0x2F92F, 0x2F92F, 0x0745C},
+    {0x2F930, 0x2F930, 0x07471}, {0x2F931, 0x2F931, 0x07485}, {0x2F932, 0x2F932, 0x074CA}, {0x2F933, 0x2F933, 0x03F1B},
+    {0x2F934, 0x2F934, 0x07524}, {0x2F935, 0x2F935, 0x24C36}, {0x2F936, 0x2F936, 0x0753E}, {0x2F937, 0x2F937, 0x24C92},
+    {0x2F938, 0x2F938, 0x07570}, {0x2F939, 0x2F939, 0x2219F}, {0x2F93A, 0x2F93A, 0x07610}, {0x2F93B, 0x2F93B, 0x24FA1},
+    {0x2F93C, 0x2F93C, 0x24FB8}, {0x2F93D, 0x2F93D, 0x25044}, {0x2F93E, 0x2F93E, 0x03FFC}, {0x2F93F, 0x2F93F, 0x04008},
+    {0x2F940, 0x2F940, 0x076F4}, {0x2F941, 0x2F941, 0x250F3}, {0x2F942, 0x2F942, 0x250F2}, {0x2F943, 0x2F943, 0x25119},
+    {0x2F944, 0x2F944, 0x25133}, {0x2F945, 0x2F945, 0x0771E}, {0x2F946, 0x2F947, 0x0771F}, {0x2F948, 0x2F948, 0x0774A},
+    {0x2F949, 0x2F949, 0x04039}, {0x2F94A, 0x2F94A, 0x0778B}, {0x2F94B, 0x2F94B, 0x04046}, {0x2F94C, 0x2F94C, 0x04096},
+    {0x2F94D, 0x2F94D, 0x2541D}, {0x2F94E, 0x2F94E, 0x0784E}, {0x2F94F, 0x2F94F, 0x0788C}, {0x2F950, 0x2F950, 0x078CC},
+    {0x2F951, 0x2F951, 0x040E3}, {0x2F952, 0x2F952, 0x25626}, {0x2F953, 0x2F953, 0x07956}, {0x2F954, 0x2F954, 0x2569A},
+    {0x2F955, 0x2F955, 0x256C5}, {0x2F956, 0x2F956, 0x0798F}, {0x2F957, 0x2F957, 0x079EB}, {0x2F958, 0x2F958, 0x0412F},
+    {0x2F959, 0x2F959, 0x07A40}, {0x2F95A, 0x2F95A, 0x07A4A}, {0x2F95B, 0x2F95B, 0x07A4F}, {0x2F95C, 0x2F95C, 0x2597C},
+    {0x2F95D, 0x2F95E, 0x25AA7}, {0x2F95F, 0x2F95F, 0x07AEE}, {0x2F960, 0x2F960, 0x04202}, {0x2F961, 0x2F961, 0x25BAB},
+    {0x2F962, 0x2F962, 0x07BC6}, {0x2F963, 0x2F963, 0x07BC9}, {0x2F964, 0x2F964, 0x04227}, {0x2F965, 0x2F965, 0x25C80},
+    {0x2F966, 0x2F966, 0x07CD2}, {0x2F967, 0x2F967, 0x042A0}, {0x2F968, 0x2F968, 0x07CE8}, {0x2F969, 0x2F969, 0x07CE3},
+    {0x2F96A, 0x2F96A, 0x07D00}, {0x2F96B, 0x2F96B, 0x25F86}, {0x2F96C, 0x2F96C, 0x07D63}, {0x2F96D, 0x2F96D, 0x04301},
+    {0x2F96E, 0x2F96E, 0x07DC7}, {0x2F96F, 0x2F96F, 0x07E02}, {0x2F970, 0x2F970, 0x07E45}, {0x2F971, 0x2F971, 0x04334},
+    {0x2F972, 0x2F972, 0x26228}, {0x2F973, 0x2F973, 0x26247}, {0x2F974, 0x2F974, 0x04359}, {0x2F975, 0x2F975, 0x262D9},
+    {0x2F976, 0x2F976, 0x07F7A}, {0x2F977, 0x2F977, 0x2633E}, {0x2F978, 0x2F978, 0x07F95}, {0x2F979, 0x2F979, 0x07FFA},
+    {0x2F97A, 0x2F97A, 0x08005}, {0x2F97B, 0x2F97B, 0x264DA}, {0x2F97C, 0x2F97C, 0x26523}, {0x2F97D, 0x2F97D, 0x08060},
+    {0x2F97E, 0x2F97E, 0x265A8}, {0x2F97F, 0x2F97F, 0x08070}, {0x2F980, 0x2F980, 0x2335F}, {0x2F981, 0x2F981, 0x043D5},
+    {0x2F982, 0x2F982, 0x080B2}, {0x2F983, 0x2F983, 0x08103}, {0x2F984, 0x2F984, 0x0440B}, {0x2F985, 0x2F985, 0x0813E},
+    {0x2F986, 0x2F986, 0x05AB5}, {0x2F987, 0x2F987, 0x267A7}, {0x2F988, 0x2F988, 0x267B5}, {0x2F989, 0x2F989, 0x23393},
+    {0x2F98A, 0x2F98A, 0x2339C}, {0x2F98B, 0x2F98B, 0x08201}, {0x2F98C, 0x2F98C, 0x08204}, {0x2F98D, 0x2F98D, 0x08F9E},
+    {0x2F98E, 0x2F98E, 0x0446B}, {0x2F98F, 0x2F98F, 0x08291}, {0x2F990, 0x2F990, 0x0828B}, {0x2F991, 0x2F991, 0x0829D},
+    {0x2F992, 0x2F992, 0x052B3}, {0x2F993, 0x2F993, 0x082B1}, {0x2F994, 0x2F994, 0x082B3}, {0x2F995, 0x2F995, 0x082BD},
+    {0x2F996, 0x2F996, 0x082E6}, {0x2F997, 0x2F997, 0x26B3C}, {0x2F998, 0x2F998, 0x082E5}, {0x2F999, 0x2F999, 0x0831D},
+    {0x2F99A, 0x2F99A, 0x08363}, {0x2F99B, 0x2F99B, 0x083AD}, {0x2F99C, 0x2F99C, 0x08323}, {0x2F99D, 0x2F99D, 0x083BD},
+    {0x2F99E, 0x2F99E, 0x083E7}, {0x2F99F, 0x2F99F, 0x08457}, {0x2F9A0, 0x2F9A0, 0x08353}, {0x2F9A1, 0x2F9A1, 0x083CA},
+    {0x2F9A2, 0x2F9A2, 0x083CC}, {0x2F9A3, 0x2F9A3, 0x083DC}, {0x2F9A4, 0x2F9A4, 0x26C36}, {0x2F9A5, 0x2F9A5, 0x26D6B},
+    {0x2F9A6, 0x2F9A6, 0x26CD5}, {0x2F9A7, 0x2F9A7, 0x0452B}, {0x2F9A8, 0x2F9A8, 0x084F1}, {0x2F9A9, 0x2F9A9, 0x084F3},
+    {0x2F9AA, 0x2F9AA, 0x08516}, {0x2F9AB, 0x2F9AB, 0x273CA}, {0x2F9AC, 0x2F9AC, 0x08564}, {0x2F9AD, 0x2F9AD, 0x26F2C},
+    {0x2F9AE, 0x2F9AE, 0x0455D}, {0x2F9AF, 0x2F9AF, 0x04561}, {0x2F9B0, 0x2F9B0, 0x26FB1}, {0x2F9B1, 0x2F9B1, 0x270D2},
+    {0x2F9B2, 0x2F9B2, 0x0456B}, {0x2F9B3, 0x2F9B3, 0x08650}, {0x2F9B4, 0x2F9B4, 0x0865C}, {0x2F9B5, 0x2F9B5, 0x08667},
+    {0x2F9B6, 0x2F9B6, 0x08669}, {0x2F9B7, 0x2F9B7, 0x086A9}, {0x2F9B8, 0x2F9B8, 0x08688}, {0x2F9B9, 0x2F9B9, 0x0870E},
+    {0x2F9BA, 0x2F9BA, 0x086E2}, {0x2F9BB, 0x2F9BB, 0x08779}, {0x2F9BC, 0x2F9BC, 0x08728}, {0x2F9BD, 0x2F9BD, 0x0876B},
+    {0x2F9BE, 0x2F9BE, 0x08786}, {0x2F9BF, 0x2F9BF, 0x045D7}, {0x2F9C0, 0x2F9C0, 0x087E1}, {0x2F9C1, 0x2F9C1, 0x08801},
+    {0x2F9C2, 0x2F9C2, 0x045F9}, {0x2F9C3, 0x2F9C3, 0x08860}, {0x2F9C4, 0x2F9C4, 0x08863}, {0x2F9C5, 0x2F9C5, 0x27667},
+    {0x2F9C6, 0x2F9C6, 0x088D7}, {0x2F9C7, 0x2F9C7, 0x088DE}, {0x2F9C8, 0x2F9C8, 0x04635}, {0x2F9C9, 0x2F9C9, 0x088FA},
+    {0x2F9CA, 0x2F9CA, 0x034BB}, {0x2F9CB, 0x2F9CB, 0x278AE}, {0x2F9CC, 0x2F9CC, 0x27966}, {0x2F9CD, 0x2F9CD, 0x046BE},
+    {0x2F9CE, 0x2F9CE, 0x046C7}, {0x2F9CF, 0x2F9CF, 0x08AA0}, {0x2F9D0, 0x2F9D0, 0x08AED}, {0x2F9D1, 0x2F9D1, 0x08B8A},
+    {0x2F9D2, 0x2F9D2, 0x08C55}, {0x2F9D3, 0x2F9D3, 0x27CA8}, {0x2F9D4, 0x2F9D4, 0x08CAB}, {0x2F9D5, 0x2F9D5, 0x08CC1},
+    {0x2F9D6, 0x2F9D6, 0x08D1B}, {0x2F9D7, 0x2F9D7, 0x08D77}, {0x2F9D8, 0x2F9D8, 0x27F2F}, {0x2F9D9, 0x2F9D9, 0x20804},
+    {0x2F9DA, 0x2F9DA, 0x08DCB}, {0x2F9DB, 0x2F9DB, 0x08DBC}, {0x2F9DC, 0x2F9DC, 0x08DF0}, {0x2F9DD, 0x2F9DD, 0x208DE},
+    {0x2F9DE, 0x2F9DE, 0x08ED4}, {0x2F9DF, 0x2F9DF, 0x08F38}, {0x2F9E0, 0x2F9E0, 0x285D2}, {0x2F9E1, 0x2F9E1, 0x285ED},
+    {0x2F9E2, 0x2F9E2, 0x09094}, {0x2F9E3, 0x2F9E3, 0x090F1}, {0x2F9E4, 0x2F9E4, 0x09111}, {0x2F9E5, 0x2F9E5, 0x2872E},
+    {0x2F9E6, 0x2F9E6, 0x0911B}, {0x2F9E7, 0x2F9E7, 0x09238}, {0x2F9E8, 0x2F9E8, 0x092D7}, {0x2F9E9, 0x2F9E9, 0x092D8},
+    {0x2F9EA, 0x2F9EA, 0x0927C}, {0x2F9EB, 0x2F9EB, 0x093F9}, {0x2F9EC, 0x2F9EC, 0x09415}, {0x2F9ED, 0x2F9ED, 0x28BFA},
+    {0x2F9EE, 0x2F9EE, 0x0958B}, {0x2F9EF, 0x2F9EF, 0x04995}, {0x2F9F0, 0x2F9F0, 0x095B7}, {0x2F9F1, 0x2F9F1, 0x28D77},
+    {0x2F9F2, 0x2F9F2, 0x049E6}, {0x2F9F3, 0x2F9F3, 0x096C3}, {0x2F9F4, 0x2F9F4, 0x05DB2}, {0x2F9F5, 0x2F9F5, 0x09723},
+    {0x2F9F6, 0x2F9F6, 0x29145}, {0x2F9F7, 0x2F9F7, 0x2921A}, {0x2F9F8, 0x2F9F8, 0x04A6E}, {0x2F9F9, 0x2F9F9, 0x04A76},
+    {0x2F9FA, 0x2F9FA, 0x097E0}, {0x2F9FB, 0x2F9FB, 0x2940A}, {0x2F9FC, 0x2F9FC, 0x04AB2}, {0x2F9FD, 0x2F9FD, 0x29496},
+    {0x2F9FE, 0x2F9FF, 0x0980B}, {0x2FA00, 0x2FA00, 0x09829}, {0x2FA01, 0x2FA01, 0x295B6}, {0x2FA02, 0x2FA02, 0x098E2},
+    {0x2FA03, 0x2FA03, 0x04B33}, {0x2FA04, 0x2FA04, 0x09929}, {0x2FA05, 0x2FA05, 0x099A7}, {0x2FA06, 0x2FA06, 0x099C2},
+    {0x2FA07, 0x2FA07, 0x099FE}, {0x2FA08, 0x2FA08, 0x04BCE}, {0x2FA09, 0x2FA09, 0x29B30}, {0x2FA0A, 0x2FA0A, 0x09B12},
+    {0x2FA0B, 0x2FA0B, 0x09C40}, {0x2FA0C, 0x2FA0C, 0x09CFD}, {0x2FA0D, 0x2FA0D, 0x04CCE}, {0x2FA0E, 0x2FA0E, 0x04CED},
+    {0x2FA0F, 0x2FA0F, 0x09D67}, {0x2FA10, 0x2FA10, 0x2A0CE}, {0x2FA11, 0x2FA11, 0x04CF8}, {0x2FA12, 0x2FA12, 0x2A105},
+    {0x2FA13, 0x2FA13, 0x2A20E}, {0x2FA14, 0x2FA14, 0x2A291}, {0x2FA15, 0x2FA15, 0x09EBB}, {0x2FA16, 0x2FA16, 0x04D56},
+    {0x2FA17, 0x2FA17, 0x09EF9}, {0x2FA18, 0x2FA18, 0x09EFE}, {0x2FA19, 0x2FA19, 0x09F05}, {0x2FA1A, 0x2FA1A, 0x09F0F},
+    {0x2FA1B, 0x2FA1B, 0x09F16}, {0x2FA1C, 0x2FA1C, 0x09F3B}, {0x2FA1D, 0x2FA1D, 0x2A600},
+};
+
+}  // namespace tokenizer::tables
+LLMT_END_NAMESPACE
+// ---- end llmt/tokenizer/unicode_tables.hpp ----
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace tokenizer {
+
+inline constexpr std::uint32_t replacement_char = 0xFFFD;
+inline constexpr std::uint32_t max_codepoint = 0x10FFFF;
+
+/// Length of the UTF-8 sequence a lead byte announces (1 for continuation and invalid bytes),
+/// read from the high nibble like SentencePiece does.
+constexpr std::size_t utf8_len(char lead) noexcept {
+    constexpr std::uint8_t lookup[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
+    return lookup[static_cast<std::uint8_t>(lead) >> 4];
+}
+
+/// Decodes one code point at s[pos] and advances pos. An invalid or truncated sequence yields
+/// U+FFFD and advances one byte. Like llama.cpp, the structure is checked (lead and continuation
+/// bits) but not the value: overlong forms and surrogates decode to their arithmetic value.
+constexpr std::uint32_t decode_utf8(std::string_view s, std::size_t& pos) noexcept {
+    const auto b = [&](std::size_t i) { return static_cast<std::uint8_t>(s[i]); };
+    const std::size_t n = s.size();
+    const std::uint8_t c0 = b(pos);
+    if (c0 < 0x80) { pos += 1; return c0; }
+    auto cont = [&](std::size_t i) { return i < n && (b(i) & 0xC0) == 0x80; };
+    if ((c0 & 0xE0) == 0xC0) {
+        if (cont(pos + 1)) {
+            const std::uint32_t c = (std::uint32_t(c0 & 0x1F) << 6) | (b(pos + 1) & 0x3F);
+            pos += 2;
+            return c;
+        }
+    } else if ((c0 & 0xF0) == 0xE0) {
+        if (cont(pos + 1) && cont(pos + 2)) {
+            const std::uint32_t c = (std::uint32_t(c0 & 0x0F) << 12) | (std::uint32_t(b(pos + 1) & 0x3F) << 6) | (b(pos + 2) & 0x3F);
+            pos += 3;
+            return c;
+        }
+    } else if ((c0 & 0xF8) == 0xF0) {
+        if (cont(pos + 1) && cont(pos + 2) && cont(pos + 3)) {
+            const std::uint32_t c = (std::uint32_t(c0 & 0x07) << 18) | (std::uint32_t(b(pos + 1) & 0x3F) << 12) |
+                                    (std::uint32_t(b(pos + 2) & 0x3F) << 6) | (b(pos + 3) & 0x3F);
+            pos += 4;
+            return c;
+        }
+    }
+    pos += 1;
+    return replacement_char;
+}
+
+/// All code points of s (see decode_utf8 for invalid input).
+inline std::vector<std::uint32_t> decode_utf8(std::string_view s) {
+    std::vector<std::uint32_t> out;
+    out.reserve(s.size());
+    for (std::size_t pos = 0; pos < s.size();) out.push_back(decode_utf8(s, pos));
+    return out;
+}
+
+/// Appends the UTF-8 encoding of cpt (a value above U+10FFFF is written as U+FFFD).
+inline void append_utf8(std::string& out, std::uint32_t cpt) {
+    if (cpt > max_codepoint) cpt = replacement_char;
+    if (cpt < 0x80) {
+        out.push_back(char(cpt));
+    } else if (cpt < 0x800) {
+        out.push_back(char(0xC0 | (cpt >> 6)));
+        out.push_back(char(0x80 | (cpt & 0x3F)));
+    } else if (cpt < 0x10000) {
+        out.push_back(char(0xE0 | (cpt >> 12)));
+        out.push_back(char(0x80 | ((cpt >> 6) & 0x3F)));
+        out.push_back(char(0x80 | (cpt & 0x3F)));
+    } else {
+        out.push_back(char(0xF0 | (cpt >> 18)));
+        out.push_back(char(0x80 | ((cpt >> 12) & 0x3F)));
+        out.push_back(char(0x80 | ((cpt >> 6) & 0x3F)));
+        out.push_back(char(0x80 | (cpt & 0x3F)));
+    }
+}
+
+inline std::string utf8_encode(std::uint32_t cpt) {
+    std::string s;
+    append_utf8(s, cpt);
+    return s;
+}
+
+/// Number of bytes append_utf8 writes for cpt.
+constexpr std::size_t utf8_size(std::uint32_t cpt) noexcept {
+    if (cpt > max_codepoint) return 3;
+    return cpt < 0x80 ? 1 : cpt < 0x800 ? 2 : cpt < 0x10000 ? 3 : 4;
+}
+
+/// General category class of a code point (the grouping of the \p{..} classes the tokenizers use).
+enum class cpt_class : std::uint8_t { undefined = 0, number = 1, letter = 2, separator = 3, mark = 4, punctuation = 5, symbol = 6, control = 7 };
+
+/// Class bits of one code point: the category class in bits 0-2, White_Space in bit 3.
+struct cpt_flags {
+    std::uint8_t bits = 0;
+    static constexpr std::uint8_t whitespace_bit = 8;
+
+    [[nodiscard]] constexpr cpt_class category() const noexcept { return cpt_class(bits & 7); }
+    [[nodiscard]] constexpr bool is_whitespace() const noexcept { return bits & whitespace_bit; }
+    [[nodiscard]] constexpr bool is_number() const noexcept { return category() == cpt_class::number; }
+    [[nodiscard]] constexpr bool is_letter() const noexcept { return category() == cpt_class::letter; }
+    [[nodiscard]] constexpr bool is_separator() const noexcept { return category() == cpt_class::separator; }
+    [[nodiscard]] constexpr bool is_mark() const noexcept { return category() == cpt_class::mark; }
+    [[nodiscard]] constexpr bool is_punctuation() const noexcept { return category() == cpt_class::punctuation; }
+    [[nodiscard]] constexpr bool is_symbol() const noexcept { return category() == cpt_class::symbol; }
+    [[nodiscard]] constexpr bool is_control() const noexcept { return category() == cpt_class::control; }
+};
+
+/// The class bits of cpt; values above U+10FFFF are undefined.
+constexpr cpt_flags flags_of(std::uint32_t cpt) noexcept {
+    if (cpt > max_codepoint) return {};
+    const std::uint32_t block = tables::class_stage1[cpt / tables::block_size];
+    return {std::uint8_t(tables::class_stage2[block * tables::block_size + cpt % tables::block_size] - tables::class_base)};
+}
+
+/// Simple lowercase mapping (UnicodeData field 13); cpt itself when there is none.
+constexpr std::uint32_t to_lower(std::uint32_t cpt) noexcept {
+    if (cpt < 0x80) return (cpt >= 'A' && cpt <= 'Z') ? cpt + 32 : cpt;
+    const auto* b = std::begin(tables::lowercase);
+    const auto* e = std::end(tables::lowercase);
+    const auto* it = std::lower_bound(b, e, cpt, [](const tables::cpt_pair& p, std::uint32_t c) { return p.from < c; });
+    return (it != e && it->from == cpt) ? it->to : cpt;
+}
+
+/// First code point of the canonical decomposition (NFD) of cpt; cpt itself when it does not decompose.
+constexpr std::uint32_t nfd_first(std::uint32_t cpt) noexcept {
+    if (cpt < 0xC0) return cpt;
+    const auto* b = std::begin(tables::nfd_first);
+    const auto* e = std::end(tables::nfd_first);
+    const auto* it = std::upper_bound(b, e, cpt, [](std::uint32_t c, const tables::cpt_range& r) { return c < r.first; });
+    if (it == b) return cpt;
+    --it;
+    return (cpt >= it->first && cpt <= it->last) ? it->to : cpt;
+}
+
+namespace detail {
+struct byte_maps {
+    std::array<std::uint16_t, 256> to_cpt{};    // byte -> code point
+    std::array<std::int16_t, 324> from_cpt{};   // code point (< 324) -> byte, or -1
+};
+constexpr byte_maps make_byte_maps() {
+    byte_maps m{};
+    for (auto& x : m.from_cpt) x = -1;
+    int extra = 0;
+    for (int b = 0; b < 256; ++b) {
+        const bool printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+        const int c = printable ? b : 256 + extra++;
+        m.to_cpt[std::size_t(b)] = std::uint16_t(c);
+        m.from_cpt[std::size_t(c)] = std::int16_t(b);
+    }
+    return m;
+}
+inline constexpr byte_maps gpt2_bytes = make_byte_maps();
+}  // namespace detail
+
+/// GPT-2 byte-level encoding: printable Latin-1 bytes map to themselves, the others to U+0100...
+constexpr std::uint32_t byte_to_unicode(std::uint8_t b) noexcept { return detail::gpt2_bytes.to_cpt[b]; }
+
+/// Inverse of byte_to_unicode, or -1 for a code point no byte maps to.
+constexpr int unicode_to_byte(std::uint32_t cpt) noexcept {
+    return cpt < detail::gpt2_bytes.from_cpt.size() ? detail::gpt2_bytes.from_cpt[cpt] : -1;
+}
+
+}  // namespace tokenizer
+LLMT_END_NAMESPACE
+// ---- end llmt/tokenizer/unicode.hpp ----
+// ---- begin llmt/tokenizer/vocab.hpp ----
+// vocab: the tokenizer vocabulary from GGUF metadata (tokens, scores, types, merges, special ids, flags)
+
+// ---- begin llmt/tokenizer/pre_type.hpp ----
+// pre_type: BPE pre-tokenizer kinds, named by `tokenizer.ggml.pre`, with the vocab flags each name implies
+
+
+#include <cstdint>
+#include <string_view>
+
+LLMT_BEGIN_NAMESPACE
+namespace tokenizer {
+
+/// How a byte-level BPE vocabulary splits text into words before merging (one per regex set in llama.cpp).
+enum class pre_type : std::uint8_t {
+    default_,        // missing or "default"
+    llama3,          // llama3, llama-bpe, ...
+    deepseek_llm,
+    deepseek_coder,
+    deepseek3_llm,   // deepseek-v3, hunyuan-dense
+    falcon,
+    gpt2,            // gpt-2, phi-2, mpt, olmo, jais, ...
+    starcoder,       // starcoder, refact, command-r, smollm, codeshell, exaone, minerva
+    qwen2,           // qwen2, stablelm2, hunyuan, grok-2 ...
+    qwen35,
+    poro,            // poro-chat, bloom, gpt3-finnish
+    viking,
+    chatglm4,        // same split as llama3
+    tekken,
+    gpt4o,           // gpt-4o, llama4
+    superbpe,
+    bailingmoe,
+    seed_coder,
+    chameleon,
+    minicpm5,
+};
+
+/// What a `tokenizer.ggml.pre` name selects.
+struct pre_info {
+    std::string_view name;
+    pre_type type;
+    bool clean_spaces_off = false;  // decode without clean_up_tokenization_spaces
+    bool ignore_merges = false;     // a word that is a token is emitted without merging
+    bool add_bos = false;           // default add_bos = true (the GGUF key still overrides)
+    bool add_sep = false;
+    bool no_bos = false;            // the vocab has no BOS token
+};
+
+// The names llama.cpp (commit 34af94cd) knows, with the flags it sets for each.
+inline constexpr pre_info pre_infos[] = {
+    {"", pre_type::default_},
+    {"default", pre_type::default_},
+    {"llama3", pre_type::llama3, false, true, true},
+    {"llama-v3", pre_type::llama3, false, true, true},
+    {"llama-bpe", pre_type::llama3, false, true, true},
+    {"falcon3", pre_type::llama3, false, true, true},
+    {"falcon-h1", pre_type::llama3, false, true, true},
+    {"pixtral", pre_type::llama3, false, true, true},
+    {"midm-2.0", pre_type::llama3, false, true, true},
+    {"lfm2", pre_type::llama3, false, true, true},
+    {"jina-v5-nano", pre_type::llama3, false, true, true},
+    {"minicpm5", pre_type::minicpm5, false, true},
+    {"deepseek-llm", pre_type::deepseek_llm, true},
+    {"deepseek-coder", pre_type::deepseek_coder, true},
+    {"deepseek-v3", pre_type::deepseek3_llm, true},
+    {"hunyuan-dense", pre_type::deepseek3_llm, true},
+    {"joyai-llm", pre_type::deepseek3_llm, true},
+    {"falcon", pre_type::falcon},
+    {"mpt", pre_type::gpt2},
+    {"starcoder", pre_type::starcoder},
+    {"gpt-2", pre_type::gpt2},
+    {"phi-2", pre_type::gpt2},
+    {"jina-es", pre_type::gpt2},
+    {"jina-de", pre_type::gpt2},
+    {"gigachat", pre_type::gpt2},
+    {"jina-v2-es", pre_type::gpt2},
+    {"jina-v2-de", pre_type::gpt2},
+    {"a.x-4.0", pre_type::gpt2},
+    {"mellum", pre_type::gpt2},
+    {"modern-bert", pre_type::gpt2},
+    {"exaone4", pre_type::gpt2},
+    {"jina-v1-en", pre_type::gpt2, false, false, false, true},
+    {"jina-v2-code", pre_type::gpt2, false, false, false, true},
+    {"roberta-bpe", pre_type::gpt2, false, false, false, true},
+    {"olmo", pre_type::gpt2},
+    {"jais", pre_type::gpt2},
+    {"trillion", pre_type::gpt2, true},
+    {"granite-docling", pre_type::gpt2, true},
+    {"refact", pre_type::starcoder},
+    {"command-r", pre_type::starcoder, true},
+    {"smollm", pre_type::starcoder, true},
+    {"codeshell", pre_type::starcoder},
+    {"exaone", pre_type::starcoder},
+    {"minerva-7b", pre_type::starcoder},
+    {"mellum2", pre_type::starcoder},
+    {"qwen2", pre_type::qwen2, true},
+    {"deepseek-r1-qwen", pre_type::qwen2, true},
+    {"kormo", pre_type::qwen2, true},
+    {"f2llmv2", pre_type::qwen2, true},
+    {"megrez", pre_type::qwen2},
+    {"stablelm2", pre_type::qwen2},
+    {"hunyuan", pre_type::qwen2, true},
+    {"solar-open", pre_type::qwen2, true},
+    {"grok-2", pre_type::qwen2, true},
+    {"qwen35", pre_type::qwen35, true},
+    {"dbrx", pre_type::llama3},
+    {"smaug-bpe", pre_type::llama3},
+    {"poro-chat", pre_type::poro, true},
+    {"bloom", pre_type::poro},
+    {"gpt3-finnish", pre_type::poro},
+    {"viking", pre_type::viking, true},
+    {"glm4", pre_type::chatglm4, false, false, false, false, true},
+    {"chatglm-bpe", pre_type::chatglm4, false, false, false, false, true},
+    {"tekken", pre_type::tekken, true, true, true},
+    {"chameleon", pre_type::chameleon, true, false, true},
+    {"gpt-4o", pre_type::gpt4o, true},
+    {"llama4", pre_type::gpt4o, true},
+    {"kanana2", pre_type::gpt4o, true},
+    {"talkie", pre_type::gpt4o, true},
+    {"minimax-m2", pre_type::gpt4o, true},
+    {"superbpe", pre_type::superbpe, true},
+    {"bailingmoe", pre_type::bailingmoe, true},
+    {"bailingmoe2", pre_type::bailingmoe, true},
+    {"llada-moe", pre_type::bailingmoe, true},
+    {"seed-coder", pre_type::seed_coder, true},
+};
+
+/// The entry for a `tokenizer.ggml.pre` name, or nullptr when llmt does not know it.
+constexpr const pre_info* find_pre(std::string_view name) noexcept {
+    for (const auto& p : pre_infos)
+        if (p.name == name) return &p;
+    return nullptr;
+}
+
+}  // namespace tokenizer
+LLMT_END_NAMESPACE
+// ---- end llmt/tokenizer/pre_type.hpp ----
+// ---- begin llmt/tokenizer/token_index.hpp ----
+// token_index: flat open-addressing tables for token text -> id and (left id, right id) -> BPE merge
+
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace tokenizer {
+
+using token_id = std::int32_t;
+inline constexpr token_id null_token = -1;
+
+namespace detail {
+
+/// A fast non-cryptographic hash of a short byte string (64-bit multiply-xorshift over 8-byte words).
+inline std::uint64_t hash_bytes(std::string_view s) noexcept {
+    constexpr std::uint64_t k = 0x9E3779B97F4A7C15ull;
+    std::uint64_t h = 0x2545F4914F6CDD1Dull ^ (s.size() * k);
+    const char* p = s.data();
+    std::size_t n = s.size();
+    while (n >= 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p, 8);
+        h = (h ^ w) * k;
+        h ^= h >> 29;
+        p += 8;
+        n -= 8;
+    }
+    if (n) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, p, n);
+        h = (h ^ w) * k;
+        h ^= h >> 29;
+    }
+    h *= k;
+    return h ^ (h >> 32);
+}
+
+inline std::uint64_t mix64(std::uint64_t x) noexcept {
+    x ^= x >> 33;
+    x *= 0xFF51AFD7ED558CCDull;
+    x ^= x >> 33;
+    x *= 0xC4CEB9FE1A85EC53ull;
+    return x ^ (x >> 33);
+}
+
+}  // namespace detail
+
+/// Token texts stored back to back, with an open-addressing index text -> id.
+/// Copyable: the index holds ids, never pointers. A duplicate text maps to its last id.
+class token_texts {
+public:
+    token_texts() = default;
+
+    /// Builds from the texts in id order.
+    template <typename Range>
+    explicit token_texts(const Range& texts) {
+        std::size_t total = 0, n = 0;
+        for (const auto& t : texts) { total += std::string_view(t).size(); ++n; }
+        blob_.reserve(total);
+        offsets_.reserve(n + 1);
+        offsets_.push_back(0);
+        for (const auto& t : texts) {
+            blob_.append(std::string_view(t));
+            offsets_.push_back(blob_.size());
+        }
+        std::size_t cap = 16;
+        while (cap < n * 2) cap <<= 1;
+        slots_.assign(cap, null_token);
+        mask_ = cap - 1;
+        for (std::size_t id = 0; id < n; ++id) insert(static_cast<token_id>(id));
+    }
+
+    [[nodiscard]] std::size_t size() const noexcept { return offsets_.empty() ? 0 : offsets_.size() - 1; }
+
+    [[nodiscard]] std::string_view text(token_id id) const noexcept {
+        const auto b = offsets_[static_cast<std::size_t>(id)], e = offsets_[static_cast<std::size_t>(id) + 1];
+        return {blob_.data() + b, e - b};
+    }
+
+    /// The id whose text is exactly s, or null_token.
+    [[nodiscard]] token_id find(std::string_view s) const noexcept {
+        if (slots_.empty()) return null_token;
+        std::size_t i = detail::hash_bytes(s) & mask_;
+        for (;;) {
+            const token_id id = slots_[i];
+            if (id == null_token) return null_token;
+            if (text(id) == s) return id;
+            i = (i + 1) & mask_;
+        }
+    }
+
+private:
+    void insert(token_id id) {
+        const std::string_view s = text(id);
+        std::size_t i = detail::hash_bytes(s) & mask_;
+        for (;;) {
+            token_id& slot = slots_[i];
+            if (slot == null_token || text(slot) == s) {
+                slot = id;
+                return;
+            }
+            i = (i + 1) & mask_;
+        }
+    }
+
+    std::string blob_;                   // all texts concatenated
+    std::vector<std::size_t> offsets_;   // [n_tokens + 1] start of each text in blob_
+    std::vector<token_id> slots_;        // [capacity] open addressing, null_token = empty
+    std::size_t mask_ = 0;
+};
+
+/// One BPE merge: its rank (lower merges first) and the token the pair becomes.
+struct bpe_merge {
+    std::int32_t rank = -1;
+    token_id result = null_token;
+};
+
+/// (left id, right id) -> merge, open addressing on a 64-bit key.
+class merge_table {
+public:
+    merge_table() = default;
+    explicit merge_table(std::size_t expected) {
+        std::size_t cap = 16;
+        while (cap < expected * 2) cap <<= 1;
+        keys_.assign(cap, empty_key);
+        values_.resize(cap);
+        mask_ = cap - 1;
+    }
+
+    /// Inserts unless the pair is already present (the first, lowest-rank merge wins).
+    void insert(token_id left, token_id right, bpe_merge m) {
+        const std::uint64_t key = pack(left, right);
+        std::size_t i = detail::mix64(key) & mask_;
+        while (keys_[i] != empty_key) {
+            if (keys_[i] == key) return;
+            i = (i + 1) & mask_;
+        }
+        keys_[i] = key;
+        values_[i] = m;
+        ++size_;
+    }
+
+    [[nodiscard]] bpe_merge find(token_id left, token_id right) const noexcept {
+        if (keys_.empty() || left < 0 || right < 0) return {};
+        const std::uint64_t key = pack(left, right);
+        std::size_t i = detail::mix64(key) & mask_;
+        for (;;) {
+            const std::uint64_t k = keys_[i];
+            if (k == key) return values_[i];
+            if (k == empty_key) return {};
+            i = (i + 1) & mask_;
+        }
+    }
+
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+
+private:
+    static constexpr std::uint64_t empty_key = ~std::uint64_t{0};
+    static std::uint64_t pack(token_id l, token_id r) noexcept {
+        return (std::uint64_t(std::uint32_t(l)) << 32) | std::uint32_t(r);
+    }
+
+    std::vector<std::uint64_t> keys_;  // [capacity]
+    std::vector<bpe_merge> values_;    // [capacity]
+    std::size_t mask_ = 0;
+    std::size_t size_ = 0;
+};
+
+}  // namespace tokenizer
+LLMT_END_NAMESPACE
+// ---- end llmt/tokenizer/token_index.hpp ----
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace tokenizer {
+
+/// The tokenization algorithm, from `tokenizer.ggml.model`.
+enum class model_kind : std::uint8_t {
+    spm,  ///< "llama": SentencePiece, score-based merges with byte fallback
+    bpe,  ///< "gpt2": byte-level BPE with merge ranks and a pre-tokenizer
+    wpm,  ///< "bert": WordPiece, greedy longest match
+};
+
+constexpr std::string_view name(model_kind k) noexcept {
+    switch (k) {
+        case model_kind::spm: return "SPM";
+        case model_kind::bpe: return "BPE";
+        case model_kind::wpm: return "WPM";
+    }
+    return "unknown";
+}
+
+/// Token attribute bits (the values of llama.cpp's llama_token_attr).
+namespace attr {
+inline constexpr std::uint32_t undefined = 0;
+inline constexpr std::uint32_t unknown = 1u << 0;
+inline constexpr std::uint32_t unused = 1u << 1;
+inline constexpr std::uint32_t normal = 1u << 2;
+inline constexpr std::uint32_t control = 1u << 3;
+inline constexpr std::uint32_t user_defined = 1u << 4;
+inline constexpr std::uint32_t byte = 1u << 5;
+inline constexpr std::uint32_t normalized = 1u << 6;
+inline constexpr std::uint32_t lstrip = 1u << 7;
+inline constexpr std::uint32_t rstrip = 1u << 8;
+inline constexpr std::uint32_t single_word = 1u << 9;
+}  // namespace attr
+
+/// GGUF `tokenizer.ggml.token_type` values.
+enum class token_type : std::int32_t { undefined = 0, normal = 1, unknown = 2, control = 3, user_defined = 4, unused = 5, byte = 6 };
+
+constexpr std::uint32_t attr_of(std::int64_t type) noexcept {
+    switch (type) {
+        case 1: return attr::normal;
+        case 2: return attr::unknown;
+        case 3: return attr::control;
+        case 4: return attr::user_defined;
+        case 5: return attr::unused;
+        case 6: return attr::byte;
+        default: return attr::undefined;
+    }
+}
+
+/// Everything the tokenizers need from the GGUF metadata. Plain data; built once by from_gguf.
+struct vocab {
+    model_kind kind = model_kind::spm;
+    std::string model_name;  // tokenizer.ggml.model
+    std::string pre_name;    // tokenizer.ggml.pre ("" when absent)
+    pre_type pre = pre_type::default_;
+
+    token_texts texts;            // [n_tokens] token text, and text -> id
+    std::vector<float> scores;    // [n_tokens] SPM merge scores (0 when absent)
+    std::vector<std::uint32_t> attrs;  // [n_tokens] attr:: bits
+    merge_table merges;           // BPE: (left, right) -> rank, result
+    std::array<token_id, 256> byte_tokens{};  // byte -> its fallback token (SPM <0xXX>, BPE byte char), or null
+    std::vector<token_id> special_tokens;  // control / user-defined / unknown ids, longest text first
+    std::vector<token_id> eog_tokens;      // sorted ids that end generation
+    int max_token_len = 0;                 // longest token text in bytes
+
+    token_id bos = null_token, eos = null_token, eot = null_token, eom = null_token, unk = null_token,
+             sep = null_token, pad = null_token, mask = null_token, nl = null_token;
+    token_id fim_pre = null_token, fim_suf = null_token, fim_mid = null_token, fim_pad = null_token,
+             fim_rep = null_token, fim_sep = null_token;
+
+    bool add_bos = false, add_eos = false, add_sep = false;
+    bool add_space_prefix = false;       // SPM: prepend ' ' to the text (and drop it on decode)
+    bool remove_extra_whitespaces = false;
+    bool escape_whitespaces = true;      // SPM-style ' ' -> U+2581
+    bool clean_spaces = false;           // decode: clean_up_tokenization_spaces
+    bool ignore_merges = false;          // BPE: a pre-token that is a whole token is taken as is
+    bool lowercase = false;              // WPM normalizer
+    bool strip_accents = false;          // WPM normalizer
+
+    [[nodiscard]] std::size_t n_tokens() const noexcept { return texts.size(); }
+    [[nodiscard]] bool valid(token_id id) const noexcept { return id >= 0 && std::size_t(id) < n_tokens(); }
+    [[nodiscard]] std::string_view text(token_id id) const noexcept { return texts.text(id); }
+    [[nodiscard]] token_id find(std::string_view s) const noexcept { return texts.find(s); }
+    [[nodiscard]] std::uint32_t attr_of(token_id id) const noexcept { return valid(id) ? attrs[std::size_t(id)] : 0; }
+    [[nodiscard]] bool is_eog(token_id id) const noexcept {
+        return std::binary_search(eog_tokens.begin(), eog_tokens.end(), id);
+    }
+    [[nodiscard]] bool is_control(token_id id) const noexcept { return attr_of(id) & attr::control; }
+
+    /// The byte a byte token stands for (SPM "<0xXX>"); nullopt for other tokens.
+    [[nodiscard]] std::optional<std::uint8_t> token_byte(token_id id) const noexcept {
+        const std::string_view t = valid(id) ? text(id) : std::string_view{};
+        if (t.size() == 6 && t.substr(0, 3) == "<0x" && t[5] == '>') {
+            auto hex = [](char c) -> int {
+                if (c >= '0' && c <= '9') return c - '0';
+                if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+                if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+                return -1;
+            };
+            const int hi = hex(t[3]), lo = hex(t[4]);
+            if (hi >= 0 && lo >= 0) return std::uint8_t(hi * 16 + lo);
+        }
+        return std::nullopt;
+    }
+
+    /// Reads the vocabulary of a vocab-only or full model GGUF file.
+    static vocab from_gguf(const io::gguf_file& g) {
+        vocab v;
+        v.load(g);
+        return v;
+    }
+
+private:
+    void load(const io::gguf_file& g) {
+        const auto where = [&] { return g.path(); };
+        model_name = std::string(g.get_string("tokenizer.ggml.model").value_or(""));
+        pre_name = std::string(g.get_string("tokenizer.ggml.pre").value_or(""));
+        if (model_name.empty())
+            fail(errc::not_found, "gguf '{}': no tokenizer: key 'tokenizer.ggml.model' is missing", where());
+
+        // Defaults per model kind, as llama.cpp sets them before reading the overrides.
+        if (model_name == "llama") {
+            kind = model_kind::spm;
+            bos = 1; eos = 2; unk = 0;
+            add_space_prefix = true; clean_spaces = false; add_bos = true; add_eos = false;
+        } else if (model_name == "gpt2") {
+            kind = model_kind::bpe;
+            bos = 11; eos = 11;
+            add_space_prefix = false; escape_whitespaces = false; clean_spaces = true;
+        } else if (model_name == "bert") {
+            kind = model_kind::wpm;
+            bos = 101; unk = 100; sep = 102; pad = 0; mask = 103;
+            add_space_prefix = false; clean_spaces = true; add_bos = true; add_eos = false; add_sep = true;
+        } else {
+            fail(errc::unsupported, "gguf '{}': tokenizer model '{}' is not supported (llmt reads llama, gpt2 and bert)",
+                 where(), model_name);
+        }
+        if (kind == model_kind::bpe) {
+            const pre_info* info = find_pre(pre_name);
+            if (!info)
+                fail(errc::unsupported, "gguf '{}': unknown pre-tokenizer '{}' (tokenizer.ggml.pre)", where(), pre_name);
+            pre = info->type;
+            if (info->clean_spaces_off) clean_spaces = false;
+            if (info->ignore_merges) ignore_merges = true;
+            if (info->add_bos) add_bos = true;
+            if (info->add_sep) add_sep = true;
+            if (info->no_bos) bos = null_token;
+        }
+        if (auto x = g.get<bool>("tokenizer.ggml.add_space_prefix")) add_space_prefix = *x;
+        if (auto x = g.get<bool>("tokenizer.ggml.remove_extra_whitespaces")) remove_extra_whitespaces = *x;
+
+        // Tokens, scores, types.
+        const io::gguf_array* toks = g.get_array("tokenizer.ggml.tokens");
+        if (!toks) fail(errc::not_found, "gguf '{}': key 'tokenizer.ggml.tokens' is missing", where());
+        if (toks->type != io::gguf_type::string)
+            fail(errc::format, "gguf '{}': tokenizer.ggml.tokens holds {}, expected strings", where(), io::name(toks->type));
+        const auto tok_views = toks->view<std::string_view>();
+        const std::size_t n = tok_views.size();
+        if (n == 0) fail(errc::format, "gguf '{}': tokenizer.ggml.tokens is empty", where());
+        if (n > std::size_t(INT32_MAX)) fail(errc::format, "gguf '{}': {} tokens do not fit 32-bit ids", where(), n);
+        std::vector<std::string> words(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            words[i] = std::string(tok_views[i]);
+            if (words[i].empty()) words[i] = fmt::format("[EMPTY_{}]", i);  // as llama.cpp: an empty token gets a name
+            max_token_len = std::max(max_token_len, int(words[i].size()));
+        }
+        texts = token_texts(words);
+
+        scores.assign(n, 0.0f);
+        if (const io::gguf_array* s = g.get_array("tokenizer.ggml.scores")) {
+            if (s->count < n) fail(errc::format, "gguf '{}': {} scores for {} tokens", where(), s->count, n);
+            const auto sv = s->to_vector<float>();
+            std::copy_n(sv.begin(), n, scores.begin());
+        }
+        attrs.assign(n, attr::normal);
+        if (const io::gguf_array* t = g.get_array("tokenizer.ggml.token_type")) {
+            if (t->count < n) fail(errc::format, "gguf '{}': {} token types for {} tokens", where(), t->count, n);
+            const auto tv = t->to_vector<std::int64_t>();
+            for (std::size_t i = 0; i < n; ++i) attrs[i] = tokenizer::attr_of(tv[i]);
+        }
+
+        if (kind == model_kind::bpe) load_merges(g);
+
+        // Byte fallback tokens.
+        byte_tokens.fill(null_token);
+        for (int b = 0; b < 256; ++b) {
+            if (kind == model_kind::spm) {
+                token_id id = find(fmt::format("<0x{:02X}>", b));
+                if (id == null_token) id = find(std::string(1, char(b)));
+                byte_tokens[std::size_t(b)] = id;
+            } else {
+                byte_tokens[std::size_t(b)] = find(utf8_encode(byte_to_unicode(std::uint8_t(b))));
+            }
+        }
+
+        load_special_ids(g);
+        if (auto x = g.get<bool>("tokenizer.ggml.add_bos_token")) add_bos = *x;
+        if (auto x = g.get<bool>("tokenizer.ggml.add_eos_token")) add_eos = *x;
+        if (auto x = g.get<bool>("tokenizer.ggml.add_sep_token")) add_sep = *x;
+        if (auto x = g.get<bool>("tokenizer.ggml.normalizer.lowercase")) lowercase = *x;
+        strip_accents = lowercase;
+        if (auto x = g.get<bool>("tokenizer.ggml.normalizer.strip_accents")) strip_accents = *x;
+
+        detect_by_text();
+        if (kind == model_kind::spm) nl = byte_tokens['\n'] != null_token ? byte_tokens['\n'] : pad;
+        else if (kind == model_kind::wpm) nl = pad;
+
+        for (std::size_t i = 0; i < n; ++i)
+            if (attrs[i] & (attr::control | attr::user_defined | attr::unknown)) special_tokens.push_back(token_id(i));
+        std::stable_sort(special_tokens.begin(), special_tokens.end(),
+                         [&](token_id a, token_id b) { return text(a).size() > text(b).size(); });
+
+        // Per-model attribute fix-ups that llama.cpp applies by name.
+        std::string lname(g.get_string("general.name").value_or(""));
+        for (auto& c : lname) c = char(std::tolower(static_cast<unsigned char>(c)));
+        if (lname.find("phi-3") != std::string::npos || lname.find("phi3") != std::string::npos) {
+            for (token_id id : special_tokens) attrs[std::size_t(id)] |= attr::rstrip;
+            auto set = [&](std::string_view t, bool on) {
+                const token_id id = find(t);
+                if (id == null_token) return;
+                if (on) attrs[std::size_t(id)] |= attr::rstrip;
+                else attrs[std::size_t(id)] &= ~attr::rstrip;
+            };
+            set("</s>", true);
+            for (auto t : {"<unk>", "<s>", "<|endoftext|>"}) set(t, false);
+        }
+    }
+
+    void load_merges(const io::gguf_file& g) {
+        const io::gguf_array* m = g.get_array("tokenizer.ggml.merges");
+        if (!m) fail(errc::not_found, "gguf '{}': BPE vocabulary without 'tokenizer.ggml.merges'", g.path());
+        if (m->type != io::gguf_type::string)
+            fail(errc::format, "gguf '{}': tokenizer.ggml.merges holds {}, expected strings", g.path(), io::name(m->type));
+        const auto mv = m->view<std::string_view>();
+        merges = merge_table(mv.size());
+        std::string joined;
+        for (std::size_t i = 0; i < mv.size(); ++i) {
+            const std::string_view w = mv[i];
+            const std::size_t sp = w.size() > 1 ? w.find(' ', 1) : std::string_view::npos;
+            if (sp == std::string_view::npos) continue;
+            const std::string_view l = w.substr(0, sp), r = w.substr(sp + 1);
+            const token_id li = find(l), ri = find(r);
+            if (li == null_token || ri == null_token) continue;  // a merge of non-tokens can never apply
+            joined.assign(l);
+            joined.append(r);
+            merges.insert(li, ri, bpe_merge{std::int32_t(std::min<std::size_t>(i, INT32_MAX)), find(joined)});
+        }
+    }
+
+    void load_special_ids(const io::gguf_file& g) {
+        const std::size_t n = n_tokens();
+        auto read = [&](std::string_view key, token_id& id) {
+            if (id >= 0 && std::size_t(id) >= n) id = null_token;  // a default outside the vocab is disabled
+            const io::gguf_value* v = g.find(key);
+            if (!v) return;
+            auto x = v->as<std::int64_t>();
+            if (!x || *x < 0 || std::uint64_t(*x) >= n) return;  // bad id: keep the default, as llama.cpp does
+            id = token_id(*x);
+        };
+        read("tokenizer.ggml.bos_token_id", bos);
+        read("tokenizer.ggml.eos_token_id", eos);
+        read("tokenizer.ggml.eot_token_id", eot);
+        read("tokenizer.ggml.eom_token_id", eom);
+        read("tokenizer.ggml.unknown_token_id", unk);
+        read("tokenizer.ggml.seperator_token_id", sep);  // sic: the GGUF key is spelled this way
+        read("tokenizer.ggml.padding_token_id", pad);
+        read("tokenizer.ggml.mask_token_id", mask);
+        read("tokenizer.ggml.fim_pre_token_id", fim_pre);
+        read("tokenizer.ggml.fim_suf_token_id", fim_suf);
+        read("tokenizer.ggml.fim_mid_token_id", fim_mid);
+        read("tokenizer.ggml.fim_pad_token_id", fim_pad);
+        read("tokenizer.ggml.fim_rep_token_id", fim_rep);
+        read("tokenizer.ggml.fim_sep_token_id", fim_sep);
+        read("tokenizer.ggml.prefix_token_id", fim_pre);
+        read("tokenizer.ggml.suffix_token_id", fim_suf);
+        read("tokenizer.ggml.middle_token_id", fim_mid);
+    }
+
+    // llama.cpp finds EOT / FIM / EOG tokens by their text when the keys are absent; so do we.
+    void detect_by_text() {
+        auto mark_control = [&](token_id id) { attrs[std::size_t(id)] |= attr::control; };
+        auto first_of = [&](token_id& slot, std::initializer_list<std::string_view> names) {
+            if (slot != null_token) return;
+            token_id best = null_token;
+            for (auto t : names) {
+                const token_id id = find(t);
+                if (id != null_token && (best == null_token || id < best)) best = id;
+            }
+            if (best != null_token) { slot = best; mark_control(best); }
+        };
+        first_of(eot, {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>",
+                       "<EOT>", "_<EOT>", "[EOT]", "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
+                       "<end_of_utterance>"});
+        first_of(eom, {"<|eom_id|>"});
+        first_of(fim_pre, {"<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<\xef\xbd\x9c" "fim\xe2\x96\x81" "begin\xef\xbd\x9c>",
+                           "<PRE>", "\xe2\x96\x81<PRE>", "<|code_prefix|>", "<|prefix|>"});
+        first_of(fim_suf, {"<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<\xef\xbd\x9c" "fim\xe2\x96\x81" "hole\xef\xbd\x9c>",
+                           "<SUF>", "\xe2\x96\x81<SUF>", "<|code_suffix|>", "<|suffix|>"});
+        first_of(fim_mid, {"<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<\xef\xbd\x9c" "fim\xe2\x96\x81" "end\xef\xbd\x9c>",
+                           "<MID>", "\xe2\x96\x81<MID>", "<|code_middle|>", "<|middle|>"});
+        first_of(fim_pad, {"<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]"});
+        first_of(fim_rep, {"<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>"});
+        first_of(fim_sep, {"<|file_sep|>"});
+
+        for (std::size_t i = 0; i < n_tokens(); ++i)
+            if ((attrs[i] & attr::control) && text(token_id(i)).find("unused") != std::string_view::npos)
+                attrs[i] |= attr::unused;
+
+        std::vector<token_id> eog;
+        for (token_id id : {fim_pad, fim_rep, fim_sep, eos, eot, eom})
+            if (id != null_token) eog.push_back(id);
+        for (auto t : {"<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>",
+                       "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]",
+                       "<|end_of_text|>", "<end_of_utterance>"}) {
+            const token_id id = find(t);
+            if (id != null_token) { eog.push_back(id); mark_control(id); }
+        }
+        std::sort(eog.begin(), eog.end());
+        eog.erase(std::unique(eog.begin(), eog.end()), eog.end());
+        // o200k_harmony / solar-open: "<|end|>" is not an end of generation next to "<|return|>" + "<|call|>".
+        const token_id end_id = find("<|end|>");
+        auto in = [&](std::string_view t) { const token_id id = find(t); return id != null_token && std::binary_search(eog.begin(), eog.end(), id); };
+        if (end_id != null_token && in("<|end|>") &&
+            ((in("<|return|>") && in("<|call|>")) || ((in("<|call|>") || in("<|calls|>")) && in("<|flush|>")))) {
+            eog.erase(std::find(eog.begin(), eog.end(), end_id));
+            attrs[std::size_t(end_id)] = attr::user_defined;
+        }
+        eog_tokens = std::move(eog);
+    }
+};
+
+}  // namespace tokenizer
+LLMT_END_NAMESPACE
+// ---- end llmt/tokenizer/vocab.hpp ----
+// ---- begin llmt/tokenizer/tokenizer.hpp ----
+// tokenizer: text <-> token ids for a GGUF vocabulary (SPM, byte-level BPE, WordPiece), as llama.cpp does it
+
+// ---- begin llmt/tokenizer/special_tokens.hpp ----
+// special_tokens: splits text into raw fragments and special tokens (longest special first, as llama.cpp)
+
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace tokenizer {
+
+/// A piece of the input: raw text [begin, end) to tokenize, or one special token.
+struct fragment {
+    std::size_t begin = 0, end = 0;
+    token_id token = null_token;  // null_token: raw text
+};
+
+/// Finds special token texts in the input and cuts it around them.
+///
+/// Semantics follow llama.cpp: special tokens are tried longest first; each one cuts every raw
+/// fragment at its leftmost non-overlapping occurrences; LSTRIP / RSTRIP tokens eat the
+/// whitespace beside them. Control and unknown tokens are only matched when parse_special is
+/// set; user-defined tokens always. A byte trie finds every occurrence in one pass
+/// (O(n * longest special)), so a long input with many specials stays linear.
+class special_splitter {
+public:
+    special_splitter() = default;
+    special_splitter(const vocab& v, bool parse_special) {
+        for (token_id id : v.special_tokens) {
+            const std::uint32_t a = v.attr_of(id);
+            if (!parse_special && (a & (attr::control | attr::unknown))) continue;
+            if (v.text(id).empty()) continue;
+            order_.push_back(id);
+        }
+        nodes_.push_back({});
+        for (std::size_t rank = 0; rank < order_.size(); ++rank) {
+            std::int32_t node = 0;
+            for (char c : v.text(order_[rank])) node = child(node, static_cast<std::uint8_t>(c), true);
+            if (nodes_[std::size_t(node)].rank < 0) nodes_[std::size_t(node)].rank = std::int32_t(rank);
+        }
+    }
+
+    [[nodiscard]] bool empty() const noexcept { return order_.empty(); }
+
+    std::vector<fragment> split(const vocab& v, std::string_view text) const {
+        std::vector<fragment> out;
+        if (text.empty()) return out;
+        if (order_.empty()) {
+            out.push_back({0, text.size(), null_token});
+            return out;
+        }
+        // Every occurrence of every special, grouped by priority rank, positions ascending.
+        std::vector<std::vector<std::size_t>> occ(order_.size());
+        bool any = false;
+        for (std::size_t p = 0; p < text.size(); ++p) {
+            std::int32_t node = 0;
+            for (std::size_t q = p; q < text.size(); ++q) {
+                node = child(node, static_cast<std::uint8_t>(text[q]), false);
+                if (node < 0) break;
+                const std::int32_t r = nodes_[std::size_t(node)].rank;
+                if (r >= 0) {
+                    occ[std::size_t(r)].push_back(p);
+                    any = true;
+                }
+            }
+        }
+        if (!any) {
+            out.push_back({0, text.size(), null_token});
+            return out;
+        }
+
+        std::map<std::size_t, std::size_t> raw{{0, text.size()}};  // begin -> end of raw fragments
+        std::map<std::size_t, token_id> found;                       // position -> special token
+        auto is_space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+        for (std::size_t rank = 0; rank < order_.size(); ++rank) {
+            const token_id id = order_[rank];
+            const std::size_t len = v.text(id).size();
+            const std::uint32_t a = v.attr_of(id);
+            for (std::size_t p : occ[rank]) {
+                auto it = raw.upper_bound(p);
+                if (it == raw.begin()) continue;
+                --it;
+                const std::size_t b = it->first, e = it->second;
+                if (p < b || p + len > e) continue;  // not inside one raw fragment (overlaps a cut)
+                raw.erase(it);
+                std::size_t le = p;
+                if (a & attr::lstrip)
+                    while (le > b && is_space(text[le - 1])) --le;
+                if (le > b) raw.emplace(b, le);
+                std::size_t rb = p + len;
+                if (a & attr::rstrip)
+                    while (rb < e && is_space(text[rb])) ++rb;
+                if (rb < e) raw.emplace(rb, e);
+                found.emplace(p, id);
+            }
+        }
+        auto r = raw.begin();
+        auto s = found.begin();
+        while (r != raw.end() || s != found.end()) {
+            if (s == found.end() || (r != raw.end() && r->first < s->first)) {
+                out.push_back({r->first, r->second, null_token});
+                ++r;
+            } else {
+                out.push_back({s->first, s->first + v.text(s->second).size(), s->second});
+                ++s;
+            }
+        }
+        return out;
+    }
+
+private:
+    struct node {
+        std::vector<std::pair<std::uint8_t, std::int32_t>> next;  // sorted by byte
+        std::int32_t rank = -1;  // priority rank of the special ending here
+    };
+
+    std::int32_t child(std::int32_t n, std::uint8_t c, bool create) {
+        auto& next = nodes_[std::size_t(n)].next;
+        auto it = std::lower_bound(next.begin(), next.end(), c, [](const auto& x, std::uint8_t k) { return x.first < k; });
+        if (it != next.end() && it->first == c) return it->second;
+        if (!create) return -1;
+        const auto id = std::int32_t(nodes_.size());
+        next.insert(it, {c, id});
+        nodes_.push_back({});
+        return id;
+    }
+    std::int32_t child(std::int32_t n, std::uint8_t c, bool) const {
+        const auto& next = nodes_[std::size_t(n)].next;
+        auto it = std::lower_bound(next.begin(), next.end(), c, [](const auto& x, std::uint8_t k) { return x.first < k; });
+        return (it != next.end() && it->first == c) ? it->second : -1;
+    }
+
+    std::vector<token_id> order_;  // candidate specials, longest first
+    std::vector<node> nodes_;      // byte trie over their texts
+};
+
+}  // namespace tokenizer
+LLMT_END_NAMESPACE
+// ---- end llmt/tokenizer/special_tokens.hpp ----
+// ---- begin llmt/tokenizer/spm.hpp ----
+// spm: SentencePiece encoding (highest-score pair merges over UTF-8 characters, byte fallback)
+
+
+#include <cstdint>
+#include <queue>
+#include <string_view>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace tokenizer {
+
+/// Encodes text that is already normalized (spaces escaped to U+2581, prefix added) with an SPM vocab.
+/// Symbols are a doubly linked list over the characters; a priority queue holds candidate pairs by
+/// the score of the token they would form, so the whole merge is O(n log n).
+class spm_encoder {
+public:
+    explicit spm_encoder(const vocab& v) : v_(v) {}
+
+    void encode(std::string_view text, std::vector<token_id>& out) {
+        text_ = text;
+        symbols_.clear();
+        queue_ = {};
+        for (std::size_t off = 0; off < text.size();) {
+            const std::size_t n = std::min(utf8_len(text[off]), text.size() - off);
+            const auto i = std::int32_t(symbols_.size());
+            symbols_.push_back({i - 1, off + n == text.size() ? -1 : i + 1, std::uint32_t(off), std::uint32_t(n)});
+            off += n;
+        }
+        for (std::int32_t i = 1; i < std::int32_t(symbols_.size()); ++i) try_pair(i - 1, i);
+
+        while (!queue_.empty()) {
+            const pair p = queue_.top();
+            queue_.pop();
+            symbol& l = symbols_[std::size_t(p.left)];
+            if (l.n == 0 || l.next < 0) continue;
+            symbol& r = symbols_[std::size_t(l.next)];
+            if (r.n == 0 || l.n + r.n != p.size) continue;  // stale: one side changed since it was queued
+            l.n += r.n;
+            r.n = 0;
+            l.next = r.next;
+            if (l.next >= 0) symbols_[std::size_t(l.next)].prev = p.left;
+            try_pair(l.prev, p.left);
+            try_pair(p.left, l.next);
+        }
+
+        for (std::int32_t i = symbols_.empty() ? -1 : 0; i != -1; i = symbols_[std::size_t(i)].next) {
+            const symbol& s = symbols_[std::size_t(i)];
+            const std::string_view piece = text_.substr(s.start, s.n);
+            const token_id id = v_.find(piece);
+            if (id != null_token) {
+                out.push_back(id);
+                continue;
+            }
+            for (char c : piece) {  // byte fallback
+                const token_id b = v_.byte_tokens[static_cast<std::uint8_t>(c)];
+                if (b != null_token) out.push_back(b);
+                else if (v_.unk != null_token) out.push_back(v_.unk);
+            }
+        }
+    }
+
+private:
+    struct symbol {
+        std::int32_t prev, next;  // neighbours in the list, -1 at the ends
+        std::uint32_t start, n;   // bytes of text_; n == 0 once merged into the left neighbour
+    };
+    struct pair {
+        float score;
+        std::int32_t left;
+        std::uint32_t size;  // bytes of left + right when queued
+        // Highest score first; on ties the leftmost pair.
+        bool operator<(const pair& o) const noexcept { return score < o.score || (score == o.score && left > o.left); }
+    };
+
+    void try_pair(std::int32_t left, std::int32_t right) {
+        if (left < 0 || right < 0) return;
+        const symbol& l = symbols_[std::size_t(left)];
+        const symbol& r = symbols_[std::size_t(right)];
+        if (l.n + r.n > std::uint32_t(v_.max_token_len)) return;
+        const token_id id = v_.find(text_.substr(l.start, l.n + r.n));
+        if (id == null_token) return;
+        queue_.push({v_.scores[std::size_t(id)], left, l.n + r.n});
+    }
+
+    const vocab& v_;
+    std::string_view text_;
+    std::vector<symbol> symbols_;  // [n characters]
+    std::priority_queue<pair> queue_;
+};
+
+}  // namespace tokenizer
+LLMT_END_NAMESPACE
+// ---- end llmt/tokenizer/spm.hpp ----
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace tokenizer {
+
+/// Encoder and decoder over one vocabulary. Immutable after construction; encode/decode are
+/// const and safe to call from several threads.
+class tokenizer {
+public:
+    /// Reads the vocabulary of a vocab-only or a full model GGUF file.
+    static tokenizer from_gguf(const io::gguf_file& g) { return tokenizer(vocab::from_gguf(g)); }
+
+    explicit tokenizer(vocab v) : v_(std::make_shared<const vocab>(std::move(v))) {
+        special_all_ = special_splitter(*v_, true);
+        special_user_ = special_splitter(*v_, false);
+        pieces_.reserve(v_->n_tokens());
+        for (std::size_t id = 0; id < v_->n_tokens(); ++id) pieces_.push_back(make_piece(token_id(id)));
+    }
+
+    /// Token ids of text. add_special adds BOS / EOS (SEP for WordPiece) as the vocab asks;
+    /// parse_special turns the text of control tokens ("<s>", "<|im_end|>") into those tokens.
+    [[nodiscard]] std::vector<token_id> encode(std::string_view text, bool add_special = true, bool parse_special = false) const {
+        std::vector<token_id> out;
+        const vocab& v = *v_;
+        const auto frags = (parse_special ? special_all_ : special_user_).split(v, text);
+        switch (v.kind) {
+            case model_kind::spm: {
+                if (add_special && v.add_bos && v.bos != null_token) out.push_back(v.bos);
+                spm_encoder enc(v);
+                std::string buf;
+                bool prev_special = true;  // the first fragment gets the space prefix too
+                for (const fragment& f : frags) {
+                    if (f.token != null_token) {
+                        out.push_back(f.token);
+                        prev_special = true;
+                        continue;
+                    }
+                    buf.clear();
+                    if (v.add_space_prefix && prev_special) buf = "\xE2\x96\x81";
+                    escape_spaces(buf, text.substr(f.begin, f.end - f.begin));
+                    enc.encode(buf, out);
+                    prev_special = false;
+                }
+                if (add_special && v.add_eos && v.eos != null_token) out.push_back(v.eos);
+                break;
+            }
+            case model_kind::bpe:
+            case model_kind::wpm:
+                fail(errc::unsupported, "tokenizer: {} encoding is not implemented yet", name(v.kind));
+        }
+        return out;
+    }
+
+    /// Text of token ids, as llama.cpp's llama_detokenize: the SPM space prefix is dropped from the
+    /// first token, BPE "clean up tokenization spaces" applies where the vocab asks for it.
+    /// remove_special drops a leading BOS / trailing EOS; unparse_special renders control tokens.
+    [[nodiscard]] std::string decode(std::span<const token_id> ids, bool remove_special = false, bool unparse_special = true) const {
+        const vocab& v = *v_;
+        std::string out;
+        bool remove_space = v.add_space_prefix;
+        if (remove_special && v.add_bos && !ids.empty() && ids.front() == v.bos) {
+            remove_space = false;
+            ids = ids.subspan(1);
+        }
+        if (remove_special && v.add_eos && !ids.empty() && ids.back() == v.eos) ids = ids.first(ids.size() - 1);
+        for (token_id id : ids) {
+            std::string_view p = token_to_piece_view(id, unparse_special);
+            if (remove_space && !p.empty() && p.front() == ' ') p.remove_prefix(1);
+            remove_space = false;
+            out.append(p);
+        }
+        if (v.clean_spaces) clean_up_spaces(out);
+        return out;
+    }
+
+    /// The decoded bytes of one token (llama_token_to_piece): spaces unescaped, byte tokens as
+    /// their byte, BPE byte characters as raw bytes. Control / unknown tokens give "" unless special.
+    [[nodiscard]] std::string token_to_piece(token_id id, bool special = true) const {
+        return std::string(token_to_piece_view(id, special));
+    }
+    [[nodiscard]] std::string_view token_to_piece_view(token_id id, bool special = true) const {
+        if (!v_->valid(id)) return {};
+        if (!special && (v_->attr_of(id) & (attr::unknown | attr::control))) return {};
+        return pieces_[std::size_t(id)];
+    }
+
+    /// The raw vocabulary text of a token ("▁Hello", "Ġworld", "<0x0A>").
+    [[nodiscard]] std::string_view piece(token_id id) const { return v_->valid(id) ? v_->text(id) : std::string_view{}; }
+
+    [[nodiscard]] const vocab& get_vocab() const noexcept { return *v_; }
+    [[nodiscard]] model_kind kind() const noexcept { return v_->kind; }
+    [[nodiscard]] std::size_t n_tokens() const noexcept { return v_->n_tokens(); }
+    [[nodiscard]] token_id bos() const noexcept { return v_->bos; }
+    [[nodiscard]] token_id eos() const noexcept { return v_->eos; }
+    [[nodiscard]] token_id eot() const noexcept { return v_->eot; }
+    [[nodiscard]] bool is_eog(token_id id) const noexcept { return v_->is_eog(id); }
+    [[nodiscard]] bool add_bos() const noexcept { return v_->add_bos; }
+
+private:
+    static void escape_spaces(std::string& out, std::string_view s) {
+        for (char c : s) {
+            if (c == ' ') out += "\xE2\x96\x81";
+            else out.push_back(c);
+        }
+    }
+    static std::string unescape_spaces(std::string_view s) {
+        std::string out;
+        out.reserve(s.size());
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            if (s.substr(i, 3) == "\xE2\x96\x81") {
+                out.push_back(' ');
+                i += 2;
+            } else {
+                out.push_back(s[i]);
+            }
+        }
+        return out;
+    }
+
+    // The piece cache entry (special = true), built once per token.
+    std::string make_piece(token_id id) const {
+        const vocab& v = *v_;
+        const std::uint32_t a = v.attr_of(id);
+        const std::string_view t = v.text(id);
+        if (a & (attr::unknown | attr::control | attr::user_defined)) return std::string(t);
+        if (a & attr::byte) {
+            if (auto b = v.token_byte(id)) return std::string(1, char(*b));
+            return {};
+        }
+        if (!(a & attr::normal)) return {};
+        if (v.kind != model_kind::bpe || v.escape_whitespaces) return unescape_spaces(t);
+        // Byte-level BPE: every character stands for one byte.
+        std::string out;
+        const auto cpts = decode_utf8(t);
+        for (std::uint32_t c : cpts) {
+            const int b = unicode_to_byte(c);
+            if (b >= 0) {
+                out.push_back(char(b));
+            } else {  // not a byte character: llama.cpp writes a marker naming it
+                out += "[UNK_BYTE_0x";
+                std::string u;
+                append_utf8(u, c);
+                for (char x : u) out += fmt::format("{:02x}", static_cast<std::uint8_t>(x));
+                out.append(t);
+                out += "]";
+            }
+        }
+        return out;
+    }
+
+    // clean_up_tokenization_spaces: " ?" " !" " ." " ," lose the space, " ' " loses both spaces,
+    // " 's" " 'm" " 're" " 've" lose the space (llama.cpp's three passes, in order).
+    static void clean_up_spaces(std::string& s) {
+        std::string t;
+        t.reserve(s.size());
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            const char x = s[i];
+            if (i > 0 && s[i - 1] == ' ' && (x == '?' || x == '!' || x == '.' || x == ',') && !t.empty()) t.pop_back();
+            t.push_back(x);
+        }
+        s.swap(t);
+        t.clear();
+        char prev = 0;  // the previous input character; 0 after a skipped space
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            const char x = s[i];
+            if (i > 0 && x == '\'' && i + 1 < s.size() && prev == ' ' && s[i + 1] == ' ') {
+                if (!t.empty()) t.pop_back();
+                t.push_back(x);
+                ++i;  // skip the space after
+                prev = 0;
+                continue;
+            }
+            t.push_back(x);
+            prev = x;
+        }
+        s.swap(t);
+        t.clear();
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            const char x = s[i];
+            if (i > 0 && s[i - 1] == ' ' && x == '\'' && i + 1 < s.size()) {
+                const char x1 = s[i + 1];
+                const bool drop = x1 == 's' || x1 == 'm' ||
+                                  (i + 2 < s.size() && ((x1 == 'r' && s[i + 2] == 'e') || (x1 == 'v' && s[i + 2] == 'e')));
+                if (drop && !t.empty()) t.pop_back();
+            }
+            t.push_back(x);
+        }
+        s.swap(t);
+    }
+
+    std::shared_ptr<const vocab> v_;
+    special_splitter special_all_;   // control + user-defined + unknown
+    special_splitter special_user_;  // user-defined only (parse_special == false)
+    std::vector<std::string> pieces_;  // [n_tokens] token_to_piece cache
+};
+
+}  // namespace tokenizer
+LLMT_END_NAMESPACE
+// ---- end llmt/tokenizer/tokenizer.hpp ----
 // ---- end llmt/llmt.hpp ----
