@@ -1909,223 +1909,8 @@ LLMT_STRICT_FP_END
 }  // namespace quant
 LLMT_END_NAMESPACE
 // ---- end llmt/quant/mxfp4.hpp ----
-// ---- begin llmt/quant/q4_0.hpp ----
-// q4_0: 4.5 bpw, blocks of 32 4-bit values (offset 8) with one f16 scale, dotted against q8_0
-
-
-#include <cmath>
-#include <cstdint>
-
-LLMT_BEGIN_NAMESPACE
-namespace quant {
-LLMT_STRICT_FP_BEGIN
-
-struct block_q4_0 {
-    fp16_t d;             // scale: x = d * (q - 8)
-    std::uint8_t qs[16];  // value j in the low nibble of qs[j], value j + 16 in the high nibble
-};
-static_assert(sizeof(block_q4_0) == 18, "q4_0 block is 2 + 16 bytes");
-
-struct q4_0 {
-    using block = block_q4_0;
-    using vec_dot_type = q8_0;
-    static constexpr qtype id = qtype::q4_0;
-    static constexpr std::int64_t block_size = 32;
-
-    /// Reference quantizer (ggml's): the value of largest magnitude maps to -8, d = max / -8,
-    /// q = min(15, trunc(x / d + 8.5)).
-    static void quantize_row(const float* x, block* y, std::int64_t n) {
-            for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
-            float amax = 0, max = 0;
-            for (int j = 0; j < block_size; ++j)
-                if (amax < std::fabs(x[j])) {
-                    amax = std::fabs(x[j]);
-                    max = x[j];
-                }
-            const float d = max / -8.0f;
-            const float id = d != 0 ? 1.0f / d : 0.0f;
-            y[b].d = to_fp16(d);
-            for (int j = 0; j < 16; ++j) {
-                const float v0 = x[j] * id, v1 = x[j + 16] * id;
-                y[b].qs[j] = std::uint8_t(detail::trunc_clamp(v0 + 8.5f, 15) | detail::trunc_clamp(v1 + 8.5f, 15) << 4);
-            }
-        }
-    }
-    static void dequantize_row(const block* x, float* y, std::int64_t n) {
-        for (std::int64_t b = 0; b < n / block_size; ++b, y += block_size) {
-            const float d = to_f32(x[b].d);
-            for (int j = 0; j < 16; ++j) {
-                y[j] = float((x[b].qs[j] & 0x0f) - 8) * d;
-                y[j + 16] = float((x[b].qs[j] >> 4) - 8) * d;
-            }
-        }
-    }
-    static float vec_dot(std::int64_t n, const block* x, const block_q8_0* y) {
-        float s = 0;
-        for (std::int64_t b = 0; b < n / block_size; ++b) {
-            int acc = 0;
-            for (int j = 0; j < 16; ++j)
-                acc += ((x[b].qs[j] & 0x0f) - 8) * y[b].qs[j] + ((x[b].qs[j] >> 4) - 8) * y[b].qs[j + 16];
-            s += float(acc) * to_f32(x[b].d) * to_f32(y[b].d);
-        }
-        return s;
-    }
-};
-
-LLMT_STRICT_FP_END
-}  // namespace quant
-LLMT_END_NAMESPACE
-// ---- end llmt/quant/q4_0.hpp ----
-// ---- begin llmt/quant/q4_1.hpp ----
-// q4_1: 5 bpw, blocks of 32 4-bit values with an f16 scale and an f16 min, dotted against q8_1
-
-// ---- begin llmt/quant/q8_1.hpp ----
-// q8_1: 9 bpw, blocks of 32 int8 values with an f16 scale and an f16 d·Σq; the activation format of q4_1/q5_1
-
-
-#include <cmath>
-#include <cstdint>
-
-LLMT_BEGIN_NAMESPACE
-namespace quant {
-LLMT_STRICT_FP_BEGIN
-
-struct block_q8_1 {
-    fp16_t d;            // scale: x = d * q
-    fp16_t s;            // d * (sum of qs), lets q4_1/q5_1 add their min in one product
-    std::int8_t qs[32];  // quants
-};
-static_assert(sizeof(block_q8_1) == 36, "q8_1 block is 2 + 2 + 32 bytes");
-
-namespace detail {
-/// Σ_b d·dy·Σ q·qy + m·s over the blocks of a format with a min (q4_1, q5_1). q(x, j) gives value j
-/// of block x. Summed as ggml's AVX2 kernel (which made the reference dots) does: 8 partial sums of
-/// 4 values each updated with FMA, the min terms summed apart, partial sums folded pairwise. With
-/// d·Σq and m·s nearly cancelling, plain sequential summation lands 1e-5 (relative) away.
-template <typename Block, typename Q>
-float dot_with_min(std::int64_t nb, const Block* x, const block_q8_1* y, Q q) {
-    float lane[8] = {};
-    float summs = 0;
-    for (std::int64_t b = 0; b < nb; ++b) {
-        summs += to_f32(x[b].m) * to_f32(y[b].s);
-        const float dd = to_f32(x[b].d) * to_f32(y[b].d);
-        for (int k = 0; k < 8; ++k) {
-            int acc = 0;
-            for (int j = 4 * k; j < 4 * k + 4; ++j) acc += q(x[b], j) * y[b].qs[j];
-            lane[k] = std::fma(dd, float(acc), lane[k]);
-        }
-    }
-    float h[4];
-    for (int k = 0; k < 4; ++k) h[k] = lane[k] + lane[k + 4];
-    return ((h[0] + h[2]) + (h[1] + h[3])) + summs;
-}
-}  // namespace detail
-
-struct q8_1 {
-    using block = block_q8_1;
-    using vec_dot_type = q8_1;
-    static constexpr qtype id = qtype::q8_1;
-    static constexpr std::int64_t block_size = 32;
-
-    /// Reference quantizer: d = max|x| / 127, q = roundf(x / d), s = d * Σq (stored as f16 like ggml).
-    static void quantize_row(const float* x, block* y, std::int64_t n) {
-        for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
-            float amax = 0;
-            for (int j = 0; j < block_size; ++j) amax = std::fmax(amax, std::fabs(x[j]));
-            const float d = amax / 127.0f;
-            const float id = d != 0 ? 1.0f / d : 0.0f;
-            int sum = 0;
-            for (int j = 0; j < block_size; ++j) {
-                y[b].qs[j] = static_cast<std::int8_t>(detail::round_clamp(x[j] * id, -127, 127));
-                sum += y[b].qs[j];
-            }
-            y[b].d = to_fp16(d);
-            y[b].s = to_fp16(float(sum) * d);
-        }
-    }
-    static void dequantize_row(const block* x, float* y, std::int64_t n) {
-        for (std::int64_t b = 0; b < n / block_size; ++b) {
-            const float d = to_f32(x[b].d);
-            for (int j = 0; j < block_size; ++j) y[b * block_size + j] = x[b].qs[j] * d;
-        }
-    }
-    static float vec_dot(std::int64_t n, const block* x, const block* y) {
-        float s = 0;
-        for (std::int64_t b = 0; b < n / block_size; ++b) {
-            int acc = 0;
-            for (int j = 0; j < block_size; ++j) acc += int(x[b].qs[j]) * int(y[b].qs[j]);
-            s += float(acc) * (to_f32(x[b].d) * to_f32(y[b].d));
-        }
-        return s;
-    }
-};
-
-LLMT_STRICT_FP_END
-}  // namespace quant
-LLMT_END_NAMESPACE
-// ---- end llmt/quant/q8_1.hpp ----
-
-#include <cfloat>
-#include <cstdint>
-
-LLMT_BEGIN_NAMESPACE
-namespace quant {
-LLMT_STRICT_FP_BEGIN
-
-struct block_q4_1 {
-    fp16_t d;             // scale: x = d * q + m
-    fp16_t m;             // block minimum
-    std::uint8_t qs[16];  // value j in the low nibble of qs[j], value j + 16 in the high nibble
-};
-static_assert(sizeof(block_q4_1) == 20, "q4_1 block is 2 + 2 + 16 bytes");
-
-struct q4_1 {
-    using block = block_q4_1;
-    using vec_dot_type = q8_1;
-    static constexpr qtype id = qtype::q4_1;
-    static constexpr std::int64_t block_size = 32;
-
-    /// Reference quantizer (ggml's): d = (max - min) / 15, q = min(15, trunc((x - min) / d + 0.5)).
-    static void quantize_row(const float* x, block* y, std::int64_t n) {
-            for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
-            float min = FLT_MAX, max = -FLT_MAX;
-            for (int j = 0; j < block_size; ++j) {
-                if (x[j] < min) min = x[j];
-                if (x[j] > max) max = x[j];
-            }
-            const float d = (max - min) / 15.0f;
-            const float id = d != 0 ? 1.0f / d : 0.0f;
-            y[b].d = to_fp16(d);
-            y[b].m = to_fp16(min);
-            for (int j = 0; j < 16; ++j) {
-                const float v0 = (x[j] - min) * id, v1 = (x[j + 16] - min) * id;
-                y[b].qs[j] = std::uint8_t(detail::trunc_clamp(v0 + 0.5f, 15) | detail::trunc_clamp(v1 + 0.5f, 15) << 4);
-            }
-        }
-    }
-    static void dequantize_row(const block* x, float* y, std::int64_t n) {
-            for (std::int64_t b = 0; b < n / block_size; ++b, y += block_size) {
-            const float d = to_f32(x[b].d), m = to_f32(x[b].m);
-            for (int j = 0; j < 16; ++j) {
-                y[j] = float(x[b].qs[j] & 0x0f) * d + m;
-                y[j + 16] = float(x[b].qs[j] >> 4) * d + m;
-            }
-        }
-    }
-    /// Σ (d·q + m)·(dy·qy) = d·dy·Σ q·qy + m·s, with s = dy·Σ qy from the q8_1 block.
-    static float vec_dot(std::int64_t n, const block* x, const block_q8_1* y) {
-        return detail::dot_with_min(n / block_size, x, y, [](const block& b, int j) {
-            return j < 16 ? b.qs[j] & 0x0f : b.qs[j - 16] >> 4;
-        });
-    }
-};
-
-LLMT_STRICT_FP_END
-}  // namespace quant
-LLMT_END_NAMESPACE
-// ---- end llmt/quant/q4_1.hpp ----
-// ---- begin llmt/quant/q4_k.hpp ----
-// q4_k: 4.5 bpw K-quant, 256-value super-blocks of 8 sub-blocks with 6-bit scales and mins
+// ---- begin llmt/quant/q2_k.hpp ----
+// q2_k: 2.625 bpw K-quant, 256-value super-blocks of 16 sub-blocks with 4-bit scales and mins
 
 // ---- begin llmt/quant/k_quant_common.hpp ----
 // k_quant_common: super-block size, rounding, scale searches and 6-bit scale packing shared by the K-quants
@@ -2344,6 +2129,49 @@ inline void pack_scale_min6(int j, std::uint8_t ls, std::uint8_t lm, std::uint8_
     }
 }
 
+LLMT_STRICT_FP_BEGIN
+/// The scale/min part of ggml's Q4_K and Q5_K reference quantizers for one super-block: per 32
+/// values an affine fit weighted by rms + |x| (levels 0..nmax, nstep+1 trial scales from rmin by
+/// 0.1), the 8 scales and 8 mins to 6 bits against their maxima (d, dmin), then every value
+/// re-rounded with the stored scale and min into L (sub-blocks whose stored scale is 0 keep the
+/// levels of the fit).
+inline void quantize_scale_min_superblock(const float* x, int nmax, float rmin, int nstep, std::uint8_t* L,
+                                          fp16_t& d_out, fp16_t& dmin_out, std::uint8_t* scales12) noexcept {
+    std::uint8_t Laux[32];
+    float w[32], scales[8], mins[8];
+    float max_scale = 0, max_min = 0;
+    for (int j = 0; j < 8; ++j) {
+        const float* xs = x + 32 * j;
+        float sum_x2 = 0;
+        for (int l = 0; l < 32; ++l) sum_x2 += xs[l] * xs[l];
+        const float av_x = std::sqrt(sum_x2 / 32);
+        for (int l = 0; l < 32; ++l) w[l] = av_x + std::fabs(xs[l]);
+        scales[j] = search_affine_scale(32, nmax, xs, w, L + 32 * j, &mins[j], Laux, rmin, 0.1f, nstep, false);
+        if (scales[j] > max_scale) max_scale = scales[j];
+        if (mins[j] > max_min) max_min = mins[j];
+    }
+    const float inv_scale = max_scale > 0 ? 63.0f / max_scale : 0.0f;
+    const float inv_min = max_min > 0 ? 63.0f / max_min : 0.0f;
+    for (int j = 0; j < 8; ++j) {
+        // the rounding result is narrowed to a byte before the cap, as in the reference
+        const auto ls = static_cast<std::uint8_t>(nearest_int(inv_scale * scales[j]));
+        const auto lm = static_cast<std::uint8_t>(nearest_int(inv_min * mins[j]));
+        pack_scale_min6(j, ls < 63 ? ls : 63, lm < 63 ? lm : 63, scales12);
+    }
+    d_out = to_fp16(max_scale / 63.0f);
+    dmin_out = to_fp16(max_min / 63.0f);
+    for (int j = 0; j < 8; ++j) {
+        std::uint8_t sc, m;
+        unpack_scale_min6(j, scales12, sc, m);
+        const float d = to_f32(d_out) * float(sc);
+        if (d == 0) continue;
+        const float dm = to_f32(dmin_out) * float(m);
+        for (int i = 0; i < 32; ++i)
+            L[32 * j + i] = std::uint8_t(clamp_int(nearest_int((x[32 * j + i] + dm) / d), 0, nmax));
+    }
+}
+LLMT_STRICT_FP_END
+
 }  // namespace detail
 }  // namespace quant
 LLMT_END_NAMESPACE
@@ -2405,13 +2233,13 @@ struct q8_k {
             for (int j = 0; j < qk_k; ++j) *y++ = x[b].d * float(x[b].qs[j]);
     }
     static float vec_dot(std::int64_t n, const block* x, const block* y) {
-        float s = 0;
+        double s = 0;  // exact integer sums, combined in double: the reference the SIMD dots are held to
         for (std::int64_t b = 0; b < n / block_size; ++b) {
             int acc = 0;
             for (int j = 0; j < qk_k; ++j) acc += int(x[b].qs[j]) * int(y[b].qs[j]);
-            s += float(acc) * (x[b].d * y[b].d);
+            s += double(x[b].d) * y[b].d * acc;
         }
-        return s;
+        return float(s);
     }
 };
 LLMT_STRICT_FP_END
@@ -2419,6 +2247,448 @@ LLMT_STRICT_FP_END
 }  // namespace quant
 LLMT_END_NAMESPACE
 // ---- end llmt/quant/q8_k.hpp ----
+
+#include <cmath>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+
+struct block_q2_k {
+    std::uint8_t scales[qk_k / 16]; // per 16 values: scale in the low nibble, min in the high nibble
+    std::uint8_t qs[qk_k / 4];      // 2-bit quants; byte 32c+l, bits 2g..2g+1 hold value 128c+32g+l
+    fp16_t d;                       // super-block scale of the scales
+    fp16_t dmin;                    // super-block scale of the mins
+};
+static_assert(sizeof(block_q2_k) == 84, "q2_K block is 16 + 64 + 2 + 2 bytes");
+
+LLMT_STRICT_FP_BEGIN
+/// x = d * (sc_j & 15) * q - dmin * (sc_j >> 4) for sub-block j (16 values), q in 0..3.
+struct q2_k {
+    using block = block_q2_k;
+    using vec_dot_type = q8_k;
+    static constexpr qtype id = qtype::q2_k;
+    static constexpr std::int64_t block_size = qk_k;
+
+    /// The level (0..3) of value i of a block.
+    static int level(const block& o, int i) noexcept {
+        const int c = i / 128, g = (i / 32) % 4, l = i % 32;
+        return (o.qs[32 * c + l] >> (2 * g)) & 3;
+    }
+
+    /// ggml's reference quantizer (no importance matrix): per 16 values an affine fit weighted by
+    /// |x| minimising absolute error (16 trial scales from -0.5 by 0.1), scales and mins to 4 bits
+    /// against their maxima, then every value re-rounded with the stored scale and min.
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+        constexpr float q4scale = 15.0f;
+        std::uint8_t L[qk_k], Laux[16];
+        float w[16], scales[16], mins[16];
+        for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
+            block& o = y[b];
+            float max_scale = 0, max_min = 0;
+            for (int j = 0; j < 16; ++j) {
+                for (int l = 0; l < 16; ++l) w[l] = std::fabs(x[16 * j + l]);
+                scales[j] = detail::search_affine_scale(16, 3, x + 16 * j, w, L + 16 * j, &mins[j], Laux, -0.5f, 0.1f, 15, true);
+                if (scales[j] > max_scale) max_scale = scales[j];
+                if (mins[j] > max_min) max_min = mins[j];
+            }
+            if (max_scale > 0) {
+                const float iscale = q4scale / max_scale;
+                for (int j = 0; j < 16; ++j) o.scales[j] = std::uint8_t(detail::nearest_int(iscale * scales[j]));
+                o.d = to_fp16(max_scale / q4scale);
+            } else {
+                for (auto& s : o.scales) s = 0;
+                o.d = to_fp16(0.0f);
+            }
+            if (max_min > 0) {
+                const float iscale = q4scale / max_min;
+                for (int j = 0; j < 16; ++j)
+                    o.scales[j] = std::uint8_t(o.scales[j] | (detail::nearest_int(iscale * mins[j]) << 4));
+                o.dmin = to_fp16(max_min / q4scale);
+            } else {
+                o.dmin = to_fp16(0.0f);
+            }
+            for (int j = 0; j < 16; ++j) {
+                const float d = to_f32(o.d) * float(o.scales[j] & 0xF);
+                if (d == 0) continue;  // keep the levels of the search
+                const float dm = to_f32(o.dmin) * float(o.scales[j] >> 4);
+                for (int i = 0; i < 16; ++i)
+                    L[16 * j + i] = std::uint8_t(detail::clamp_int(detail::nearest_int((x[16 * j + i] + dm) / d), 0, 3));
+            }
+            for (int c = 0; c < 2; ++c)
+                for (int l = 0; l < 32; ++l) {
+                    const std::uint8_t* Lc = L + 128 * c + l;
+                    o.qs[32 * c + l] = std::uint8_t(Lc[0] | (Lc[32] << 2) | (Lc[64] << 4) | (Lc[96] << 6));
+                }
+        }
+    }
+
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            const float d = to_f32(x[b].d), dmin = to_f32(x[b].dmin);
+            for (int j = 0; j < 16; ++j) {
+                const float dl = d * float(x[b].scales[j] & 0xF), ml = dmin * float(x[b].scales[j] >> 4);
+                for (int i = 16 * j; i < 16 * j + 16; ++i) *y++ = dl * float(level(x[b], i)) - ml;
+            }
+        }
+    }
+
+    static float vec_dot(std::int64_t n, const block* x, const q8_k::block* y) {
+        double s = 0;  // exact integer sums, combined in double: the reference the SIMD dots are held to
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            int qsum = 0, msum = 0;
+            for (int j = 0; j < 16; ++j) {
+                int acc = 0;
+                for (int i = 16 * j; i < 16 * j + 16; ++i) acc += level(x[b], i) * y[b].qs[i];
+                qsum += (x[b].scales[j] & 0xF) * acc;
+                msum += (x[b].scales[j] >> 4) * y[b].bsums[j];
+            }
+            s += double(y[b].d) * to_f32(x[b].d) * qsum - double(y[b].d) * to_f32(x[b].dmin) * msum;
+        }
+        return float(s);
+    }
+};
+LLMT_STRICT_FP_END
+
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/q2_k.hpp ----
+// ---- begin llmt/quant/q3_k.hpp ----
+// q3_k: 3.4375 bpw K-quant, 256-value super-blocks of 16 sub-blocks with 6-bit signed scales, symmetric
+
+
+#include <cmath>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+
+struct block_q3_k {
+    std::uint8_t hmask[qk_k / 8]; // 3rd bits: byte l, bit 4c+g holds value 128c+32g+l
+    std::uint8_t qs[qk_k / 4];    // low 2 bits; byte 32c+l, bits 2g..2g+1 hold value 128c+32g+l
+    std::uint8_t scales[12];      // 16 scales of 6 bits, stored +32: low nibbles in bytes 0-7 (scales 0-7 low, 8-15 high), top bits in 8-11
+    fp16_t d;                     // super-block scale
+};
+static_assert(sizeof(block_q3_k) == 110, "q3_K block is 32 + 64 + 12 + 2 bytes");
+
+LLMT_STRICT_FP_BEGIN
+/// x = d * (s_j - 32) * (q - 4) for sub-block j (16 values), q in 0..7, s_j in 0..63.
+struct q3_k {
+    using block = block_q3_k;
+    using vec_dot_type = q8_k;
+    static constexpr qtype id = qtype::q3_k;
+    static constexpr std::int64_t block_size = qk_k;
+
+    /// Sub-block j's 6-bit scale, 0..63 (subtract 32 for the signed value).
+    static int scale(const block& o, int j) noexcept {
+        const int lo = j < 8 ? o.scales[j] & 0xF : o.scales[j - 8] >> 4;
+        const int hi = (o.scales[8 + j % 4] >> (2 * (j / 4))) & 3;
+        return lo | (hi << 4);
+    }
+    /// The signed level (-4..3) of value i of a block.
+    static int level(const block& o, int i) noexcept {
+        const int c = i / 128, g = (i / 32) % 4, l = i % 32;
+        const int low = (o.qs[32 * c + l] >> (2 * g)) & 3;
+        return (o.hmask[l] >> (4 * c + g)) & 1 ? low : low - 4;
+    }
+
+    /// ggml's reference quantizer: per 16 values a symmetric scale refined level by level
+    /// (weights x^2), the 16 scales to 6 bits against the largest (mapped to -32), then every
+    /// value re-rounded with the stored scale.
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+        std::int8_t L[qk_k];
+        float scales[16];
+        for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
+            block& o = y[b];
+            float max_scale = 0, amax = 0;
+            for (int j = 0; j < 16; ++j) {
+                scales[j] = detail::refine_symmetric_scale(16, 4, x + 16 * j, L + 16 * j);
+                const float a = std::fabs(scales[j]);
+                if (a > amax) { amax = a; max_scale = scales[j]; }
+            }
+            for (auto& s : o.scales) s = 0;
+            if (max_scale != 0) {
+                const float iscale = -32.0f / max_scale;
+                for (int j = 0; j < 16; ++j) {
+                    // narrowed to int8 before the clamp, as in the reference
+                    const auto r = static_cast<std::int8_t>(detail::nearest_int(iscale * scales[j]));
+                    const int l = detail::clamp_int(r, -32, 31) + 32;
+                    if (j < 8) o.scales[j] = std::uint8_t(l & 0xF);
+                    else o.scales[j - 8] = std::uint8_t(o.scales[j - 8] | ((l & 0xF) << 4));
+                    o.scales[8 + j % 4] = std::uint8_t(o.scales[8 + j % 4] | ((l >> 4) << (2 * (j / 4))));
+                }
+                o.d = to_fp16(1 / iscale);
+            } else {
+                o.d = to_fp16(0.0f);
+            }
+            for (int j = 0; j < 16; ++j) {
+                const float d = to_f32(o.d) * float(scale(o, j) - 32);
+                if (d == 0) continue;  // keep the levels of the search
+                for (int i = 0; i < 16; ++i)
+                    L[16 * j + i] = std::int8_t(detail::clamp_int(detail::nearest_int(x[16 * j + i] / d), -4, 3) + 4);
+            }
+            for (auto& h : o.hmask) h = 0;
+            for (int i = 0; i < qk_k; ++i) {
+                if (L[i] > 3) {
+                    o.hmask[i % 32] = std::uint8_t(o.hmask[i % 32] | (1 << (i / 32)));
+                    L[i] = std::int8_t(L[i] - 4);
+                }
+            }
+            for (int c = 0; c < 2; ++c)
+                for (int l = 0; l < 32; ++l) {
+                    const std::int8_t* Lc = L + 128 * c + l;
+                    o.qs[32 * c + l] = std::uint8_t(Lc[0] | (Lc[32] << 2) | (Lc[64] << 4) | (Lc[96] << 6));
+                }
+        }
+    }
+
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            const float d = to_f32(x[b].d);
+            for (int j = 0; j < 16; ++j) {
+                const float dl = d * float(scale(x[b], j) - 32);
+                for (int i = 16 * j; i < 16 * j + 16; ++i) *y++ = dl * float(level(x[b], i));
+            }
+        }
+    }
+
+    static float vec_dot(std::int64_t n, const block* x, const q8_k::block* y) {
+        double s = 0;  // exact integer sums, combined in double: the reference the SIMD dots are held to
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            int qsum = 0;
+            for (int j = 0; j < 16; ++j) {
+                int acc = 0;
+                for (int i = 16 * j; i < 16 * j + 16; ++i) acc += level(x[b], i) * y[b].qs[i];
+                qsum += (scale(x[b], j) - 32) * acc;
+            }
+            s += double(to_f32(x[b].d)) * y[b].d * qsum;
+        }
+        return float(s);
+    }
+};
+LLMT_STRICT_FP_END
+
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/q3_k.hpp ----
+// ---- begin llmt/quant/q4_0.hpp ----
+// q4_0: 4.5 bpw, blocks of 32 4-bit values (offset 8) with one f16 scale, dotted against q8_0
+
+
+#include <cmath>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+LLMT_STRICT_FP_BEGIN
+
+struct block_q4_0 {
+    fp16_t d;             // scale: x = d * (q - 8)
+    std::uint8_t qs[16];  // value j in the low nibble of qs[j], value j + 16 in the high nibble
+};
+static_assert(sizeof(block_q4_0) == 18, "q4_0 block is 2 + 16 bytes");
+
+struct q4_0 {
+    using block = block_q4_0;
+    using vec_dot_type = q8_0;
+    static constexpr qtype id = qtype::q4_0;
+    static constexpr std::int64_t block_size = 32;
+
+    /// Reference quantizer (ggml's): the value of largest magnitude maps to -8, d = max / -8,
+    /// q = min(15, trunc(x / d + 8.5)).
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+            for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
+            float amax = 0, max = 0;
+            for (int j = 0; j < block_size; ++j)
+                if (amax < std::fabs(x[j])) {
+                    amax = std::fabs(x[j]);
+                    max = x[j];
+                }
+            const float d = max / -8.0f;
+            const float id = d != 0 ? 1.0f / d : 0.0f;
+            y[b].d = to_fp16(d);
+            for (int j = 0; j < 16; ++j) {
+                const float v0 = x[j] * id, v1 = x[j + 16] * id;
+                y[b].qs[j] = std::uint8_t(detail::trunc_clamp(v0 + 8.5f, 15) | detail::trunc_clamp(v1 + 8.5f, 15) << 4);
+            }
+        }
+    }
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b, y += block_size) {
+            const float d = to_f32(x[b].d);
+            for (int j = 0; j < 16; ++j) {
+                y[j] = float((x[b].qs[j] & 0x0f) - 8) * d;
+                y[j + 16] = float((x[b].qs[j] >> 4) - 8) * d;
+            }
+        }
+    }
+    static float vec_dot(std::int64_t n, const block* x, const block_q8_0* y) {
+        float s = 0;
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            int acc = 0;
+            for (int j = 0; j < 16; ++j)
+                acc += ((x[b].qs[j] & 0x0f) - 8) * y[b].qs[j] + ((x[b].qs[j] >> 4) - 8) * y[b].qs[j + 16];
+            s += float(acc) * to_f32(x[b].d) * to_f32(y[b].d);
+        }
+        return s;
+    }
+};
+
+LLMT_STRICT_FP_END
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/q4_0.hpp ----
+// ---- begin llmt/quant/q4_1.hpp ----
+// q4_1: 5 bpw, blocks of 32 4-bit values with an f16 scale and an f16 min, dotted against q8_1
+
+// ---- begin llmt/quant/q8_1.hpp ----
+// q8_1: 9 bpw, blocks of 32 int8 values with an f16 scale and an f16 d·Σq; the activation format of q4_1/q5_1
+
+
+#include <cmath>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+LLMT_STRICT_FP_BEGIN
+
+struct block_q8_1 {
+    fp16_t d;            // scale: x = d * q
+    fp16_t s;            // d * (sum of qs), lets q4_1/q5_1 add their min in one product
+    std::int8_t qs[32];  // quants
+};
+static_assert(sizeof(block_q8_1) == 36, "q8_1 block is 2 + 2 + 32 bytes");
+
+namespace detail {
+/// Σ_b d·dy·Σ q·qy + m·s over the blocks of a format with a min (q4_1, q5_1). q(x, j) gives value j
+/// of block x. Summed as ggml's AVX2 kernel (which made the reference dots) does: 8 partial sums of
+/// 4 values each updated with FMA, the min terms summed apart, partial sums folded pairwise. With
+/// d·Σq and m·s nearly cancelling, plain sequential summation lands 1e-5 (relative) away.
+template <typename Block, typename Q>
+float dot_with_min(std::int64_t nb, const Block* x, const block_q8_1* y, Q q) {
+    float lane[8] = {};
+    float summs = 0;
+    for (std::int64_t b = 0; b < nb; ++b) {
+        summs += to_f32(x[b].m) * to_f32(y[b].s);
+        const float dd = to_f32(x[b].d) * to_f32(y[b].d);
+        for (int k = 0; k < 8; ++k) {
+            int acc = 0;
+            for (int j = 4 * k; j < 4 * k + 4; ++j) acc += q(x[b], j) * y[b].qs[j];
+            lane[k] = std::fma(dd, float(acc), lane[k]);
+        }
+    }
+    float h[4];
+    for (int k = 0; k < 4; ++k) h[k] = lane[k] + lane[k + 4];
+    return ((h[0] + h[2]) + (h[1] + h[3])) + summs;
+}
+}  // namespace detail
+
+struct q8_1 {
+    using block = block_q8_1;
+    using vec_dot_type = q8_1;
+    static constexpr qtype id = qtype::q8_1;
+    static constexpr std::int64_t block_size = 32;
+
+    /// Reference quantizer: d = max|x| / 127, q = roundf(x / d), s = d * Σq (stored as f16 like ggml).
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
+            float amax = 0;
+            for (int j = 0; j < block_size; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+            const float d = amax / 127.0f;
+            const float id = d != 0 ? 1.0f / d : 0.0f;
+            int sum = 0;
+            for (int j = 0; j < block_size; ++j) {
+                y[b].qs[j] = static_cast<std::int8_t>(detail::round_clamp(x[j] * id, -127, 127));
+                sum += y[b].qs[j];
+            }
+            y[b].d = to_fp16(d);
+            y[b].s = to_fp16(float(sum) * d);
+        }
+    }
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            const float d = to_f32(x[b].d);
+            for (int j = 0; j < block_size; ++j) y[b * block_size + j] = x[b].qs[j] * d;
+        }
+    }
+    static float vec_dot(std::int64_t n, const block* x, const block* y) {
+        float s = 0;
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            int acc = 0;
+            for (int j = 0; j < block_size; ++j) acc += int(x[b].qs[j]) * int(y[b].qs[j]);
+            s += float(acc) * (to_f32(x[b].d) * to_f32(y[b].d));
+        }
+        return s;
+    }
+};
+
+LLMT_STRICT_FP_END
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/q8_1.hpp ----
+
+#include <cfloat>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+LLMT_STRICT_FP_BEGIN
+
+struct block_q4_1 {
+    fp16_t d;             // scale: x = d * q + m
+    fp16_t m;             // block minimum
+    std::uint8_t qs[16];  // value j in the low nibble of qs[j], value j + 16 in the high nibble
+};
+static_assert(sizeof(block_q4_1) == 20, "q4_1 block is 2 + 2 + 16 bytes");
+
+struct q4_1 {
+    using block = block_q4_1;
+    using vec_dot_type = q8_1;
+    static constexpr qtype id = qtype::q4_1;
+    static constexpr std::int64_t block_size = 32;
+
+    /// Reference quantizer (ggml's): d = (max - min) / 15, q = min(15, trunc((x - min) / d + 0.5)).
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+            for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
+            float min = FLT_MAX, max = -FLT_MAX;
+            for (int j = 0; j < block_size; ++j) {
+                if (x[j] < min) min = x[j];
+                if (x[j] > max) max = x[j];
+            }
+            const float d = (max - min) / 15.0f;
+            const float id = d != 0 ? 1.0f / d : 0.0f;
+            y[b].d = to_fp16(d);
+            y[b].m = to_fp16(min);
+            for (int j = 0; j < 16; ++j) {
+                const float v0 = (x[j] - min) * id, v1 = (x[j + 16] - min) * id;
+                y[b].qs[j] = std::uint8_t(detail::trunc_clamp(v0 + 0.5f, 15) | detail::trunc_clamp(v1 + 0.5f, 15) << 4);
+            }
+        }
+    }
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+            for (std::int64_t b = 0; b < n / block_size; ++b, y += block_size) {
+            const float d = to_f32(x[b].d), m = to_f32(x[b].m);
+            for (int j = 0; j < 16; ++j) {
+                y[j] = float(x[b].qs[j] & 0x0f) * d + m;
+                y[j + 16] = float(x[b].qs[j] >> 4) * d + m;
+            }
+        }
+    }
+    /// Σ (d·q + m)·(dy·qy) = d·dy·Σ q·qy + m·s, with s = dy·Σ qy from the q8_1 block.
+    static float vec_dot(std::int64_t n, const block* x, const block_q8_1* y) {
+        return detail::dot_with_min(n / block_size, x, y, [](const block& b, int j) {
+            return j < 16 ? b.qs[j] & 0x0f : b.qs[j - 16] >> 4;
+        });
+    }
+};
+
+LLMT_STRICT_FP_END
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/q4_1.hpp ----
+// ---- begin llmt/quant/q4_k.hpp ----
+// q4_k: 4.5 bpw K-quant, 256-value super-blocks of 8 sub-blocks with 6-bit scales and mins
+
 
 #include <cmath>
 #include <cstdint>
@@ -2446,39 +2716,10 @@ struct q4_k {
     /// rms + |x| (20 steps from -1.0 by 0.1), scales and mins to 6 bits against their maxima, then
     /// every value re-rounded with the stored scale and min.
     static void quantize_row(const float* x, block* y, std::int64_t n) {
-        std::uint8_t L[qk_k], Laux[32];
-        float w[32], scales[8], mins[8];
+        std::uint8_t L[qk_k];
         for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
             block& o = y[b];
-            float max_scale = 0, max_min = 0;
-            for (int j = 0; j < 8; ++j) {
-                const float* xs = x + 32 * j;
-                float sum_x2 = 0;
-                for (int l = 0; l < 32; ++l) sum_x2 += xs[l] * xs[l];
-                const float av_x = std::sqrt(sum_x2 / 32);
-                for (int l = 0; l < 32; ++l) w[l] = av_x + std::fabs(xs[l]);
-                scales[j] = detail::search_affine_scale(32, 15, xs, w, L + 32 * j, &mins[j], Laux, -1.0f, 0.1f, 20, false);
-                if (scales[j] > max_scale) max_scale = scales[j];
-                if (mins[j] > max_min) max_min = mins[j];
-            }
-            const float inv_scale = max_scale > 0 ? 63.0f / max_scale : 0.0f;
-            const float inv_min = max_min > 0 ? 63.0f / max_min : 0.0f;
-            for (int j = 0; j < 8; ++j) {
-                auto ls = static_cast<std::uint8_t>(detail::nearest_int(inv_scale * scales[j]));
-                auto lm = static_cast<std::uint8_t>(detail::nearest_int(inv_min * mins[j]));
-                detail::pack_scale_min6(j, ls < 63 ? ls : 63, lm < 63 ? lm : 63, o.scales);
-            }
-            o.d = to_fp16(max_scale / 63.0f);
-            o.dmin = to_fp16(max_min / 63.0f);
-            for (int j = 0; j < 8; ++j) {
-                std::uint8_t sc, m;
-                detail::unpack_scale_min6(j, o.scales, sc, m);
-                const float d = to_f32(o.d) * float(sc);
-                if (d == 0) continue;  // keep the levels of the search
-                const float dm = to_f32(o.dmin) * float(m);
-                for (int i = 0; i < 32; ++i)
-                    L[32 * j + i] = std::uint8_t(detail::clamp_int(detail::nearest_int((x[32 * j + i] + dm) / d), 0, 15));
-            }
+            detail::quantize_scale_min_superblock(x, 15, -1.0f, 20, L, o.d, o.dmin, o.scales);
             for (int c = 0; c < 4; ++c)
                 for (int l = 0; l < 32; ++l)
                     o.qs[32 * c + l] = std::uint8_t(L[64 * c + l] | (L[64 * c + 32 + l] << 4));
@@ -2503,7 +2744,7 @@ struct q4_k {
     }
 
     static float vec_dot(std::int64_t n, const block* x, const q8_k::block* y) {
-        float s = 0;
+        double s = 0;  // exact integer sums, combined in double: the reference the SIMD dots are held to
         for (std::int64_t b = 0; b < n / block_size; ++b) {
             const block& o = x[b];
             const q8_k::block& a = y[b];
@@ -2518,9 +2759,9 @@ struct q4_k {
                 qsum += int(sc) * acc;
                 msum += int(m) * (a.bsums[2 * j] + a.bsums[2 * j + 1]);
             }
-            s += to_f32(o.d) * a.d * float(qsum) - to_f32(o.dmin) * a.d * float(msum);
+            s += double(to_f32(o.d)) * a.d * qsum - double(to_f32(o.dmin)) * a.d * msum;
         }
-        return s;
+        return float(s);
     }
 };
 LLMT_STRICT_FP_END
@@ -2686,6 +2927,93 @@ LLMT_STRICT_FP_END
 }  // namespace quant
 LLMT_END_NAMESPACE
 // ---- end llmt/quant/q5_1.hpp ----
+// ---- begin llmt/quant/q5_k.hpp ----
+// q5_k: 5.5 bpw K-quant, 256-value super-blocks of 8 sub-blocks with 6-bit scales and mins
+
+
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+
+struct block_q5_k {
+    fp16_t d;                  // super-block scale of the 6-bit sub-block scales
+    fp16_t dmin;               // super-block scale of the 6-bit sub-block mins
+    std::uint8_t scales[12];   // 8 scales + 8 mins, 6 bits each (detail::unpack_scale_min6)
+    std::uint8_t qh[qk_k / 8]; // 5th bits: byte l, bit 2c holds value 64c+l, bit 2c+1 value 64c+32+l
+    std::uint8_t qs[qk_k / 2]; // low 4 bits; byte 32c+l: low nibble value 64c+l, high nibble 64c+32+l
+};
+static_assert(sizeof(block_q5_k) == 176, "q5_K block is 2 + 2 + 12 + 32 + 128 bytes");
+
+LLMT_STRICT_FP_BEGIN
+/// x = d * sc_j * q - dmin * m_j for sub-block j (32 values), q in 0..31.
+struct q5_k {
+    using block = block_q5_k;
+    using vec_dot_type = q8_k;
+    static constexpr qtype id = qtype::q5_k;
+    static constexpr std::int64_t block_size = qk_k;
+
+    /// ggml's reference quantizer (no importance matrix): as q4_k with 32 levels and 16 trial
+    /// scales from -0.5 by 0.1.
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+        std::uint8_t L[qk_k];
+        for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
+            block& o = y[b];
+            detail::quantize_scale_min_superblock(x, 31, -0.5f, 15, L, o.d, o.dmin, o.scales);
+            for (int l = 0; l < 32; ++l) o.qh[l] = 0;
+            for (int c = 0; c < 4; ++c) {
+                for (int l = 0; l < 32; ++l) {
+                    const int lo = L[64 * c + l], hi = L[64 * c + 32 + l];
+                    o.qh[l] = std::uint8_t(o.qh[l] | ((lo >> 4) << (2 * c)) | ((hi >> 4) << (2 * c + 1)));
+                    o.qs[32 * c + l] = std::uint8_t((lo & 0xF) | ((hi & 0xF) << 4));
+                }
+            }
+        }
+    }
+
+    /// The 5-bit level (0..31) of value i of a block.
+    static int level(const block& o, int i) noexcept {
+        const int c = i / 64, half = (i / 32) % 2, l = i % 32;
+        return ((o.qs[32 * c + l] >> (4 * half)) & 0xF) | (((o.qh[l] >> (2 * c + half)) & 1) << 4);
+    }
+
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            const block& o = x[b];
+            const float d = to_f32(o.d), dmin = to_f32(o.dmin);
+            for (int j = 0; j < 8; ++j) {
+                std::uint8_t sc, m;
+                detail::unpack_scale_min6(j, o.scales, sc, m);
+                const float dj = d * float(sc), mj = dmin * float(m);
+                for (int i = 32 * j; i < 32 * j + 32; ++i) *y++ = dj * float(level(o, i)) - mj;
+            }
+        }
+    }
+
+    static float vec_dot(std::int64_t n, const block* x, const q8_k::block* y) {
+        double s = 0;  // exact integer sums, combined in double: the reference the SIMD dots are held to
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            const block& o = x[b];
+            const q8_k::block& a = y[b];
+            int qsum = 0, msum = 0;
+            for (int j = 0; j < 8; ++j) {
+                std::uint8_t sc, m;
+                detail::unpack_scale_min6(j, o.scales, sc, m);
+                int acc = 0;
+                for (int i = 32 * j; i < 32 * j + 32; ++i) acc += level(o, i) * a.qs[i];
+                qsum += int(sc) * acc;
+                msum += int(m) * (a.bsums[2 * j] + a.bsums[2 * j + 1]);
+            }
+            s += double(to_f32(o.d)) * a.d * qsum - double(to_f32(o.dmin)) * a.d * msum;
+        }
+        return float(s);
+    }
+};
+LLMT_STRICT_FP_END
+
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/q5_k.hpp ----
 // ---- begin llmt/quant/q6_k.hpp ----
 // q6_k: 6.5625 bpw K-quant, 256-value super-blocks of 16 sub-blocks with 8-bit scales, symmetric
 
@@ -2770,7 +3098,7 @@ struct q6_k {
     }
 
     static float vec_dot(std::int64_t n, const block* x, const q8_k::block* y) {
-        float s = 0;
+        double s = 0;  // exact integer sums, combined in double: the reference the SIMD dots are held to
         for (std::int64_t b = 0; b < n / block_size; ++b) {
             int qsum = 0;
             for (int j = 0; j < 16; ++j) {
@@ -2778,9 +3106,9 @@ struct q6_k {
                 for (int i = 16 * j; i < 16 * j + 16; ++i) acc += (level(x[b], i) - 32) * y[b].qs[i];
                 qsum += int(x[b].scales[j]) * acc;
             }
-            s += to_f32(x[b].d) * y[b].d * float(qsum);
+            s += double(to_f32(x[b].d)) * y[b].d * qsum;
         }
-        return s;
+        return float(s);
     }
 };
 LLMT_STRICT_FP_END
@@ -2798,11 +3126,14 @@ using all_formats = weight_types<
     f32,
     iq4_nl,
     mxfp4,
+    q2_k,
+    q3_k,
     q4_0,
     q4_1,
     q4_k,
     q5_0,
     q5_1,
+    q5_k,
     q6_k,
     q8_0,
     q8_1,
@@ -2815,11 +3146,14 @@ using quant::f16;
 using quant::f32;
 using quant::iq4_nl;
 using quant::mxfp4;
+using quant::q2_k;
+using quant::q3_k;
 using quant::q4_0;
 using quant::q4_1;
 using quant::q4_k;
 using quant::q5_0;
 using quant::q5_1;
+using quant::q5_k;
 using quant::q6_k;
 using quant::q8_0;
 using quant::q8_1;
@@ -2903,11 +3237,56 @@ private:
 
 LLMT_END_NAMESPACE
 // ---- end llmt/core/thread_pool.hpp ----
-// ---- begin llmt/kernels/matmul.hpp ----
-// matmul: y = W·x (decode) and Y = W·X (prefill) for any format, activations quantized once to vec_dot_type
+// ---- begin llmt/simd/xsimd.hpp ----
+// xsimd: the xsimd 8.1 include, the compile-time arch llmt's f32 kernels use, and small shims 8.1 lacks
 
+
+#include <xsimd/xsimd.hpp>
 
 #include <algorithm>
+#include <cstddef>
+
+#if defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
+#define LLMT_HAS_XSIMD 0
+#else
+#define LLMT_HAS_XSIMD 1
+#endif
+
+// GCC 12 reports xsimd's AVX-512 intrinsics (_mm512_undefined_ps operands) as maybe-uninitialized
+// when inlined into our kernels: a false positive, silenced around kernel code only.
+#if defined(__GNUC__) && !defined(__clang__)
+#define LLMT_SIMD_DIAGNOSTICS_PUSH _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")
+#define LLMT_SIMD_DIAGNOSTICS_POP _Pragma("GCC diagnostic pop")
+#else
+#define LLMT_SIMD_DIAGNOSTICS_PUSH
+#define LLMT_SIMD_DIAGNOSTICS_POP
+#endif
+
+LLMT_BEGIN_NAMESPACE
+namespace simd {
+
+#if LLMT_HAS_XSIMD
+/// The best instruction set enabled by the compile flags (avx512bw with -march=native here).
+using arch = xsimd::default_arch;
+
+/// Horizontal maximum (xsimd 8.1 has hadd but no reduce_max).
+template <typename T, typename A>
+inline T hmax(const xsimd::batch<T, A>& v) noexcept {
+    alignas(64) T buf[xsimd::batch<T, A>::size];
+    v.store_aligned(buf);
+    T m = buf[0];
+    for (std::size_t i = 1; i < xsimd::batch<T, A>::size; ++i) m = std::max(m, buf[i]);
+    return m;
+}
+#endif
+
+}  // namespace simd
+LLMT_END_NAMESPACE
+// ---- end llmt/simd/xsimd.hpp ----
+// ---- begin llmt/kernels/weight_ref.hpp ----
+// weight_ref: a non-owning view of a weight matrix (format entry, data, rows × cols)
+
+
 #include <cstddef>
 #include <cstdint>
 
@@ -2922,6 +3301,20 @@ struct weight_ref {
     std::int64_t cols = 0;
     std::size_t row_bytes = 0;
 };
+
+}  // namespace kernels
+LLMT_END_NAMESPACE
+// ---- end llmt/kernels/weight_ref.hpp ----
+// ---- begin llmt/kernels/matmul.hpp ----
+// matmul: y = W·x (decode) and Y = W·X (prefill) for any format, activations quantized once to vec_dot_type
+
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace kernels {
 
 /// Bytes of scratch matmul needs for n tokens (the activations converted to vec_dot_type).
 inline std::size_t matmul_scratch_bytes(const weight_ref& w, std::int64_t n_tokens) {
@@ -2951,6 +3344,480 @@ inline void matvec(thread_pool& pool, const weight_ref& w, const float* x, float
 }  // namespace kernels
 LLMT_END_NAMESPACE
 // ---- end llmt/kernels/matmul.hpp ----
+// ---- begin llmt/kernels/get_rows.hpp ----
+// get_rows: gather rows of a weight matrix by id, dequantized to f32 (token embedding lookup)
+
+
+#include <cstddef>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace kernels {
+
+/// out[i] = dequantize(W[ids[i]]) for i < n. out: [n][w.cols]. An id outside [0, rows) is an
+/// errc::invalid_argument error, raised before anything is written.
+inline void get_rows(const weight_ref& w, const std::int32_t* ids, std::int64_t n, float* out) {
+    LLMT_CHECK_CODE(w.fmt != nullptr && w.fmt->dequantize_row != nullptr, errc::invalid_argument, "get_rows: weight has no format");
+    for (std::int64_t i = 0; i < n; ++i)
+        LLMT_CHECK_CODE(ids[i] >= 0 && ids[i] < w.rows, errc::invalid_argument,
+                        "get_rows: id {} (at position {}) is outside [0, {})", ids[i], i, w.rows);
+    for (std::int64_t i = 0; i < n; ++i)
+        w.fmt->dequantize_row(w.data + std::size_t(ids[i]) * w.row_bytes, out + i * w.cols, w.cols);
+}
+
+}  // namespace kernels
+LLMT_END_NAMESPACE
+// ---- end llmt/kernels/get_rows.hpp ----
+// ---- begin llmt/kernels/norm.hpp ----
+// norm: rmsnorm and layernorm over one row (scalar reference and xsimd version), numerics as ggml
+
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+LLMT_SIMD_DIAGNOSTICS_PUSH
+namespace kernels {
+
+namespace ref {
+/// y = x / sqrt(mean(x²) + eps) [* w]. Squares in float, summed in double, then 1/sqrtf (as ggml_rms_norm + ggml_mul).
+inline void rmsnorm(float* y, const float* x, const float* w, std::int64_t n, float eps) {
+    double sum = 0;
+    for (std::int64_t i = 0; i < n; ++i) sum += double(x[i] * x[i]);
+    const float mean = n > 0 ? float(sum / double(n)) : 0.0f;
+    const float scale = 1.0f / std::sqrt(mean + eps);
+    for (std::int64_t i = 0; i < n; ++i) y[i] = w ? (x[i] * scale) * w[i] : x[i] * scale;
+}
+
+/// y = (x - mean) / sqrt(var + eps) [* w] [+ b] (as ggml_norm, then ggml_mul and ggml_add).
+inline void layernorm(float* y, const float* x, const float* w, const float* b, std::int64_t n, float eps) {
+    if (n <= 0) return;
+    double sum = 0;
+    for (std::int64_t i = 0; i < n; ++i) sum += double(x[i]);
+    const float mean = float(sum / double(n));
+    double sum2 = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const float v = x[i] - mean;
+        y[i] = v;
+        sum2 += double(v * v);
+    }
+    const float scale = 1.0f / std::sqrt(float(sum2 / double(n)) + eps);
+    for (std::int64_t i = 0; i < n; ++i) {
+        float v = y[i] * scale;
+        if (w) v *= w[i];
+        if (b) v += b[i];
+        y[i] = v;
+    }
+}
+}  // namespace ref
+
+#if LLMT_HAS_XSIMD
+namespace vec {
+template <typename A = simd::arch>
+void rmsnorm(float* y, const float* x, const float* w, std::int64_t n, float eps) {
+    using b_t = xsimd::batch<float, A>;
+    constexpr std::int64_t N = b_t::size;
+    b_t acc0(0.0f), acc1(0.0f);
+    std::int64_t i = 0;
+    for (; i + 2 * N <= n; i += 2 * N) {
+        const auto v0 = b_t::load_unaligned(x + i), v1 = b_t::load_unaligned(x + i + N);
+        acc0 = xsimd::fma(v0, v0, acc0);
+        acc1 = xsimd::fma(v1, v1, acc1);
+    }
+    for (; i + N <= n; i += N) {
+        const auto v = b_t::load_unaligned(x + i);
+        acc0 = xsimd::fma(v, v, acc0);
+    }
+    float sum = xsimd::hadd(acc0 + acc1);
+    for (; i < n; ++i) sum += x[i] * x[i];
+    const float mean = n > 0 ? sum / float(n) : 0.0f;
+    const float scale = 1.0f / std::sqrt(mean + eps);
+    const b_t vs(scale);
+    i = 0;
+    if (w) {
+        for (; i + N <= n; i += N) (b_t::load_unaligned(x + i) * vs * b_t::load_unaligned(w + i)).store_unaligned(y + i);
+        for (; i < n; ++i) y[i] = (x[i] * scale) * w[i];
+    } else {
+        for (; i + N <= n; i += N) (b_t::load_unaligned(x + i) * vs).store_unaligned(y + i);
+        for (; i < n; ++i) y[i] = x[i] * scale;
+    }
+}
+
+template <typename A = simd::arch>
+void layernorm(float* y, const float* x, const float* w, const float* b, std::int64_t n, float eps) {
+    using b_t = xsimd::batch<float, A>;
+    constexpr std::int64_t N = b_t::size;
+    if (n <= 0) return;
+    b_t acc(0.0f);
+    std::int64_t i = 0;
+    for (; i + N <= n; i += N) acc += b_t::load_unaligned(x + i);
+    float sum = xsimd::hadd(acc);
+    for (; i < n; ++i) sum += x[i];
+    const float mean = sum / float(n);
+    const b_t vm(mean);
+    acc = b_t(0.0f);
+    for (i = 0; i + N <= n; i += N) {
+        const auto v = b_t::load_unaligned(x + i) - vm;
+        v.store_unaligned(y + i);
+        acc = xsimd::fma(v, v, acc);
+    }
+    float sum2 = xsimd::hadd(acc);
+    for (; i < n; ++i) {
+        const float v = x[i] - mean;
+        y[i] = v;
+        sum2 += v * v;
+    }
+    const float scale = 1.0f / std::sqrt(sum2 / float(n) + eps);
+    const b_t vs(scale);
+    for (i = 0; i + N <= n; i += N) {
+        auto v = b_t::load_unaligned(y + i) * vs;
+        if (w) v *= b_t::load_unaligned(w + i);
+        if (b) v += b_t::load_unaligned(b + i);
+        v.store_unaligned(y + i);
+    }
+    for (; i < n; ++i) {
+        float v = y[i] * scale;
+        if (w) v *= w[i];
+        if (b) v += b[i];
+        y[i] = v;
+    }
+}
+}  // namespace vec
+#endif
+
+/// RMS norm of one row of n values; w (gain, [n]) may be null. y may alias x.
+inline void rmsnorm(float* y, const float* x, const float* w, std::int64_t n, float eps) {
+#if LLMT_HAS_XSIMD
+    vec::rmsnorm(y, x, w, n, eps);
+#else
+    ref::rmsnorm(y, x, w, n, eps);
+#endif
+}
+
+/// Layer norm of one row of n values; w (gain) and b (bias) may be null. y may alias x.
+inline void layernorm(float* y, const float* x, const float* w, const float* b, std::int64_t n, float eps) {
+#if LLMT_HAS_XSIMD
+    vec::layernorm(y, x, w, b, n, eps);
+#else
+    ref::layernorm(y, x, w, b, n, eps);
+#endif
+}
+
+}  // namespace kernels
+LLMT_SIMD_DIAGNOSTICS_POP
+LLMT_END_NAMESPACE
+// ---- end llmt/kernels/norm.hpp ----
+// ---- begin llmt/kernels/softmax.hpp ----
+// softmax: in-place, max-subtracted softmax over one row (scalar reference and xsimd version)
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+LLMT_BEGIN_NAMESPACE
+LLMT_SIMD_DIAGNOSTICS_PUSH
+namespace kernels {
+
+namespace ref {
+/// x = exp(x - max) / Σ exp(x - max); the sum in double, as ggml_soft_max.
+inline void softmax(float* x, std::int64_t n) {
+    if (n <= 0) return;
+    float mx = -std::numeric_limits<float>::infinity();
+    for (std::int64_t i = 0; i < n; ++i) mx = std::max(mx, x[i]);
+    double sum = 0;
+    for (std::int64_t i = 0; i < n; ++i) sum += double(x[i] = std::exp(x[i] - mx));
+    const float scale = float(1.0 / sum);
+    for (std::int64_t i = 0; i < n; ++i) x[i] *= scale;
+}
+}  // namespace ref
+
+#if LLMT_HAS_XSIMD
+namespace vec {
+template <typename A = simd::arch>
+void softmax(float* x, std::int64_t n) {
+    using b_t = xsimd::batch<float, A>;
+    constexpr std::int64_t N = b_t::size;
+    if (n <= 0) return;
+    float mx = -std::numeric_limits<float>::infinity();
+    std::int64_t i = 0;
+    if (n >= N) {
+        b_t vmx = b_t::load_unaligned(x);
+        for (i = N; i + N <= n; i += N) vmx = xsimd::max(vmx, b_t::load_unaligned(x + i));
+        mx = simd::hmax(vmx);
+    }
+    for (; i < n; ++i) mx = std::max(mx, x[i]);
+    const b_t vmax(mx);
+    b_t acc(0.0f);
+    for (i = 0; i + N <= n; i += N) {
+        const auto e = xsimd::exp(b_t::load_unaligned(x + i) - vmax);
+        e.store_unaligned(x + i);
+        acc += e;
+    }
+    double sum = double(xsimd::hadd(acc));
+    for (; i < n; ++i) sum += double(x[i] = std::exp(x[i] - mx));
+    const float scale = float(1.0 / sum);
+    const b_t vs(scale);
+    for (i = 0; i + N <= n; i += N) (b_t::load_unaligned(x + i) * vs).store_unaligned(x + i);
+    for (; i < n; ++i) x[i] *= scale;
+}
+}  // namespace vec
+#endif
+
+/// In-place softmax of n values.
+inline void softmax(float* x, std::int64_t n) {
+#if LLMT_HAS_XSIMD
+    vec::softmax(x, n);
+#else
+    ref::softmax(x, n);
+#endif
+}
+
+}  // namespace kernels
+LLMT_SIMD_DIAGNOSTICS_POP
+LLMT_END_NAMESPACE
+// ---- end llmt/kernels/softmax.hpp ----
+// ---- begin llmt/kernels/rope.hpp ----
+// rope: rotary position embedding of all heads of one token, normal (adjacent pairs) or neox (halves) style
+
+
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+LLMT_SIMD_DIAGNOSTICS_PUSH
+namespace kernels {
+
+/// Which values form a rotated pair: normal = (x[2i], x[2i+1]) (llama), neox = (x[i], x[i + n_rot/2]).
+enum class rope_style { normal, neox };
+
+namespace detail {
+inline void check_rope(std::int64_t head_dim, std::int64_t n_rot) {
+    LLMT_CHECK_CODE(n_rot >= 0 && n_rot % 2 == 0 && n_rot <= head_dim, errc::invalid_argument,
+                    "rope: n_rot {} must be even and at most head_dim {}", n_rot, head_dim);
+}
+}  // namespace detail
+
+namespace ref {
+/// x: [n_heads][head_dim]; cos_sin: [n_rot/2][2] = (cos θ_i, sin θ_i) for this position. Values past n_rot are untouched.
+inline void rope(float* x, std::int64_t n_heads, std::int64_t head_dim, std::int64_t n_rot, const float* cos_sin, rope_style style) {
+    detail::check_rope(head_dim, n_rot);
+    const std::int64_t half = n_rot / 2;
+    for (std::int64_t h = 0; h < n_heads; ++h) {
+        float* p = x + h * head_dim;
+        for (std::int64_t i = 0; i < half; ++i) {
+            const float c = cos_sin[2 * i], s = cos_sin[2 * i + 1];
+            float& a = style == rope_style::normal ? p[2 * i] : p[i];
+            float& b = style == rope_style::normal ? p[2 * i + 1] : p[i + half];
+            const float a0 = a, b0 = b;
+            a = a0 * c - b0 * s;
+            b = a0 * s + b0 * c;
+        }
+    }
+}
+}  // namespace ref
+
+#if LLMT_HAS_XSIMD
+namespace detail {
+struct swap_pairs {  // batch_constant generator: lane i takes lane i ^ 1
+    static constexpr unsigned get(unsigned i, unsigned) { return i ^ 1u; }
+};
+}  // namespace detail
+namespace vec {
+
+template <typename A = simd::arch>
+void rope(float* x, std::int64_t n_heads, std::int64_t head_dim, std::int64_t n_rot, const float* cos_sin, rope_style style) {
+    using b_t = xsimd::batch<float, A>;
+    constexpr std::int64_t N = b_t::size;
+    constexpr std::int64_t max_rot = 1024;  // the per-call cos/sin tables live on the stack
+    if (n_rot > max_rot) return ref::rope(x, n_heads, head_dim, n_rot, cos_sin, style);
+    detail::check_rope(head_dim, n_rot);
+    const std::int64_t half = n_rot / 2;
+    alignas(64) float ca[max_rot], sa[max_rot];
+    if (style == rope_style::normal) {
+        // out = x * (c0 c0 c1 c1 ..) + swap_pairs(x) * (-s0 s0 -s1 s1 ..)
+        for (std::int64_t i = 0; i < half; ++i) {
+            ca[2 * i] = ca[2 * i + 1] = cos_sin[2 * i];
+            sa[2 * i] = -cos_sin[2 * i + 1];
+            sa[2 * i + 1] = cos_sin[2 * i + 1];
+        }
+        const auto mask = xsimd::make_batch_constant<xsimd::batch<std::uint32_t, A>, detail::swap_pairs>();
+        for (std::int64_t h = 0; h < n_heads; ++h) {
+            float* p = x + h * head_dim;
+            std::int64_t j = 0;
+            for (; j + N <= n_rot; j += N) {
+                const auto v = b_t::load_unaligned(p + j);
+                const auto sw = xsimd::swizzle(v, mask);
+                (v * b_t::load_aligned(ca + j) + sw * b_t::load_aligned(sa + j)).store_unaligned(p + j);
+            }
+            for (; j < n_rot; j += 2) {
+                const float a0 = p[j], b0 = p[j + 1], c = ca[j], s = sa[j + 1];
+                p[j] = a0 * c - b0 * s;
+                p[j + 1] = a0 * s + b0 * c;
+            }
+        }
+    } else {
+        for (std::int64_t i = 0; i < half; ++i) {
+            ca[i] = cos_sin[2 * i];
+            sa[i] = cos_sin[2 * i + 1];
+        }
+        for (std::int64_t h = 0; h < n_heads; ++h) {
+            float* p = x + h * head_dim;
+            std::int64_t i = 0;
+            for (; i + N <= half; i += N) {
+                const auto a = b_t::load_unaligned(p + i), b = b_t::load_unaligned(p + half + i);
+                const auto c = b_t::load_aligned(ca + i), s = b_t::load_aligned(sa + i);
+                (a * c - b * s).store_unaligned(p + i);
+                (a * s + b * c).store_unaligned(p + half + i);
+            }
+            for (; i < half; ++i) {
+                const float a0 = p[i], b0 = p[i + half], c = ca[i], s = sa[i];
+                p[i] = a0 * c - b0 * s;
+                p[i + half] = a0 * s + b0 * c;
+            }
+        }
+    }
+}
+}  // namespace vec
+#endif
+
+/// Rotates the first n_rot values of each of the n_heads heads of x ([n_heads][head_dim]) in place.
+/// cos_sin: [n_rot/2][2] (cos θ_i, sin θ_i) for this token's position, precomputed by the caller.
+inline void rope(float* x, std::int64_t n_heads, std::int64_t head_dim, std::int64_t n_rot, const float* cos_sin, rope_style style) {
+#if LLMT_HAS_XSIMD
+    vec::rope(x, n_heads, head_dim, n_rot, cos_sin, style);
+#else
+    ref::rope(x, n_heads, head_dim, n_rot, cos_sin, style);
+#endif
+}
+
+}  // namespace kernels
+LLMT_SIMD_DIAGNOSTICS_POP
+LLMT_END_NAMESPACE
+// ---- end llmt/kernels/rope.hpp ----
+// ---- begin llmt/kernels/activation.hpp ----
+// activation: element-wise silu, gelu (tanh approximation), swiglu, geglu, add, mul, scale (scalar reference and xsimd)
+
+
+#include <cmath>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+LLMT_SIMD_DIAGNOSTICS_PUSH
+namespace kernels {
+
+namespace detail {
+// Constants of ggml's tanh-approximated GELU.
+inline constexpr float gelu_coef_a = 0.044715f;
+inline constexpr float sqrt_2_over_pi = 0.79788456080286535587989211986876f;
+}  // namespace detail
+
+namespace ref {
+inline float silu(float x) { return x / (1.0f + std::exp(-x)); }
+inline float gelu(float x) {
+    return 0.5f * x * (1.0f + std::tanh(detail::sqrt_2_over_pi * x * (1.0f + detail::gelu_coef_a * x * x)));
+}
+inline void silu(float* y, const float* x, std::int64_t n) { for (std::int64_t i = 0; i < n; ++i) y[i] = silu(x[i]); }
+inline void gelu(float* y, const float* x, std::int64_t n) { for (std::int64_t i = 0; i < n; ++i) y[i] = gelu(x[i]); }
+inline void swiglu(float* y, const float* gate, const float* up, std::int64_t n) {
+    for (std::int64_t i = 0; i < n; ++i) y[i] = silu(gate[i]) * up[i];
+}
+inline void geglu(float* y, const float* gate, const float* up, std::int64_t n) {
+    for (std::int64_t i = 0; i < n; ++i) y[i] = gelu(gate[i]) * up[i];
+}
+inline void add(float* y, const float* a, const float* b, std::int64_t n) { for (std::int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i]; }
+inline void mul(float* y, const float* a, const float* b, std::int64_t n) { for (std::int64_t i = 0; i < n; ++i) y[i] = a[i] * b[i]; }
+inline void scale(float* y, const float* x, float s, std::int64_t n) { for (std::int64_t i = 0; i < n; ++i) y[i] = x[i] * s; }
+}  // namespace ref
+
+#if LLMT_HAS_XSIMD
+namespace vec {
+template <typename A>
+LLMT_ALWAYS_INLINE xsimd::batch<float, A> silu(const xsimd::batch<float, A>& x) {
+    using b_t = xsimd::batch<float, A>;
+    return x / (b_t(1.0f) + xsimd::exp(-x));
+}
+template <typename A>
+LLMT_ALWAYS_INLINE xsimd::batch<float, A> gelu(const xsimd::batch<float, A>& x) {
+    using b_t = xsimd::batch<float, A>;
+    const auto inner = b_t(kernels::detail::sqrt_2_over_pi) * x * (b_t(1.0f) + b_t(kernels::detail::gelu_coef_a) * x * x);
+    return b_t(0.5f) * x * (b_t(1.0f) + xsimd::tanh(inner));
+}
+
+/// Applies op(batch...) over full batches and scalar_op(value...) over the tail.
+template <typename A, typename Op, typename ScalarOp>
+LLMT_ALWAYS_INLINE void map1(float* y, const float* x, std::int64_t n, Op op, ScalarOp sop) {
+    using b_t = xsimd::batch<float, A>;
+    constexpr std::int64_t N = b_t::size;
+    std::int64_t i = 0;
+    for (; i + N <= n; i += N) op(b_t::load_unaligned(x + i)).store_unaligned(y + i);
+    for (; i < n; ++i) y[i] = sop(x[i]);
+}
+template <typename A, typename Op, typename ScalarOp>
+LLMT_ALWAYS_INLINE void map2(float* y, const float* a, const float* b, std::int64_t n, Op op, ScalarOp sop) {
+    using b_t = xsimd::batch<float, A>;
+    constexpr std::int64_t N = b_t::size;
+    std::int64_t i = 0;
+    for (; i + N <= n; i += N) op(b_t::load_unaligned(a + i), b_t::load_unaligned(b + i)).store_unaligned(y + i);
+    for (; i < n; ++i) y[i] = sop(a[i], b[i]);
+}
+
+template <typename A = simd::arch>
+void silu(float* y, const float* x, std::int64_t n) {
+    map1<A>(y, x, n, [](auto v) { return vec::silu<A>(v); }, [](float v) { return ref::silu(v); });
+}
+template <typename A = simd::arch>
+void gelu(float* y, const float* x, std::int64_t n) {
+    map1<A>(y, x, n, [](auto v) { return vec::gelu<A>(v); }, [](float v) { return ref::gelu(v); });
+}
+template <typename A = simd::arch>
+void swiglu(float* y, const float* gate, const float* up, std::int64_t n) {
+    map2<A>(y, gate, up, n, [](auto g, auto u) { return vec::silu<A>(g) * u; }, [](float g, float u) { return ref::silu(g) * u; });
+}
+template <typename A = simd::arch>
+void geglu(float* y, const float* gate, const float* up, std::int64_t n) {
+    map2<A>(y, gate, up, n, [](auto g, auto u) { return vec::gelu<A>(g) * u; }, [](float g, float u) { return ref::gelu(g) * u; });
+}
+template <typename A = simd::arch>
+void add(float* y, const float* a, const float* b, std::int64_t n) {
+    map2<A>(y, a, b, n, [](auto p, auto q) { return p + q; }, [](float p, float q) { return p + q; });
+}
+template <typename A = simd::arch>
+void mul(float* y, const float* a, const float* b, std::int64_t n) {
+    map2<A>(y, a, b, n, [](auto p, auto q) { return p * q; }, [](float p, float q) { return p * q; });
+}
+template <typename A = simd::arch>
+void scale(float* y, const float* x, float s, std::int64_t n) {
+    const xsimd::batch<float, A> vs(s);
+    map1<A>(y, x, n, [vs](auto v) { return v * vs; }, [s](float v) { return v * s; });
+}
+}  // namespace vec
+#define LLMT_KERNELS_IMPL vec
+#else
+#define LLMT_KERNELS_IMPL ref
+#endif
+
+/// y = x·σ(x) (ggml: x / (1 + expf(-x))). y may alias x; likewise for all functions here.
+inline void silu(float* y, const float* x, std::int64_t n) { LLMT_KERNELS_IMPL::silu(y, x, n); }
+/// y = 0.5·x·(1 + tanh(√(2/π)·x·(1 + 0.044715·x²))).
+inline void gelu(float* y, const float* x, std::int64_t n) { LLMT_KERNELS_IMPL::gelu(y, x, n); }
+/// y = silu(gate)·up.
+inline void swiglu(float* y, const float* gate, const float* up, std::int64_t n) { LLMT_KERNELS_IMPL::swiglu(y, gate, up, n); }
+/// y = gelu(gate)·up.
+inline void geglu(float* y, const float* gate, const float* up, std::int64_t n) { LLMT_KERNELS_IMPL::geglu(y, gate, up, n); }
+/// y = a + b.
+inline void add(float* y, const float* a, const float* b, std::int64_t n) { LLMT_KERNELS_IMPL::add(y, a, b, n); }
+/// y = a·b.
+inline void mul(float* y, const float* a, const float* b, std::int64_t n) { LLMT_KERNELS_IMPL::mul(y, a, b, n); }
+/// y = x·s.
+inline void scale(float* y, const float* x, float s, std::int64_t n) { LLMT_KERNELS_IMPL::scale(y, x, s, n); }
+#undef LLMT_KERNELS_IMPL
+
+}  // namespace kernels
+LLMT_SIMD_DIAGNOSTICS_POP
+LLMT_END_NAMESPACE
+// ---- end llmt/kernels/activation.hpp ----
 
 // tokenizer
 // ---- begin llmt/tokenizer/unicode.hpp ----
