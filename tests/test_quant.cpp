@@ -151,6 +151,9 @@ TEST_CASE("quant: q6_K matches ggml") { check_against_ggml<llmt::quant::q6_k>("q
 TEST_CASE("quant: q5_K matches ggml") { check_against_ggml<llmt::quant::q5_k>("q5_K", "q5_K.activation.q8_K.bin"); }
 TEST_CASE("quant: q3_K matches ggml") { check_against_ggml<llmt::quant::q3_k>("q3_K", "q3_K.activation.q8_K.bin"); }
 TEST_CASE("quant: q2_K matches ggml") { check_against_ggml<llmt::quant::q2_k>("q2_K", "q2_K.activation.q8_K.bin"); }
+TEST_CASE("quant: iq4_xs matches ggml") { check_against_ggml<llmt::quant::iq4_xs>("iq4_xs", "iq4_xs.activation.q8_K.bin"); }
+TEST_CASE("quant: tq1_0 matches ggml") { check_against_ggml<llmt::quant::tq1_0>("tq1_0", "tq1_0.activation.q8_K.bin"); }
+TEST_CASE("quant: tq2_0 matches ggml") { check_against_ggml<llmt::quant::tq2_0>("tq2_0", "tq2_0.activation.q8_K.bin"); }
 
 TEST_CASE("quant: dispatch resolves listed formats and names the missing one") {
     using list = llmt::weight_types<llmt::f32, llmt::q8_0>;

@@ -7,6 +7,7 @@
 #include <llmt/quant/f32.hpp>
 #include <llmt/quant/format.hpp>
 #include <llmt/quant/iq4_nl.hpp>
+#include <llmt/quant/iq4_xs.hpp>
 #include <llmt/quant/mxfp4.hpp>
 #include <llmt/quant/q2_k.hpp>
 #include <llmt/quant/q3_k.hpp>
@@ -20,6 +21,8 @@
 #include <llmt/quant/q8_0.hpp>
 #include <llmt/quant/q8_1.hpp>
 #include <llmt/quant/q8_k.hpp>
+#include <llmt/quant/tq1_0.hpp>
+#include <llmt/quant/tq2_0.hpp>
 
 LLMT_BEGIN_NAMESPACE
 namespace quant {
@@ -29,6 +32,7 @@ using all_formats = weight_types<
     f16,
     f32,
     iq4_nl,
+    iq4_xs,
     mxfp4,
     q2_k,
     q3_k,
@@ -41,7 +45,9 @@ using all_formats = weight_types<
     q6_k,
     q8_0,
     q8_1,
-    q8_k>;
+    q8_k,
+    tq1_0,
+    tq2_0>;
 }  // namespace quant
 
 using quant::weight_types;
@@ -49,6 +55,7 @@ using quant::bf16;
 using quant::f16;
 using quant::f32;
 using quant::iq4_nl;
+using quant::iq4_xs;
 using quant::mxfp4;
 using quant::q2_k;
 using quant::q3_k;
@@ -62,4 +69,6 @@ using quant::q6_k;
 using quant::q8_0;
 using quant::q8_1;
 using quant::q8_k;
+using quant::tq1_0;
+using quant::tq2_0;
 LLMT_END_NAMESPACE
