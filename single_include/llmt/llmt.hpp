@@ -1610,6 +1610,8 @@ LLMT_END_NAMESPACE
 // rounding whenever FMA is available (-march=native), which changes the last bit of a scale and
 // then a whole block. Functions defined between these macros are compiled with contraction off;
 // GCC will not inline them into code that allows contraction, so the guarantee holds at every call.
+// Clang honours the pragma unless built with -ffp-contract=fast, which overrides pragmas by design
+// (use -ffp-contract=fast-honor-pragmas there); GCC honours it under every -ffp-contract.
 #if defined(__clang__)
 #define LLMT_STRICT_FP_BEGIN _Pragma("float_control(push)") _Pragma("clang fp contract(off)")
 #define LLMT_STRICT_FP_END _Pragma("float_control(pop)")
@@ -1819,98 +1821,8 @@ LLMT_STRICT_FP_END
 }  // namespace quant
 LLMT_END_NAMESPACE
 // ---- end llmt/quant/iq4_nl.hpp ----
-// ---- begin llmt/quant/mxfp4.hpp ----
-// mxfp4: 4.25 bpw OCP microscaling FP4, blocks of 32 e2m1 values with a shared E8M0 exponent, dotted against q8_0
-
-
-#include <bit>
-#include <cmath>
-#include <cstdint>
-
-LLMT_BEGIN_NAMESPACE
-namespace quant {
-LLMT_STRICT_FP_BEGIN
-
-/// The e2m1 values doubled to integers (OCP MX spec v1.0; ggml's kvalues_mxfp4): index bit 3 is the sign.
-inline constexpr std::int8_t e2m1_grid[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
-
-/// 2^(e - 128): half the E8M0 scale, matching the doubled grid. e = 0 and 1 give subnormals.
-constexpr float e8m0_to_f32_half(std::uint8_t e) noexcept {
-    return std::bit_cast<float>(e < 2 ? std::uint32_t(0x00200000u) << e : std::uint32_t(e - 1) << 23);
-}
-
-struct block_mxfp4 {
-    std::uint8_t e;       // E8M0 shared exponent: x = 2^(e - 127) * e2m1 = e8m0_to_f32_half(e) * e2m1_grid[q]
-    std::uint8_t qs[16];  // index j in the low nibble of qs[j], index j + 16 in the high nibble
-};
-static_assert(sizeof(block_mxfp4) == 17, "mxfp4 block is 1 + 16 bytes");
-
-struct mxfp4 {
-    using block = block_mxfp4;
-    using vec_dot_type = q8_0;
-    static constexpr qtype id = qtype::mxfp4;
-    static constexpr std::int64_t block_size = 32;
-
-    /// Reference quantizer (ggml's): e = floor(log2(max|x|)) - 2 + 127 (so the largest value lands
-    /// near the grid's 6.0), each value to the nearest grid point (first one on ties).
-    /// Blocks with max|x| below 2^-125, where ggml's conversion is undefined, get e = 0.
-    static void quantize_row(const float* x, block* y, std::int64_t n) {
-            for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
-            float amax = 0;
-            for (int j = 0; j < block_size; ++j)
-                if (amax < std::fabs(x[j])) amax = std::fabs(x[j]);
-            std::uint8_t e = 0;
-            if (amax > 0.0f) {
-                const float ef = std::floor(std::log2(amax)) - 2.0f + 127.0f;
-                e = ef >= 255.0f ? 255 : ef > 0.0f ? std::uint8_t(ef) : 0;
-            }
-            const float d = e8m0_to_f32_half(e);
-            y[b].e = e;
-            for (int j = 0; j < 16; ++j) y[b].qs[j] = std::uint8_t(nearest(x[j], d) | nearest(x[j + 16], d) << 4);
-        }
-    }
-    static void dequantize_row(const block* x, float* y, std::int64_t n) {
-        for (std::int64_t b = 0; b < n / block_size; ++b, y += block_size) {
-            const float d = e8m0_to_f32_half(x[b].e);
-            for (int j = 0; j < 16; ++j) {
-                y[j] = float(e2m1_grid[x[b].qs[j] & 0x0f]) * d;
-                y[j + 16] = float(e2m1_grid[x[b].qs[j] >> 4]) * d;
-            }
-        }
-    }
-    static float vec_dot(std::int64_t n, const block* x, const block_q8_0* y) {
-        float s = 0;
-        for (std::int64_t b = 0; b < n / block_size; ++b) {
-            int acc = 0;
-            for (int j = 0; j < 16; ++j)
-                acc += e2m1_grid[x[b].qs[j] & 0x0f] * y[b].qs[j] + e2m1_grid[x[b].qs[j] >> 4] * y[b].qs[j + 16];
-            s += to_f32(y[b].d) * e8m0_to_f32_half(x[b].e) * float(acc);
-        }
-        return s;
-    }
-
-private:
-    /// First grid index with the smallest |grid·d - x|.
-    static int nearest(float x, float d) noexcept {
-            int best = 0;
-        float best_err = std::fabs(float(e2m1_grid[0]) * d - x);
-        for (int i = 1; i < 16; ++i) {
-            const float err = std::fabs(float(e2m1_grid[i]) * d - x);
-            if (err < best_err) {
-                best = i;
-                best_err = err;
-            }
-        }
-        return best;
-    }
-};
-
-LLMT_STRICT_FP_END
-}  // namespace quant
-LLMT_END_NAMESPACE
-// ---- end llmt/quant/mxfp4.hpp ----
-// ---- begin llmt/quant/q2_k.hpp ----
-// q2_k: 2.625 bpw K-quant, 256-value super-blocks of 16 sub-blocks with 4-bit scales and mins
+// ---- begin llmt/quant/iq4_xs.hpp ----
+// iq4_xs: 4.25 bpw, 256-value super-blocks of 8 sub-blocks indexing the iq4_nl grid, with 6-bit sub-block scales
 
 // ---- begin llmt/quant/k_quant_common.hpp ----
 // k_quant_common: super-block size, rounding, scale searches and 6-bit scale packing shared by the K-quants
@@ -2247,6 +2159,234 @@ LLMT_STRICT_FP_END
 }  // namespace quant
 LLMT_END_NAMESPACE
 // ---- end llmt/quant/q8_k.hpp ----
+
+#include <cmath>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+
+struct block_iq4_xs {
+    fp16_t d;                    // super-block scale
+    std::uint16_t scales_h;      // top 2 bits of the 8 sub-block scales (bits 2j, 2j+1)
+    std::uint8_t scales_l[4];    // low 4 bits of the sub-block scales, two per byte (even j low nibble)
+    std::uint8_t qs[qk_k / 2];   // grid indices; sub-block j, byte 16j+l: value 32j+l low nibble, 32j+16+l high
+};
+static_assert(sizeof(block_iq4_xs) == 136, "iq4_xs block is 2 + 2 + 4 + 128 bytes");
+
+LLMT_STRICT_FP_BEGIN
+/// x = d * (s_j - 32) * iq4nl_grid[q] for sub-block j (32 values), s_j in 0..63.
+struct iq4_xs {
+    using block = block_iq4_xs;
+    using vec_dot_type = q8_k;
+    static constexpr qtype id = qtype::iq4_xs;
+    static constexpr std::int64_t block_size = qk_k;
+
+    /// Candidate scales on each side of the first guess (ggml's ntry as llama-quantize uses it).
+    static constexpr int n_try = 7;
+
+    /// Sub-block j's 6-bit scale, 0..63 (subtract 32 for the signed value).
+    static int scale(const block& o, int j) noexcept {
+        return ((o.scales_l[j / 2] >> (4 * (j % 2))) & 0xF) | (((o.scales_h >> (2 * j)) & 3) << 4);
+    }
+    /// Grid index (0..15) of value i of a block.
+    static int index(const block& o, int i) noexcept {
+        const int j = i / 32, r = i % 32;
+        return (o.qs[16 * j + r % 16] >> (4 * (r / 16))) & 0xF;
+    }
+
+    /// Least-squares grid scale of 32 values with weights x^2: a first guess putting the largest
+    /// value on the grid's end, then 2*n_try+1 inverse scales (t - 127) / max, keeping the one
+    /// maximising (sum w q x)^2 / sum w q^2. Returns 0 for an all-(near-)zero group.
+    static float sub_block_scale(const float* x) noexcept {
+        const std::int8_t* grid = iq4nl_grid;
+        float amax = 0, max = 0;
+        for (int j = 0; j < 32; ++j) {
+            const float a = std::fabs(x[j]);
+            if (a > amax) { amax = a; max = x[j]; }
+        }
+        if (amax < detail::group_max_eps) return 0.0f;
+        float w[32];
+        for (int j = 0; j < 32; ++j) w[j] = x[j] * x[j];
+        auto fit = [&](float inv, float& sqx, float& sq2) {
+            sqx = sq2 = 0;
+            for (int j = 0; j < 32; ++j) {
+                const float q = float(grid[detail::nearest_in_grid(16, grid, inv * x[j])]);
+                sqx += w[j] * q * x[j];
+                sq2 += w[j] * q * q;
+            }
+        };
+        float sumqx, sumq2;
+        fit(1 / (-max / float(grid[0])), sumqx, sumq2);
+        float d = sumq2 > 0 ? sumqx / sumq2 : 0.0f;
+        float best = d * sumqx;
+        for (int t = -n_try; t <= n_try; ++t) {
+            fit(float(t + grid[0]) / max, sumqx, sumq2);
+            if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+                d = sumqx / sumq2;
+                best = d * sumqx;
+            }
+        }
+        return d;
+    }
+
+    /// What llama-quantize writes without an importance matrix: a grid scale per 32 values, the
+    /// 8 scales to 6 bits against the largest (mapped to -32), indices re-picked for each stored scale.
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+        const std::int8_t* grid = iq4nl_grid;
+        float scales[8];
+        for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
+            block& o = y[b];
+            float max_scale = 0, amax_scale = 0;
+            for (int j = 0; j < 8; ++j) {
+                scales[j] = sub_block_scale(x + 32 * j);
+                const float a = std::fabs(scales[j]);
+                if (a > amax_scale) { amax_scale = a; max_scale = scales[j]; }
+            }
+            const float d = -max_scale / 32;
+            o.d = to_fp16(d);
+            o.scales_h = 0;
+            const float id = d != 0 ? 1 / d : 0.0f;
+            for (int j = 0; j < 8; ++j) {
+                const int l = detail::clamp_int(detail::nearest_int(id * scales[j]), -32, 31);
+                const float dl = d * float(l);
+                const float idl = dl != 0 ? 1 / dl : 0.0f;
+                const float* xs = x + 32 * j;
+                for (int i = 0; i < 16; ++i) {
+                    const int q0 = detail::nearest_in_grid(16, grid, idl * xs[i]);
+                    const int q1 = detail::nearest_in_grid(16, grid, idl * xs[i + 16]);
+                    o.qs[16 * j + i] = std::uint8_t(q0 | (q1 << 4));
+                }
+                const int s = l + 32;
+                if (j % 2 == 0) o.scales_l[j / 2] = std::uint8_t(s & 0xF);
+                else o.scales_l[j / 2] = std::uint8_t(o.scales_l[j / 2] | ((s & 0xF) << 4));
+                o.scales_h = std::uint16_t(o.scales_h | ((s >> 4) << (2 * j)));
+            }
+        }
+    }
+
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            const float d = to_f32(x[b].d);
+            for (int j = 0; j < 8; ++j) {
+                const float dl = d * float(scale(x[b], j) - 32);
+                for (int i = 32 * j; i < 32 * j + 32; ++i) *y++ = dl * float(iq4nl_grid[index(x[b], i)]);
+            }
+        }
+    }
+
+    static float vec_dot(std::int64_t n, const block* x, const q8_k::block* y) {
+        double s = 0;  // exact integer sums, combined in double
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            int qsum = 0;
+            for (int j = 0; j < 8; ++j) {
+                int acc = 0;
+                for (int i = 32 * j; i < 32 * j + 32; ++i) acc += iq4nl_grid[index(x[b], i)] * y[b].qs[i];
+                qsum += (scale(x[b], j) - 32) * acc;
+            }
+            s += double(to_f32(x[b].d)) * y[b].d * qsum;
+        }
+        return float(s);
+    }
+};
+LLMT_STRICT_FP_END
+
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/iq4_xs.hpp ----
+// ---- begin llmt/quant/mxfp4.hpp ----
+// mxfp4: 4.25 bpw OCP microscaling FP4, blocks of 32 e2m1 values with a shared E8M0 exponent, dotted against q8_0
+
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+LLMT_STRICT_FP_BEGIN
+
+/// The e2m1 values doubled to integers (OCP MX spec v1.0; ggml's kvalues_mxfp4): index bit 3 is the sign.
+inline constexpr std::int8_t e2m1_grid[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+/// 2^(e - 128): half the E8M0 scale, matching the doubled grid. e = 0 and 1 give subnormals.
+constexpr float e8m0_to_f32_half(std::uint8_t e) noexcept {
+    return std::bit_cast<float>(e < 2 ? std::uint32_t(0x00200000u) << e : std::uint32_t(e - 1) << 23);
+}
+
+struct block_mxfp4 {
+    std::uint8_t e;       // E8M0 shared exponent: x = 2^(e - 127) * e2m1 = e8m0_to_f32_half(e) * e2m1_grid[q]
+    std::uint8_t qs[16];  // index j in the low nibble of qs[j], index j + 16 in the high nibble
+};
+static_assert(sizeof(block_mxfp4) == 17, "mxfp4 block is 1 + 16 bytes");
+
+struct mxfp4 {
+    using block = block_mxfp4;
+    using vec_dot_type = q8_0;
+    static constexpr qtype id = qtype::mxfp4;
+    static constexpr std::int64_t block_size = 32;
+
+    /// Reference quantizer (ggml's): e = floor(log2(max|x|)) - 2 + 127 (so the largest value lands
+    /// near the grid's 6.0), each value to the nearest grid point (first one on ties).
+    /// Blocks with max|x| below 2^-125, where ggml's conversion is undefined, get e = 0.
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+            for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
+            float amax = 0;
+            for (int j = 0; j < block_size; ++j)
+                if (amax < std::fabs(x[j])) amax = std::fabs(x[j]);
+            std::uint8_t e = 0;
+            if (amax > 0.0f) {
+                const float ef = std::floor(std::log2(amax)) - 2.0f + 127.0f;
+                e = ef >= 255.0f ? 255 : ef > 0.0f ? std::uint8_t(ef) : 0;
+            }
+            const float d = e8m0_to_f32_half(e);
+            y[b].e = e;
+            for (int j = 0; j < 16; ++j) y[b].qs[j] = std::uint8_t(nearest(x[j], d) | nearest(x[j + 16], d) << 4);
+        }
+    }
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b, y += block_size) {
+            const float d = e8m0_to_f32_half(x[b].e);
+            for (int j = 0; j < 16; ++j) {
+                y[j] = float(e2m1_grid[x[b].qs[j] & 0x0f]) * d;
+                y[j + 16] = float(e2m1_grid[x[b].qs[j] >> 4]) * d;
+            }
+        }
+    }
+    static float vec_dot(std::int64_t n, const block* x, const block_q8_0* y) {
+        float s = 0;
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            int acc = 0;
+            for (int j = 0; j < 16; ++j)
+                acc += e2m1_grid[x[b].qs[j] & 0x0f] * y[b].qs[j] + e2m1_grid[x[b].qs[j] >> 4] * y[b].qs[j + 16];
+            s += to_f32(y[b].d) * e8m0_to_f32_half(x[b].e) * float(acc);
+        }
+        return s;
+    }
+
+private:
+    /// First grid index with the smallest |grid·d - x|.
+    static int nearest(float x, float d) noexcept {
+            int best = 0;
+        float best_err = std::fabs(float(e2m1_grid[0]) * d - x);
+        for (int i = 1; i < 16; ++i) {
+            const float err = std::fabs(float(e2m1_grid[i]) * d - x);
+            if (err < best_err) {
+                best = i;
+                best_err = err;
+            }
+        }
+        return best;
+    }
+};
+
+LLMT_STRICT_FP_END
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/mxfp4.hpp ----
+// ---- begin llmt/quant/q2_k.hpp ----
+// q2_k: 2.625 bpw K-quant, 256-value super-blocks of 16 sub-blocks with 4-bit scales and mins
+
 
 #include <cmath>
 #include <cstdint>
@@ -3116,6 +3256,170 @@ LLMT_STRICT_FP_END
 }  // namespace quant
 LLMT_END_NAMESPACE
 // ---- end llmt/quant/q6_k.hpp ----
+// ---- begin llmt/quant/tq1_0.hpp ----
+// tq1_0: 1.6875 bpw ternary, 256 values in {-1, 0, 1} packed five per byte in base 3, one f16 scale
+
+
+#include <cmath>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+
+/// A byte holds up to 5 trits t0..t4 (t0 most significant) as ceil(256 * T / 243), T their base-3
+/// number: trit k is recovered as the top bits of (byte * 3^k mod 256) * 3, without a division.
+struct block_tq1_0 {
+    std::uint8_t qs[48]; // 5 trits per byte: byte m < 32 holds values m + 32k, byte 32 + m (m < 16) values 160 + m + 16k
+    std::uint8_t qh[4];  // 4 trits per byte (t0..t3): byte m holds values 240 + m + 4k
+    fp16_t d;            // scale: x = d * t, t in {-1, 0, 1}
+};
+static_assert(sizeof(block_tq1_0) == 54, "tq1_0 block is 48 + 4 + 2 bytes");
+
+LLMT_STRICT_FP_BEGIN
+struct tq1_0 {
+    using block = block_tq1_0;
+    using vec_dot_type = q8_k;
+    static constexpr qtype id = qtype::tq1_0;
+    static constexpr std::int64_t block_size = qk_k;
+
+    /// Trit k (0 = most significant) of a packed byte, 0..2.
+    static int trit(std::uint8_t byte, int k) noexcept {
+        constexpr std::uint8_t pow3[5] = {1, 3, 9, 27, 81};
+        const auto shifted = std::uint8_t(byte * pow3[k]);
+        return (int(shifted) * 3) >> 8;
+    }
+    /// The 256 values of a block as -1, 0, 1 (in value order).
+    static void unpack(const block& o, std::int8_t* t) noexcept {
+        for (int k = 0; k < 5; ++k)
+            for (int m = 0; m < 32; ++m) t[m + 32 * k] = std::int8_t(trit(o.qs[m], k) - 1);
+        for (int k = 0; k < 5; ++k)
+            for (int m = 0; m < 16; ++m) t[160 + m + 16 * k] = std::int8_t(trit(o.qs[32 + m], k) - 1);
+        for (int k = 0; k < 4; ++k)
+            for (int m = 0; m < 4; ++m) t[240 + m + 4 * k] = std::int8_t(trit(o.qh[m], k) - 1);
+    }
+
+    /// ggml's reference: d = max|x|, t = round(x / d) (half away from zero); trits packed as above.
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
+            block& o = y[b];
+            float amax = 0;
+            for (int j = 0; j < qk_k; ++j) amax = std::max(amax, std::fabs(x[j]));
+            const float id = amax != 0 ? 1.0f / amax : 0.0f;
+            o.d = to_fp16(amax);
+            auto code = [&](int i) { return detail::round_clamp(x[i] * id, -1, 1) + 1; };
+            auto pack = [](int v) { return std::uint8_t((v * 256 + 242) / 243); };  // ceil(256 v / 243)
+            for (int m = 0; m < 32; ++m) {
+                int v = 0;
+                for (int k = 0; k < 5; ++k) v = v * 3 + code(m + 32 * k);
+                o.qs[m] = pack(v);
+            }
+            for (int m = 0; m < 16; ++m) {
+                int v = 0;
+                for (int k = 0; k < 5; ++k) v = v * 3 + code(160 + m + 16 * k);
+                o.qs[32 + m] = pack(v);
+            }
+            for (int m = 0; m < 4; ++m) {
+                int v = 0;
+                for (int k = 0; k < 4; ++k) v = v * 3 + code(240 + m + 4 * k);
+                o.qh[m] = pack(v * 3);  // four trits in the top positions of five
+            }
+        }
+    }
+
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+        std::int8_t t[qk_k];
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            unpack(x[b], t);
+            const float d = to_f32(x[b].d);
+            for (int i = 0; i < qk_k; ++i) *y++ = float(t[i]) * d;
+        }
+    }
+
+    static float vec_dot(std::int64_t n, const block* x, const q8_k::block* y) {
+        std::int8_t t[qk_k];
+        double s = 0;  // exact integer sums, combined in double
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            unpack(x[b], t);
+            int acc = 0;
+            for (int i = 0; i < qk_k; ++i) acc += t[i] * y[b].qs[i];
+            s += double(to_f32(x[b].d)) * y[b].d * acc;
+        }
+        return float(s);
+    }
+};
+LLMT_STRICT_FP_END
+
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/tq1_0.hpp ----
+// ---- begin llmt/quant/tq2_0.hpp ----
+// tq2_0: 2.0625 bpw ternary, 256 values in {-1, 0, 1} stored as 2-bit codes, one f16 scale
+
+
+#include <cmath>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+
+struct block_tq2_0 {
+    std::uint8_t qs[qk_k / 4]; // codes t+1; byte 32h+m, bits 2k..2k+1 hold value 128h+32k+m
+    fp16_t d;                  // scale: x = d * t, t in {-1, 0, 1}
+};
+static_assert(sizeof(block_tq2_0) == 66, "tq2_0 block is 64 + 2 bytes");
+
+LLMT_STRICT_FP_BEGIN
+struct tq2_0 {
+    using block = block_tq2_0;
+    using vec_dot_type = q8_k;
+    static constexpr qtype id = qtype::tq2_0;
+    static constexpr std::int64_t block_size = qk_k;
+
+    /// The code (0..3; 0..2 from the quantizer) of value i of a block; the value is code - 1.
+    static int code(const block& o, int i) noexcept {
+        const int h = i / 128, k = (i / 32) % 4, m = i % 32;
+        return (o.qs[32 * h + m] >> (2 * k)) & 3;
+    }
+
+    /// ggml's reference: d = max|x|, t = round(x / d) (half away from zero).
+    static void quantize_row(const float* x, block* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b, x += block_size) {
+            block& o = y[b];
+            float amax = 0;
+            for (int j = 0; j < qk_k; ++j) amax = std::max(amax, std::fabs(x[j]));
+            const float id = amax != 0 ? 1.0f / amax : 0.0f;
+            o.d = to_fp16(amax);
+            for (auto& q : o.qs) q = 0;
+            for (int i = 0; i < qk_k; ++i) {
+                const int c = detail::round_clamp(x[i] * id, -1, 1) + 1;
+                const int byte = 32 * (i / 128) + i % 32;
+                o.qs[byte] = std::uint8_t(o.qs[byte] | (c << (2 * ((i / 32) % 4))));
+            }
+        }
+    }
+
+    static void dequantize_row(const block* x, float* y, std::int64_t n) {
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            const float d = to_f32(x[b].d);
+            for (int i = 0; i < qk_k; ++i) *y++ = float(code(x[b], i) - 1) * d;
+        }
+    }
+
+    static float vec_dot(std::int64_t n, const block* x, const q8_k::block* y) {
+        double s = 0;  // exact integer sums, combined in double
+        for (std::int64_t b = 0; b < n / block_size; ++b) {
+            int acc = 0;
+            for (int i = 0; i < qk_k; ++i) acc += (code(x[b], i) - 1) * y[b].qs[i];
+            s += double(to_f32(x[b].d)) * y[b].d * acc;
+        }
+        return float(s);
+    }
+};
+LLMT_STRICT_FP_END
+
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/tq2_0.hpp ----
 
 LLMT_BEGIN_NAMESPACE
 namespace quant {
@@ -3125,6 +3429,7 @@ using all_formats = weight_types<
     f16,
     f32,
     iq4_nl,
+    iq4_xs,
     mxfp4,
     q2_k,
     q3_k,
@@ -3137,7 +3442,9 @@ using all_formats = weight_types<
     q6_k,
     q8_0,
     q8_1,
-    q8_k>;
+    q8_k,
+    tq1_0,
+    tq2_0>;
 }  // namespace quant
 
 using quant::weight_types;
@@ -3145,6 +3452,7 @@ using quant::bf16;
 using quant::f16;
 using quant::f32;
 using quant::iq4_nl;
+using quant::iq4_xs;
 using quant::mxfp4;
 using quant::q2_k;
 using quant::q3_k;
@@ -3158,6 +3466,8 @@ using quant::q6_k;
 using quant::q8_0;
 using quant::q8_1;
 using quant::q8_k;
+using quant::tq1_0;
+using quant::tq2_0;
 LLMT_END_NAMESPACE
 // ---- end llmt/quant/formats.hpp ----
 // ---- begin llmt/core/thread_pool.hpp ----
