@@ -33,3 +33,20 @@
 #include <llmt/tokenizer/unicode.hpp>
 #include <llmt/tokenizer/vocab.hpp>
 #include <llmt/tokenizer/tokenizer.hpp>
+
+// model composition: policies, KV cache, attention, model<Spec>, presets
+#include <llmt/layers/norm.hpp>
+#include <llmt/layers/rope.hpp>
+#include <llmt/layers/feed_forward.hpp>
+#include <llmt/attention/grouping.hpp>
+#include <llmt/kv_cache/element.hpp>
+#include <llmt/kv_cache/policy.hpp>
+#include <llmt/kv_cache/contiguous.hpp>
+#include <llmt/kv_cache/sliding_window.hpp>
+#include <llmt/kv_cache/store.hpp>
+#include <llmt/attention/attend.hpp>
+#include <llmt/model/hparams.hpp>
+#include <llmt/model/model_spec.hpp>
+#include <llmt/model/model_base.hpp>
+#include <llmt/model/model.hpp>
+#include <llmt/model/presets.hpp>

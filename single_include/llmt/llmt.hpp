@@ -6620,4 +6620,1153 @@ private:
 }  // namespace tokenizer
 LLMT_END_NAMESPACE
 // ---- end llmt/tokenizer/tokenizer.hpp ----
+
+// model composition: policies, KV cache, attention, model<Spec>, presets
+// ---- begin llmt/layers/norm.hpp ----
+// norm: the normalization policies rms_norm and layer_norm, and the norm_policy concept
+
+
+#include <concepts>
+#include <cstdint>
+#include <string_view>
+
+LLMT_BEGIN_NAMESPACE
+namespace layers {
+
+/// A normalization policy: how a block normalizes its input, and which GGUF key holds its epsilon.
+template <typename N>
+concept norm_policy = requires(float* y, const float* x, const float* w, const float* b, std::int64_t n, float eps) {
+    { N::name } -> std::convertible_to<std::string_view>;
+    { N::eps_key } -> std::convertible_to<std::string_view>;  // "{arch}." + eps_key
+    { N::has_bias } -> std::convertible_to<bool>;
+    N::apply(y, x, w, b, n, eps);
+};
+
+/// RMSNorm (Llama, Mistral, Qwen, Gemma): y = x / sqrt(mean(x²) + eps) * w.
+struct rms_norm {
+    static constexpr std::string_view name = "rms_norm";
+    static constexpr std::string_view eps_key = "attention.layer_norm_rms_epsilon";
+    static constexpr bool has_bias = false;
+    static void apply(float* y, const float* x, const float* w, const float* /*b*/, std::int64_t n, float eps) {
+        kernels::rmsnorm(y, x, w, n, eps);
+    }
+};
+
+/// LayerNorm (GPT-2, Phi-2, Falcon): y = (x - mean) / sqrt(var + eps) * w + b; b may be null.
+struct layer_norm {
+    static constexpr std::string_view name = "layer_norm";
+    static constexpr std::string_view eps_key = "attention.layer_norm_epsilon";
+    static constexpr bool has_bias = true;
+    static void apply(float* y, const float* x, const float* w, const float* b, std::int64_t n, float eps) {
+        kernels::layernorm(y, x, w, b, n, eps);
+    }
+};
+
+static_assert(norm_policy<rms_norm> && norm_policy<layer_norm>);
+
+}  // namespace layers
+
+using layers::layer_norm;
+using layers::norm_policy;
+using layers::rms_norm;
+LLMT_END_NAMESPACE
+// ---- end llmt/layers/norm.hpp ----
+// ---- begin llmt/layers/rope.hpp ----
+// rope: the RoPE policies rope_normal / rope_neox and the rotation table with linear, YaRN and llama3 scaling
+
+
+#include <algorithm>
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <numbers>
+#include <string_view>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace layers {
+
+/// A RoPE policy: which values of a head form a rotated pair.
+template <typename R>
+concept rope_policy = requires {
+    { R::name } -> std::convertible_to<std::string_view>;
+    { R::style } -> std::convertible_to<kernels::rope_style>;
+};
+
+/// Adjacent pairs (x[2i], x[2i+1]): Llama, Mistral (llama.cpp's LLAMA_ROPE_TYPE_NORM).
+struct rope_normal {
+    static constexpr std::string_view name = "rope_normal";
+    static constexpr kernels::rope_style style = kernels::rope_style::normal;
+};
+/// Halves (x[i], x[i + n_rot/2]): Qwen, Gemma, Phi-3, GPT-NeoX (LLAMA_ROPE_TYPE_NEOX).
+struct rope_neox {
+    static constexpr std::string_view name = "rope_neox";
+    static constexpr kernels::rope_style style = kernels::rope_style::neox;
+};
+
+static_assert(rope_policy<rope_normal> && rope_policy<rope_neox>);
+
+/// How the file stretches the positions (GGUF `{arch}.rope.scaling.type`). Llama 3's scaling is
+/// not a type: it is carried as per-frequency divisors in the tensor `rope_freqs.weight`.
+enum class rope_scaling { none, linear, yarn };
+
+constexpr std::string_view name(rope_scaling s) noexcept {
+    switch (s) {
+        case rope_scaling::none: return "none";
+        case rope_scaling::linear: return "linear";
+        case rope_scaling::yarn: return "yarn";
+    }
+    return "?";
+}
+
+/// Everything that determines the rotation angles (read from GGUF by model/hparams.hpp).
+struct rope_params {
+    std::int64_t n_rot = 0;          // rotated values per head (even, ≤ head_dim)
+    float freq_base = 10000.0f;      // θ_i = pos · base^(-2i/n_rot)
+    rope_scaling scaling = rope_scaling::none;
+    float freq_scale = 1.0f;         // 1 / scaling factor (linear and YaRN)
+    std::int64_t n_ctx_orig = 0;     // training context (YaRN correction range)
+    float ext_factor = 0.0f;         // YaRN extrapolation mix (1 when YaRN is on)
+    float attn_factor = 1.0f;        // multiplies cos and sin
+    float beta_fast = 32.0f;         // YaRN ramp bounds, in rotations over the training context
+    float beta_slow = 1.0f;
+    std::vector<float> freq_factors;  // [n_rot/2] llama3 divisors of θ_i, or empty
+};
+
+namespace detail {
+// The pair index range over which YaRN blends interpolation and extrapolation (as ggml computes it).
+inline void yarn_corr_dims(const rope_params& p, float dims[2]) {
+    auto corr_dim = [&](float n_rotations) {
+        return float(p.n_rot) * std::log(float(p.n_ctx_orig) / (n_rotations * 2.0f * std::numbers::pi_v<float>)) /
+               (2.0f * std::log(p.freq_base));
+    };
+    dims[0] = std::max(0.0f, std::floor(corr_dim(p.beta_fast)));
+    dims[1] = std::min(float(p.n_rot - 1), std::ceil(corr_dim(p.beta_slow)));
+}
+}  // namespace detail
+
+/// Fills cos_sin: [n_pos][n_rot/2][2] = (cos θ, sin θ) for positions 0..n_pos-1, with the file's scaling.
+inline void fill_rope_table(const rope_params& p, std::int64_t n_pos, float* cos_sin) {
+    LLMT_CHECK_CODE(p.n_rot > 0 && p.n_rot % 2 == 0, errc::config, "rope: n_rot {} must be positive and even", p.n_rot);
+    const std::int64_t half = p.n_rot / 2;
+    LLMT_CHECK_CODE(p.freq_factors.empty() || std::int64_t(p.freq_factors.size()) == half, errc::format,
+                    "rope: rope_freqs has {} values, expected n_rot/2 = {}", p.freq_factors.size(), half);
+    float corr[2] = {0, 0};
+    if (p.ext_factor != 0.0f) detail::yarn_corr_dims(p, corr);
+    float mscale = p.attn_factor;
+    if (p.ext_factor != 0.0f) mscale *= 1.0f + 0.1f * std::log(1.0f / p.freq_scale);
+    const float theta_scale = std::pow(p.freq_base, -2.0f / float(p.n_rot));
+    for (std::int64_t pos = 0; pos < n_pos; ++pos) {
+        float theta_base = float(pos);  // pos · theta_scale^i, by repeated products as ggml does
+        float* out = cos_sin + pos * p.n_rot;
+        for (std::int64_t i = 0; i < half; ++i, theta_base *= theta_scale) {
+            const float extrap = p.freq_factors.empty() ? theta_base : theta_base / p.freq_factors[std::size_t(i)];
+            const float interp = p.freq_scale * extrap;
+            float theta = interp;
+            if (p.ext_factor != 0.0f) {
+                const float y = (float(i) - corr[0]) / std::max(0.001f, corr[1] - corr[0]);
+                const float ramp = (1.0f - std::min(1.0f, std::max(0.0f, y))) * p.ext_factor;
+                theta = interp * (1.0f - ramp) + extrap * ramp;
+            }
+            out[2 * i] = std::cos(theta) * mscale;
+            out[2 * i + 1] = std::sin(theta) * mscale;
+        }
+    }
+}
+
+}  // namespace layers
+
+using layers::rope_neox;
+using layers::rope_normal;
+using layers::rope_params;
+using layers::rope_policy;
+using layers::rope_scaling;
+LLMT_END_NAMESPACE
+// ---- end llmt/layers/rope.hpp ----
+// ---- begin llmt/layers/feed_forward.hpp ----
+// feed_forward: the feed-forward policies swiglu, geglu, gelu_mlp and the feed_forward_policy concept
+
+
+#include <concepts>
+#include <cstdint>
+#include <string_view>
+
+LLMT_BEGIN_NAMESPACE
+namespace layers {
+
+/// A feed-forward policy. Gated kinds compute down(act(gate·x) ⊙ up·x); ungated ones down(act(up·x)).
+/// activate(y, gate, up, n): gate is null for ungated kinds; y may alias gate or up.
+template <typename F>
+concept feed_forward_policy = requires(float* y, const float* g, const float* u, std::int64_t n) {
+    { F::name } -> std::convertible_to<std::string_view>;
+    { F::gated } -> std::convertible_to<bool>;
+    F::activate(y, g, u, n);
+};
+
+/// SiLU-gated (Llama, Mistral, Qwen): silu(gate) ⊙ up.
+struct swiglu {
+    static constexpr std::string_view name = "swiglu";
+    static constexpr bool gated = true;
+    static void activate(float* y, const float* gate, const float* up, std::int64_t n) { kernels::swiglu(y, gate, up, n); }
+};
+
+/// GELU-gated (Gemma): gelu(gate) ⊙ up, GELU with ggml's tanh approximation.
+struct geglu {
+    static constexpr std::string_view name = "geglu";
+    static constexpr bool gated = true;
+    static void activate(float* y, const float* gate, const float* up, std::int64_t n) { kernels::geglu(y, gate, up, n); }
+};
+
+/// Plain two-layer MLP with GELU (GPT-2, Phi-2): gelu(up).
+struct gelu_mlp {
+    static constexpr std::string_view name = "gelu_mlp";
+    static constexpr bool gated = false;
+    static void activate(float* y, const float* /*gate*/, const float* up, std::int64_t n) { kernels::gelu(y, up, n); }
+};
+
+static_assert(feed_forward_policy<swiglu> && feed_forward_policy<geglu> && feed_forward_policy<gelu_mlp>);
+
+}  // namespace layers
+
+using layers::feed_forward_policy;
+using layers::gelu_mlp;
+using layers::geglu;
+using layers::swiglu;
+LLMT_END_NAMESPACE
+// ---- end llmt/layers/feed_forward.hpp ----
+// ---- begin llmt/attention/grouping.hpp ----
+// grouping: the attention head-grouping policies mha, gqa<N>, mqa and the attention_grouping concept
+
+
+#include <concepts>
+#include <cstdint>
+#include <string_view>
+
+LLMT_BEGIN_NAMESPACE
+namespace attention {
+
+/// How query heads share KV heads. Query head h reads KV head h / (n_head / n_head_kv).
+/// check(n_head, n_head_kv) refuses a file whose head counts the policy does not allow.
+template <typename G>
+concept attention_grouping = requires(std::int64_t n_head, std::int64_t n_head_kv) {
+    { G::name } -> std::convertible_to<std::string_view>;
+    { G::group } -> std::convertible_to<std::int64_t>;  // pinned query heads per KV head, 0 = from the file
+    G::check(n_head, n_head_kv);
+};
+
+/// Multi-head attention: one KV head per query head.
+struct mha {
+    static constexpr std::string_view name = "mha";
+    static constexpr std::int64_t group = 1;
+    static void check(std::int64_t n_head, std::int64_t n_head_kv) {
+        LLMT_CHECK_CODE(n_head_kv == n_head, errc::config,
+                        "this model type uses llmt::mha (n_head_kv == n_head) but the file has n_head {} and n_head_kv {}: "
+                        "use llmt::gqa<> instead", n_head, n_head_kv);
+    }
+};
+
+/// Grouped-query attention. N pins the number of query heads per KV head; gqa<> takes it from the file.
+template <std::int64_t N = 0>
+struct gqa {
+    static_assert(N >= 0, "llmt::gqa<N>: N is the number of query heads per KV head; it must be positive, or omitted (gqa<>) to take it from the file");
+    static constexpr std::string_view name = "gqa";
+    static constexpr std::int64_t group = N;
+    static void check(std::int64_t n_head, std::int64_t n_head_kv) {
+        LLMT_CHECK_CODE(n_head_kv > 0 && n_head % n_head_kv == 0, errc::config,
+                        "llmt::gqa: n_head {} is not a multiple of n_head_kv {}", n_head, n_head_kv);
+        if constexpr (N > 0)
+            LLMT_CHECK_CODE(n_head / n_head_kv == N, errc::config,
+                            "this model type pins llmt::gqa<{}> ({} query heads per KV head) but the file has n_head {} and "
+                            "n_head_kv {} ({} per KV head): use llmt::gqa<{}> or llmt::gqa<>",
+                            N, N, n_head, n_head_kv, n_head / n_head_kv, n_head / n_head_kv);
+    }
+};
+
+/// Multi-query attention: one KV head shared by all query heads.
+struct mqa {
+    static constexpr std::string_view name = "mqa";
+    static constexpr std::int64_t group = 0;
+    static void check(std::int64_t n_head, std::int64_t n_head_kv) {
+        LLMT_CHECK_CODE(n_head_kv == 1, errc::config,
+                        "this model type uses llmt::mqa (n_head_kv == 1) but the file has n_head {} and n_head_kv {}: "
+                        "use llmt::gqa<> instead", n_head, n_head_kv);
+    }
+};
+
+static_assert(attention_grouping<mha> && attention_grouping<gqa<>> && attention_grouping<mqa>);
+
+}  // namespace attention
+
+using attention::attention_grouping;
+using attention::gqa;
+using attention::mha;
+using attention::mqa;
+LLMT_END_NAMESPACE
+// ---- end llmt/attention/grouping.hpp ----
+// ---- begin llmt/kv_cache/element.hpp ----
+// element: the KV element types (f32, f16, q8_0), the kv_element concept and their row operations
+
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+LLMT_BEGIN_NAMESPACE
+namespace kv_cache {
+
+/// The formats a KV cache can store its keys and values in.
+template <typename E>
+concept kv_element = std::same_as<E, quant::f32> || std::same_as<E, quant::f16> || std::same_as<E, quant::q8_0>;
+
+/// Row operations on one cached head vector of n values stored as E. n is a multiple of E::block_size.
+/// Scores and sums are computed against the dequantized values in f32 (the query is never quantized).
+template <typename E>
+struct element_ops;
+
+template <>
+struct element_ops<quant::f32> {
+    static constexpr std::string_view name = "f32";
+    static constexpr std::size_t row_bytes(std::int64_t n) noexcept { return std::size_t(n) * sizeof(float); }
+    static void store(const float* x, std::byte* dst, std::int64_t n) noexcept { std::memcpy(dst, x, row_bytes(n)); }
+    static float dot(const float* q, const std::byte* row, std::int64_t n) noexcept {
+        const float* k = reinterpret_cast<const float*>(row);
+        float s = 0;
+        for (std::int64_t i = 0; i < n; ++i) s += q[i] * k[i];
+        return s;
+    }
+    static void axpy(float* y, float a, const std::byte* row, std::int64_t n) noexcept {
+        const float* v = reinterpret_cast<const float*>(row);
+        for (std::int64_t i = 0; i < n; ++i) y[i] += a * v[i];
+    }
+};
+
+template <>
+struct element_ops<quant::f16> {
+    static constexpr std::string_view name = "f16";
+    static constexpr std::size_t row_bytes(std::int64_t n) noexcept { return std::size_t(n) * sizeof(fp16_t); }
+    static void store(const float* x, std::byte* dst, std::int64_t n) noexcept {
+        quant::f16::quantize_row(x, reinterpret_cast<fp16_t*>(dst), n);
+    }
+    static float dot(const float* q, const std::byte* row, std::int64_t n) noexcept {
+        const fp16_t* k = reinterpret_cast<const fp16_t*>(row);
+        float s = 0;
+        for (std::int64_t i = 0; i < n; ++i) s += q[i] * to_f32(k[i]);
+        return s;
+    }
+    static void axpy(float* y, float a, const std::byte* row, std::int64_t n) noexcept {
+        const fp16_t* v = reinterpret_cast<const fp16_t*>(row);
+        for (std::int64_t i = 0; i < n; ++i) y[i] += a * to_f32(v[i]);
+    }
+};
+
+template <>
+struct element_ops<quant::q8_0> {
+    static constexpr std::string_view name = "q8_0";
+    using block = quant::block_q8_0;
+    static constexpr std::size_t row_bytes(std::int64_t n) noexcept { return std::size_t(n / 32) * sizeof(block); }
+    static void store(const float* x, std::byte* dst, std::int64_t n) noexcept {
+        quant::q8_0::quantize_row(x, reinterpret_cast<block*>(dst), n);
+    }
+    static float dot(const float* q, const std::byte* row, std::int64_t n) noexcept {
+        const block* k = reinterpret_cast<const block*>(row);
+        float s = 0;
+        for (std::int64_t b = 0; b < n / 32; ++b, q += 32) {
+            float acc = 0;
+            for (int j = 0; j < 32; ++j) acc += q[j] * float(k[b].qs[j]);
+            s += acc * to_f32(k[b].d);
+        }
+        return s;
+    }
+    static void axpy(float* y, float a, const std::byte* row, std::int64_t n) noexcept {
+        const block* v = reinterpret_cast<const block*>(row);
+        for (std::int64_t b = 0; b < n / 32; ++b, y += 32) {
+            const float ad = a * to_f32(v[b].d);
+            for (int j = 0; j < 32; ++j) y[j] += ad * float(v[b].qs[j]);
+        }
+    }
+};
+
+}  // namespace kv_cache
+LLMT_END_NAMESPACE
+// ---- end llmt/kv_cache/element.hpp ----
+// ---- begin llmt/kv_cache/policy.hpp ----
+// policy: the kv_cache_policy concept (storage layout + element type of the KV cache)
+
+
+#include <concepts>
+#include <cstdint>
+#include <string_view>
+
+LLMT_BEGIN_NAMESPACE
+namespace kv_cache {
+
+/// A KV cache policy names its element type and decides how many cells to allocate and which
+/// cell holds a position. cells(n_ctx, window, n_batch): window is the attention window (0 = none).
+template <typename P>
+concept kv_cache_policy = requires(std::int64_t n) {
+    typename P::element;
+    requires kv_element<typename P::element>;
+    { P::name } -> std::convertible_to<std::string_view>;
+    { P::ring } -> std::convertible_to<bool>;  // cell = pos % cells (true) or pos (false)
+    { P::cells(n, n, n) } -> std::convertible_to<std::int64_t>;
+};
+
+}  // namespace kv_cache
+LLMT_END_NAMESPACE
+// ---- end llmt/kv_cache/policy.hpp ----
+// ---- begin llmt/kv_cache/contiguous.hpp ----
+// contiguous: the KV cache policy that keeps every position of the context, one cell per position
+
+
+#include <cstdint>
+#include <string_view>
+
+LLMT_BEGIN_NAMESPACE
+namespace kv_cache {
+
+/// n_ctx cells; position p lives in cell p. A sliding window set by the file is honoured as a mask.
+template <typename E>
+struct contiguous {
+    static_assert(kv_element<E>, "llmt::kv_cache::contiguous<E>: the KV element type E must be llmt::f32, llmt::f16 or llmt::q8_0");
+    using element = E;
+    static constexpr std::string_view name = "kv_cache::contiguous";
+    static constexpr bool ring = false;
+    static constexpr std::int64_t cells(std::int64_t n_ctx, std::int64_t /*window*/, std::int64_t /*n_batch*/) noexcept {
+        return n_ctx;
+    }
+};
+
+}  // namespace kv_cache
+LLMT_END_NAMESPACE
+// ---- end llmt/kv_cache/contiguous.hpp ----
+// ---- begin llmt/kv_cache/sliding_window.hpp ----
+// sliding_window: the KV cache policy that keeps only the attention window, as a ring of cells
+
+
+#include <algorithm>
+#include <cstdint>
+#include <string_view>
+
+LLMT_BEGIN_NAMESPACE
+namespace kv_cache {
+
+/// A ring of window + n_batch - 1 cells (position p lives in cell p % cells): a batch of n_batch
+/// tokens can write its keys before reading, and the oldest token of the batch still sees its full
+/// window. Memory no longer grows with the context. Needs a window (the file's, or load_options).
+template <typename E>
+struct sliding_window {
+    static_assert(kv_element<E>, "llmt::kv_cache::sliding_window<E>: the KV element type E must be llmt::f32, llmt::f16 or llmt::q8_0");
+    using element = E;
+    static constexpr std::string_view name = "kv_cache::sliding_window";
+    static constexpr bool ring = true;
+    static constexpr std::int64_t cells(std::int64_t n_ctx, std::int64_t window, std::int64_t n_batch) noexcept {
+        return window > 0 ? std::min(n_ctx, window + n_batch - 1) : n_ctx;
+    }
+};
+
+}  // namespace kv_cache
+LLMT_END_NAMESPACE
+// ---- end llmt/kv_cache/sliding_window.hpp ----
+// ---- begin llmt/kv_cache/store.hpp ----
+// store: the KV cache storage of one sequence (keys and values of every layer, per policy and element type)
+
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace kv_cache {
+
+/// Keys and values of one sequence, stored as E. Cells are [n_kv_head][head_dim] head rows.
+template <kv_element E>
+class store {
+public:
+    using ops = element_ops<E>;
+
+    store() = default;
+    store(std::int64_t n_layer, std::int64_t n_cells, std::int64_t n_kv_head, std::int64_t head_dim, bool ring)
+        : n_layer_(n_layer), n_cells_(n_cells), n_kv_head_(n_kv_head), head_dim_(head_dim), ring_(ring) {
+        LLMT_CHECK_CODE(head_dim % E::block_size == 0, errc::config,
+                        "kv cache: head_dim {} is not a multiple of the {} block size {}: choose another KV element type",
+                        head_dim, ops::name, E::block_size);
+        head_bytes_ = ops::row_bytes(head_dim);
+        cell_bytes_ = head_bytes_ * std::size_t(n_kv_head);
+        const std::size_t total = cell_bytes_ * std::size_t(n_cells) * std::size_t(n_layer);
+        k_.assign(total, std::byte{0});
+        v_.assign(total, std::byte{0});
+    }
+
+    [[nodiscard]] std::int64_t n_cells() const noexcept { return n_cells_; }
+    [[nodiscard]] bool ring() const noexcept { return ring_; }
+    [[nodiscard]] std::size_t head_bytes() const noexcept { return head_bytes_; }
+    [[nodiscard]] std::size_t bytes() const noexcept { return k_.size() + v_.size(); }
+    [[nodiscard]] std::int64_t cell_of(std::int64_t pos) const noexcept { return ring_ ? pos % n_cells_ : pos; }
+
+    /// Stores k and v ([n_kv_head][head_dim] f32 each) of layer at position pos.
+    void write(std::int64_t layer, std::int64_t pos, const float* k, const float* v) noexcept {
+        std::byte* kc = k_cell(layer, cell_of(pos));
+        std::byte* vc = v_cell(layer, cell_of(pos));
+        for (std::int64_t h = 0; h < n_kv_head_; ++h) {
+            ops::store(k + h * head_dim_, kc + std::size_t(h) * head_bytes_, head_dim_);
+            ops::store(v + h * head_dim_, vc + std::size_t(h) * head_bytes_, head_dim_);
+        }
+    }
+    /// The stored key / value row of KV head h at position pos.
+    [[nodiscard]] const std::byte* k_row(std::int64_t layer, std::int64_t pos, std::int64_t h) const noexcept {
+        return k_.data() + offset(layer, cell_of(pos)) + std::size_t(h) * head_bytes_;
+    }
+    [[nodiscard]] const std::byte* v_row(std::int64_t layer, std::int64_t pos, std::int64_t h) const noexcept {
+        return v_.data() + offset(layer, cell_of(pos)) + std::size_t(h) * head_bytes_;
+    }
+
+private:
+    [[nodiscard]] std::size_t offset(std::int64_t layer, std::int64_t cell) const noexcept {
+        return (std::size_t(layer) * std::size_t(n_cells_) + std::size_t(cell)) * cell_bytes_;
+    }
+    std::byte* k_cell(std::int64_t layer, std::int64_t cell) noexcept { return k_.data() + offset(layer, cell); }
+    std::byte* v_cell(std::int64_t layer, std::int64_t cell) noexcept { return v_.data() + offset(layer, cell); }
+
+    std::int64_t n_layer_ = 0, n_cells_ = 0, n_kv_head_ = 0, head_dim_ = 0;
+    bool ring_ = false;
+    std::size_t head_bytes_ = 0;  // bytes of one stored head row
+    std::size_t cell_bytes_ = 0;  // bytes of one cell: n_kv_head head rows
+    std::vector<std::byte> k_;    // [n_layer][n_cells][n_kv_head][head_dim] as E
+    std::vector<std::byte> v_;    // [n_layer][n_cells][n_kv_head][head_dim] as E
+};
+
+}  // namespace kv_cache
+LLMT_END_NAMESPACE
+// ---- end llmt/kv_cache/store.hpp ----
+// ---- begin llmt/attention/attend.hpp ----
+// attend: causal (optionally windowed) scaled dot-product attention of a batch of queries over a KV store
+
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+LLMT_BEGIN_NAMESPACE
+namespace attention {
+
+/// Sizes of one attention call.
+struct attention_shape {
+    std::int64_t n_head = 0;
+    std::int64_t n_head_kv = 0;
+    std::int64_t head_dim = 0;
+    std::int64_t window = 0;  // a position sees the last `window` positions, itself included; 0 = all
+    float scale = 1.0f;       // applied to q·k before the softmax (1/sqrt(head_dim))
+};
+
+/// The first position visible from position pos.
+constexpr std::int64_t first_visible(std::int64_t pos, std::int64_t window) noexcept {
+    return window > 0 ? std::max<std::int64_t>(0, pos - window + 1) : 0;
+}
+
+/// out[t][h] = Σ_p softmax_p(scale · q[t][h]·k[p][g(h)]) v[p][g(h)] for tokens t < n at positions pos0 + t,
+/// over the visible positions p ≤ pos0 + t (keys of the batch must already be stored), g(h) = h / (n_head / n_head_kv).
+/// q, out: [n][n_head][head_dim]; scores: [pool.size()][scores_stride], scores_stride ≥ the visible count.
+/// Work is split over (token, head) pairs; each result is computed by one thread in a fixed order.
+template <kv_cache::kv_element E>
+void attend(thread_pool& pool, const kv_cache::store<E>& kv, std::int64_t layer, const attention_shape& s,
+            const float* q, std::int64_t n, std::int64_t pos0, float* out, float* scores, std::int64_t scores_stride) {
+    using ops = kv_cache::element_ops<E>;
+    const std::int64_t group = s.n_head / s.n_head_kv;
+    const std::int64_t hd = s.head_dim;
+    const std::int64_t items = n * s.n_head;
+    pool.run([&](int ith, int nth) {
+        const std::int64_t chunk = (items + nth - 1) / nth;
+        const std::int64_t i0 = std::min(items, chunk * ith), i1 = std::min(items, i0 + chunk);
+        float* sc = scores + std::int64_t(ith) * scores_stride;
+        for (std::int64_t it = i0; it < i1; ++it) {
+            const std::int64_t t = it / s.n_head, h = it % s.n_head, g = h / group;
+            const std::int64_t pos = pos0 + t;
+            const std::int64_t first = first_visible(pos, s.window);
+            const std::int64_t count = pos - first + 1;
+            const float* qh = q + (t * s.n_head + h) * hd;
+            for (std::int64_t p = first; p <= pos; ++p) sc[p - first] = ops::dot(qh, kv.k_row(layer, p, g), hd) * s.scale;
+            kernels::softmax(sc, count);
+            float* o = out + (t * s.n_head + h) * hd;
+            std::memset(o, 0, sizeof(float) * std::size_t(hd));
+            for (std::int64_t p = first; p <= pos; ++p) ops::axpy(o, sc[p - first], kv.v_row(layer, p, g), hd);
+        }
+    });
+}
+
+}  // namespace attention
+LLMT_END_NAMESPACE
+// ---- end llmt/attention/attend.hpp ----
+// ---- begin llmt/model/hparams.hpp ----
+// hparams: a model's hyper-parameters read from GGUF metadata ({arch}.* keys) and checked
+
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+LLMT_BEGIN_NAMESPACE
+
+/// Sizes and constants of a transformer, from the file (never from the model type).
+struct hparams {
+    std::string arch;              // general.architecture, the prefix of every key below
+    std::int64_t n_vocab = 0;      // rows of token_embd.weight
+    std::int64_t n_ctx_train = 0;  // {arch}.context_length
+    std::int64_t n_embd = 0;       // {arch}.embedding_length
+    std::int64_t n_layer = 0;      // {arch}.block_count
+    std::int64_t n_ff = 0;         // {arch}.feed_forward_length
+    std::int64_t n_head = 0;       // {arch}.attention.head_count
+    std::int64_t n_head_kv = 0;    // {arch}.attention.head_count_kv (default n_head)
+    std::int64_t head_dim = 0;     // {arch}.attention.key_length (default n_embd / n_head)
+    float norm_eps = 1e-5f;        // the norm policy's epsilon key
+    std::int64_t sliding_window = 0;  // {arch}.attention.sliding_window, 0 = none
+    layers::rope_params rope;      // {arch}.rope.*
+
+    [[nodiscard]] std::int64_t q_dim() const noexcept { return n_head * head_dim; }
+    [[nodiscard]] std::int64_t kv_dim() const noexcept { return n_head_kv * head_dim; }
+
+    /// Reads the hyper-parameters; eps_key is the norm policy's key (without the arch prefix).
+    static hparams read(const io::gguf_file& f, std::string_view eps_key);
+};
+
+inline hparams hparams::read(const io::gguf_file& f, std::string_view eps_key) {
+    hparams h;
+    h.arch = std::string(f.get_string("general.architecture").value_or(""));
+    LLMT_CHECK_CODE(!h.arch.empty(), errc::not_found, "gguf '{}': key 'general.architecture' is missing", f.path());
+    auto key = [&](std::string_view k) { return h.arch + "." + std::string(k); };
+    auto req = [&](std::string_view k) {
+        const auto v = f.require<std::int64_t>(key(k));
+        LLMT_CHECK_CODE(v > 0, errc::format, "gguf '{}': '{}' is {}, expected a positive size", f.path(), key(k), v);
+        return v;
+    };
+    h.n_ctx_train = req("context_length");
+    h.n_embd = req("embedding_length");
+    h.n_layer = req("block_count");
+    h.n_ff = req("feed_forward_length");
+    h.n_head = req("attention.head_count");
+    h.n_head_kv = f.get_or<std::int64_t>(key("attention.head_count_kv"), h.n_head);
+    LLMT_CHECK_CODE(h.n_head_kv > 0 && h.n_head % h.n_head_kv == 0, errc::format,
+                    "gguf '{}': head_count {} is not a multiple of head_count_kv {}", f.path(), h.n_head, h.n_head_kv);
+    LLMT_CHECK_CODE(f.contains(key("attention.key_length")) || h.n_embd % h.n_head == 0, errc::format,
+                    "gguf '{}': embedding_length {} is not a multiple of head_count {}", f.path(), h.n_embd, h.n_head);
+    h.head_dim = f.get_or<std::int64_t>(key("attention.key_length"), h.n_embd / h.n_head);
+    const auto v_dim = f.get_or<std::int64_t>(key("attention.value_length"), h.head_dim);
+    LLMT_CHECK_CODE(v_dim == h.head_dim && h.head_dim > 0, errc::unsupported,
+                    "gguf '{}': key_length {} and value_length {} differ (not supported)", f.path(), h.head_dim, v_dim);
+    h.norm_eps = f.get_or<float>(key(eps_key), 1e-5f);
+    LLMT_CHECK_CODE(h.norm_eps > 0, errc::format, "gguf '{}': '{}' must be positive", f.path(), key(eps_key));
+    h.sliding_window = f.get_or<std::int64_t>(key("attention.sliding_window"), 0);
+    LLMT_CHECK_CODE(h.sliding_window >= 0, errc::format, "gguf '{}': negative sliding window", f.path());
+
+    auto& r = h.rope;
+    r.n_rot = f.get_or<std::int64_t>(key("rope.dimension_count"), h.head_dim);
+    LLMT_CHECK_CODE(r.n_rot > 0 && r.n_rot % 2 == 0 && r.n_rot <= h.head_dim, errc::format,
+                    "gguf '{}': rope.dimension_count {} must be even and at most the head size {}", f.path(), r.n_rot, h.head_dim);
+    r.freq_base = f.get_or<float>(key("rope.freq_base"), 10000.0f);
+    LLMT_CHECK_CODE(r.freq_base > 0, errc::format, "gguf '{}': rope.freq_base must be positive", f.path());
+    const std::string_view type = f.get_string(key("rope.scaling.type")).value_or("none");
+    float factor = f.get_or<float>(key("rope.scaling.factor"), 0.0f);
+    if (factor == 0.0f) factor = f.get_or<float>(key("rope.scale_linear"), 0.0f);  // older files
+    if (type == "none" || factor == 0.0f || factor == 1.0f) {
+        r.scaling = layers::rope_scaling::none;
+    } else if (type == "linear") {
+        r.scaling = layers::rope_scaling::linear;
+    } else if (type == "yarn") {
+        r.scaling = layers::rope_scaling::yarn;
+    } else {
+        fail(errc::unsupported, "gguf '{}': rope scaling type '{}' is not supported (none, linear, yarn)", f.path(), type);
+    }
+    LLMT_CHECK_CODE(r.scaling == layers::rope_scaling::none || factor > 0, errc::format,
+                    "gguf '{}': rope.scaling.factor {} must be positive", f.path(), factor);
+    r.freq_scale = r.scaling == layers::rope_scaling::none ? 1.0f : 1.0f / factor;
+    r.n_ctx_orig = f.get_or<std::int64_t>(key("rope.scaling.original_context_length"), h.n_ctx_train);
+    r.attn_factor = f.get_or<float>(key("rope.scaling.attn_factor"), 1.0f);
+    if (r.scaling == layers::rope_scaling::yarn) {
+        r.ext_factor = f.get_or<float>(key("rope.scaling.yarn_ext_factor"), 1.0f);
+        if (r.ext_factor < 0) r.ext_factor = 1.0f;  // llama.cpp's "unset"
+        r.attn_factor *= f.get_or<float>(key("rope.scaling.yarn_attn_factor"), 1.0f);
+        r.beta_fast = f.get_or<float>(key("rope.scaling.yarn_beta_fast"), 32.0f);
+        r.beta_slow = f.get_or<float>(key("rope.scaling.yarn_beta_slow"), 1.0f);
+    }
+    return h;
+}
+
+LLMT_END_NAMESPACE
+// ---- end llmt/model/hparams.hpp ----
+// ---- begin llmt/model/model_spec.hpp ----
+// model_spec: the compile-time composition of a model type from its policies, checked with named messages
+
+
+#include <array>
+#include <string_view>
+#include <type_traits>
+
+LLMT_BEGIN_NAMESPACE
+
+namespace detail {
+template <typename T>
+struct is_weight_types : std::false_type {};
+template <typename... Fs>
+struct is_weight_types<quant::weight_types<Fs...>> : std::true_type {};
+}  // namespace detail
+
+/// True for instantiations of llmt::quant::weight_types<...>.
+template <typename W>
+concept weight_type_list = detail::is_weight_types<W>::value;
+
+namespace detail {
+template <typename W>
+constexpr bool weights_have_f32() {
+    if constexpr (weight_type_list<W>) return contains_v<quant::f32, typename W::list>;
+    else return true;  // reported separately
+}
+}  // namespace detail
+
+/// A model type: norm, attention grouping, RoPE style, feed-forward kind, KV cache, and the set of
+/// weight formats it accepts. Sizes come from the file at load; pinned sizes are checked there.
+///   model_spec<rms_norm, gqa<>, rope_normal, swiglu, kv_cache::contiguous<f16>, weight_types<q4_0, q8_0, f32>>
+template <typename Norm, typename Attention, typename Rope, typename FeedForward, typename KvCache, typename Weights>
+struct model_spec {
+    static_assert(norm_policy<Norm>,
+                  "llmt::model_spec: the 1st parameter must be a norm policy: llmt::rms_norm or llmt::layer_norm");
+    static_assert(attention_grouping<Attention>,
+                  "llmt::model_spec: the 2nd parameter must be an attention grouping policy: llmt::mha, llmt::gqa<> (or gqa<N>) or llmt::mqa");
+    static_assert(rope_policy<Rope>,
+                  "llmt::model_spec: the 3rd parameter must be a RoPE policy: llmt::rope_normal or llmt::rope_neox");
+    static_assert(feed_forward_policy<FeedForward>,
+                  "llmt::model_spec: the 4th parameter must be a feed-forward policy: llmt::swiglu, llmt::geglu or llmt::gelu_mlp");
+    static_assert(kv_cache::kv_cache_policy<KvCache>,
+                  "llmt::model_spec: the 5th parameter must be a KV cache policy: llmt::kv_cache::contiguous<E> or llmt::kv_cache::sliding_window<E>");
+    static_assert(weight_type_list<Weights>,
+                  "llmt::model_spec: the 6th parameter must be the set of weight formats, llmt::weight_types<...>");
+    static_assert(detail::weights_have_f32<Weights>(),
+                  "llmt::model_spec: weight_types<...> must include llmt::f32 (norm weights are stored as f32)");
+
+    using norm = Norm;
+    using attention = Attention;
+    using rope = Rope;
+    using feed_forward = FeedForward;
+    using kv_policy = KvCache;
+    using weights = Weights;
+    /// Architectures (general.architecture) this spec accepts; empty = any (a user-composed spec).
+    static constexpr std::array<std::string_view, 0> architectures{};
+};
+
+namespace detail {
+template <typename S>
+concept has_spec_members = requires {
+    typename S::norm;
+    typename S::attention;
+    typename S::rope;
+    typename S::feed_forward;
+    typename S::kv_policy;
+    typename S::weights;
+};
+}  // namespace detail
+
+/// What llmt::model<Spec> requires of Spec (each part has its own message in model_spec).
+template <typename S>
+concept model_spec_type = detail::has_spec_members<S> && norm_policy<typename S::norm> &&
+                          attention_grouping<typename S::attention> && rope_policy<typename S::rope> &&
+                          feed_forward_policy<typename S::feed_forward> && kv_cache::kv_cache_policy<typename S::kv_policy> &&
+                          weight_type_list<typename S::weights> && detail::weights_have_f32<typename S::weights>();
+
+LLMT_END_NAMESPACE
+// ---- end llmt/model/model_spec.hpp ----
+// ---- begin llmt/model/model_base.hpp ----
+// model_base: token ids, load options and the run-time interface every model<Spec> implements (for load_any)
+
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+LLMT_BEGIN_NAMESPACE
+
+/// A token id (index into the vocabulary).
+using token_id = std::int32_t;
+
+/// Run-time choices made when loading a model.
+struct load_options {
+    std::int64_t context = 0;          ///< positions available; 0 = the file's context_length, at most 4096
+    std::int64_t batch = 512;          ///< tokens evaluated together (longer inputs are split)
+    int threads = 0;                   ///< worker threads; 0 = std::thread::hardware_concurrency()
+    std::int64_t sliding_window = -1;  ///< attention window: -1 = the file's, 0 = none, > 0 = this one
+    io::load_mode mode = io::load_mode::mmap_or_read;
+};
+
+/// The run-time face of a loaded model: what a session or a CLI needs, whatever the policies.
+/// One virtual call per forward(), never per operation.
+class model_base {
+public:
+    virtual ~model_base() = default;
+
+    [[nodiscard]] virtual const hparams& params() const noexcept = 0;
+    [[nodiscard]] virtual const io::gguf_file& gguf() const noexcept = 0;
+    /// A one-line description of the model type ("rms_norm gqa rope_normal swiglu kv_cache::contiguous<f32>").
+    [[nodiscard]] virtual std::string describe() const = 0;
+    [[nodiscard]] virtual std::int64_t n_ctx() const noexcept = 0;    ///< positions available
+    [[nodiscard]] virtual std::int64_t n_batch() const noexcept = 0;  ///< tokens per evaluated chunk
+    [[nodiscard]] virtual std::int64_t n_past() const noexcept = 0;   ///< positions held by the KV cache
+    [[nodiscard]] virtual int threads() const noexcept = 0;
+    [[nodiscard]] std::int64_t n_vocab() const noexcept { return params().n_vocab; }
+
+    /// Forgets every cached position.
+    virtual void clear() noexcept = 0;
+
+    /// Evaluates tokens at positions pos0, pos0 + 1, ... after dropping cached positions ≥ pos0
+    /// (pos0 ≤ n_past()). logits: [tokens.size()][n_vocab] when all_logits, else [n_vocab] for the last token.
+    virtual void forward(std::span<const token_id> tokens, std::int64_t pos0, std::span<float> logits, bool all_logits) = 0;
+};
+
+LLMT_END_NAMESPACE
+// ---- end llmt/model/model_base.hpp ----
+// ---- begin llmt/model/model.hpp ----
+// model: model<Spec>, a transformer composed from the policies of Spec, loaded from GGUF, with batched forward
+
+
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+
+namespace detail {
+// Stands in for an invalid Spec so that only the named static_assert is reported, not a cascade.
+using fallback_spec = model_spec<rms_norm, gqa<>, rope_normal, swiglu, kv_cache::contiguous<quant::f32>, quant::weight_types<quant::f32>>;
+
+/// A linear layer: y = W·x (+ b).
+struct linear {
+    kernels::weight_ref w;  // [rows][cols], any format of the model's weight_types
+    std::vector<float> b;   // [rows] or empty
+};
+
+/// The weights of one transformer block (pre-norm attention then pre-norm feed-forward).
+struct block_weights {
+    std::vector<float> attn_norm, attn_norm_b;  // [n_embd], bias [n_embd] or empty
+    linear wq;                                  // [n_head * head_dim][n_embd]
+    linear wk;                                  // [n_head_kv * head_dim][n_embd]
+    linear wv;                                  // [n_head_kv * head_dim][n_embd]
+    linear wo;                                  // [n_embd][n_head * head_dim]
+    std::vector<float> ffn_norm, ffn_norm_b;    // [n_embd], bias [n_embd] or empty
+    linear gate;                                // [n_ff][n_embd] (gated feed-forward only)
+    linear up;                                  // [n_ff][n_embd]
+    linear down;                                // [n_embd][n_ff]
+};
+}  // namespace detail
+
+/// A transformer whose algorithm choices are the policies of Spec and whose sizes come from the file.
+template <typename Spec>
+class model final : public model_base {
+    static_assert(model_spec_type<Spec>,
+                  "llmt::model<Spec>: Spec must be an llmt::model_spec<...> or a preset such as llmt::presets::llama");
+
+public:
+    using spec = std::conditional_t<model_spec_type<Spec>, Spec, detail::fallback_spec>;
+    using norm = typename spec::norm;
+    using attention_policy = typename spec::attention;
+    using rope = typename spec::rope;
+    using feed_forward = typename spec::feed_forward;
+    using kv_policy = typename spec::kv_policy;
+    using kv_element = typename kv_policy::element;
+    using weights = typename spec::weights;
+
+    /// Opens a GGUF file and loads the model (weights stay memory-mapped).
+    static model load(const std::filesystem::path& path, const load_options& opt = {}) {
+        return load(io::gguf_file::open(path, opt.mode), opt);
+    }
+    /// Loads the model from a parsed file, which the model keeps.
+    static model load(io::gguf_file file, const load_options& opt = {}) {
+        model m;
+        m.init(std::move(file), opt);
+        return m;
+    }
+
+    model(model&&) noexcept = default;
+    model& operator=(model&&) noexcept = default;
+
+    [[nodiscard]] const hparams& params() const noexcept override { return hp_; }
+    [[nodiscard]] const io::gguf_file& gguf() const noexcept override { return *file_; }
+    [[nodiscard]] std::string describe() const override {
+        return fmt::format("{} {} {} {} {}<{}>", norm::name, attention_policy::name, rope::name, feed_forward::name,
+                           kv_policy::name, kv_cache::element_ops<kv_element>::name);
+    }
+    [[nodiscard]] std::int64_t n_ctx() const noexcept override { return n_ctx_; }
+    [[nodiscard]] std::int64_t n_batch() const noexcept override { return n_batch_; }
+    [[nodiscard]] std::int64_t n_past() const noexcept override { return n_past_; }
+    [[nodiscard]] int threads() const noexcept override { return pool_->size(); }
+    [[nodiscard]] std::int64_t window() const noexcept { return shape_.window; }
+    [[nodiscard]] std::size_t kv_bytes() const noexcept { return kv_.bytes(); }
+
+    void clear() noexcept override { n_past_ = 0; }
+
+    void forward(std::span<const token_id> tokens, std::int64_t pos0, std::span<float> logits, bool all_logits) override {
+        const auto n = std::int64_t(tokens.size());
+        LLMT_CHECK_CODE(n > 0, errc::invalid_argument, "forward: no tokens");
+        LLMT_CHECK_CODE(pos0 >= 0 && pos0 <= n_past_, errc::invalid_argument,
+                        "forward: position {} leaves a gap after the {} cached positions", pos0, n_past_);
+        LLMT_CHECK_CODE(pos0 + n <= n_ctx_, errc::runtime,
+                        "context full: {} tokens at position {} exceed the context of {} positions", n, pos0, n_ctx_);
+        LLMT_CHECK_CODE(logits.size() >= std::size_t(all_logits ? n : 1) * std::size_t(hp_.n_vocab), errc::invalid_argument,
+                        "forward: the logits buffer holds {} values, {} needed", logits.size(),
+                        std::size_t(all_logits ? n : 1) * std::size_t(hp_.n_vocab));
+        if constexpr (kv_policy::ring) {
+            // Rewinding a ring needs the window before pos0 still stored.
+            LLMT_CHECK_CODE(pos0 == n_past_ || n_past_ - attention::first_visible(pos0, shape_.window) <= kv_.n_cells(),
+                            errc::invalid_argument, "forward: cannot rewind a sliding-window cache from {} to {}", n_past_, pos0);
+        }
+        for (const token_id t : tokens)
+            LLMT_CHECK_CODE(t >= 0 && t < hp_.n_vocab, errc::invalid_argument, "forward: token id {} is outside the vocabulary of {}",
+                            t, hp_.n_vocab);
+        n_past_ = pos0;
+        for (std::int64_t done = 0; done < n;) {
+            const std::int64_t m = std::min(n_batch_, n - done);
+            const bool last = done + m == n;
+            float* out = all_logits ? logits.data() + done * hp_.n_vocab : (last ? logits.data() : nullptr);
+            run_chunk(tokens.data() + done, m, pos0 + done, out, all_logits);
+            done += m;
+            n_past_ = pos0 + done;
+        }
+    }
+
+    /// Evaluates tokens at pos0.. and returns the logits of the last one ([n_vocab], valid until the next call).
+    std::span<const float> forward(std::span<const token_id> tokens, std::int64_t pos0) {
+        forward(tokens, pos0, std::span<float>(logits_), false);
+        return logits_;
+    }
+
+private:
+    model() = default;
+
+    // ---- loading ----
+    void init(io::gguf_file file, const load_options& opt) {
+        file_ = std::make_unique<io::gguf_file>(std::move(file));
+        hp_ = hparams::read(*file_, norm::eps_key);
+        if constexpr (spec::architectures.size() > 0) {
+            bool known = false;
+            for (std::string_view a : spec::architectures) known = known || a == hp_.arch;
+            LLMT_CHECK_CODE(known, errc::unsupported, "gguf '{}': architecture '{}' does not match this model type (expects {})",
+                            file_->path(), hp_.arch, fmt::join(spec::architectures, ", "));
+        }
+        attention_policy::check(hp_.n_head, hp_.n_head_kv);
+
+        const std::int64_t d = hp_.n_embd;
+        tok_embd_ = matrix("token_embd.weight", -1, d);
+        hp_.n_vocab = tok_embd_.rows;
+        output_ = file_->find_tensor("output.weight") ? matrix("output.weight", hp_.n_vocab, d) : tok_embd_;  // tied
+        output_norm_ = vec("output_norm.weight", d, true);
+        output_norm_b_ = vec("output_norm.bias", d, false);
+        layers_.resize(std::size_t(hp_.n_layer));
+        for (std::int64_t l = 0; l < hp_.n_layer; ++l) {
+            auto& L = layers_[std::size_t(l)];
+            auto name = [&](std::string_view what) { return fmt::format("blk.{}.{}", l, what); };
+            L.attn_norm = vec(name("attn_norm.weight"), d, true);
+            L.attn_norm_b = vec(name("attn_norm.bias"), d, false);
+            L.wq = lin(name("attn_q"), hp_.q_dim(), d);
+            L.wk = lin(name("attn_k"), hp_.kv_dim(), d);
+            L.wv = lin(name("attn_v"), hp_.kv_dim(), d);
+            L.wo = lin(name("attn_output"), d, hp_.q_dim());
+            L.ffn_norm = vec(name("ffn_norm.weight"), d, true);
+            L.ffn_norm_b = vec(name("ffn_norm.bias"), d, false);
+            if constexpr (feed_forward::gated) L.gate = lin(name("ffn_gate"), hp_.n_ff, d);
+            L.up = lin(name("ffn_up"), hp_.n_ff, d);
+            L.down = lin(name("ffn_down"), d, hp_.n_ff);
+        }
+        hp_.rope.freq_factors = vec("rope_freqs.weight", hp_.rope.n_rot / 2, false);
+
+        // Sizes of the run-time buffers.
+        n_ctx_ = opt.context > 0 ? opt.context : std::min<std::int64_t>(hp_.n_ctx_train, 4096);
+        n_batch_ = std::clamp<std::int64_t>(opt.batch, 1, n_ctx_);
+        shape_.n_head = hp_.n_head;
+        shape_.n_head_kv = hp_.n_head_kv;
+        shape_.head_dim = hp_.head_dim;
+        shape_.window = opt.sliding_window >= 0 ? opt.sliding_window : hp_.sliding_window;
+        shape_.scale = 1.0f / std::sqrt(float(hp_.head_dim));
+        if constexpr (kv_policy::ring)
+            LLMT_CHECK_CODE(shape_.window > 0, errc::config,
+                            "{} needs an attention window, but the file sets no '{}.attention.sliding_window': "
+                            "pass load_options::sliding_window or use llmt::kv_cache::contiguous",
+                            kv_policy::name, hp_.arch);
+        const std::int64_t cells = kv_policy::cells(n_ctx_, shape_.window, n_batch_);
+        kv_ = kv_cache::store<kv_element>(hp_.n_layer, cells, hp_.n_head_kv, hp_.head_dim, kv_policy::ring);
+
+        rope_table_.resize(std::size_t(n_ctx_ * hp_.rope.n_rot));
+        layers::fill_rope_table(hp_.rope, n_ctx_, rope_table_.data());
+
+        const int n_threads = opt.threads > 0 ? opt.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+        pool_ = std::make_unique<thread_pool>(n_threads);
+
+        const auto nb = std::size_t(n_batch_);
+        x_.assign(nb * std::size_t(d), 0.0f);
+        xn_.assign(nb * std::size_t(d), 0.0f);
+        q_.assign(nb * std::size_t(hp_.q_dim()), 0.0f);
+        k_.assign(nb * std::size_t(hp_.kv_dim()), 0.0f);
+        v_.assign(nb * std::size_t(hp_.kv_dim()), 0.0f);
+        att_.assign(nb * std::size_t(hp_.q_dim()), 0.0f);
+        gate_.assign(feed_forward::gated ? nb * std::size_t(hp_.n_ff) : 0, 0.0f);
+        up_.assign(nb * std::size_t(hp_.n_ff), 0.0f);
+        scores_.assign(std::size_t(n_threads) * std::size_t(cells), 0.0f);
+        logits_.assign(std::size_t(hp_.n_vocab), 0.0f);
+        std::size_t scratch = kernels::matmul_scratch_bytes(output_, n_batch_);
+        for (const auto& L : layers_)
+            for (const detail::linear* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down})
+                if (w->w.fmt) scratch = std::max(scratch, kernels::matmul_scratch_bytes(w->w, n_batch_));
+        mm_scratch_.assign(scratch, std::byte{0});
+        n_past_ = 0;
+    }
+
+    // A weight matrix [rows][cols]; rows < 0 accepts any row count.
+    kernels::weight_ref matrix(const std::string& name, std::int64_t rows, std::int64_t cols) {
+        const auto& t = file_->require_tensor(name);
+        LLMT_CHECK_CODE(std::int64_t(t.ne[0]) == cols && (rows < 0 || std::int64_t(t.ne[1]) == rows) && t.ne[2] == 1 && t.ne[3] == 1,
+                        errc::format, "gguf '{}': tensor '{}' has shape [{}, {}, {}, {}], expected [{}, {}] (ne0 = columns)",
+                        file_->path(), name, t.ne[0], t.ne[1], t.ne[2], t.ne[3], cols, rows < 0 ? std::string("n") : std::to_string(rows));
+        kernels::weight_ref w;
+        w.fmt = &quant::resolve<weights>(t.type, name);
+        w.data = file_->tensor_data(t).data();
+        w.rows = std::int64_t(t.ne[1]);
+        w.cols = std::int64_t(t.ne[0]);
+        w.row_bytes = quant::row_size(t.type, std::size_t(t.ne[0]));
+        return w;
+    }
+    detail::linear lin(const std::string& base, std::int64_t rows, std::int64_t cols) {
+        detail::linear l;
+        l.w = matrix(base + ".weight", rows, cols);
+        l.b = vec(base + ".bias", rows, false);
+        return l;
+    }
+    // A vector of n values dequantized to f32; empty when absent and not required.
+    std::vector<float> vec(const std::string& name, std::int64_t n, bool required) {
+        const auto* t = file_->find_tensor(name);
+        if (!t) {
+            LLMT_CHECK_CODE(!required, errc::not_found, "gguf '{}': required tensor '{}' is missing", file_->path(), name);
+            return {};
+        }
+        LLMT_CHECK_CODE(std::int64_t(t->n_elements) == n && std::int64_t(t->ne[0]) == n, errc::format,
+                        "gguf '{}': tensor '{}' has {} values, expected {}", file_->path(), name, t->n_elements, n);
+        std::vector<float> out(std::size_t(n), 0.0f);
+        quant::resolve<weights>(t->type, name).dequantize_row(file_->tensor_data(*t).data(), out.data(), n);
+        return out;
+    }
+
+    // ---- evaluation ----
+    static const float* or_null(const std::vector<float>& v) noexcept { return v.empty() ? nullptr : v.data(); }
+
+    void apply(const detail::linear& l, const float* x, std::int64_t n, float* y) {
+        kernels::matmul(*pool_, l.w, x, n, y, mm_scratch_.data());
+        if (!l.b.empty())
+            for (std::int64_t t = 0; t < n; ++t) kernels::add(y + t * l.w.rows, y + t * l.w.rows, l.b.data(), l.w.rows);
+    }
+
+    void normalize(const std::vector<float>& w, const std::vector<float>& b, const float* x, std::int64_t n, float* y) {
+        const std::int64_t d = hp_.n_embd;
+        for (std::int64_t t = 0; t < n; ++t) norm::apply(y + t * d, x + t * d, w.data(), or_null(b), d, hp_.norm_eps);
+    }
+
+    // Tokens [n] at positions pos0..: logits [n][n_vocab] (all) or [n_vocab] of the last token, or none when out is null.
+    void run_chunk(const token_id* tokens, std::int64_t n, std::int64_t pos0, float* out, bool all) {
+        const std::int64_t d = hp_.n_embd, qd = hp_.q_dim(), kvd = hp_.kv_dim(), n_rot = hp_.rope.n_rot;
+        float* x = x_.data();
+        float* xn = xn_.data();
+        kernels::get_rows(tok_embd_, tokens, n, x);
+        for (std::int64_t l = 0; l < hp_.n_layer; ++l) {
+            const auto& L = layers_[std::size_t(l)];
+            // attention
+            normalize(L.attn_norm, L.attn_norm_b, x, n, xn);
+            apply(L.wq, xn, n, q_.data());
+            apply(L.wk, xn, n, k_.data());
+            apply(L.wv, xn, n, v_.data());
+            for (std::int64_t t = 0; t < n; ++t) {
+                const float* cs = rope_table_.data() + (pos0 + t) * n_rot;
+                kernels::rope(q_.data() + t * qd, hp_.n_head, hp_.head_dim, n_rot, cs, rope::style);
+                kernels::rope(k_.data() + t * kvd, hp_.n_head_kv, hp_.head_dim, n_rot, cs, rope::style);
+                kv_.write(l, pos0 + t, k_.data() + t * kvd, v_.data() + t * kvd);
+            }
+            attention::attend(*pool_, kv_, l, shape_, q_.data(), n, pos0, att_.data(), scores_.data(), kv_.n_cells());
+            apply(L.wo, att_.data(), n, xn);
+            kernels::add(x, x, xn, n * d);
+            // feed-forward
+            normalize(L.ffn_norm, L.ffn_norm_b, x, n, xn);
+            float* act = up_.data();
+            apply(L.up, xn, n, up_.data());
+            if constexpr (feed_forward::gated) {
+                apply(L.gate, xn, n, gate_.data());
+                feed_forward::activate(gate_.data(), gate_.data(), up_.data(), n * hp_.n_ff);
+                act = gate_.data();
+            } else {
+                feed_forward::activate(up_.data(), nullptr, up_.data(), n * hp_.n_ff);
+            }
+            apply(L.down, act, n, xn);
+            kernels::add(x, x, xn, n * d);
+        }
+        if (!out) return;
+        const std::int64_t first = all ? 0 : n - 1, rows = all ? n : 1;
+        normalize(output_norm_, output_norm_b_, x + first * d, rows, xn);
+        kernels::matmul(*pool_, output_, xn, rows, out, mm_scratch_.data());
+    }
+
+    std::unique_ptr<io::gguf_file> file_;  // owns the mapped weights
+    hparams hp_;
+    std::int64_t n_ctx_ = 0;    // positions available
+    std::int64_t n_batch_ = 0;  // tokens per chunk
+    std::int64_t n_past_ = 0;   // positions in the KV cache
+    attention::attention_shape shape_;
+    std::unique_ptr<thread_pool> pool_;
+
+    kernels::weight_ref tok_embd_;                   // [n_vocab][n_embd]
+    kernels::weight_ref output_;                     // [n_vocab][n_embd] (token_embd when tied)
+    std::vector<float> output_norm_, output_norm_b_; // [n_embd], bias [n_embd] or empty
+    std::vector<detail::block_weights> layers_;      // [n_layer]
+    std::vector<float> rope_table_;                  // [n_ctx][n_rot/2][2] (cos, sin)
+    kv_cache::store<kv_element> kv_;                 // [n_layer][n_cells][n_head_kv][head_dim] keys and values
+
+    // Scratch, sized at load: the forward pass allocates nothing.
+    std::vector<float> x_;       // [n_batch][n_embd] residual stream
+    std::vector<float> xn_;      // [n_batch][n_embd] normalized input, then projection output
+    std::vector<float> q_;       // [n_batch][n_head][head_dim]
+    std::vector<float> k_;       // [n_batch][n_head_kv][head_dim]
+    std::vector<float> v_;       // [n_batch][n_head_kv][head_dim]
+    std::vector<float> att_;     // [n_batch][n_head][head_dim] attention output
+    std::vector<float> gate_;    // [n_batch][n_ff] (gated feed-forward only), then the activation
+    std::vector<float> up_;      // [n_batch][n_ff]
+    std::vector<float> scores_;  // [n_threads][n_cells] attention scores per thread
+    std::vector<float> logits_;  // [n_vocab] last-token logits of forward(tokens, pos0)
+    std::vector<std::byte> mm_scratch_;  // [max over weights of matmul_scratch_bytes(w, n_batch)]
+};
+
+LLMT_END_NAMESPACE
+// ---- end llmt/model/model.hpp ----
+// ---- begin llmt/model/presets.hpp ----
+// presets: ready-made model specs per architecture (llama: Llama 1/2/3, Mistral)
+
+
+#include <array>
+#include <string_view>
+
+LLMT_BEGIN_NAMESPACE
+namespace presets {
+
+/// Llama 1/2/3, Mistral and their fine-tunes (general.architecture "llama"): RMSNorm, grouped-query
+/// attention, adjacent-pair RoPE (linear / YaRN / llama3 rope_freqs scaling from the file), SwiGLU,
+/// every weight format llmt implements. A sliding window set by the file masks attention.
+struct llama : model_spec<rms_norm, gqa<>, rope_normal, swiglu, kv_cache::contiguous<quant::f32>, quant::all_formats> {
+    static constexpr std::array<std::string_view, 1> architectures{"llama"};
+};
+
+}  // namespace presets
+LLMT_END_NAMESPACE
+// ---- end llmt/model/presets.hpp ----
 // ---- end llmt/llmt.hpp ----

@@ -1,0 +1,61 @@
+// attend: causal (optionally windowed) scaled dot-product attention of a batch of queries over a KV store
+#pragma once
+
+#include <llmt/config.hpp>
+#include <llmt/core/thread_pool.hpp>
+#include <llmt/kernels/softmax.hpp>
+#include <llmt/kv_cache/store.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+LLMT_BEGIN_NAMESPACE
+namespace attention {
+
+/// Sizes of one attention call.
+struct attention_shape {
+    std::int64_t n_head = 0;
+    std::int64_t n_head_kv = 0;
+    std::int64_t head_dim = 0;
+    std::int64_t window = 0;  // a position sees the last `window` positions, itself included; 0 = all
+    float scale = 1.0f;       // applied to q·k before the softmax (1/sqrt(head_dim))
+};
+
+/// The first position visible from position pos.
+constexpr std::int64_t first_visible(std::int64_t pos, std::int64_t window) noexcept {
+    return window > 0 ? std::max<std::int64_t>(0, pos - window + 1) : 0;
+}
+
+/// out[t][h] = Σ_p softmax_p(scale · q[t][h]·k[p][g(h)]) v[p][g(h)] for tokens t < n at positions pos0 + t,
+/// over the visible positions p ≤ pos0 + t (keys of the batch must already be stored), g(h) = h / (n_head / n_head_kv).
+/// q, out: [n][n_head][head_dim]; scores: [pool.size()][scores_stride], scores_stride ≥ the visible count.
+/// Work is split over (token, head) pairs; each result is computed by one thread in a fixed order.
+template <kv_cache::kv_element E>
+void attend(thread_pool& pool, const kv_cache::store<E>& kv, std::int64_t layer, const attention_shape& s,
+            const float* q, std::int64_t n, std::int64_t pos0, float* out, float* scores, std::int64_t scores_stride) {
+    using ops = kv_cache::element_ops<E>;
+    const std::int64_t group = s.n_head / s.n_head_kv;
+    const std::int64_t hd = s.head_dim;
+    const std::int64_t items = n * s.n_head;
+    pool.run([&](int ith, int nth) {
+        const std::int64_t chunk = (items + nth - 1) / nth;
+        const std::int64_t i0 = std::min(items, chunk * ith), i1 = std::min(items, i0 + chunk);
+        float* sc = scores + std::int64_t(ith) * scores_stride;
+        for (std::int64_t it = i0; it < i1; ++it) {
+            const std::int64_t t = it / s.n_head, h = it % s.n_head, g = h / group;
+            const std::int64_t pos = pos0 + t;
+            const std::int64_t first = first_visible(pos, s.window);
+            const std::int64_t count = pos - first + 1;
+            const float* qh = q + (t * s.n_head + h) * hd;
+            for (std::int64_t p = first; p <= pos; ++p) sc[p - first] = ops::dot(qh, kv.k_row(layer, p, g), hd) * s.scale;
+            kernels::softmax(sc, count);
+            float* o = out + (t * s.n_head + h) * hd;
+            std::memset(o, 0, sizeof(float) * std::size_t(hd));
+            for (std::int64_t p = first; p <= pos; ++p) ops::axpy(o, sc[p - first], kv.v_row(layer, p, g), hd);
+        }
+    });
+}
+
+}  // namespace attention
+LLMT_END_NAMESPACE

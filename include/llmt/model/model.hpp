@@ -1,0 +1,342 @@
+// model: model<Spec>, a transformer composed from the policies of Spec, loaded from GGUF, with batched forward
+#pragma once
+
+#include <llmt/config.hpp>
+#include <llmt/attention/attend.hpp>
+#include <llmt/core/error.hpp>
+#include <llmt/core/thread_pool.hpp>
+#include <llmt/io/gguf.hpp>
+#include <llmt/kernels/activation.hpp>
+#include <llmt/kernels/get_rows.hpp>
+#include <llmt/kernels/matmul.hpp>
+#include <llmt/kernels/rope.hpp>
+#include <llmt/kv_cache/contiguous.hpp>
+#include <llmt/kv_cache/sliding_window.hpp>
+#include <llmt/kv_cache/store.hpp>
+#include <llmt/model/hparams.hpp>
+#include <llmt/model/model_base.hpp>
+#include <llmt/model/model_spec.hpp>
+#include <llmt/quant/dispatch.hpp>
+
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+
+namespace detail {
+// Stands in for an invalid Spec so that only the named static_assert is reported, not a cascade.
+using fallback_spec = model_spec<rms_norm, gqa<>, rope_normal, swiglu, kv_cache::contiguous<quant::f32>, quant::weight_types<quant::f32>>;
+
+/// A linear layer: y = W·x (+ b).
+struct linear {
+    kernels::weight_ref w;  // [rows][cols], any format of the model's weight_types
+    std::vector<float> b;   // [rows] or empty
+};
+
+/// The weights of one transformer block (pre-norm attention then pre-norm feed-forward).
+struct block_weights {
+    std::vector<float> attn_norm, attn_norm_b;  // [n_embd], bias [n_embd] or empty
+    linear wq;                                  // [n_head * head_dim][n_embd]
+    linear wk;                                  // [n_head_kv * head_dim][n_embd]
+    linear wv;                                  // [n_head_kv * head_dim][n_embd]
+    linear wo;                                  // [n_embd][n_head * head_dim]
+    std::vector<float> ffn_norm, ffn_norm_b;    // [n_embd], bias [n_embd] or empty
+    linear gate;                                // [n_ff][n_embd] (gated feed-forward only)
+    linear up;                                  // [n_ff][n_embd]
+    linear down;                                // [n_embd][n_ff]
+};
+}  // namespace detail
+
+/// A transformer whose algorithm choices are the policies of Spec and whose sizes come from the file.
+template <typename Spec>
+class model final : public model_base {
+    static_assert(model_spec_type<Spec>,
+                  "llmt::model<Spec>: Spec must be an llmt::model_spec<...> or a preset such as llmt::presets::llama");
+
+public:
+    using spec = std::conditional_t<model_spec_type<Spec>, Spec, detail::fallback_spec>;
+    using norm = typename spec::norm;
+    using attention_policy = typename spec::attention;
+    using rope = typename spec::rope;
+    using feed_forward = typename spec::feed_forward;
+    using kv_policy = typename spec::kv_policy;
+    using kv_element = typename kv_policy::element;
+    using weights = typename spec::weights;
+
+    /// Opens a GGUF file and loads the model (weights stay memory-mapped).
+    static model load(const std::filesystem::path& path, const load_options& opt = {}) {
+        return load(io::gguf_file::open(path, opt.mode), opt);
+    }
+    /// Loads the model from a parsed file, which the model keeps.
+    static model load(io::gguf_file file, const load_options& opt = {}) {
+        model m;
+        m.init(std::move(file), opt);
+        return m;
+    }
+
+    model(model&&) noexcept = default;
+    model& operator=(model&&) noexcept = default;
+
+    [[nodiscard]] const hparams& params() const noexcept override { return hp_; }
+    [[nodiscard]] const io::gguf_file& gguf() const noexcept override { return *file_; }
+    [[nodiscard]] std::string describe() const override {
+        return fmt::format("{} {} {} {} {}<{}>", norm::name, attention_policy::name, rope::name, feed_forward::name,
+                           kv_policy::name, kv_cache::element_ops<kv_element>::name);
+    }
+    [[nodiscard]] std::int64_t n_ctx() const noexcept override { return n_ctx_; }
+    [[nodiscard]] std::int64_t n_batch() const noexcept override { return n_batch_; }
+    [[nodiscard]] std::int64_t n_past() const noexcept override { return n_past_; }
+    [[nodiscard]] int threads() const noexcept override { return pool_->size(); }
+    [[nodiscard]] std::int64_t window() const noexcept { return shape_.window; }
+    [[nodiscard]] std::size_t kv_bytes() const noexcept { return kv_.bytes(); }
+
+    void clear() noexcept override { n_past_ = 0; }
+
+    void forward(std::span<const token_id> tokens, std::int64_t pos0, std::span<float> logits, bool all_logits) override {
+        const auto n = std::int64_t(tokens.size());
+        LLMT_CHECK_CODE(n > 0, errc::invalid_argument, "forward: no tokens");
+        LLMT_CHECK_CODE(pos0 >= 0 && pos0 <= n_past_, errc::invalid_argument,
+                        "forward: position {} leaves a gap after the {} cached positions", pos0, n_past_);
+        LLMT_CHECK_CODE(pos0 + n <= n_ctx_, errc::runtime,
+                        "context full: {} tokens at position {} exceed the context of {} positions", n, pos0, n_ctx_);
+        LLMT_CHECK_CODE(logits.size() >= std::size_t(all_logits ? n : 1) * std::size_t(hp_.n_vocab), errc::invalid_argument,
+                        "forward: the logits buffer holds {} values, {} needed", logits.size(),
+                        std::size_t(all_logits ? n : 1) * std::size_t(hp_.n_vocab));
+        if constexpr (kv_policy::ring) {
+            // Rewinding a ring needs the window before pos0 still stored.
+            LLMT_CHECK_CODE(pos0 == n_past_ || n_past_ - attention::first_visible(pos0, shape_.window) <= kv_.n_cells(),
+                            errc::invalid_argument, "forward: cannot rewind a sliding-window cache from {} to {}", n_past_, pos0);
+        }
+        for (const token_id t : tokens)
+            LLMT_CHECK_CODE(t >= 0 && t < hp_.n_vocab, errc::invalid_argument, "forward: token id {} is outside the vocabulary of {}",
+                            t, hp_.n_vocab);
+        n_past_ = pos0;
+        for (std::int64_t done = 0; done < n;) {
+            const std::int64_t m = std::min(n_batch_, n - done);
+            const bool last = done + m == n;
+            float* out = all_logits ? logits.data() + done * hp_.n_vocab : (last ? logits.data() : nullptr);
+            run_chunk(tokens.data() + done, m, pos0 + done, out, all_logits);
+            done += m;
+            n_past_ = pos0 + done;
+        }
+    }
+
+    /// Evaluates tokens at pos0.. and returns the logits of the last one ([n_vocab], valid until the next call).
+    std::span<const float> forward(std::span<const token_id> tokens, std::int64_t pos0) {
+        forward(tokens, pos0, std::span<float>(logits_), false);
+        return logits_;
+    }
+
+private:
+    model() = default;
+
+    // ---- loading ----
+    void init(io::gguf_file file, const load_options& opt) {
+        file_ = std::make_unique<io::gguf_file>(std::move(file));
+        hp_ = hparams::read(*file_, norm::eps_key);
+        if constexpr (spec::architectures.size() > 0) {
+            bool known = false;
+            for (std::string_view a : spec::architectures) known = known || a == hp_.arch;
+            LLMT_CHECK_CODE(known, errc::unsupported, "gguf '{}': architecture '{}' does not match this model type (expects {})",
+                            file_->path(), hp_.arch, fmt::join(spec::architectures, ", "));
+        }
+        attention_policy::check(hp_.n_head, hp_.n_head_kv);
+
+        const std::int64_t d = hp_.n_embd;
+        tok_embd_ = matrix("token_embd.weight", -1, d);
+        hp_.n_vocab = tok_embd_.rows;
+        output_ = file_->find_tensor("output.weight") ? matrix("output.weight", hp_.n_vocab, d) : tok_embd_;  // tied
+        output_norm_ = vec("output_norm.weight", d, true);
+        output_norm_b_ = vec("output_norm.bias", d, false);
+        layers_.resize(std::size_t(hp_.n_layer));
+        for (std::int64_t l = 0; l < hp_.n_layer; ++l) {
+            auto& L = layers_[std::size_t(l)];
+            auto name = [&](std::string_view what) { return fmt::format("blk.{}.{}", l, what); };
+            L.attn_norm = vec(name("attn_norm.weight"), d, true);
+            L.attn_norm_b = vec(name("attn_norm.bias"), d, false);
+            L.wq = lin(name("attn_q"), hp_.q_dim(), d);
+            L.wk = lin(name("attn_k"), hp_.kv_dim(), d);
+            L.wv = lin(name("attn_v"), hp_.kv_dim(), d);
+            L.wo = lin(name("attn_output"), d, hp_.q_dim());
+            L.ffn_norm = vec(name("ffn_norm.weight"), d, true);
+            L.ffn_norm_b = vec(name("ffn_norm.bias"), d, false);
+            if constexpr (feed_forward::gated) L.gate = lin(name("ffn_gate"), hp_.n_ff, d);
+            L.up = lin(name("ffn_up"), hp_.n_ff, d);
+            L.down = lin(name("ffn_down"), d, hp_.n_ff);
+        }
+        hp_.rope.freq_factors = vec("rope_freqs.weight", hp_.rope.n_rot / 2, false);
+
+        // Sizes of the run-time buffers.
+        n_ctx_ = opt.context > 0 ? opt.context : std::min<std::int64_t>(hp_.n_ctx_train, 4096);
+        n_batch_ = std::clamp<std::int64_t>(opt.batch, 1, n_ctx_);
+        shape_.n_head = hp_.n_head;
+        shape_.n_head_kv = hp_.n_head_kv;
+        shape_.head_dim = hp_.head_dim;
+        shape_.window = opt.sliding_window >= 0 ? opt.sliding_window : hp_.sliding_window;
+        shape_.scale = 1.0f / std::sqrt(float(hp_.head_dim));
+        if constexpr (kv_policy::ring)
+            LLMT_CHECK_CODE(shape_.window > 0, errc::config,
+                            "{} needs an attention window, but the file sets no '{}.attention.sliding_window': "
+                            "pass load_options::sliding_window or use llmt::kv_cache::contiguous",
+                            kv_policy::name, hp_.arch);
+        const std::int64_t cells = kv_policy::cells(n_ctx_, shape_.window, n_batch_);
+        kv_ = kv_cache::store<kv_element>(hp_.n_layer, cells, hp_.n_head_kv, hp_.head_dim, kv_policy::ring);
+
+        rope_table_.resize(std::size_t(n_ctx_ * hp_.rope.n_rot));
+        layers::fill_rope_table(hp_.rope, n_ctx_, rope_table_.data());
+
+        const int n_threads = opt.threads > 0 ? opt.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+        pool_ = std::make_unique<thread_pool>(n_threads);
+
+        const auto nb = std::size_t(n_batch_);
+        x_.assign(nb * std::size_t(d), 0.0f);
+        xn_.assign(nb * std::size_t(d), 0.0f);
+        q_.assign(nb * std::size_t(hp_.q_dim()), 0.0f);
+        k_.assign(nb * std::size_t(hp_.kv_dim()), 0.0f);
+        v_.assign(nb * std::size_t(hp_.kv_dim()), 0.0f);
+        att_.assign(nb * std::size_t(hp_.q_dim()), 0.0f);
+        gate_.assign(feed_forward::gated ? nb * std::size_t(hp_.n_ff) : 0, 0.0f);
+        up_.assign(nb * std::size_t(hp_.n_ff), 0.0f);
+        scores_.assign(std::size_t(n_threads) * std::size_t(cells), 0.0f);
+        logits_.assign(std::size_t(hp_.n_vocab), 0.0f);
+        std::size_t scratch = kernels::matmul_scratch_bytes(output_, n_batch_);
+        for (const auto& L : layers_)
+            for (const detail::linear* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down})
+                if (w->w.fmt) scratch = std::max(scratch, kernels::matmul_scratch_bytes(w->w, n_batch_));
+        mm_scratch_.assign(scratch, std::byte{0});
+        n_past_ = 0;
+    }
+
+    // A weight matrix [rows][cols]; rows < 0 accepts any row count.
+    kernels::weight_ref matrix(const std::string& name, std::int64_t rows, std::int64_t cols) {
+        const auto& t = file_->require_tensor(name);
+        LLMT_CHECK_CODE(std::int64_t(t.ne[0]) == cols && (rows < 0 || std::int64_t(t.ne[1]) == rows) && t.ne[2] == 1 && t.ne[3] == 1,
+                        errc::format, "gguf '{}': tensor '{}' has shape [{}, {}, {}, {}], expected [{}, {}] (ne0 = columns)",
+                        file_->path(), name, t.ne[0], t.ne[1], t.ne[2], t.ne[3], cols, rows < 0 ? std::string("n") : std::to_string(rows));
+        kernels::weight_ref w;
+        w.fmt = &quant::resolve<weights>(t.type, name);
+        w.data = file_->tensor_data(t).data();
+        w.rows = std::int64_t(t.ne[1]);
+        w.cols = std::int64_t(t.ne[0]);
+        w.row_bytes = quant::row_size(t.type, std::size_t(t.ne[0]));
+        return w;
+    }
+    detail::linear lin(const std::string& base, std::int64_t rows, std::int64_t cols) {
+        detail::linear l;
+        l.w = matrix(base + ".weight", rows, cols);
+        l.b = vec(base + ".bias", rows, false);
+        return l;
+    }
+    // A vector of n values dequantized to f32; empty when absent and not required.
+    std::vector<float> vec(const std::string& name, std::int64_t n, bool required) {
+        const auto* t = file_->find_tensor(name);
+        if (!t) {
+            LLMT_CHECK_CODE(!required, errc::not_found, "gguf '{}': required tensor '{}' is missing", file_->path(), name);
+            return {};
+        }
+        LLMT_CHECK_CODE(std::int64_t(t->n_elements) == n && std::int64_t(t->ne[0]) == n, errc::format,
+                        "gguf '{}': tensor '{}' has {} values, expected {}", file_->path(), name, t->n_elements, n);
+        std::vector<float> out(std::size_t(n), 0.0f);
+        quant::resolve<weights>(t->type, name).dequantize_row(file_->tensor_data(*t).data(), out.data(), n);
+        return out;
+    }
+
+    // ---- evaluation ----
+    static const float* or_null(const std::vector<float>& v) noexcept { return v.empty() ? nullptr : v.data(); }
+
+    void apply(const detail::linear& l, const float* x, std::int64_t n, float* y) {
+        kernels::matmul(*pool_, l.w, x, n, y, mm_scratch_.data());
+        if (!l.b.empty())
+            for (std::int64_t t = 0; t < n; ++t) kernels::add(y + t * l.w.rows, y + t * l.w.rows, l.b.data(), l.w.rows);
+    }
+
+    void normalize(const std::vector<float>& w, const std::vector<float>& b, const float* x, std::int64_t n, float* y) {
+        const std::int64_t d = hp_.n_embd;
+        for (std::int64_t t = 0; t < n; ++t) norm::apply(y + t * d, x + t * d, w.data(), or_null(b), d, hp_.norm_eps);
+    }
+
+    // Tokens [n] at positions pos0..: logits [n][n_vocab] (all) or [n_vocab] of the last token, or none when out is null.
+    void run_chunk(const token_id* tokens, std::int64_t n, std::int64_t pos0, float* out, bool all) {
+        const std::int64_t d = hp_.n_embd, qd = hp_.q_dim(), kvd = hp_.kv_dim(), n_rot = hp_.rope.n_rot;
+        float* x = x_.data();
+        float* xn = xn_.data();
+        kernels::get_rows(tok_embd_, tokens, n, x);
+        for (std::int64_t l = 0; l < hp_.n_layer; ++l) {
+            const auto& L = layers_[std::size_t(l)];
+            // attention
+            normalize(L.attn_norm, L.attn_norm_b, x, n, xn);
+            apply(L.wq, xn, n, q_.data());
+            apply(L.wk, xn, n, k_.data());
+            apply(L.wv, xn, n, v_.data());
+            for (std::int64_t t = 0; t < n; ++t) {
+                const float* cs = rope_table_.data() + (pos0 + t) * n_rot;
+                kernels::rope(q_.data() + t * qd, hp_.n_head, hp_.head_dim, n_rot, cs, rope::style);
+                kernels::rope(k_.data() + t * kvd, hp_.n_head_kv, hp_.head_dim, n_rot, cs, rope::style);
+                kv_.write(l, pos0 + t, k_.data() + t * kvd, v_.data() + t * kvd);
+            }
+            attention::attend(*pool_, kv_, l, shape_, q_.data(), n, pos0, att_.data(), scores_.data(), kv_.n_cells());
+            apply(L.wo, att_.data(), n, xn);
+            kernels::add(x, x, xn, n * d);
+            // feed-forward
+            normalize(L.ffn_norm, L.ffn_norm_b, x, n, xn);
+            float* act = up_.data();
+            apply(L.up, xn, n, up_.data());
+            if constexpr (feed_forward::gated) {
+                apply(L.gate, xn, n, gate_.data());
+                feed_forward::activate(gate_.data(), gate_.data(), up_.data(), n * hp_.n_ff);
+                act = gate_.data();
+            } else {
+                feed_forward::activate(up_.data(), nullptr, up_.data(), n * hp_.n_ff);
+            }
+            apply(L.down, act, n, xn);
+            kernels::add(x, x, xn, n * d);
+        }
+        if (!out) return;
+        const std::int64_t first = all ? 0 : n - 1, rows = all ? n : 1;
+        normalize(output_norm_, output_norm_b_, x + first * d, rows, xn);
+        kernels::matmul(*pool_, output_, xn, rows, out, mm_scratch_.data());
+    }
+
+    std::unique_ptr<io::gguf_file> file_;  // owns the mapped weights
+    hparams hp_;
+    std::int64_t n_ctx_ = 0;    // positions available
+    std::int64_t n_batch_ = 0;  // tokens per chunk
+    std::int64_t n_past_ = 0;   // positions in the KV cache
+    attention::attention_shape shape_;
+    std::unique_ptr<thread_pool> pool_;
+
+    kernels::weight_ref tok_embd_;                   // [n_vocab][n_embd]
+    kernels::weight_ref output_;                     // [n_vocab][n_embd] (token_embd when tied)
+    std::vector<float> output_norm_, output_norm_b_; // [n_embd], bias [n_embd] or empty
+    std::vector<detail::block_weights> layers_;      // [n_layer]
+    std::vector<float> rope_table_;                  // [n_ctx][n_rot/2][2] (cos, sin)
+    kv_cache::store<kv_element> kv_;                 // [n_layer][n_cells][n_head_kv][head_dim] keys and values
+
+    // Scratch, sized at load: the forward pass allocates nothing.
+    std::vector<float> x_;       // [n_batch][n_embd] residual stream
+    std::vector<float> xn_;      // [n_batch][n_embd] normalized input, then projection output
+    std::vector<float> q_;       // [n_batch][n_head][head_dim]
+    std::vector<float> k_;       // [n_batch][n_head_kv][head_dim]
+    std::vector<float> v_;       // [n_batch][n_head_kv][head_dim]
+    std::vector<float> att_;     // [n_batch][n_head][head_dim] attention output
+    std::vector<float> gate_;    // [n_batch][n_ff] (gated feed-forward only), then the activation
+    std::vector<float> up_;      // [n_batch][n_ff]
+    std::vector<float> scores_;  // [n_threads][n_cells] attention scores per thread
+    std::vector<float> logits_;  // [n_vocab] last-token logits of forward(tokens, pos0)
+    std::vector<std::byte> mm_scratch_;  // [max over weights of matmul_scratch_bytes(w, n_batch)]
+};
+
+LLMT_END_NAMESPACE

@@ -1,0 +1,50 @@
+// model_base: token ids, load options and the run-time interface every model<Spec> implements (for load_any)
+#pragma once
+
+#include <llmt/config.hpp>
+#include <llmt/io/gguf.hpp>
+#include <llmt/model/hparams.hpp>
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+LLMT_BEGIN_NAMESPACE
+
+/// A token id (index into the vocabulary).
+using token_id = std::int32_t;
+
+/// Run-time choices made when loading a model.
+struct load_options {
+    std::int64_t context = 0;          ///< positions available; 0 = the file's context_length, at most 4096
+    std::int64_t batch = 512;          ///< tokens evaluated together (longer inputs are split)
+    int threads = 0;                   ///< worker threads; 0 = std::thread::hardware_concurrency()
+    std::int64_t sliding_window = -1;  ///< attention window: -1 = the file's, 0 = none, > 0 = this one
+    io::load_mode mode = io::load_mode::mmap_or_read;
+};
+
+/// The run-time face of a loaded model: what a session or a CLI needs, whatever the policies.
+/// One virtual call per forward(), never per operation.
+class model_base {
+public:
+    virtual ~model_base() = default;
+
+    [[nodiscard]] virtual const hparams& params() const noexcept = 0;
+    [[nodiscard]] virtual const io::gguf_file& gguf() const noexcept = 0;
+    /// A one-line description of the model type ("rms_norm gqa rope_normal swiglu kv_cache::contiguous<f32>").
+    [[nodiscard]] virtual std::string describe() const = 0;
+    [[nodiscard]] virtual std::int64_t n_ctx() const noexcept = 0;    ///< positions available
+    [[nodiscard]] virtual std::int64_t n_batch() const noexcept = 0;  ///< tokens per evaluated chunk
+    [[nodiscard]] virtual std::int64_t n_past() const noexcept = 0;   ///< positions held by the KV cache
+    [[nodiscard]] virtual int threads() const noexcept = 0;
+    [[nodiscard]] std::int64_t n_vocab() const noexcept { return params().n_vocab; }
+
+    /// Forgets every cached position.
+    virtual void clear() noexcept = 0;
+
+    /// Evaluates tokens at positions pos0, pos0 + 1, ... after dropping cached positions ≥ pos0
+    /// (pos0 ≤ n_past()). logits: [tokens.size()][n_vocab] when all_logits, else [n_vocab] for the last token.
+    virtual void forward(std::span<const token_id> tokens, std::int64_t pos0, std::span<float> logits, bool all_logits) = 0;
+};
+
+LLMT_END_NAMESPACE
