@@ -11,6 +11,7 @@
 #include <llmt/core/type_list.hpp>
 
 // io
+#include <llmt/io/escape.hpp>
 #include <llmt/io/mapped_file.hpp>
 #include <llmt/io/gguf_types.hpp>
 #include <llmt/io/gguf.hpp>

@@ -3,6 +3,7 @@
 
 #include <llmt/config.hpp>
 #include <llmt/core/error.hpp>
+#include <llmt/io/escape.hpp>
 #include <llmt/io/gguf_types.hpp>
 #include <llmt/io/mapped_file.hpp>
 #include <llmt/quant/qtype.hpp>
@@ -21,6 +22,15 @@
 
 LLMT_BEGIN_NAMESPACE
 namespace io {
+
+namespace detail {
+/// Capacity to reserve for a count read from a file: the count is already bounded by the bytes
+/// left, but its records are far larger in memory than on disk, so growth past a small start is
+/// left to the records actually parsed.
+inline std::size_t reserve_hint(std::uint64_t count) noexcept {
+    return static_cast<std::size_t>(std::min<std::uint64_t>(count, 4096));
+}
+}  // namespace detail
 
 inline constexpr std::uint32_t gguf_magic = 0x46554747;  // "GGUF" little-endian
 inline constexpr std::uint32_t gguf_default_alignment = 32;
@@ -110,8 +120,10 @@ public:
     /// A short human description of a value, for messages ("uint32 7", "string 'llama'", "array of 32000 string").
     static std::string describe(const gguf_value& v) {
         switch (v.type) {
-            case gguf_type::string: return fmt::format("string '{}'", v.str.substr(0, 64));
-            case gguf_type::array: return fmt::format("array of {} {}", v.array->count, name(v.array->type));
+            case gguf_type::string: return fmt::format("string '{}'", escape(v.str, 64));
+            case gguf_type::array:
+                if (!v.array) return "array (empty value)";
+                return fmt::format("array of {} {}", v.array->count, name(v.array->type));
             case gguf_type::boolean: return v.u ? "bool true" : "bool false";
             case gguf_type::float32: case gguf_type::float64: return fmt::format("{} {}", name(v.type), v.d);
             default:
@@ -154,6 +166,9 @@ private:
         }
     };
 
+    /// A name from the file as it may appear in a message: escaped and at most 64 bytes.
+    static std::string shown(std::string_view s) { return escape(s, 64); }
+
     [[noreturn]] void bad(std::uint64_t at, const std::string& msg) const {
         fail(errc::format, "gguf '{}': {} at byte {}", path(), msg, at);
     }
@@ -163,9 +178,12 @@ private:
         const std::uint32_t magic = c.read<std::uint32_t>("the magic");
         if (magic != gguf_magic) bad(0, "wrong magic: not a GGUF file");
         version_ = c.read<std::uint32_t>("the version");
-        if (version_ < 1 || version_ > 3)
-            fail(errc::unsupported, "gguf '{}': unsupported version {} at byte 4 (llmt reads versions 1, 2 and 3)",
-                 path(), version_);
+        if (version_ < 1 || version_ > 3) {
+            // A big-endian file shows its version byte-swapped (3 reads as 0x03000000).
+            const bool swapped = (version_ & 0xffffu) == 0 && (version_ >> 24) >= 1 && (version_ >> 24) <= 3;
+            fail(errc::unsupported, "gguf '{}': unsupported version {} at byte 4 (llmt reads versions 1, 2 and 3{})",
+                 path(), version_, swapped ? "; this looks like a big-endian file" : "");
+        }
         const bool v1 = version_ == 1;
         const std::uint64_t n_tensors = v1 ? c.read<std::uint32_t>("the tensor count") : c.read<std::uint64_t>("the tensor count");
         const std::uint64_t n_kv = v1 ? c.read<std::uint32_t>("the metadata count") : c.read<std::uint64_t>("the metadata count");
@@ -174,8 +192,8 @@ private:
         const std::uint64_t min_kv = (v1 ? 4 : 8) + 4 + 1;
         const std::uint64_t min_tensor = (v1 ? 4 : 8) + 4 + (v1 ? 4 : 8) + 4 + 8;
         if (n_kv > c.remaining() / min_kv) bad(v1 ? 12 : 16, fmt::format("metadata count {} cannot fit in the file", n_kv));
-        kvs_.reserve(static_cast<std::size_t>(n_kv));
-        kv_index_.reserve(static_cast<std::size_t>(n_kv));
+        kvs_.reserve(detail::reserve_hint(n_kv));
+        kv_index_.reserve(detail::reserve_hint(n_kv));
         for (std::uint64_t k = 0; k < n_kv; ++k) {
             gguf_kv kv;
             kv.offset = c.pos;
@@ -183,10 +201,10 @@ private:
             const std::uint64_t type_at = c.pos;
             const std::uint32_t t = c.read<std::uint32_t>("a metadata value type");
             if (t >= gguf_type_count)
-                bad(type_at, fmt::format("unknown metadata value type {} for key '{}'", t, kv.key));
+                bad(type_at, fmt::format("unknown metadata value type {} for key '{}'", t, shown(kv.key)));
             kv.value = read_value(c, gguf_type(t), v1, 0, kv.key);
             if (!kv_index_.emplace(kv.key, kvs_.size()).second)
-                bad(kv.offset, fmt::format("duplicate metadata key '{}'", kv.key));
+                bad(kv.offset, fmt::format("duplicate metadata key '{}'", shown(kv.key)));
             kvs_.push_back(std::move(kv));
         }
 
@@ -203,12 +221,12 @@ private:
 
         if (n_tensors > c.remaining() / min_tensor)
             bad(8, fmt::format("tensor count {} cannot fit in the file", n_tensors));
-        tensors_.reserve(static_cast<std::size_t>(n_tensors));
-        tensor_index_.reserve(static_cast<std::size_t>(n_tensors));
+        tensors_.reserve(detail::reserve_hint(n_tensors));
+        tensor_index_.reserve(detail::reserve_hint(n_tensors));
         for (std::uint64_t k = 0; k < n_tensors; ++k) {
             gguf_tensor_info t = read_tensor_info(c, v1);
             if (!tensor_index_.emplace(t.name, tensors_.size()).second)
-                bad(t.info_offset, fmt::format("duplicate tensor name '{}'", t.name));
+                bad(t.info_offset, fmt::format("duplicate tensor name '{}'", shown(t.name)));
             tensors_.push_back(t);
         }
 
@@ -226,11 +244,11 @@ private:
         for (const auto& t : tensors_) {
             if (t.offset % alignment_ != 0)
                 bad(t.info_offset, fmt::format("tensor '{}' offset {} is not a multiple of the alignment {}",
-                                               t.name, t.offset, alignment_));
+                                               shown(t.name), t.offset, alignment_));
             if (t.offset > data_size || t.n_bytes > data_size - t.offset)
                 bad(t.info_offset, fmt::format("tensor '{}' data [{}, +{}) lies outside the data section of {} bytes "
                                                "(file truncated or offset out of range)",
-                                               t.name, t.offset, t.n_bytes, data_size));
+                                               shown(t.name), t.offset, t.n_bytes, data_size));
         }
         std::vector<std::size_t> order(tensors_.size());
         std::iota(order.begin(), order.end(), std::size_t{0});
@@ -239,7 +257,7 @@ private:
             const auto& prev = tensors_[order[k - 1]];
             const auto& cur = tensors_[order[k]];
             if (prev.n_bytes > 0 && cur.offset < prev.offset + prev.n_bytes)
-                bad(cur.info_offset, fmt::format("tensor '{}' data overlaps tensor '{}'", cur.name, prev.name));
+                bad(cur.info_offset, fmt::format("tensor '{}' data overlaps tensor '{}'", shown(cur.name), shown(prev.name)));
         }
     }
 
@@ -256,23 +274,23 @@ private:
             v = detail::decode_scalar(t, c.base + c.pos);
             c.pos += fixed_size(t);
             if (t == gguf_type::boolean && v.u > 1)
-                bad(at, fmt::format("bool value {} for key '{}' is neither 0 nor 1", v.u, key));
+                bad(at, fmt::format("bool value {} for key '{}' is neither 0 nor 1", v.u, shown(key)));
             return v;
         }
         if (depth >= gguf_max_array_depth)
-            bad(c.pos, fmt::format("arrays nested deeper than {} levels in key '{}'", gguf_max_array_depth, key));
+            bad(c.pos, fmt::format("arrays nested deeper than {} levels in key '{}'", gguf_max_array_depth, shown(key)));
         auto arr = std::make_shared<gguf_array>();
         const std::uint64_t type_at = c.pos;
         const std::uint32_t et = c.read<std::uint32_t>("an array element type");
         if (et >= gguf_type_count)
-            bad(type_at, fmt::format("unknown array element type {} in key '{}'", et, key));
+            bad(type_at, fmt::format("unknown array element type {} in key '{}'", et, shown(key)));
         arr->type = gguf_type(et);
         const std::uint64_t count_at = c.pos;
         arr->count = v1 ? c.read<std::uint32_t>("an array length") : c.read<std::uint64_t>("an array length");
         const std::size_t esz = fixed_size(arr->type);
         const std::uint64_t min_elem = esz ? esz : arr->type == gguf_type::string ? (v1 ? 4 : 8) : 4 + (v1 ? 4 : 8);
         if (arr->count > c.remaining() / min_elem)
-            bad(count_at, fmt::format("array length {} of key '{}' cannot fit in the {} bytes left", arr->count, key, c.remaining()));
+            bad(count_at, fmt::format("array length {} of key '{}' cannot fit in the {} bytes left", arr->count, shown(key), c.remaining()));
         if (esz) {
             const std::uint64_t bytes = arr->count * esz;
             arr->storage.resize(static_cast<std::size_t>((bytes + 7) / 8));
@@ -280,13 +298,13 @@ private:
             if (arr->type == gguf_type::boolean)
                 for (std::uint64_t k = 0; k < arr->count; ++k)
                     if (std::to_integer<unsigned>(c.base[c.pos + k]) > 1)
-                        bad(c.pos + k, fmt::format("bool element {} of key '{}' is neither 0 nor 1", k, key));
+                        bad(c.pos + k, fmt::format("bool element {} of key '{}' is neither 0 nor 1", k, shown(key)));
             c.pos += bytes;
         } else if (arr->type == gguf_type::string) {
-            arr->strings.reserve(static_cast<std::size_t>(arr->count));
+            arr->strings.reserve(detail::reserve_hint(arr->count));
             for (std::uint64_t k = 0; k < arr->count; ++k) arr->strings.push_back(c.read_string(v1, "a string array element"));
         } else {
-            arr->arrays.reserve(static_cast<std::size_t>(arr->count));
+            arr->arrays.reserve(detail::reserve_hint(arr->count));
             for (std::uint64_t k = 0; k < arr->count; ++k)
                 arr->arrays.push_back(read_value(c, gguf_type::array, v1, depth + 1, key));
         }
@@ -301,31 +319,33 @@ private:
         const std::uint64_t dims_at = c.pos;
         t.n_dims = c.read<std::uint32_t>("a tensor's dimension count");
         if (t.n_dims == 0 || t.n_dims > gguf_max_dims)
-            bad(dims_at, fmt::format("tensor '{}' has {} dimensions (1 to {} allowed)", t.name, t.n_dims, gguf_max_dims));
+            bad(dims_at, fmt::format("tensor '{}' has {} dimensions (1 to {} allowed)", shown(t.name), t.n_dims, gguf_max_dims));
         std::uint64_t n = 1;
         for (std::uint32_t d = 0; d < t.n_dims; ++d) {
             const std::uint64_t at = c.pos;
             t.ne[d] = v1 ? c.read<std::uint32_t>("a tensor dimension") : c.read<std::uint64_t>("a tensor dimension");
-            if (t.ne[d] == 0) bad(at, fmt::format("tensor '{}' dimension {} is zero", t.name, d));
+            if (t.ne[d] == 0) bad(at, fmt::format("tensor '{}' dimension {} is zero", shown(t.name), d));
             if (t.ne[d] > static_cast<std::uint64_t>(INT64_MAX) || n > static_cast<std::uint64_t>(INT64_MAX) / t.ne[d])
-                bad(at, fmt::format("tensor '{}' element count overflows", t.name));
+                bad(at, fmt::format("tensor '{}' element count overflows", shown(t.name)));
             n *= t.ne[d];
         }
         t.n_elements = n;
         const std::uint64_t type_at = c.pos;
         const std::uint32_t type = c.read<std::uint32_t>("a tensor type");
-        if (!quant::is_known(type)) bad(type_at, fmt::format("tensor '{}' has unknown type id {}", t.name, type));
+        if (!quant::is_known(type)) bad(type_at, fmt::format("tensor '{}' has unknown type id {}", shown(t.name), type));
+        // Removed ids with a known block size (q4_0_4_4, ...) are accepted so the file can be
+        // listed; a model refuses them later because no kernel is registered for them.
         if (!quant::is_sized(type))
-            fail(errc::unsupported, "gguf '{}': tensor '{}' has type {} ({}), which ggml removed; re-quantize the model, at byte {}",
-                 path(), t.name, quant::qtype_table[type].name, type, type_at);
+            fail(errc::unsupported, "gguf '{}': tensor '{}' has type {} ({}), which ggml removed before GGUF existed, at byte {}",
+                 path(), shown(t.name), quant::qtype_table[type].name, type, type_at);
         t.type = quant::qtype(type);
         const auto bs = quant::block_size(t.type);
         if (t.ne[0] % bs != 0)
             bad(dims_at, fmt::format("tensor '{}' row length {} is not a multiple of the {} block size {}",
-                                     t.name, t.ne[0], quant::name(t.type), bs));
+                                     shown(t.name), t.ne[0], quant::name(t.type), bs));
         const std::uint64_t blocks = n / bs;
         const std::uint64_t ts = quant::type_size(t.type);
-        if (blocks > static_cast<std::uint64_t>(INT64_MAX) / ts) bad(dims_at, fmt::format("tensor '{}' byte size overflows", t.name));
+        if (blocks > static_cast<std::uint64_t>(INT64_MAX) / ts) bad(dims_at, fmt::format("tensor '{}' byte size overflows", shown(t.name)));
         t.n_bytes = blocks * ts;
         t.offset = c.read<std::uint64_t>("a tensor offset");
         return t;

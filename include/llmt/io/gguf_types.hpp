@@ -108,7 +108,7 @@ struct gguf_array;
 struct gguf_value {
     gguf_type type = gguf_type::uint8;
     std::int64_t i = 0;   // signed integers
-    std::uint64_t u = 0;  // unsigned integers and bool
+    std::uint64_t u = 0;  // unsigned integers and bool; float32 / float64: the raw bits as read
     double d = 0;         // float32 / float64
     std::string_view str;                      // type == string
     std::shared_ptr<const gguf_array> array;   // type == array
@@ -137,16 +137,23 @@ struct gguf_array {
         return {reinterpret_cast<const std::byte*>(storage.data()), static_cast<std::size_t>(count) * fixed_size(type)};
     }
 
-    /// A typed view; T must be exactly the element type (e.g. float for float32).
+    /// A typed view; T must be exactly the element type (e.g. float for float32), with two
+    /// extras: bool arrays view as std::uint8_t (0 or 1), arrays of arrays as gguf_value.
     template <typename T>
     [[nodiscard]] std::span<const T> view() const {
         if constexpr (std::is_same_v<T, std::string_view>) {
             LLMT_CHECK_CODE(type == gguf_type::string, errc::invalid_argument,
                             "gguf array holds {} elements, not string", name(type));
             return strings;
+        } else if constexpr (std::is_same_v<T, gguf_value>) {
+            LLMT_CHECK_CODE(type == gguf_type::array, errc::invalid_argument,
+                            "gguf array holds {} elements, not array", name(type));
+            return arrays;
         } else {
             static_assert(!std::is_same_v<T, bool>, "view bool arrays as std::uint8_t");
-            LLMT_CHECK_CODE(type == gguf_type_of<T>::value, errc::invalid_argument,
+            const bool ok = type == gguf_type_of<T>::value ||
+                            (std::is_same_v<T, std::uint8_t> && type == gguf_type::boolean);
+            LLMT_CHECK_CODE(ok, errc::invalid_argument,
                             "gguf array holds {} elements, not {}", name(type), name(gguf_type_of<T>::value));
             return {reinterpret_cast<const T*>(storage.data()), static_cast<std::size_t>(count)};
         }
@@ -198,11 +205,11 @@ inline gguf_value decode_scalar(gguf_type t, const std::byte* p) {
         case gguf_type::int16: v.i = load_le<std::int16_t>(p); break;
         case gguf_type::uint32: v.u = load_le<std::uint32_t>(p); break;
         case gguf_type::int32: v.i = load_le<std::int32_t>(p); break;
-        case gguf_type::float32: v.d = load_le<float>(p); break;
+        case gguf_type::float32: v.d = load_le<float>(p); v.u = load_le<std::uint32_t>(p); break;
         case gguf_type::boolean: v.u = load_le<std::uint8_t>(p); break;
         case gguf_type::uint64: v.u = load_le<std::uint64_t>(p); break;
         case gguf_type::int64: v.i = load_le<std::int64_t>(p); break;
-        case gguf_type::float64: v.d = load_le<double>(p); break;
+        case gguf_type::float64: v.d = load_le<double>(p); v.u = load_le<std::uint64_t>(p); break;
         default: fail(errc::invalid_argument, "gguf type {} is not a fixed-size scalar", name(t));
     }
     return v;

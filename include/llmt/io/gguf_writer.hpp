@@ -6,7 +6,9 @@
 #include <llmt/io/gguf_types.hpp>
 #include <llmt/quant/qtype.hpp>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -112,7 +114,19 @@ struct gguf_owned_value {
             const std::int8_t i8 = static_cast<std::int8_t>(v.i);
             const std::int16_t i16 = static_cast<std::int16_t>(v.i);
             const std::int32_t i32 = static_cast<std::int32_t>(v.i);
-            const float f32 = static_cast<float>(v.d);
+            float f32 = static_cast<float>(v.d);
+            double f64 = v.d;
+            // A NaN keeps the payload it was read with (a double round trip would quiet it).
+            if (v.d != v.d) {
+                const auto b32 = static_cast<std::uint32_t>(v.u);
+                const auto b64 = v.u;
+                float nf;
+                double nd;
+                std::memcpy(&nf, &b32, 4);
+                std::memcpy(&nd, &b64, 8);
+                if (v.type == gguf_type::float32 && nf != nf) f32 = nf;
+                if (v.type == gguf_type::float64 && nd != nd) f64 = nd;
+            }
             const void* src = nullptr;
             switch (v.type) {
                 case gguf_type::uint8: case gguf_type::boolean: src = &u8; break;
@@ -124,7 +138,7 @@ struct gguf_owned_value {
                 case gguf_type::float32: src = &f32; break;
                 case gguf_type::uint64: src = &v.u; break;
                 case gguf_type::int64: src = &v.i; break;
-                case gguf_type::float64: src = &v.d; break;
+                case gguf_type::float64: src = &f64; break;
                 default: break;
             }
             std::memcpy(o.scalar.data(), src, o.scalar.size());
@@ -188,7 +202,11 @@ public:
                         "tensor '{}': {} dimensions (1 to 4)", name, ne.size());
         LLMT_CHECK_CODE(quant::is_sized(std::uint32_t(type)), errc::invalid_argument, "tensor '{}': type cannot be stored", name);
         std::uint64_t n = 1;
-        for (auto d : ne) n *= d;
+        for (auto d : ne) {
+            LLMT_CHECK_CODE(d != 0 && n <= static_cast<std::uint64_t>(INT64_MAX) / d, errc::invalid_argument,
+                            "tensor '{}': a zero dimension or an element count past 2^63", name);
+            n *= d;
+        }
         LLMT_CHECK_CODE(ne[0] % quant::block_size(type) == 0, errc::invalid_argument,
                         "tensor '{}': row length {} is not a multiple of the {} block size {}", name, ne[0],
                         quant::name(type), quant::block_size(type));
