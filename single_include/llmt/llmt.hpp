@@ -268,6 +268,103 @@ LLMT_END_NAMESPACE
 // ---- end llmt/core/type_list.hpp ----
 
 // io
+// ---- begin llmt/io/escape.hpp ----
+// escape: printable, bounded renderings of untrusted bytes (file strings) for messages and listings
+
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+
+LLMT_BEGIN_NAMESPACE
+namespace io {
+
+/// Length of the valid UTF-8 sequence starting at s[0], or 0 if it is not one (overlong forms,
+/// surrogates and code points past U+10FFFF are invalid).
+constexpr std::size_t utf8_sequence_length(std::string_view s) noexcept {
+    if (s.empty()) return 0;
+    const auto b0 = static_cast<unsigned char>(s[0]);
+    if (b0 < 0x80) return 1;
+    std::size_t n;
+    std::uint32_t cp;
+    if (b0 >= 0xc2 && b0 <= 0xdf) { n = 2; cp = b0 & 0x1fu; }
+    else if (b0 >= 0xe0 && b0 <= 0xef) { n = 3; cp = b0 & 0x0fu; }
+    else if (b0 >= 0xf0 && b0 <= 0xf4) { n = 4; cp = b0 & 0x07u; }
+    else return 0;
+    if (s.size() < n) return 0;
+    for (std::size_t k = 1; k < n; ++k) {
+        const auto b = static_cast<unsigned char>(s[k]);
+        if ((b & 0xc0u) != 0x80u) return 0;
+        cp = (cp << 6) | (b & 0x3fu);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) return 0;
+    if (cp >= 0xd800 && cp <= 0xdfff) return 0;
+    return n;
+}
+
+/// True when every byte of s belongs to a valid UTF-8 sequence.
+constexpr bool is_valid_utf8(std::string_view s) noexcept {
+    while (!s.empty()) {
+        const std::size_t n = utf8_sequence_length(s);
+        if (n == 0) return false;
+        s.remove_prefix(n);
+    }
+    return true;
+}
+
+/// s made safe to print on one line: control characters and bytes that are not valid UTF-8
+/// become escapes (\n, \t, \r, \\, \xNN), valid UTF-8 passes through. Past max_bytes of input
+/// the rest is cut and "... (N bytes)" tells the full length.
+inline std::string escape(std::string_view s, std::size_t max_bytes = std::numeric_limits<std::size_t>::max()) {
+    std::string out;
+    const std::size_t total = s.size();
+    const bool cut = total > max_bytes;
+    if (cut) s = s.substr(0, max_bytes);
+    out.reserve(s.size());
+    constexpr char hex[] = "0123456789abcdef";
+    while (!s.empty()) {
+        const auto c = static_cast<unsigned char>(s[0]);
+        std::size_t n = 1;
+        if (c == '\\') {
+            out += "\\\\";
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (c == '\r') {
+            out += "\\r";
+        } else if (c < 0x20 || c == 0x7f) {
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else if (c < 0x80) {
+            out += static_cast<char>(c);
+        } else if ((n = utf8_sequence_length(s)) != 0) {
+            // C1 control characters (U+0080..U+009F) are escaped too: terminals act on them
+            if (n == 2 && c == 0xc2 && static_cast<unsigned char>(s[1]) < 0xa0) {
+                out += "\\u00";
+                out += hex[static_cast<unsigned char>(s[1]) >> 4];
+                out += hex[static_cast<unsigned char>(s[1]) & 15];
+            } else {
+                out.append(s.data(), n);
+            }
+        } else {
+            n = 1;
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+        s.remove_prefix(n);
+    }
+    if (cut) out += "... (" + std::to_string(total) + " bytes)";
+    return out;
+}
+
+}  // namespace io
+LLMT_END_NAMESPACE
+// ---- end llmt/io/escape.hpp ----
 // ---- begin llmt/io/mapped_file.hpp ----
 // mapped_file: a read-only view of a whole file, mmap'd where possible, read() into memory otherwise
 
@@ -429,37 +526,61 @@ enum class qtype : std::uint32_t {
     q4_0_4_4 = 31, q4_0_4_8 = 32, q4_0_8_8 = 33,  // removed (repacked at load by ggml now)
     tq1_0 = 34, tq2_0 = 35,
     iq4_nl_4_4 = 36, iq4_nl_4_8 = 37, iq4_nl_8_8 = 38,  // removed
-    mxfp4 = 39,
+    mxfp4 = 39, nvfp4 = 40, q1_0 = 41,
 };
 
-inline constexpr std::uint32_t qtype_count = 40;
+inline constexpr std::uint32_t qtype_count = 42;
 
 struct qtype_traits {
     std::string_view name;     // ggml's name ("q4_K", "f16", ...)
-    std::uint32_t block_size;  // elements per block; 0 for removed ids
-    std::uint32_t type_size;   // bytes per block; 0 for removed ids
+    std::uint32_t block_size;  // elements per block; 0 when unknown (q4_2, q4_3)
+    std::uint32_t type_size;   // bytes per block; 0 when unknown (q4_2, q4_3)
+    bool removed = false;      // ggml dropped the id: tensors can be listed, never computed
 };
 
-// Sizes from the block layouts of the GGUF spec / ggml-common.h.
+// Sizes from the block structs of ggml-common.h (bytes = sizeof(block_X), elements = QK_X):
+//   q4_0  {f16 d; u8 qs[16]}                      = 18 / 32     q4_1 {f16 d, m; u8 qs[16]}     = 20 / 32
+//   q5_0  {f16 d; u8 qh[4]; u8 qs[16]}            = 22 / 32     q5_1 {f16 d, m; qh[4]; qs[16]} = 24 / 32
+//   q8_0  {f16 d; i8 qs[32]}                      = 34 / 32     q8_1 {f16 d, s; i8 qs[32]}     = 36 / 32
+//   q2_K  {u8 scales[16]; u8 qs[64]; f16 d, dmin} = 84 / 256
+//   q3_K  {u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d}          = 110 / 256
+//   q4_K  {f16 d, dmin; u8 scales[12]; u8 qs[128]}                 = 144 / 256
+//   q5_K  {f16 d, dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]}      = 176 / 256
+//   q6_K  {u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d}            = 210 / 256
+//   q8_K  {f32 d; i8 qs[256]; i16 bsums[16]}                       = 292 / 256
+//   iq2_xxs {f16 d; u16 qs[32]} = 66      iq2_xs {f16 d; u16 qs[32]; u8 scales[8]} = 74
+//   iq3_xxs {f16 d; u8 qs[96]}  = 98      iq1_s  {f16 d; u8 qs[32]; u16 qh[8]}     = 50
+//   iq3_s {f16 d; u8 qs[64]; u8 qh[8]; u8 signs[32]; u8 scales[4]} = 110
+//   iq2_s {f16 d; u8 qs[64]; u8 qh[8]; u8 scales[8]}               = 82
+//   iq4_xs {f16 d; u16 scales_h; u8 scales_l[4]; u8 qs[128]}       = 136 / 256
+//   iq4_nl {f16 d; u8 qs[16]} = 18 / 32   iq1_m {u8 qs[32]; u8 qh[16]; u8 scales[8]} = 56 / 256
+//   tq1_0 {u8 qs[48]; u8 qh[4]; f16 d} = 54 / 256   tq2_0 {u8 qs[64]; f16 d} = 66 / 256
+//   mxfp4 {u8 e; u8 qs[16]} = 17 / 32   nvfp4 {u8 d[4]; u8 qs[32]} = 36 / 64
+//   q1_0  {f16 d; u8 qs[16]} = 18 / 128
+// The removed interleaved ids (31-33, 36-38) were stored with the q4_0 / iq4_nl block size, so
+// old files holding them can still be listed. q4_2 / q4_3 were gone before GGUF existed.
 inline constexpr std::array<qtype_traits, qtype_count> qtype_table{{
     {"f32", 1, 4},        {"f16", 1, 2},        {"q4_0", 32, 18},    {"q4_1", 32, 20},
-    {"q4_2", 0, 0},       {"q4_3", 0, 0},       {"q5_0", 32, 22},    {"q5_1", 32, 24},
+    {"q4_2", 0, 0, true}, {"q4_3", 0, 0, true}, {"q5_0", 32, 22},    {"q5_1", 32, 24},
     {"q8_0", 32, 34},     {"q8_1", 32, 36},     {"q2_K", 256, 84},   {"q3_K", 256, 110},
     {"q4_K", 256, 144},   {"q5_K", 256, 176},   {"q6_K", 256, 210},  {"q8_K", 256, 292},
     {"iq2_xxs", 256, 66}, {"iq2_xs", 256, 74},  {"iq3_xxs", 256, 98}, {"iq1_s", 256, 50},
     {"iq4_nl", 32, 18},   {"iq3_s", 256, 110},  {"iq2_s", 256, 82},  {"iq4_xs", 256, 136},
     {"i8", 1, 1},         {"i16", 1, 2},        {"i32", 1, 4},       {"i64", 1, 8},
-    {"f64", 1, 8},        {"iq1_m", 256, 56},   {"bf16", 1, 2},      {"q4_0_4_4", 0, 0},
-    {"q4_0_4_8", 0, 0},   {"q4_0_8_8", 0, 0},   {"tq1_0", 256, 54},  {"tq2_0", 256, 66},
-    {"iq4_nl_4_4", 0, 0}, {"iq4_nl_4_8", 0, 0}, {"iq4_nl_8_8", 0, 0}, {"mxfp4", 32, 17},
+    {"f64", 1, 8},        {"iq1_m", 256, 56},   {"bf16", 1, 2},      {"q4_0_4_4", 32, 18, true},
+    {"q4_0_4_8", 32, 18, true},   {"q4_0_8_8", 32, 18, true},   {"tq1_0", 256, 54},  {"tq2_0", 256, 66},
+    {"iq4_nl_4_4", 32, 18, true}, {"iq4_nl_4_8", 32, 18, true}, {"iq4_nl_8_8", 32, 18, true},
+    {"mxfp4", 32, 17},    {"nvfp4", 64, 36},    {"q1_0", 128, 18},
 }};
 
-/// True for every id in the table (including removed ones, which can be named but not sized).
+/// True for every id in the table (including removed ones, which can at least be named).
 constexpr bool is_known(std::uint32_t id) noexcept { return id < qtype_count; }
 /// True when the id has a block layout (tensors of it can be sized and listed).
 constexpr bool is_sized(std::uint32_t id) noexcept {
     return id < qtype_count && qtype_table[id].block_size != 0;
 }
+/// True for ids ggml dropped (q4_2, q4_3 and the interleaved q4_0_X_Y / iq4_nl_X_Y).
+constexpr bool is_removed(std::uint32_t id) noexcept { return id < qtype_count && qtype_table[id].removed; }
 constexpr const qtype_traits& traits(qtype t) noexcept { return qtype_table[std::uint32_t(t)]; }
 constexpr std::string_view name(qtype t) noexcept { return traits(t).name; }
 constexpr std::uint32_t block_size(qtype t) noexcept { return traits(t).block_size; }
@@ -595,7 +716,7 @@ struct gguf_array;
 struct gguf_value {
     gguf_type type = gguf_type::uint8;
     std::int64_t i = 0;   // signed integers
-    std::uint64_t u = 0;  // unsigned integers and bool
+    std::uint64_t u = 0;  // unsigned integers and bool; float32 / float64: the raw bits as read
     double d = 0;         // float32 / float64
     std::string_view str;                      // type == string
     std::shared_ptr<const gguf_array> array;   // type == array
@@ -624,16 +745,23 @@ struct gguf_array {
         return {reinterpret_cast<const std::byte*>(storage.data()), static_cast<std::size_t>(count) * fixed_size(type)};
     }
 
-    /// A typed view; T must be exactly the element type (e.g. float for float32).
+    /// A typed view; T must be exactly the element type (e.g. float for float32), with two
+    /// extras: bool arrays view as std::uint8_t (0 or 1), arrays of arrays as gguf_value.
     template <typename T>
     [[nodiscard]] std::span<const T> view() const {
         if constexpr (std::is_same_v<T, std::string_view>) {
             LLMT_CHECK_CODE(type == gguf_type::string, errc::invalid_argument,
                             "gguf array holds {} elements, not string", name(type));
             return strings;
+        } else if constexpr (std::is_same_v<T, gguf_value>) {
+            LLMT_CHECK_CODE(type == gguf_type::array, errc::invalid_argument,
+                            "gguf array holds {} elements, not array", name(type));
+            return arrays;
         } else {
             static_assert(!std::is_same_v<T, bool>, "view bool arrays as std::uint8_t");
-            LLMT_CHECK_CODE(type == gguf_type_of<T>::value, errc::invalid_argument,
+            const bool ok = type == gguf_type_of<T>::value ||
+                            (std::is_same_v<T, std::uint8_t> && type == gguf_type::boolean);
+            LLMT_CHECK_CODE(ok, errc::invalid_argument,
                             "gguf array holds {} elements, not {}", name(type), name(gguf_type_of<T>::value));
             return {reinterpret_cast<const T*>(storage.data()), static_cast<std::size_t>(count)};
         }
@@ -685,11 +813,11 @@ inline gguf_value decode_scalar(gguf_type t, const std::byte* p) {
         case gguf_type::int16: v.i = load_le<std::int16_t>(p); break;
         case gguf_type::uint32: v.u = load_le<std::uint32_t>(p); break;
         case gguf_type::int32: v.i = load_le<std::int32_t>(p); break;
-        case gguf_type::float32: v.d = load_le<float>(p); break;
+        case gguf_type::float32: v.d = load_le<float>(p); v.u = load_le<std::uint32_t>(p); break;
         case gguf_type::boolean: v.u = load_le<std::uint8_t>(p); break;
         case gguf_type::uint64: v.u = load_le<std::uint64_t>(p); break;
         case gguf_type::int64: v.i = load_le<std::int64_t>(p); break;
-        case gguf_type::float64: v.d = load_le<double>(p); break;
+        case gguf_type::float64: v.d = load_le<double>(p); v.u = load_le<std::uint64_t>(p); break;
         default: fail(errc::invalid_argument, "gguf type {} is not a fixed-size scalar", name(t));
     }
     return v;
@@ -743,6 +871,15 @@ LLMT_END_NAMESPACE
 
 LLMT_BEGIN_NAMESPACE
 namespace io {
+
+namespace detail {
+/// Capacity to reserve for a count read from a file: the count is already bounded by the bytes
+/// left, but its records are far larger in memory than on disk, so growth past a small start is
+/// left to the records actually parsed.
+inline std::size_t reserve_hint(std::uint64_t count) noexcept {
+    return static_cast<std::size_t>(std::min<std::uint64_t>(count, 4096));
+}
+}  // namespace detail
 
 inline constexpr std::uint32_t gguf_magic = 0x46554747;  // "GGUF" little-endian
 inline constexpr std::uint32_t gguf_default_alignment = 32;
@@ -832,8 +969,10 @@ public:
     /// A short human description of a value, for messages ("uint32 7", "string 'llama'", "array of 32000 string").
     static std::string describe(const gguf_value& v) {
         switch (v.type) {
-            case gguf_type::string: return fmt::format("string '{}'", v.str.substr(0, 64));
-            case gguf_type::array: return fmt::format("array of {} {}", v.array->count, name(v.array->type));
+            case gguf_type::string: return fmt::format("string '{}'", escape(v.str, 64));
+            case gguf_type::array:
+                if (!v.array) return "array (empty value)";
+                return fmt::format("array of {} {}", v.array->count, name(v.array->type));
             case gguf_type::boolean: return v.u ? "bool true" : "bool false";
             case gguf_type::float32: case gguf_type::float64: return fmt::format("{} {}", name(v.type), v.d);
             default:
@@ -876,6 +1015,9 @@ private:
         }
     };
 
+    /// A name from the file as it may appear in a message: escaped and at most 64 bytes.
+    static std::string shown(std::string_view s) { return escape(s, 64); }
+
     [[noreturn]] void bad(std::uint64_t at, const std::string& msg) const {
         fail(errc::format, "gguf '{}': {} at byte {}", path(), msg, at);
     }
@@ -885,9 +1027,12 @@ private:
         const std::uint32_t magic = c.read<std::uint32_t>("the magic");
         if (magic != gguf_magic) bad(0, "wrong magic: not a GGUF file");
         version_ = c.read<std::uint32_t>("the version");
-        if (version_ < 1 || version_ > 3)
-            fail(errc::unsupported, "gguf '{}': unsupported version {} at byte 4 (llmt reads versions 1, 2 and 3)",
-                 path(), version_);
+        if (version_ < 1 || version_ > 3) {
+            // A big-endian file shows its version byte-swapped (3 reads as 0x03000000).
+            const bool swapped = (version_ & 0xffffu) == 0 && (version_ >> 24) >= 1 && (version_ >> 24) <= 3;
+            fail(errc::unsupported, "gguf '{}': unsupported version {} at byte 4 (llmt reads versions 1, 2 and 3{})",
+                 path(), version_, swapped ? "; this looks like a big-endian file" : "");
+        }
         const bool v1 = version_ == 1;
         const std::uint64_t n_tensors = v1 ? c.read<std::uint32_t>("the tensor count") : c.read<std::uint64_t>("the tensor count");
         const std::uint64_t n_kv = v1 ? c.read<std::uint32_t>("the metadata count") : c.read<std::uint64_t>("the metadata count");
@@ -896,8 +1041,8 @@ private:
         const std::uint64_t min_kv = (v1 ? 4 : 8) + 4 + 1;
         const std::uint64_t min_tensor = (v1 ? 4 : 8) + 4 + (v1 ? 4 : 8) + 4 + 8;
         if (n_kv > c.remaining() / min_kv) bad(v1 ? 12 : 16, fmt::format("metadata count {} cannot fit in the file", n_kv));
-        kvs_.reserve(static_cast<std::size_t>(n_kv));
-        kv_index_.reserve(static_cast<std::size_t>(n_kv));
+        kvs_.reserve(detail::reserve_hint(n_kv));
+        kv_index_.reserve(detail::reserve_hint(n_kv));
         for (std::uint64_t k = 0; k < n_kv; ++k) {
             gguf_kv kv;
             kv.offset = c.pos;
@@ -905,10 +1050,10 @@ private:
             const std::uint64_t type_at = c.pos;
             const std::uint32_t t = c.read<std::uint32_t>("a metadata value type");
             if (t >= gguf_type_count)
-                bad(type_at, fmt::format("unknown metadata value type {} for key '{}'", t, kv.key));
+                bad(type_at, fmt::format("unknown metadata value type {} for key '{}'", t, shown(kv.key)));
             kv.value = read_value(c, gguf_type(t), v1, 0, kv.key);
             if (!kv_index_.emplace(kv.key, kvs_.size()).second)
-                bad(kv.offset, fmt::format("duplicate metadata key '{}'", kv.key));
+                bad(kv.offset, fmt::format("duplicate metadata key '{}'", shown(kv.key)));
             kvs_.push_back(std::move(kv));
         }
 
@@ -925,12 +1070,12 @@ private:
 
         if (n_tensors > c.remaining() / min_tensor)
             bad(8, fmt::format("tensor count {} cannot fit in the file", n_tensors));
-        tensors_.reserve(static_cast<std::size_t>(n_tensors));
-        tensor_index_.reserve(static_cast<std::size_t>(n_tensors));
+        tensors_.reserve(detail::reserve_hint(n_tensors));
+        tensor_index_.reserve(detail::reserve_hint(n_tensors));
         for (std::uint64_t k = 0; k < n_tensors; ++k) {
             gguf_tensor_info t = read_tensor_info(c, v1);
             if (!tensor_index_.emplace(t.name, tensors_.size()).second)
-                bad(t.info_offset, fmt::format("duplicate tensor name '{}'", t.name));
+                bad(t.info_offset, fmt::format("duplicate tensor name '{}'", shown(t.name)));
             tensors_.push_back(t);
         }
 
@@ -948,11 +1093,11 @@ private:
         for (const auto& t : tensors_) {
             if (t.offset % alignment_ != 0)
                 bad(t.info_offset, fmt::format("tensor '{}' offset {} is not a multiple of the alignment {}",
-                                               t.name, t.offset, alignment_));
+                                               shown(t.name), t.offset, alignment_));
             if (t.offset > data_size || t.n_bytes > data_size - t.offset)
                 bad(t.info_offset, fmt::format("tensor '{}' data [{}, +{}) lies outside the data section of {} bytes "
                                                "(file truncated or offset out of range)",
-                                               t.name, t.offset, t.n_bytes, data_size));
+                                               shown(t.name), t.offset, t.n_bytes, data_size));
         }
         std::vector<std::size_t> order(tensors_.size());
         std::iota(order.begin(), order.end(), std::size_t{0});
@@ -961,7 +1106,7 @@ private:
             const auto& prev = tensors_[order[k - 1]];
             const auto& cur = tensors_[order[k]];
             if (prev.n_bytes > 0 && cur.offset < prev.offset + prev.n_bytes)
-                bad(cur.info_offset, fmt::format("tensor '{}' data overlaps tensor '{}'", cur.name, prev.name));
+                bad(cur.info_offset, fmt::format("tensor '{}' data overlaps tensor '{}'", shown(cur.name), shown(prev.name)));
         }
     }
 
@@ -978,23 +1123,23 @@ private:
             v = detail::decode_scalar(t, c.base + c.pos);
             c.pos += fixed_size(t);
             if (t == gguf_type::boolean && v.u > 1)
-                bad(at, fmt::format("bool value {} for key '{}' is neither 0 nor 1", v.u, key));
+                bad(at, fmt::format("bool value {} for key '{}' is neither 0 nor 1", v.u, shown(key)));
             return v;
         }
         if (depth >= gguf_max_array_depth)
-            bad(c.pos, fmt::format("arrays nested deeper than {} levels in key '{}'", gguf_max_array_depth, key));
+            bad(c.pos, fmt::format("arrays nested deeper than {} levels in key '{}'", gguf_max_array_depth, shown(key)));
         auto arr = std::make_shared<gguf_array>();
         const std::uint64_t type_at = c.pos;
         const std::uint32_t et = c.read<std::uint32_t>("an array element type");
         if (et >= gguf_type_count)
-            bad(type_at, fmt::format("unknown array element type {} in key '{}'", et, key));
+            bad(type_at, fmt::format("unknown array element type {} in key '{}'", et, shown(key)));
         arr->type = gguf_type(et);
         const std::uint64_t count_at = c.pos;
         arr->count = v1 ? c.read<std::uint32_t>("an array length") : c.read<std::uint64_t>("an array length");
         const std::size_t esz = fixed_size(arr->type);
         const std::uint64_t min_elem = esz ? esz : arr->type == gguf_type::string ? (v1 ? 4 : 8) : 4 + (v1 ? 4 : 8);
         if (arr->count > c.remaining() / min_elem)
-            bad(count_at, fmt::format("array length {} of key '{}' cannot fit in the {} bytes left", arr->count, key, c.remaining()));
+            bad(count_at, fmt::format("array length {} of key '{}' cannot fit in the {} bytes left", arr->count, shown(key), c.remaining()));
         if (esz) {
             const std::uint64_t bytes = arr->count * esz;
             arr->storage.resize(static_cast<std::size_t>((bytes + 7) / 8));
@@ -1002,13 +1147,13 @@ private:
             if (arr->type == gguf_type::boolean)
                 for (std::uint64_t k = 0; k < arr->count; ++k)
                     if (std::to_integer<unsigned>(c.base[c.pos + k]) > 1)
-                        bad(c.pos + k, fmt::format("bool element {} of key '{}' is neither 0 nor 1", k, key));
+                        bad(c.pos + k, fmt::format("bool element {} of key '{}' is neither 0 nor 1", k, shown(key)));
             c.pos += bytes;
         } else if (arr->type == gguf_type::string) {
-            arr->strings.reserve(static_cast<std::size_t>(arr->count));
+            arr->strings.reserve(detail::reserve_hint(arr->count));
             for (std::uint64_t k = 0; k < arr->count; ++k) arr->strings.push_back(c.read_string(v1, "a string array element"));
         } else {
-            arr->arrays.reserve(static_cast<std::size_t>(arr->count));
+            arr->arrays.reserve(detail::reserve_hint(arr->count));
             for (std::uint64_t k = 0; k < arr->count; ++k)
                 arr->arrays.push_back(read_value(c, gguf_type::array, v1, depth + 1, key));
         }
@@ -1023,31 +1168,33 @@ private:
         const std::uint64_t dims_at = c.pos;
         t.n_dims = c.read<std::uint32_t>("a tensor's dimension count");
         if (t.n_dims == 0 || t.n_dims > gguf_max_dims)
-            bad(dims_at, fmt::format("tensor '{}' has {} dimensions (1 to {} allowed)", t.name, t.n_dims, gguf_max_dims));
+            bad(dims_at, fmt::format("tensor '{}' has {} dimensions (1 to {} allowed)", shown(t.name), t.n_dims, gguf_max_dims));
         std::uint64_t n = 1;
         for (std::uint32_t d = 0; d < t.n_dims; ++d) {
             const std::uint64_t at = c.pos;
             t.ne[d] = v1 ? c.read<std::uint32_t>("a tensor dimension") : c.read<std::uint64_t>("a tensor dimension");
-            if (t.ne[d] == 0) bad(at, fmt::format("tensor '{}' dimension {} is zero", t.name, d));
+            if (t.ne[d] == 0) bad(at, fmt::format("tensor '{}' dimension {} is zero", shown(t.name), d));
             if (t.ne[d] > static_cast<std::uint64_t>(INT64_MAX) || n > static_cast<std::uint64_t>(INT64_MAX) / t.ne[d])
-                bad(at, fmt::format("tensor '{}' element count overflows", t.name));
+                bad(at, fmt::format("tensor '{}' element count overflows", shown(t.name)));
             n *= t.ne[d];
         }
         t.n_elements = n;
         const std::uint64_t type_at = c.pos;
         const std::uint32_t type = c.read<std::uint32_t>("a tensor type");
-        if (!quant::is_known(type)) bad(type_at, fmt::format("tensor '{}' has unknown type id {}", t.name, type));
+        if (!quant::is_known(type)) bad(type_at, fmt::format("tensor '{}' has unknown type id {}", shown(t.name), type));
+        // Removed ids with a known block size (q4_0_4_4, ...) are accepted so the file can be
+        // listed; a model refuses them later because no kernel is registered for them.
         if (!quant::is_sized(type))
-            fail(errc::unsupported, "gguf '{}': tensor '{}' has type {} ({}), which ggml removed; re-quantize the model, at byte {}",
-                 path(), t.name, quant::qtype_table[type].name, type, type_at);
+            fail(errc::unsupported, "gguf '{}': tensor '{}' has type {} ({}), which ggml removed before GGUF existed, at byte {}",
+                 path(), shown(t.name), quant::qtype_table[type].name, type, type_at);
         t.type = quant::qtype(type);
         const auto bs = quant::block_size(t.type);
         if (t.ne[0] % bs != 0)
             bad(dims_at, fmt::format("tensor '{}' row length {} is not a multiple of the {} block size {}",
-                                     t.name, t.ne[0], quant::name(t.type), bs));
+                                     shown(t.name), t.ne[0], quant::name(t.type), bs));
         const std::uint64_t blocks = n / bs;
         const std::uint64_t ts = quant::type_size(t.type);
-        if (blocks > static_cast<std::uint64_t>(INT64_MAX) / ts) bad(dims_at, fmt::format("tensor '{}' byte size overflows", t.name));
+        if (blocks > static_cast<std::uint64_t>(INT64_MAX) / ts) bad(dims_at, fmt::format("tensor '{}' byte size overflows", shown(t.name)));
         t.n_bytes = blocks * ts;
         t.offset = c.read<std::uint64_t>("a tensor offset");
         return t;
@@ -1070,7 +1217,9 @@ LLMT_END_NAMESPACE
 // gguf_writer: builds GGUF files (v1-v3): every metadata type, arrays of arrays, aligned tensor data
 
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -1176,7 +1325,19 @@ struct gguf_owned_value {
             const std::int8_t i8 = static_cast<std::int8_t>(v.i);
             const std::int16_t i16 = static_cast<std::int16_t>(v.i);
             const std::int32_t i32 = static_cast<std::int32_t>(v.i);
-            const float f32 = static_cast<float>(v.d);
+            float f32 = static_cast<float>(v.d);
+            double f64 = v.d;
+            // A NaN keeps the payload it was read with (a double round trip would quiet it).
+            if (v.d != v.d) {
+                const auto b32 = static_cast<std::uint32_t>(v.u);
+                const auto b64 = v.u;
+                float nf;
+                double nd;
+                std::memcpy(&nf, &b32, 4);
+                std::memcpy(&nd, &b64, 8);
+                if (v.type == gguf_type::float32 && nf != nf) f32 = nf;
+                if (v.type == gguf_type::float64 && nd != nd) f64 = nd;
+            }
             const void* src = nullptr;
             switch (v.type) {
                 case gguf_type::uint8: case gguf_type::boolean: src = &u8; break;
@@ -1188,7 +1349,7 @@ struct gguf_owned_value {
                 case gguf_type::float32: src = &f32; break;
                 case gguf_type::uint64: src = &v.u; break;
                 case gguf_type::int64: src = &v.i; break;
-                case gguf_type::float64: src = &v.d; break;
+                case gguf_type::float64: src = &f64; break;
                 default: break;
             }
             std::memcpy(o.scalar.data(), src, o.scalar.size());
@@ -1252,7 +1413,11 @@ public:
                         "tensor '{}': {} dimensions (1 to 4)", name, ne.size());
         LLMT_CHECK_CODE(quant::is_sized(std::uint32_t(type)), errc::invalid_argument, "tensor '{}': type cannot be stored", name);
         std::uint64_t n = 1;
-        for (auto d : ne) n *= d;
+        for (auto d : ne) {
+            LLMT_CHECK_CODE(d != 0 && n <= static_cast<std::uint64_t>(INT64_MAX) / d, errc::invalid_argument,
+                            "tensor '{}': a zero dimension or an element count past 2^63", name);
+            n *= d;
+        }
         LLMT_CHECK_CODE(ne[0] % quant::block_size(type) == 0, errc::invalid_argument,
                         "tensor '{}': row length {} is not a multiple of the {} block size {}", name, ne[0],
                         quant::name(type), quant::block_size(type));
