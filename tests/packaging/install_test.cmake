@@ -40,7 +40,7 @@ if(NOT n_config EQUAL 3)
 endif()
 
 run("configure consumer" ${CMAKE_COMMAND} -S ${CMAKE_CURRENT_LIST_DIR}/find_package -B ${WORK_DIR}/consumer-build
-    -G ${GENERATOR} ${make_program} -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release
+    -G ${GENERATOR} ${make_program} -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=None
     -DCMAKE_PREFIX_PATH=${prefix} -DLLMT_EXPECTED_PREFIX=${prefix} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
 run("build consumer" ${CMAKE_COMMAND} --build ${WORK_DIR}/consumer-build)
 run("run consumer" ${WORK_DIR}/consumer-build/consumer ${MODEL} ${EXPECT})
