@@ -373,6 +373,26 @@ TEST_CASE("gguf: integers widen safely and never narrow past their range") {
     CHECK_THROWS_AS((void)g.get_array("u8"), llmt::error);
 }
 
+TEST_CASE("gguf: lookups by key and tensor name over many entries") {
+    gguf_writer w;
+    const std::vector<float> one{1.0f};
+    for (int k = 999; k >= 0; --k) {
+        w.set(fmt::format("key.{}", k), std::int32_t(k));
+        w.add_tensor<float>(fmt::format("t.{}", k), qtype::f32, {1}, one);
+    }
+    auto g = gguf_file::from_bytes(w.to_bytes());
+    for (int k = 0; k < 1000; ++k) {
+        CHECK(g.require<std::int32_t>(fmt::format("key.{}", k)) == k);
+        CHECK(g.require_tensor(fmt::format("t.{}", k)).name == fmt::format("t.{}", k));
+    }
+    CHECK(g.metadata().front().key == "key.999");  // file order is kept
+    CHECK(g.find("key.") == nullptr);
+    CHECK(g.find("key.1000") == nullptr);
+    CHECK(g.find("") == nullptr);
+    CHECK(g.find_tensor("t.10000") == nullptr);
+    CHECK_THROWS_AS((void)g.require_tensor("missing"), llmt::error);
+}
+
 TEST_CASE("gguf: the writer refuses what it cannot store") {
     gguf_writer w;
     const std::vector<float> four(4);

@@ -299,6 +299,12 @@ TEST_CASE("gguf hostile: duplicate keys and duplicate tensor names") {
     const auto at = g.pos();
     g.kv_str("a", "again");
     expect_refused(g.b, {"duplicate metadata key 'a'", at_byte(at)});
+    // with several repeats, the first record in file order that repeats a name is named
+    gguf_bytes m;
+    m.header(0, 5).kv_u32("z", 1).kv_u32("y", 2);
+    const auto first_repeat = m.pos();
+    m.kv_u32("y", 3).kv_u32("z", 4).kv_u32("y", 5);
+    expect_refused(m.b, {"duplicate metadata key 'y'", at_byte(first_repeat)});
 
     gguf_bytes t;
     t.header(2, 0).tensor("w", {4}, 0, 0);
