@@ -865,7 +865,6 @@ LLMT_END_NAMESPACE
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -879,6 +878,34 @@ namespace detail {
 inline std::size_t reserve_hint(std::uint64_t count) noexcept {
     return static_cast<std::size_t>(std::min<std::uint64_t>(count, 4096));
 }
+
+/// Names (views into the file) to positions, kept sorted: O(log n) lookups, and no hash table
+/// whose buckets a crafted file could flood with colliding names.
+class name_index {
+public:
+    /// Indexes name_of(items[k]) -> k. Returns the position of the first item whose name an
+    /// earlier item already had, if any.
+    template <typename Items, typename NameOf>
+    std::optional<std::size_t> build(const Items& items, NameOf name_of) {
+        entries_.clear();
+        entries_.reserve(items.size());
+        for (std::size_t k = 0; k < items.size(); ++k) entries_.emplace_back(name_of(items[k]), k);
+        std::sort(entries_.begin(), entries_.end());  // by name, then position
+        std::optional<std::size_t> dup;
+        for (std::size_t k = 1; k < entries_.size(); ++k)
+            if (entries_[k].first == entries_[k - 1].first && (!dup || entries_[k].second < *dup)) dup = entries_[k].second;
+        return dup;
+    }
+    [[nodiscard]] std::optional<std::size_t> find(std::string_view name) const {
+        auto it = std::lower_bound(entries_.begin(), entries_.end(), name,
+                                   [](const auto& e, std::string_view n) { return e.first < n; });
+        if (it == entries_.end() || it->first != name) return std::nullopt;
+        return it->second;
+    }
+
+private:
+    std::vector<std::pair<std::string_view, std::size_t>> entries_;
+};
 }  // namespace detail
 
 inline constexpr std::uint32_t gguf_magic = 0x46554747;  // "GGUF" little-endian
@@ -913,8 +940,8 @@ public:
     [[nodiscard]] const std::vector<gguf_tensor_info>& tensors() const noexcept { return tensors_; }
 
     [[nodiscard]] const gguf_value* find(std::string_view key) const {
-        auto it = kv_index_.find(key);
-        return it == kv_index_.end() ? nullptr : &kvs_[it->second].value;
+        const auto k = kv_index_.find(key);
+        return k ? &kvs_[*k].value : nullptr;
     }
     [[nodiscard]] bool contains(std::string_view key) const { return find(key) != nullptr; }
 
@@ -953,8 +980,8 @@ public:
     }
 
     [[nodiscard]] const gguf_tensor_info* find_tensor(std::string_view tensor_name) const {
-        auto it = tensor_index_.find(tensor_name);
-        return it == tensor_index_.end() ? nullptr : &tensors_[it->second];
+        const auto k = tensor_index_.find(tensor_name);
+        return k ? &tensors_[*k] : nullptr;
     }
     [[nodiscard]] const gguf_tensor_info& require_tensor(std::string_view tensor_name) const {
         const auto* t = find_tensor(tensor_name);
@@ -1042,7 +1069,6 @@ private:
         const std::uint64_t min_tensor = (v1 ? 4 : 8) + 4 + (v1 ? 4 : 8) + 4 + 8;
         if (n_kv > c.remaining() / min_kv) bad(v1 ? 12 : 16, fmt::format("metadata count {} cannot fit in the file", n_kv));
         kvs_.reserve(detail::reserve_hint(n_kv));
-        kv_index_.reserve(detail::reserve_hint(n_kv));
         for (std::uint64_t k = 0; k < n_kv; ++k) {
             gguf_kv kv;
             kv.offset = c.pos;
@@ -1052,18 +1078,18 @@ private:
             if (t >= gguf_type_count)
                 bad(type_at, fmt::format("unknown metadata value type {} for key '{}'", t, shown(kv.key)));
             kv.value = read_value(c, gguf_type(t), v1, 0, kv.key);
-            if (!kv_index_.emplace(kv.key, kvs_.size()).second)
-                bad(kv.offset, fmt::format("duplicate metadata key '{}'", shown(kv.key)));
             kvs_.push_back(std::move(kv));
         }
+        if (const auto dup = kv_index_.build(kvs_, [](const gguf_kv& kv) { return kv.key; }))
+            bad(kvs_[*dup].offset, fmt::format("duplicate metadata key '{}'", shown(kvs_[*dup].key)));
 
         alignment_ = gguf_default_alignment;
         if (const gguf_value* a = find("general.alignment")) {
             if (a->type != gguf_type::uint32)
-                bad(kvs_[kv_index_.at("general.alignment")].offset,
+                bad(kvs_[*kv_index_.find("general.alignment")].offset,
                     fmt::format("general.alignment must be uint32, found {}", name(a->type)));
             if (a->u == 0 || (a->u & (a->u - 1)) != 0)
-                bad(kvs_[kv_index_.at("general.alignment")].offset,
+                bad(kvs_[*kv_index_.find("general.alignment")].offset,
                     fmt::format("general.alignment {} is not a power of two", a->u));
             alignment_ = static_cast<std::uint32_t>(a->u);
         }
@@ -1071,13 +1097,9 @@ private:
         if (n_tensors > c.remaining() / min_tensor)
             bad(8, fmt::format("tensor count {} cannot fit in the file", n_tensors));
         tensors_.reserve(detail::reserve_hint(n_tensors));
-        tensor_index_.reserve(detail::reserve_hint(n_tensors));
-        for (std::uint64_t k = 0; k < n_tensors; ++k) {
-            gguf_tensor_info t = read_tensor_info(c, v1);
-            if (!tensor_index_.emplace(t.name, tensors_.size()).second)
-                bad(t.info_offset, fmt::format("duplicate tensor name '{}'", shown(t.name)));
-            tensors_.push_back(t);
-        }
+        for (std::uint64_t k = 0; k < n_tensors; ++k) tensors_.push_back(read_tensor_info(c, v1));
+        if (const auto dup = tensor_index_.build(tensors_, [](const gguf_tensor_info& t) { return t.name; }))
+            bad(tensors_[*dup].info_offset, fmt::format("duplicate tensor name '{}'", shown(tensors_[*dup].name)));
 
         // The data section starts at the next multiple of the alignment.
         const std::uint64_t end_of_infos = c.pos;
@@ -1205,9 +1227,9 @@ private:
     std::uint32_t alignment_ = gguf_default_alignment;
     std::uint64_t data_offset_ = 0;
     std::vector<gguf_kv> kvs_;
-    std::unordered_map<std::string_view, std::size_t> kv_index_;
+    detail::name_index kv_index_;
     std::vector<gguf_tensor_info> tensors_;
-    std::unordered_map<std::string_view, std::size_t> tensor_index_;
+    detail::name_index tensor_index_;
 };
 
 }  // namespace io
