@@ -9,6 +9,7 @@
 #include <llmt/core/error.hpp>
 #include <llmt/core/f16.hpp>
 #include <llmt/core/type_list.hpp>
+#include <llmt/core/token.hpp>
 
 // io
 #include <llmt/io/escape.hpp>
@@ -51,3 +52,14 @@
 #include <llmt/model/model_base.hpp>
 #include <llmt/model/model.hpp>
 #include <llmt/model/presets.hpp>
+
+// sampling
+#include <llmt/sampling/rng.hpp>
+#include <llmt/sampling/candidates.hpp>
+#include <llmt/sampling/penalties.hpp>
+#include <llmt/sampling/truncate.hpp>
+#include <llmt/sampling/temperature.hpp>
+#include <llmt/sampling/mirostat.hpp>
+#include <llmt/sampling/select.hpp>
+#include <llmt/sampling/params.hpp>
+#include <llmt/sampling/chain.hpp>

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <llmt/config.hpp>
+#include <llmt/core/token.hpp>  // token_id
 #include <llmt/io/gguf.hpp>
 #include <llmt/model/hparams.hpp>
 
@@ -10,9 +11,6 @@
 #include <string>
 
 LLMT_BEGIN_NAMESPACE
-
-/// A token id (index into the vocabulary).
-using token_id = std::int32_t;
 
 /// Run-time choices made when loading a model.
 struct load_options {
