@@ -266,6 +266,19 @@ constexpr void for_each_type(type_list<Ts...>, F&& f) {
 
 LLMT_END_NAMESPACE
 // ---- end llmt/core/type_list.hpp ----
+// ---- begin llmt/core/token.hpp ----
+// token: llmt::token_id, the integer id of a vocabulary entry
+
+
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+
+/// Index of a token in the model's vocabulary (GGUF `tokenizer.ggml.tokens`), as in llama.cpp.
+using token_id = std::int32_t;
+
+LLMT_END_NAMESPACE
+// ---- end llmt/core/token.hpp ----
 
 // io
 // ---- begin llmt/io/escape.hpp ----
@@ -7571,9 +7584,6 @@ LLMT_END_NAMESPACE
 
 LLMT_BEGIN_NAMESPACE
 
-/// A token id (index into the vocabulary).
-using token_id = std::int32_t;
-
 /// Run-time choices made when loading a model.
 struct load_options {
     std::int64_t context = 0;          ///< positions available; 0 = the file's context_length, at most 4096
@@ -7956,4 +7966,882 @@ struct llama : model_spec<rms_norm, gqa<>, rope_normal, swiglu, kv_cache::contig
 }  // namespace presets
 LLMT_END_NAMESPACE
 // ---- end llmt/model/presets.hpp ----
+
+// sampling
+// ---- begin llmt/sampling/rng.hpp ----
+// rng: the sampling PRNG (xoshiro256** seeded by splitmix64) and its uniform draw
+
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace sampling {
+
+/// The seed used when the caller gives none: fixed, so runs are reproducible by default.
+inline constexpr std::uint64_t default_seed = 0x853c49e6748fea9bULL;
+
+/// xoshiro256** (Blackman & Vigna): integer-only, so the same seed gives the same stream on
+/// every platform and compiler (std::mt19937 is portable too, but std::*_distribution is not).
+class rng {
+public:
+    explicit rng(std::uint64_t seed = default_seed) noexcept { reseed(seed); }
+
+    /// Restarts the stream: the state words come from splitmix64(seed), never all zero.
+    void reseed(std::uint64_t seed) noexcept {
+        seed_ = seed;
+        std::uint64_t x = seed;
+        for (auto& w : s_) {
+            x += 0x9e3779b97f4a7c15ULL;
+            std::uint64_t z = x;
+            z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+            z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+            w = z ^ (z >> 31);
+        }
+    }
+
+    [[nodiscard]] std::uint64_t seed() const noexcept { return seed_; }
+
+    /// Sets the raw state (for checking against the published xoshiro256** vectors).
+    void set_state(const std::array<std::uint64_t, 4>& s) noexcept {
+        for (std::size_t i = 0; i < 4; ++i) s_[i] = s[i];
+    }
+
+    std::uint64_t next() noexcept {
+        const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+        const std::uint64_t t = s_[1] << 17;
+        s_[2] ^= s_[0];
+        s_[3] ^= s_[1];
+        s_[1] ^= s_[2];
+        s_[0] ^= s_[3];
+        s_[2] ^= t;
+        s_[3] = rotl(s_[3], 45);
+        return result;
+    }
+
+    /// Uniform double in [0, 1) from the top 53 bits (exact: every value is k * 2^-53).
+    double uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+
+private:
+    static constexpr std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+
+    std::uint64_t s_[4]{};
+    std::uint64_t seed_ = default_seed;
+};
+
+}  // namespace sampling
+LLMT_END_NAMESPACE
+// ---- end llmt/sampling/rng.hpp ----
+// ---- begin llmt/sampling/candidates.hpp ----
+// candidates: the one candidate array (id, logit, p) every sampler of a chain works on
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace sampling {
+
+/// One vocabulary entry still in the running.
+struct candidate {
+    token_id id;
+    float logit;
+    float p;  // probability, valid only right after softmax()
+};
+
+/// The total order samplers sort by: higher logit first, ties broken by the lower id, so the
+/// order (and hence every draw) is the same with any standard library.
+inline constexpr auto by_logit_desc = [](const candidate& a, const candidate& b) noexcept {
+    return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
+};
+
+/// The candidates of one sampling step. Storage grows to the vocabulary size on the first
+/// fill() and is reused afterwards: a chain allocates nothing per token.
+///
+/// Flags shared between samplers: `sorted()` (descending by logit, so a second sort is
+/// skipped) and `identity()` (entry i is token i and none was removed, so a token is found
+/// by index). `selected` is set by the final sampler (greedy, dist, mirostat).
+class candidate_array {
+public:
+    /// Loads one step's logits. Throws on an empty span, a NaN, or no finite logit.
+    void fill(std::span<const float> logits) {
+        LLMT_CHECK_CODE(!logits.empty(), errc::invalid_argument, "sampling: the logits are empty");
+        LLMT_CHECK_CODE(logits.size() <= std::size_t(std::numeric_limits<token_id>::max()), errc::invalid_argument,
+                        "sampling: {} logits exceed the token id range", logits.size());
+        if (data_.size() < logits.size()) {
+            data_.resize(logits.size());
+            scratch_.resize(logits.size());
+        }
+        bool any_finite = false;
+        for (std::size_t i = 0; i < logits.size(); ++i) {
+            const float l = logits[i];
+            if (LLMT_UNLIKELY(std::isnan(l))) fail(errc::invalid_argument, "sampling: the logit of token {} is NaN", i);
+            any_finite |= l > -std::numeric_limits<float>::infinity();
+            data_[i] = {token_id(i), l, 0.0f};
+        }
+        LLMT_CHECK_CODE(any_finite, errc::invalid_argument,
+                        "sampling: all {} logits are -inf, no token can be sampled", logits.size());
+        n_vocab_ = size_ = logits.size();
+        sorted_ = false;
+        identity_ = true;
+        selected = -1;
+    }
+
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+    /// Number of logits given to the last fill() (the vocabulary size).
+    [[nodiscard]] std::size_t n_vocab() const noexcept { return n_vocab_; }
+    [[nodiscard]] bool sorted() const noexcept { return sorted_; }
+    [[nodiscard]] bool identity() const noexcept { return identity_; }
+
+    candidate* begin() noexcept { return data_.data(); }
+    candidate* end() noexcept { return data_.data() + size_; }
+    const candidate* begin() const noexcept { return data_.data(); }
+    const candidate* end() const noexcept { return data_.data() + size_; }
+    candidate& operator[](std::size_t i) noexcept { return data_[i]; }
+    const candidate& operator[](std::size_t i) const noexcept { return data_[i]; }
+    [[nodiscard]] std::span<const candidate> view() const noexcept { return {data_.data(), size_}; }
+
+    /// Keeps the first n entries (n is clamped to [1, size()]).
+    void truncate(std::size_t n) noexcept {
+        n = std::clamp<std::size_t>(n, 1, size_);
+        if (n < size_) identity_ = false;
+        size_ = n;
+    }
+
+    /// A sampler changed logits (the order may be broken) or reordered entries.
+    void mark_unsorted() noexcept { sorted_ = false; }
+    void mark_reordered() noexcept {
+        sorted_ = false;
+        identity_ = false;
+    }
+
+    /// Sorts all entries by by_logit_desc unless already sorted.
+    void sort() {
+        if (sorted_) return;
+        std::sort(begin(), end(), by_logit_desc);
+        sorted_ = true;
+        identity_ = false;
+    }
+
+    /// Puts the k best entries, sorted, in front and keeps only them (nth_element + sort: O(n + k log k)).
+    void keep_top(std::size_t k) {
+        k = std::clamp<std::size_t>(k, 1, size_);
+        if (sorted_) {
+            truncate(k);
+            return;
+        }
+        if (k < size_) std::nth_element(begin(), begin() + std::ptrdiff_t(k) - 1, end(), by_logit_desc);
+        std::sort(begin(), begin() + std::ptrdiff_t(k), by_logit_desc);
+        sorted_ = true;
+        identity_ = false;
+        size_ = k;
+    }
+
+    /// Index of the entry with the highest logit (the lower id on ties).
+    [[nodiscard]] std::size_t argmax() const noexcept {
+        if (sorted_) return 0;
+        std::size_t best = 0;
+        for (std::size_t i = 1; i < size_; ++i)
+            if (by_logit_desc(data_[i], data_[best])) best = i;
+        return best;
+    }
+
+    /// Sets p = softmax(logit) over the current entries (sorting first if asked).
+    /// Throws if every remaining logit is -inf (e.g. all tokens banned by a logit bias).
+    void softmax(bool sort_first) {
+        LLMT_CHECK_CODE(size_ > 0, errc::invalid_argument, "sampling: no candidate left");
+        if (sort_first) sort();
+        const float max = data_[argmax()].logit;
+        constexpr float inf = std::numeric_limits<float>::infinity();
+        LLMT_CHECK_CODE(max > -inf, errc::invalid_argument,
+                        "sampling: every remaining candidate has a -inf logit, no token can be sampled");
+        double sum = 0.0;
+        if (LLMT_UNLIKELY(max == inf)) {  // a logit overflowed (tiny temperature): the +inf ones share the mass
+            for (auto& c : *this) sum += (c.p = c.logit == inf ? 1.0f : 0.0f);
+        } else {
+            for (auto& c : *this) sum += (c.p = std::exp(c.logit - max));
+        }
+        const auto inv = static_cast<float>(1.0 / sum);
+        for (auto& c : *this) c.p *= inv;
+    }
+
+    /// Draws an index with probability p (call softmax() first). The walk is in array order,
+    /// which every sampler keeps deterministic, so a seed reproduces the same tokens.
+    std::size_t draw(rng& g) const noexcept {
+        double total = 0.0;
+        for (const auto& c : *this) total += c.p;
+        const double target = g.uniform() * total;
+        double cum = 0.0;
+        std::size_t last_positive = 0;
+        for (std::size_t i = 0; i < size_; ++i) {
+            if (data_[i].p <= 0.0f) continue;
+            cum += data_[i].p;
+            last_positive = i;
+            if (target < cum) return i;
+        }
+        return last_positive;  // rounding left target == total
+    }
+
+    /// The chosen token, or -1 before a final sampler ran.
+    std::ptrdiff_t selected = -1;
+
+    /// Scratch entries for samplers that reorder through a key (typical): same size as the data.
+    struct keyed {
+        float key;
+        candidate c;
+    };
+    std::span<keyed> scratch() noexcept { return {scratch_.data(), size_}; }
+
+    /// Copies entries [0, n) of scratch back as the new candidates, in scratch order.
+    void assign_from_scratch(std::size_t n) noexcept {
+        n = std::clamp<std::size_t>(n, 1, size_);
+        for (std::size_t i = 0; i < n; ++i) data_[i] = scratch_[i].c;
+        size_ = n;
+        mark_reordered();
+    }
+
+private:
+    std::vector<candidate> data_;  // [n_vocab], the first size_ are live
+    std::vector<keyed> scratch_;   // [n_vocab]
+    std::size_t size_ = 0;
+    std::size_t n_vocab_ = 0;
+    bool sorted_ = false;
+    bool identity_ = false;
+};
+
+}  // namespace sampling
+LLMT_END_NAMESPACE
+// ---- end llmt/sampling/candidates.hpp ----
+// ---- begin llmt/sampling/penalties.hpp ----
+// penalties: repetition / frequency / presence penalties over a window, and a fixed logit bias
+
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <utility>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace sampling {
+
+/// Penalizes the tokens among the last `last_n` accepted ones (llama.cpp semantics):
+/// a token seen `n` times gets its logit divided by `repeat` if positive, multiplied by it
+/// if not, then `n * freq + present` subtracted. last_n = 0 disables; last_n < 0 means the
+/// whole history since reset().
+class penalties {
+public:
+    penalties(int last_n = 64, float repeat = 1.0f, float freq = 0.0f, float present = 0.0f)  // NOLINT
+        : last_n_(last_n), repeat_(repeat), freq_(freq), present_(present) {
+        LLMT_CHECK_CODE(std::isfinite(repeat) && repeat > 0.0f, errc::invalid_argument,
+                        "penalties: the repeat penalty must be finite and > 0, got {}", repeat);
+        LLMT_CHECK_CODE(std::isfinite(freq) && std::isfinite(present), errc::invalid_argument,
+                        "penalties: frequency ({}) and presence ({}) penalties must be finite", freq, present);
+        if (last_n_ > 0) window_.resize(std::size_t(last_n_));
+    }
+
+    [[nodiscard]] int last_n() const noexcept { return last_n_; }
+    [[nodiscard]] float repeat() const noexcept { return repeat_; }
+    [[nodiscard]] float freq() const noexcept { return freq_; }
+    [[nodiscard]] float present() const noexcept { return present_; }
+    /// How many times `id` occurs in the current window.
+    [[nodiscard]] int count(token_id id) const noexcept {
+        return id >= 0 && std::size_t(id) < counts_.size() ? counts_[std::size_t(id)] : 0;
+    }
+
+    [[nodiscard]] bool enabled() const noexcept {
+        return last_n_ != 0 && (repeat_ != 1.0f || freq_ != 0.0f || present_ != 0.0f);
+    }
+
+    void accept(token_id id) {
+        LLMT_CHECK_CODE(id >= 0, errc::invalid_argument, "penalties: cannot accept the negative token id {}", id);
+        if (last_n_ == 0) return;
+        if (std::size_t(id) >= counts_.size()) counts_.resize(std::size_t(id) + 1, 0);
+        if (last_n_ > 0) {
+            if (filled_ == window_.size()) --counts_[std::size_t(window_[head_])];  // evict the oldest
+            else ++filled_;
+            window_[head_] = id;
+            head_ = (head_ + 1) % window_.size();
+        }
+        ++counts_[std::size_t(id)];
+        ++n_seen_;
+    }
+
+    void reset() noexcept {
+        std::fill(counts_.begin(), counts_.end(), 0);
+        head_ = filled_ = n_seen_ = 0;
+    }
+
+    void apply(candidate_array& c) {
+        if (!enabled() || n_seen_ == 0) return;
+        for (auto& x : c) {
+            const int n = count(x.id);
+            if (n == 0) continue;
+            x.logit = x.logit <= 0.0f ? x.logit * repeat_ : x.logit / repeat_;
+            x.logit -= float(n) * freq_ + present_;
+        }
+        c.mark_unsorted();
+    }
+
+private:
+    int last_n_;
+    float repeat_, freq_, present_;
+    std::vector<token_id> window_;  // [last_n] ring of the last accepted tokens
+    std::vector<int> counts_;       // [max id seen + 1] occurrences in the window
+    std::size_t head_ = 0, filled_ = 0, n_seen_ = 0;
+};
+
+/// Adds a fixed bias to chosen tokens' logits (-inf bans a token).
+class logit_bias {
+public:
+    using entry = std::pair<token_id, float>;
+
+    logit_bias(std::vector<entry> biases = {}) : biases_(std::move(biases)) {  // NOLINT
+        for (const auto& [id, b] : biases_) {
+            LLMT_CHECK_CODE(id >= 0, errc::invalid_argument, "logit_bias: negative token id {}", id);
+            LLMT_CHECK_CODE(!std::isnan(b) && b != std::numeric_limits<float>::infinity(), errc::invalid_argument,
+                            "logit_bias: the bias of token {} must be finite or -inf, got {}", id, b);
+        }
+    }
+
+    [[nodiscard]] const std::vector<entry>& biases() const noexcept { return biases_; }
+
+    void apply(candidate_array& c) const {
+        if (biases_.empty()) return;
+        for (const auto& [id, b] : biases_) {
+            LLMT_CHECK_CODE(std::size_t(id) < c.n_vocab(), errc::invalid_argument,
+                            "logit_bias: token {} is outside the vocabulary of {} tokens", id, c.n_vocab());
+            if (c.identity()) {
+                c[std::size_t(id)].logit += b;
+                continue;
+            }
+            for (auto& x : c)
+                if (x.id == id) {
+                    x.logit += b;
+                    break;
+                }
+        }
+        c.mark_unsorted();
+    }
+
+private:
+    std::vector<entry> biases_;
+};
+
+}  // namespace sampling
+LLMT_END_NAMESPACE
+// ---- end llmt/sampling/penalties.hpp ----
+// ---- begin llmt/sampling/truncate.hpp ----
+// truncate: the samplers that cut the candidate list (top_k, top_p, min_p, typical)
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+
+LLMT_BEGIN_NAMESPACE
+namespace sampling {
+
+/// Keeps the k highest logits (sorted). k <= 0 keeps everything; k > size keeps all, sorted.
+struct top_k {
+    int k = 40;
+
+    top_k(int k_ = 40) noexcept : k(k_) {}  // NOLINT: top_k{40} reads naturally
+
+    void apply(candidate_array& c) const {
+        if (k <= 0) return;
+        c.keep_top(static_cast<std::size_t>(k));
+    }
+};
+
+/// Nucleus sampling: keeps the smallest prefix of the sorted list whose mass reaches p
+/// (and at least min_keep). p >= 1 keeps everything.
+struct top_p {
+    float p = 0.95f;
+    std::size_t min_keep = 1;
+
+    top_p(float p_ = 0.95f, std::size_t min_keep_ = 1) : p(p_), min_keep(min_keep_) {  // NOLINT
+        LLMT_CHECK_CODE(p >= 0.0f, errc::invalid_argument, "top_p: p must be >= 0, got {}", p);
+    }
+
+    void apply(candidate_array& c) const {
+        if (p >= 1.0f) return;
+        c.softmax(/*sort_first=*/true);
+        double cum = 0.0;
+        for (std::size_t i = 0; i < c.size(); ++i) {
+            cum += c[i].p;
+            if (cum >= p && i + 1 >= min_keep) {
+                c.truncate(i + 1);
+                return;
+            }
+        }
+    }
+};
+
+/// Keeps tokens whose probability is at least p times the best one's (logit >= max + ln p).
+/// Order is kept; on a sorted list this is a prefix cut. p <= 0 keeps everything.
+struct min_p {
+    float p = 0.05f;
+    std::size_t min_keep = 1;
+
+    min_p(float p_ = 0.05f, std::size_t min_keep_ = 1) : p(p_), min_keep(min_keep_) {  // NOLINT
+        LLMT_CHECK_CODE(p >= 0.0f && p <= 1.0f, errc::invalid_argument, "min_p: p must be in [0, 1], got {}", p);
+    }
+
+    void apply(candidate_array& c) const {
+        if (p <= 0.0f || c.empty()) return;
+        const float threshold = c[c.argmax()].logit + std::log(p);
+        if (c.sorted()) {
+            std::size_t n = 0;
+            while (n < c.size() && c[n].logit >= threshold) ++n;
+            c.truncate(std::max(n, min_keep));
+            return;
+        }
+        // Stable in-place filter; if fewer than min_keep pass, fall back to the best min_keep.
+        std::size_t passing = 0;
+        for (const auto& x : c) passing += x.logit >= threshold;
+        if (passing < min_keep) {
+            c.keep_top(min_keep);
+            return;
+        }
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < c.size(); ++i)
+            if (c[i].logit >= threshold) c[n++] = c[i];
+        if (n < c.size()) {
+            c.truncate(n);
+            c.mark_reordered();  // ids no longer match positions
+        }
+    }
+};
+
+/// Locally typical sampling (Meister et al. 2022): keeps the tokens whose surprise -ln p is
+/// closest to the entropy, until their mass exceeds p. p >= 1 keeps everything.
+struct typical {
+    float p = 1.0f;
+    std::size_t min_keep = 1;
+
+    typical(float p_ = 1.0f, std::size_t min_keep_ = 1) : p(p_), min_keep(min_keep_) {  // NOLINT
+        LLMT_CHECK_CODE(p >= 0.0f, errc::invalid_argument, "typical: p must be >= 0, got {}", p);
+    }
+
+    void apply(candidate_array& c) const {
+        if (p >= 1.0f) return;
+        c.softmax(/*sort_first=*/false);
+        double entropy = 0.0;
+        for (const auto& x : c)
+            if (x.p > 0.0f) entropy -= double(x.p) * std::log(double(x.p));
+        auto s = c.scratch();
+        for (std::size_t i = 0; i < c.size(); ++i) {
+            const double surprise = c[i].p > 0.0f ? -std::log(double(c[i].p)) : HUGE_VAL;
+            s[i] = {static_cast<float>(std::fabs(surprise - entropy)), c[i]};
+        }
+        std::sort(s.begin(), s.end(), [](const auto& a, const auto& b) {
+            return a.key < b.key || (a.key == b.key && by_logit_desc(a.c, b.c));
+        });
+        double cum = 0.0;
+        std::size_t keep = s.size();
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            cum += s[i].c.p;
+            if (cum > p && i + 1 >= min_keep) {
+                keep = i + 1;
+                break;
+            }
+        }
+        c.assign_from_scratch(keep);
+    }
+};
+
+}  // namespace sampling
+LLMT_END_NAMESPACE
+// ---- end llmt/sampling/truncate.hpp ----
+// ---- begin llmt/sampling/temperature.hpp ----
+// temperature: divides logits by t (t < 1 sharpens, t > 1 flattens, t <= 0 keeps the argmax)
+
+
+#include <cmath>
+#include <utility>
+
+LLMT_BEGIN_NAMESPACE
+namespace sampling {
+
+struct temperature {
+    float t = 0.8f;
+
+    temperature(float t_ = 0.8f) : t(t_) {  // NOLINT: temperature{0.7f} reads naturally
+        LLMT_CHECK_CODE(std::isfinite(t), errc::invalid_argument, "temperature: must be finite, got {}", t);
+    }
+
+    void apply(candidate_array& c) const {
+        if (t <= 0.0f) {  // as llama.cpp: only the most likely token survives
+            const std::size_t best = c.argmax();
+            std::swap(c[0], c[best]);
+            c.truncate(1);
+            return;
+        }
+        if (t == 1.0f) return;
+        for (auto& x : c) x.logit /= t;  // a positive scale keeps the order: `sorted` stays valid
+    }
+};
+
+}  // namespace sampling
+LLMT_END_NAMESPACE
+// ---- end llmt/sampling/temperature.hpp ----
+// ---- begin llmt/sampling/mirostat.hpp ----
+// mirostat: Mirostat v1 and v2 (Basu et al. 2021), target-surprise samplers that pick the token
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace sampling {
+
+namespace detail {
+inline void check_mirostat(float tau, float eta) {
+    LLMT_CHECK_CODE(std::isfinite(tau) && tau > 0.0f, errc::invalid_argument, "mirostat: tau must be finite and > 0, got {}", tau);
+    LLMT_CHECK_CODE(std::isfinite(eta) && eta >= 0.0f, errc::invalid_argument, "mirostat: eta must be finite and >= 0, got {}", eta);
+}
+}  // namespace detail
+
+/// Mirostat v1 as in llama.cpp: estimates the Zipf exponent s from the m most likely tokens,
+/// derives k so that top-k sampling has surprise mu, draws, then moves mu toward tau by
+/// eta * (observed surprise - tau). mu starts at 2 tau.
+class mirostat {
+public:
+    mirostat(float tau = 5.0f, float eta = 0.1f, std::uint64_t seed = default_seed, int m = 100)  // NOLINT
+        : tau_(tau), eta_(eta), m_(m), mu_(2.0f * tau), rng_(seed) {
+        detail::check_mirostat(tau, eta);
+        LLMT_CHECK_CODE(m >= 1, errc::invalid_argument, "mirostat: m must be >= 1, got {}", m);
+    }
+
+    [[nodiscard]] float mu() const noexcept { return mu_; }
+    [[nodiscard]] float tau() const noexcept { return tau_; }
+    [[nodiscard]] float eta() const noexcept { return eta_; }
+    void reset() noexcept {
+        mu_ = 2.0f * tau_;
+        rng_.reseed(rng_.seed());
+    }
+    void set_seed(std::uint64_t seed) noexcept { rng_.reseed(seed); }
+
+    void apply(candidate_array& c) {
+        c.softmax(/*sort_first=*/true);
+        // Least-squares fit of log(p_i / p_i+1) = s * log((i+2) / (i+1)) over the head.
+        double sum_ti_bi = 0.0, sum_ti_sq = 0.0;
+        for (std::size_t i = 0; i + 1 < std::size_t(m_) && i + 1 < c.size(); ++i) {
+            if (c[i + 1].p <= 0.0f) break;
+            const double t_i = std::log(double(i + 2) / double(i + 1));
+            const double b_i = std::log(double(c[i].p) / double(c[i + 1].p));
+            sum_ti_bi += t_i * b_i;
+            sum_ti_sq += t_i * t_i;
+        }
+        double k = double(c.size());
+        if (sum_ti_sq > 0.0) {
+            const double s_hat = sum_ti_bi / sum_ti_sq;
+            const double eps = s_hat - 1.0;
+            const double n = double(c.n_vocab());
+            const double kk = std::pow(eps * std::pow(2.0, double(mu_)) / (1.0 - std::pow(n, -eps)), 1.0 / s_hat);
+            if (std::isfinite(kk)) k = kk;
+        }
+        k = std::clamp(k, 1.0, double(c.size()));  // clamp before the cast: no overflow UB
+        c.truncate(static_cast<std::size_t>(k));
+        c.softmax(/*sort_first=*/false);
+        const std::size_t idx = c.draw(rng_);
+        c.selected = std::ptrdiff_t(idx);
+        update(c[idx].p);
+    }
+
+private:
+    void update(float p) noexcept {
+        const float surprise = -std::log2(p);
+        mu_ -= eta_ * (surprise - tau_);
+    }
+
+    float tau_, eta_;
+    int m_;
+    float mu_;
+    rng rng_;
+};
+
+/// Mirostat v2 as in llama.cpp: drops the tokens whose surprise -log2 p exceeds mu (keeping at
+/// least one), draws from the rest renormalized, then moves mu by eta * (surprise - tau).
+class mirostat_v2 {
+public:
+    mirostat_v2(float tau = 5.0f, float eta = 0.1f, std::uint64_t seed = default_seed)  // NOLINT
+        : tau_(tau), eta_(eta), mu_(2.0f * tau), rng_(seed) {
+        detail::check_mirostat(tau, eta);
+    }
+
+    [[nodiscard]] float mu() const noexcept { return mu_; }
+    [[nodiscard]] float tau() const noexcept { return tau_; }
+    [[nodiscard]] float eta() const noexcept { return eta_; }
+    void reset() noexcept {
+        mu_ = 2.0f * tau_;
+        rng_.reseed(rng_.seed());
+    }
+    void set_seed(std::uint64_t seed) noexcept { rng_.reseed(seed); }
+
+    void apply(candidate_array& c) {
+        c.softmax(/*sort_first=*/true);
+        std::size_t n = 0;
+        while (n < c.size() && -std::log2(c[n].p) <= mu_) ++n;
+        c.truncate(std::max<std::size_t>(n, 1));
+        c.softmax(/*sort_first=*/false);
+        const std::size_t idx = c.draw(rng_);
+        c.selected = std::ptrdiff_t(idx);
+        mu_ -= eta_ * (-std::log2(c[idx].p) - tau_);
+    }
+
+private:
+    float tau_, eta_;
+    float mu_;
+    rng rng_;
+};
+
+}  // namespace sampling
+LLMT_END_NAMESPACE
+// ---- end llmt/sampling/mirostat.hpp ----
+// ---- begin llmt/sampling/select.hpp ----
+// select: the final samplers that pick the token (greedy argmax, seeded distribution)
+
+
+#include <cstdint>
+#include <limits>
+
+LLMT_BEGIN_NAMESPACE
+namespace sampling {
+
+/// Picks the highest logit (the lower id on ties).
+struct greedy {
+    void apply(candidate_array& c) const {
+        LLMT_CHECK_CODE(!c.empty(), errc::invalid_argument, "greedy: no candidate left");
+        const std::size_t best = c.argmax();
+        LLMT_CHECK_CODE(c[best].logit > -std::numeric_limits<float>::infinity(), errc::invalid_argument,
+                        "greedy: every remaining candidate has a -inf logit, no token can be sampled");
+        c.selected = std::ptrdiff_t(best);
+    }
+};
+
+/// Draws a token from softmax(logits) with its own seeded PRNG: the same seed and logits give
+/// the same tokens on any platform. reset() restarts the stream from the seed.
+class dist {
+public:
+    dist(std::uint64_t seed = default_seed) noexcept : rng_(seed) {}  // NOLINT: dist{42}
+
+    void apply(candidate_array& c) {
+        c.softmax(/*sort_first=*/false);
+        c.selected = std::ptrdiff_t(c.draw(rng_));
+    }
+    void reset() noexcept { rng_.reseed(rng_.seed()); }
+    void set_seed(std::uint64_t seed) noexcept { rng_.reseed(seed); }
+    [[nodiscard]] std::uint64_t seed() const noexcept { return rng_.seed(); }
+
+private:
+    rng rng_;
+};
+
+}  // namespace sampling
+LLMT_END_NAMESPACE
+// ---- end llmt/sampling/select.hpp ----
+// ---- begin llmt/sampling/params.hpp ----
+// params: the flat sampling settings of a CLI or server request (llama.cpp names and defaults)
+
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace sampling {
+
+/// Turned into a chain by chain::from_params(). Neutral values disable a stage
+/// (top_k <= 0, top_p >= 1, min_p <= 0, typical_p >= 1, repeat_penalty = 1, ...).
+struct params {
+    float temp = 0.8f;             ///< <= 0: greedy
+    int top_k = 40;                ///< <= 0: off
+    float top_p = 0.95f;           ///< >= 1: off
+    float min_p = 0.05f;           ///< <= 0: off
+    float typical_p = 1.0f;        ///< >= 1: off
+    float repeat_penalty = 1.0f;   ///< 1: off
+    int repeat_last_n = 64;        ///< window of the penalties; 0: off, < 0: whole history
+    float freq_penalty = 0, presence_penalty = 0;
+    int mirostat = 0;              ///< 0: off, 1: Mirostat, 2: Mirostat 2.0
+    float mirostat_tau = 5.0f, mirostat_eta = 0.1f;
+    std::uint64_t seed = default_seed;
+    std::vector<std::pair<token_id, float>> logit_bias;  ///< (token, bias); -inf bans the token
+};
+
+}  // namespace sampling
+LLMT_END_NAMESPACE
+// ---- end llmt/sampling/params.hpp ----
+// ---- begin llmt/sampling/chain.hpp ----
+// chain: an ordered list of samplers run over one shared candidate array to pick the next token
+
+
+#include <concepts>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace sampling {
+
+/// A user-defined stage: any callable over the candidate array (it may set `selected`).
+struct custom {
+    std::function<void(candidate_array&)> fn;
+    void apply(candidate_array& c) const {
+        LLMT_CHECK_CODE(static_cast<bool>(fn), errc::invalid_argument, "sampling::custom: empty function");
+        fn(c);
+    }
+};
+
+/// Every stage a chain can hold.
+using any_sampler = std::variant<penalties, logit_bias, top_k, typical, top_p, min_p, temperature, mirostat,
+                                 mirostat_v2, greedy, dist, custom>;
+
+/// What a stage must provide.
+template <typename S>
+concept sampler = requires(S s, candidate_array& c) { s.apply(c); };
+
+/// The samplers run in order over one candidate array. A chain that does not end with a
+/// selecting stage (greedy, dist, mirostat, mirostat_v2) gets a dist{default_seed} appended:
+/// `chain{top_k{40}, top_p{0.95f}, temperature{0.8f}}` samples. Use set_seed() to reseed.
+///
+/// sample() does not record the token: call accept(token) for every token that joins the
+/// context (prompt tokens too, if they should count for the repetition penalties).
+class chain {
+public:
+    chain() { finish(); }
+
+    template <typename... S>
+        requires(sizeof...(S) > 0 && (std::constructible_from<any_sampler, S&&> && ...))
+    chain(S&&... s) {  // NOLINT: chain{top_k{40}, dist{42}}
+        stages_.reserve(sizeof...(S) + 1);
+        (stages_.emplace_back(std::forward<S>(s)), ...);
+        finish();
+    }
+
+    explicit chain(std::vector<any_sampler> stages) : stages_(std::move(stages)) { finish(); }
+
+    /// llama.cpp's default order: penalties, logit bias, top-k, typical, top-p, min-p,
+    /// temperature, dist. Mirostat 1/2 replace top-k..dist by temperature + mirostat;
+    /// temp <= 0 replaces them by greedy.
+    static chain from_params(const params& p) {
+        LLMT_CHECK_CODE(p.mirostat >= 0 && p.mirostat <= 2, errc::invalid_argument,
+                        "sampling: mirostat must be 0 (off), 1 (Mirostat) or 2 (Mirostat 2.0), got {}", p.mirostat);
+        std::vector<any_sampler> s;
+        s.reserve(8);
+        penalties pen{p.repeat_last_n, p.repeat_penalty, p.freq_penalty, p.presence_penalty};
+        if (pen.enabled()) s.emplace_back(std::move(pen));
+        if (!p.logit_bias.empty()) s.emplace_back(logit_bias{p.logit_bias});
+        if (!(p.temp > 0.0f)) {
+            s.emplace_back(greedy{});
+        } else if (p.mirostat == 1) {
+            s.emplace_back(temperature{p.temp});
+            s.emplace_back(mirostat{p.mirostat_tau, p.mirostat_eta, p.seed});
+        } else if (p.mirostat == 2) {
+            s.emplace_back(temperature{p.temp});
+            s.emplace_back(mirostat_v2{p.mirostat_tau, p.mirostat_eta, p.seed});
+        } else {
+            s.emplace_back(top_k{p.top_k});
+            s.emplace_back(typical{p.typical_p});
+            s.emplace_back(top_p{p.top_p});
+            s.emplace_back(min_p{p.min_p});
+            s.emplace_back(temperature{p.temp});
+            s.emplace_back(dist{p.seed});
+        }
+        return chain{std::move(s)};
+    }
+
+    /// Runs every stage over `logits` (one per vocabulary entry) and returns the chosen token.
+    /// Throws llmt::error on empty logits, NaN, or when no token can be chosen (all -inf).
+    token_id sample(std::span<const float> logits) {
+        cand_.fill(logits);
+        for (auto& st : stages_) {
+            std::visit([&](auto& x) { x.apply(cand_); }, st);
+            LLMT_CHECK_CODE(!cand_.empty(), errc::runtime, "sampling: a stage removed every candidate");
+            if (cand_.selected >= 0) break;
+        }
+        LLMT_CHECK_CODE(cand_.selected >= 0 && std::size_t(cand_.selected) < cand_.size(), errc::runtime,
+                        "sampling: no stage selected a token");
+        return cand_[std::size_t(cand_.selected)].id;
+    }
+
+    /// Records a token of the context (feeds the penalties' window).
+    void accept(token_id id) {
+        for (auto& st : stages_)
+            if (auto* p = std::get_if<penalties>(&st)) p->accept(id);
+    }
+
+    /// Back to the freshly built state: empty penalty window, mirostat mu = 2 tau, PRNGs
+    /// restarted from their seeds.
+    void reset() {
+        for (auto& st : stages_)
+            std::visit([](auto& x) {
+                if constexpr (requires { x.reset(); }) x.reset();
+            }, st);
+    }
+
+    /// Reseeds every random stage (dist, mirostat, mirostat_v2).
+    void set_seed(std::uint64_t seed) {
+        for (auto& st : stages_)
+            std::visit([&](auto& x) {
+                if constexpr (requires { x.set_seed(seed); }) x.set_seed(seed);
+            }, st);
+    }
+
+    /// The stages, in order (for inspection: e.g. find<mirostat>()->mu()).
+    [[nodiscard]] std::span<const any_sampler> stages() const noexcept { return stages_; }
+
+    /// The first stage of type S, or nullptr.
+    template <typename S>
+    [[nodiscard]] const S* find() const noexcept {
+        for (const auto& st : stages_)
+            if (const auto* p = std::get_if<S>(&st)) return p;
+        return nullptr;
+    }
+
+    /// The candidates left after the last sample() (the selected one is at index selected).
+    [[nodiscard]] const candidate_array& candidates() const noexcept { return cand_; }
+
+private:
+    static bool selects(const any_sampler& s) noexcept {
+        return std::holds_alternative<greedy>(s) || std::holds_alternative<dist>(s) ||
+               std::holds_alternative<mirostat>(s) || std::holds_alternative<mirostat_v2>(s);
+    }
+    void finish() {
+        if (stages_.empty() || !selects(stages_.back())) stages_.emplace_back(dist{default_seed});
+    }
+
+    std::vector<any_sampler> stages_;
+    candidate_array cand_;
+};
+
+}  // namespace sampling
+
+// The everyday names, re-exported into llmt (llmt::sampling::chain{llmt::top_k{40}, ...}).
+using sampling::top_k;
+using sampling::top_p;
+using sampling::min_p;
+using sampling::typical;
+using sampling::temperature;
+using sampling::penalties;
+using sampling::logit_bias;
+using sampling::mirostat;
+using sampling::mirostat_v2;
+using sampling::greedy;
+
+LLMT_END_NAMESPACE
+// ---- end llmt/sampling/chain.hpp ----
 // ---- end llmt/llmt.hpp ----
