@@ -21,6 +21,9 @@
 // quant
 #include <llmt/quant/qtype.hpp>
 #include <llmt/quant/formats.hpp>
+#include <llmt/quant/recipe.hpp>
+#include <llmt/quant/quantize_rows.hpp>
+#include <llmt/quant/quantize_file.hpp>
 #include <llmt/core/thread_pool.hpp>
 #include <llmt/simd/xsimd.hpp>
 #include <llmt/kernels/weight_ref.hpp>

@@ -229,6 +229,53 @@ public:
         return add_tensor(name, type, std::span<const std::uint64_t>(ne.begin(), ne.size()), std::as_bytes(data));
     }
 
+    /// Adds a tensor whose bytes are produced only when the file is written (write(path, fill)):
+    /// a file larger than memory can be streamed out. Same checks as add_tensor.
+    gguf_writer& add_tensor_info(std::string_view name, quant::qtype type, std::span<const std::uint64_t> ne) {
+        LLMT_CHECK_CODE(!ne.empty() && ne.size() <= gguf_max_dims, errc::invalid_argument,
+                        "tensor '{}': {} dimensions (1 to 4)", name, ne.size());
+        LLMT_CHECK_CODE(quant::is_sized(std::uint32_t(type)), errc::invalid_argument, "tensor '{}': type cannot be stored", name);
+        std::uint64_t n = 1;
+        for (auto d : ne) {
+            LLMT_CHECK_CODE(d != 0 && n <= (~std::uint64_t(0) >> 1) / d, errc::invalid_argument,
+                            "tensor '{}': a zero dimension or an element count past 2^63", name);
+            n *= d;
+        }
+        LLMT_CHECK_CODE(ne[0] % quant::block_size(type) == 0, errc::invalid_argument,
+                        "tensor '{}': row length {} is not a multiple of the {} block size {}", name, ne[0],
+                        quant::name(type), quant::block_size(type));
+        for (const auto& t : tensors_)
+            LLMT_CHECK_CODE(t.name != name, errc::invalid_argument, "duplicate tensor name '{}'", name);
+        tensor t;
+        t.name = std::string(name);
+        t.type = type;
+        t.ne.assign(ne.begin(), ne.end());
+        t.deferred = true;
+        t.size = n / quant::block_size(type) * quant::type_size(type);
+        tensors_.push_back(std::move(t));
+        return *this;
+    }
+
+    /// Writes the file, streaming each tensor added with add_tensor_info through
+    /// fill(index_among_those, out), where out(const void*, std::size_t) appends bytes; fill must
+    /// write exactly the tensor's size.
+    template <typename Fill>
+    void write(const std::filesystem::path& path, Fill&& fill) const {
+        std::FILE* f = std::fopen(path.string().c_str(), "wb");
+        if (!f) fail(errc::io, "cannot create '{}': {}", path.string(), std::strerror(errno));
+        bool ok = true;
+        try {
+            emit([&](const void* p, std::size_t n) {
+                if (ok && n && std::fwrite(p, 1, n, f) != n) ok = false;
+            }, fill);
+        } catch (...) {
+            std::fclose(f);
+            throw;
+        }
+        if (std::fclose(f) != 0) ok = false;
+        if (!ok) fail(errc::io, "cannot write '{}': {}", path.string(), std::strerror(errno));
+    }
+
     [[nodiscard]] std::vector<std::byte> to_bytes() const {
         std::vector<std::byte> out;
         emit([&](const void* p, std::size_t n) {
@@ -255,10 +302,20 @@ private:
         quant::qtype type;
         std::vector<std::uint64_t> ne;
         std::vector<std::byte> data;
+        bool deferred = false;  // bytes come from write()'s fill callback
+        std::uint64_t size = 0; // deferred: bytes the callback must write
+        [[nodiscard]] std::uint64_t n_bytes() const noexcept { return deferred ? size : data.size(); }
+    };
+    /// The fill of files without deferred tensors.
+    struct no_fill {
+        template <typename Out>
+        void operator()(std::size_t, Out&&) const {
+            fail(errc::invalid_argument, "gguf_writer: tensors added with add_tensor_info need write(path, fill)");
+        }
     };
 
-    template <typename Sink>
-    void emit(Sink&& sink) const {
+    template <typename Sink, typename Fill = no_fill>
+    void emit(Sink&& sink, Fill&& fill = Fill{}) const {
         std::uint64_t pos = 0;
         auto put = [&](const void* p, std::size_t n) {
             sink(p, n);
@@ -313,7 +370,7 @@ private:
             for (auto d : t.ne) count(d);
             u32(std::uint32_t(t.type));
             u64(offset);
-            offset = align(offset + t.data.size());
+            offset = align(offset + t.n_bytes());
         }
         if (tensors_.empty()) return;
         static const std::byte zeros[256] = {};
@@ -326,8 +383,16 @@ private:
             }
         };
         pad();
+        std::size_t n_deferred = 0;
         for (const auto& t : tensors_) {
-            put(t.data.data(), t.data.size());
+            if (t.deferred) {
+                const std::uint64_t start = pos;
+                fill(n_deferred++, put);
+                LLMT_CHECK_CODE(pos - start == t.size, errc::invalid_argument,
+                                "gguf_writer: tensor '{}' was given {} bytes, {} expected", t.name, pos - start, t.size);
+            } else {
+                put(t.data.data(), t.data.size());
+            }
             pad();
         }
     }
