@@ -1475,6 +1475,53 @@ public:
         return add_tensor(name, type, std::span<const std::uint64_t>(ne.begin(), ne.size()), std::as_bytes(data));
     }
 
+    /// Adds a tensor whose bytes are produced only when the file is written (write(path, fill)):
+    /// a file larger than memory can be streamed out. Same checks as add_tensor.
+    gguf_writer& add_tensor_info(std::string_view name, quant::qtype type, std::span<const std::uint64_t> ne) {
+        LLMT_CHECK_CODE(!ne.empty() && ne.size() <= gguf_max_dims, errc::invalid_argument,
+                        "tensor '{}': {} dimensions (1 to 4)", name, ne.size());
+        LLMT_CHECK_CODE(quant::is_sized(std::uint32_t(type)), errc::invalid_argument, "tensor '{}': type cannot be stored", name);
+        std::uint64_t n = 1;
+        for (auto d : ne) {
+            LLMT_CHECK_CODE(d != 0 && n <= (~std::uint64_t(0) >> 1) / d, errc::invalid_argument,
+                            "tensor '{}': a zero dimension or an element count past 2^63", name);
+            n *= d;
+        }
+        LLMT_CHECK_CODE(ne[0] % quant::block_size(type) == 0, errc::invalid_argument,
+                        "tensor '{}': row length {} is not a multiple of the {} block size {}", name, ne[0],
+                        quant::name(type), quant::block_size(type));
+        for (const auto& t : tensors_)
+            LLMT_CHECK_CODE(t.name != name, errc::invalid_argument, "duplicate tensor name '{}'", name);
+        tensor t;
+        t.name = std::string(name);
+        t.type = type;
+        t.ne.assign(ne.begin(), ne.end());
+        t.deferred = true;
+        t.size = n / quant::block_size(type) * quant::type_size(type);
+        tensors_.push_back(std::move(t));
+        return *this;
+    }
+
+    /// Writes the file, streaming each tensor added with add_tensor_info through
+    /// fill(index_among_those, out), where out(const void*, std::size_t) appends bytes; fill must
+    /// write exactly the tensor's size.
+    template <typename Fill>
+    void write(const std::filesystem::path& path, Fill&& fill) const {
+        std::FILE* f = std::fopen(path.string().c_str(), "wb");
+        if (!f) fail(errc::io, "cannot create '{}': {}", path.string(), std::strerror(errno));
+        bool ok = true;
+        try {
+            emit([&](const void* p, std::size_t n) {
+                if (ok && n && std::fwrite(p, 1, n, f) != n) ok = false;
+            }, fill);
+        } catch (...) {
+            std::fclose(f);
+            throw;
+        }
+        if (std::fclose(f) != 0) ok = false;
+        if (!ok) fail(errc::io, "cannot write '{}': {}", path.string(), std::strerror(errno));
+    }
+
     [[nodiscard]] std::vector<std::byte> to_bytes() const {
         std::vector<std::byte> out;
         emit([&](const void* p, std::size_t n) {
@@ -1501,10 +1548,20 @@ private:
         quant::qtype type;
         std::vector<std::uint64_t> ne;
         std::vector<std::byte> data;
+        bool deferred = false;  // bytes come from write()'s fill callback
+        std::uint64_t size = 0; // deferred: bytes the callback must write
+        [[nodiscard]] std::uint64_t n_bytes() const noexcept { return deferred ? size : data.size(); }
+    };
+    /// The fill of files without deferred tensors.
+    struct no_fill {
+        template <typename Out>
+        void operator()(std::size_t, Out&&) const {
+            fail(errc::invalid_argument, "gguf_writer: tensors added with add_tensor_info need write(path, fill)");
+        }
     };
 
-    template <typename Sink>
-    void emit(Sink&& sink) const {
+    template <typename Sink, typename Fill = no_fill>
+    void emit(Sink&& sink, Fill&& fill = Fill{}) const {
         std::uint64_t pos = 0;
         auto put = [&](const void* p, std::size_t n) {
             sink(p, n);
@@ -1559,7 +1616,7 @@ private:
             for (auto d : t.ne) count(d);
             u32(std::uint32_t(t.type));
             u64(offset);
-            offset = align(offset + t.data.size());
+            offset = align(offset + t.n_bytes());
         }
         if (tensors_.empty()) return;
         static const std::byte zeros[256] = {};
@@ -1572,8 +1629,16 @@ private:
             }
         };
         pad();
+        std::size_t n_deferred = 0;
         for (const auto& t : tensors_) {
-            put(t.data.data(), t.data.size());
+            if (t.deferred) {
+                const std::uint64_t start = pos;
+                fill(n_deferred++, put);
+                LLMT_CHECK_CODE(pos - start == t.size, errc::invalid_argument,
+                                "gguf_writer: tensor '{}' was given {} bytes, {} expected", t.name, pos - start, t.size);
+            } else {
+                put(t.data.data(), t.data.size());
+            }
             pad();
         }
     }
@@ -3670,6 +3735,454 @@ using quant::tq1_0;
 using quant::tq2_0;
 LLMT_END_NAMESPACE
 // ---- end llmt/quant/formats.hpp ----
+// ---- begin llmt/quant/recipe.hpp ----
+// recipe: llama.cpp's choice of a type per tensor for a file type (Q4_K_M, Q8_0, ...): categories, layer rules, fallbacks
+
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <regex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// The decisions reproduce llama.cpp's src/llama-quant.cpp (llama_tensor_get_type and its helpers,
+// at commit 34af94cd) for files quantized without an importance matrix, so that llmt-quantize
+// writes the same tensor types as llama-quantize.
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+
+/// llama.cpp's file types (`enum llama_ftype`); the value is what general.file_type stores.
+enum class ftype : std::uint32_t {
+    f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q8_0 = 7, q5_0 = 8, q5_1 = 9,
+    q2_k = 10, q3_k_s = 11, q3_k_m = 12, q3_k_l = 13, q4_k_s = 14, q4_k_m = 15, q5_k_s = 16, q5_k_m = 17,
+    q6_k = 18, iq2_xxs = 19, iq2_xs = 20, q2_k_s = 21, iq3_xs = 22, iq3_xxs = 23, iq1_s = 24, iq4_nl = 25,
+    iq3_s = 26, iq3_m = 27, iq2_s = 28, iq2_m = 29, iq4_xs = 30, iq1_m = 31, bf16 = 32,
+    tq1_0 = 36, tq2_0 = 37, mxfp4_moe = 38,
+};
+
+struct ftype_name {
+    std::string_view name;  // as llama-quantize spells it
+    ftype type;
+};
+/// The file types llmt-quantize offers (those whose tensor types llmt can write without an
+/// importance matrix), with llama-quantize's aliases: Q3_K, Q4_K and Q5_K mean the _M mixes.
+inline constexpr std::array<ftype_name, 24> ftype_names{{
+    {"F32", ftype::f32},       {"F16", ftype::f16},       {"BF16", ftype::bf16},     {"Q4_0", ftype::q4_0},
+    {"Q4_1", ftype::q4_1},     {"Q5_0", ftype::q5_0},     {"Q5_1", ftype::q5_1},     {"Q8_0", ftype::q8_0},
+    {"Q2_K", ftype::q2_k},     {"Q3_K", ftype::q3_k_m},   {"Q3_K_S", ftype::q3_k_s}, {"Q3_K_M", ftype::q3_k_m},
+    {"Q3_K_L", ftype::q3_k_l}, {"Q4_K", ftype::q4_k_m},   {"Q4_K_S", ftype::q4_k_s}, {"Q4_K_M", ftype::q4_k_m},
+    {"Q5_K", ftype::q5_k_m},   {"Q5_K_S", ftype::q5_k_s}, {"Q5_K_M", ftype::q5_k_m}, {"Q6_K", ftype::q6_k},
+    {"IQ4_NL", ftype::iq4_nl}, {"IQ4_XS", ftype::iq4_xs}, {"TQ1_0", ftype::tq1_0},   {"TQ2_0", ftype::tq2_0},
+}};
+
+/// A file type by its llama-quantize name, case-insensitively.
+constexpr std::optional<ftype> ftype_from_name(std::string_view s) noexcept {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+    for (const auto& f : ftype_names) {
+        if (f.name.size() != s.size()) continue;
+        bool eq = true;
+        for (std::size_t i = 0; i < s.size() && eq; ++i) eq = lower(f.name[i]) == lower(s[i]);
+        if (eq) return f.type;
+    }
+    return std::nullopt;
+}
+
+/// The tensor type a file type is mostly made of (llama_ftype_get_default_type).
+constexpr qtype default_type(ftype f) noexcept {
+    switch (f) {
+        case ftype::f32: return qtype::f32;
+        case ftype::f16: return qtype::f16;
+        case ftype::bf16: return qtype::bf16;
+        case ftype::q4_0: return qtype::q4_0;
+        case ftype::q4_1: return qtype::q4_1;
+        case ftype::q5_0: return qtype::q5_0;
+        case ftype::q5_1: return qtype::q5_1;
+        case ftype::q8_0: return qtype::q8_0;
+        case ftype::mxfp4_moe: return qtype::mxfp4;
+        case ftype::q2_k_s: case ftype::q2_k: return qtype::q2_k;
+        case ftype::iq3_xs: return qtype::iq3_s;
+        case ftype::q3_k_s: case ftype::q3_k_m: case ftype::q3_k_l: return qtype::q3_k;
+        case ftype::q4_k_s: case ftype::q4_k_m: return qtype::q4_k;
+        case ftype::q5_k_s: case ftype::q5_k_m: return qtype::q5_k;
+        case ftype::q6_k: return qtype::q6_k;
+        case ftype::tq1_0: return qtype::tq1_0;
+        case ftype::tq2_0: return qtype::tq2_0;
+        case ftype::iq2_xxs: return qtype::iq2_xxs;
+        case ftype::iq2_xs: case ftype::iq2_s: return qtype::iq2_xs;
+        case ftype::iq2_m: return qtype::iq2_s;
+        case ftype::iq3_xxs: return qtype::iq3_xxs;
+        case ftype::iq1_s: return qtype::iq1_s;
+        case ftype::iq1_m: return qtype::iq1_m;
+        case ftype::iq4_nl: return qtype::iq4_nl;
+        case ftype::iq4_xs: return qtype::iq4_xs;
+        case ftype::iq3_s: case ftype::iq3_m: return qtype::iq3_s;
+    }
+    return qtype::f32;
+}
+
+/// True for block formats (everything but the plain float/int element types), like ggml_is_quantized.
+constexpr bool is_block_quantized(qtype t) noexcept {
+    switch (t) {
+        case qtype::f32: case qtype::f16: case qtype::bf16: case qtype::f64:
+        case qtype::i8: case qtype::i16: case qtype::i32: case qtype::i64: return false;
+        default: return true;
+    }
+}
+
+/// Broad roles of tensors that the recipes treat differently.
+enum class tensor_category {
+    token_embd, attn_q, attn_v, attn_k, attn_qkv, attn_kv_b, attn_output, ffn_up, ffn_gate, ffn_down, output, other,
+};
+
+/// The role of a tensor by name (checked in llama.cpp's order: the first match wins).
+inline tensor_category categorize(std::string_view name) noexcept {
+    auto has = [&](std::string_view s) { return name.find(s) != std::string_view::npos; };
+    if (name == "output.weight") return tensor_category::output;
+    if (name == "token_embd.weight" || name == "per_layer_token_embd.weight") return tensor_category::token_embd;
+    if (has("attn_qkv.weight")) return tensor_category::attn_qkv;
+    if (has("attn_kv_b.weight")) return tensor_category::attn_kv_b;
+    if (has("attn_v.weight")) return tensor_category::attn_v;
+    if (has("attn_k.weight")) return tensor_category::attn_k;
+    if (has("attn_q.weight")) return tensor_category::attn_q;
+    if (has("attn_output.weight")) return tensor_category::attn_output;
+    if (has("ffn_up")) return tensor_category::ffn_up;
+    if (has("ffn_gate")) return tensor_category::ffn_gate;
+    if (has("ffn_down")) return tensor_category::ffn_down;
+    return tensor_category::other;
+}
+
+/// attn_v and the fused tensors that contain it: the recipes give them more bits.
+constexpr bool is_attn_v_like(tensor_category c) noexcept {
+    return c == tensor_category::attn_v || c == tensor_category::attn_qkv || c == tensor_category::attn_kv_b;
+}
+
+/// What the recipes need to know about the model (from its GGUF metadata).
+struct model_info {
+    std::string arch;        // general.architecture ("llama", "falcon", ...)
+    int n_layer = 0;         // {arch}.block_count
+    int n_head = 0;          // {arch}.attention.head_count (of layer 0)
+    int n_head_kv = 0;       // {arch}.attention.head_count_kv (of layer 0)
+    int n_expert = 0;        // {arch}.expert_count
+    [[nodiscard]] int n_gqa() const noexcept { return n_head_kv > 0 ? n_head / n_head_kv : 0; }
+    /// llama.cpp's LLM_TYPE_70B, the one model size the recipes single out.
+    [[nodiscard]] bool is_70b() const noexcept {
+        if (arch == "llama") return n_expert != 8 && n_layer == 80 && n_head != n_head_kv;
+        if (arch == "deci" || arch == "olmo" || arch == "qwen2") return n_layer == 80;
+        if (arch == "jais2") return n_layer == 68;
+        return false;
+    }
+};
+
+/// One tensor of the input, as the recipe sees it.
+struct tensor_desc {
+    std::string name;
+    qtype type = qtype::f32;
+    std::uint32_t n_dims = 0;
+    std::array<std::uint64_t, 4> ne{1, 1, 1, 1};  // ne[0] is the row length
+};
+
+/// `--tensor-type PATTERN=TYPE`: the first pattern found in a tensor's name (ECMAScript regex search) sets its type.
+struct type_override {
+    std::string pattern;
+    qtype type;
+};
+
+struct recipe_options {
+    ftype file_type = ftype::q8_0;
+    bool pure = false;                     // --pure: no mixture, every quantizable tensor gets the default type
+    bool quantize_output = true;           // false: --leave-output-tensor
+    std::optional<qtype> output_type;      // --output-tensor-type
+    std::optional<qtype> token_embd_type;  // --token-embedding-type
+    std::vector<type_override> overrides;  // --tensor-type, in order
+};
+
+/// The decision for one tensor.
+struct tensor_plan {
+    qtype type = qtype::f32;  // the type it is written with
+    bool quantizable = false; // false: copied as is (1-D tensors, norms, ...)
+    bool fallback = false;    // its row length did not fit the first choice
+    std::string note;         // why it is not what was asked for (fallbacks, overrides), empty if nothing to say
+};
+
+/// The N of a "blk.N." tensor name (what sscanf("blk.%d.") reads: an optional sign, then digits), or nullopt.
+constexpr std::optional<int> block_index(std::string_view name) noexcept {
+    if (name.substr(0, 4) != "blk.") return std::nullopt;
+    std::size_t i = 4;
+    bool neg = false;
+    if (i < name.size() && (name[i] == '+' || name[i] == '-')) neg = name[i++] == '-';
+    if (i >= name.size() || name[i] < '0' || name[i] > '9') return std::nullopt;
+    long long v = 0;
+    for (; i < name.size() && name[i] >= '0' && name[i] <= '9'; ++i) v = std::min(v * 10 + (name[i] - '0'), 1LL << 40);
+    v = neg ? -v : v;
+    return int(std::clamp(v, -(1LL << 31), (1LL << 31) - 1));
+}
+
+/// llama.cpp's processing order: tensors outside blocks first, then by block number, then by name.
+inline bool processing_order_less(std::string_view a, std::string_view b) noexcept {
+    const int la = block_index(a).value_or(-1), lb = block_index(b).value_or(-1);
+    return la != lb ? la < lb : a < b;
+}
+
+/// True if the tensor may be converted at all: 2-D or more, named *weight, and not one of the
+/// small or sensitive tensors llama.cpp always keeps (norms, expert routers, position tables, ...).
+inline bool allows_quantization(const tensor_desc& t, const recipe_options& o) {
+    if (t.n_dims < 2) return false;
+    const std::string_view name = t.name;
+    auto has = [&](std::string_view s) { return name.find(s) != std::string_view::npos; };
+    if (name.size() < 6 || name.substr(name.size() - 6) != "weight") return false;
+    if (has("_norm.weight")) return false;
+    if (!o.quantize_output && name == "output.weight") return false;
+    static constexpr std::string_view never[] = {
+        "ffn_gate_inp.weight", "ffn_gate_tid2eid.weight", "altup", "laurel", "per_layer_model_proj",
+        "ssm_conv1d", "shortconv.conv.weight", "indexer.k_proj.weight", "indexer.q_proj.weight",
+        "time_mix_first.weight", "time_mix_w0.weight", "time_mix_w1.weight", "time_mix_w2.weight",
+        "time_mix_v0.weight", "time_mix_v1.weight", "time_mix_v2.weight", "time_mix_a0.weight",
+        "time_mix_a1.weight", "time_mix_a2.weight", "time_mix_g1.weight", "time_mix_g2.weight",
+        "time_mix_decay_w1.weight", "time_mix_decay_w2.weight", "time_mix_lerp_fused.weight",
+        "attn_rel_b.weight", ".position_embd", "sam.pos_embd", "sam.neck.", "sam.net_", ".rel_pos",
+        ".patch_embd", ".patch_merger", "a.rvq.codebook", "mm.a.code_embd",
+    };
+    for (auto s : never)
+        if (has(s)) return false;
+    return name != "position_embd.weight" && name != "token_types.weight";
+}
+
+/// Decides the type of every tensor. `tensors` must be in processing order (processing_order_less):
+/// the layer rules count attn_v / ffn_* tensors as they come, as llama.cpp does.
+class recipe {
+public:
+    recipe(model_info model, recipe_options opts) : m_(std::move(model)), o_(std::move(opts)) {
+        for (const auto& ov : o_.overrides) {
+            try {
+                patterns_.emplace_back(std::regex(ov.pattern), ov.type);
+            } catch (const std::regex_error& e) {
+                fail(errc::invalid_argument, "--tensor-type pattern '{}' is not a valid regular expression: {}", ov.pattern, e.what());
+            }
+        }
+    }
+
+    std::vector<tensor_plan> plan(std::span<const tensor_desc> tensors) {
+        n_attn_v_ = i_attn_v_ = i_ffn_down_ = i_ffn_gate_ = i_ffn_up_ = 0;
+        tied_embeddings_ = true;
+        for (const auto& t : tensors) {
+            const auto c = categorize(t.name);
+            if (is_attn_v_like(c)) ++n_attn_v_;
+            if (c == tensor_category::output) tied_embeddings_ = false;
+        }
+        n_ffn_ = m_.n_layer;
+        std::vector<tensor_plan> out;
+        out.reserve(tensors.size());
+        for (const auto& t : tensors) out.push_back(decide(t));
+        return out;
+    }
+
+    /// llama.cpp's use_more_bits: the first and last eighth of the layers and every third one between.
+    static constexpr bool use_more_bits(int i_layer, int n_layers) noexcept {
+        return i_layer < n_layers / 8 || i_layer >= 7 * n_layers / 8 || (i_layer - n_layers / 8) % 3 == 2;
+    }
+
+private:
+    tensor_plan decide(const tensor_desc& t) {
+        tensor_plan p;
+        p.type = t.type;
+        p.quantizable = allows_quantization(t, o_);
+        if (!p.quantizable) return p;
+        const auto cat = categorize(t.name);
+        if (o_.token_embd_type && cat == tensor_category::token_embd) return p.type = *o_.token_embd_type, p;
+        if (o_.output_type && cat == tensor_category::output) return p.type = *o_.output_type, p;
+
+        const qtype def = default_type(o_.file_type);
+        p.type = def;
+        if (!is_block_quantized(def)) return p;  // F32/F16/BF16 files: no mixture, no overrides
+        bool manual = false;
+        for (const auto& [re, type] : patterns_)
+            if (std::regex_search(t.name, re)) {
+                if (type != p.type) p.note = fmt::format("override {} -> {}", name(p.type), name(type));
+                p.type = type;
+                manual = true;
+                break;
+            }
+        if (!manual && !o_.pure) p.type = mixture_type(p.type, t, cat);
+        fallback(t, p);
+        return p;
+    }
+
+    /// tensor_type_fallback: a row length that is not a multiple of the block size gets a type whose block fits.
+    void fallback(const tensor_desc& t, tensor_plan& p) const {
+        const std::uint64_t bs = block_size(p.type);
+        if (bs != 0 && t.ne[0] % bs == 0) return;
+        const qtype asked = p.type;
+        p.fallback = true;
+        switch (asked) {
+            case qtype::iq1_s: case qtype::iq1_m: case qtype::iq2_xxs: case qtype::iq2_xs: case qtype::iq2_s:
+            case qtype::iq3_xxs: case qtype::iq3_s: case qtype::iq4_xs: p.type = qtype::iq4_nl; break;
+            case qtype::q2_k: case qtype::q3_k: case qtype::tq1_0: case qtype::tq2_0: p.type = qtype::q4_0; break;
+            case qtype::q4_k: p.type = qtype::q5_0; break;
+            case qtype::q5_k: p.type = qtype::q5_1; break;
+            case qtype::q6_k: p.type = qtype::q8_0; break;
+            default:
+                // llama.cpp stops here ("no tensor type fallback is defined"); llmt keeps going with F16.
+                p.type = qtype::f16;
+                p.note = fmt::format("row length {} is not a multiple of {} (block {}); llama.cpp refuses this, using f16",
+                                     t.ne[0], name(asked), bs);
+                return;
+        }
+        if (t.ne[0] % block_size(p.type) != 0) p.type = qtype::f16;
+        p.note = fmt::format("row length {} does not fit {} (block {}), falling back to {}", t.ne[0], name(asked), bs, name(p.type));
+    }
+
+    /// The layer index of a per-layer tensor: a running count, or parsed from the name for MoE models.
+    int layer_of(int counter, const tensor_desc& t) const {
+        if (m_.n_expert <= 1) return counter;
+        const auto idx = block_index(t.name);
+        if (!idx) fail(errc::format, "cannot determine the layer of tensor '{}'", t.name);
+        const int l = *idx;
+        if (l < 0 || l >= n_ffn_) fail(errc::format, "tensor '{}' names layer {} of {}", t.name, l, n_ffn_);
+        return l;
+    }
+
+    /// llama_tensor_get_type_impl, the mixtures. new_type starts as the file type's default type.
+    qtype mixture_type(qtype new_type, const tensor_desc& t, tensor_category cat) {
+        using F = ftype;
+        using Q = qtype;
+        const F ft = o_.file_type;
+        const bool falcon = m_.arch == "falcon";
+        const int n_gqa = m_.n_gqa(), n_expert = m_.n_expert;
+        auto is = [ft](std::initializer_list<F> fs) { return std::find(fs.begin(), fs.end(), ft) != fs.end(); };
+        const bool iq1_2 = is({F::iq2_xxs, F::iq2_xs, F::iq1_s, F::iq2_s, F::iq2_m, F::iq1_m});
+
+        if (cat == tensor_category::output || (tied_embeddings_ && cat == tensor_category::token_embd)) {
+            if (o_.output_type) return *o_.output_type;
+            const std::uint64_t bs = block_size(new_type);
+            if (ft == F::mxfp4_moe) return Q::q8_0;
+            if (falcon || bs == 0 || t.ne[0] % bs != 0) return Q::q8_0;
+            if (is({F::iq2_xxs, F::iq2_xs, F::iq3_xxs, F::iq1_s, F::iq2_s, F::iq2_m, F::iq1_m})) return Q::q5_k;
+            if (new_type != Q::q8_0) return Q::q6_k;
+            return new_type;
+        }
+        if (ft == F::mxfp4_moe) {  // expert tensors (3-D) MXFP4, the rest Q8_0
+            const bool expert_role = cat == tensor_category::ffn_up || cat == tensor_category::ffn_gate || cat == tensor_category::ffn_down;
+            return t.ne[2] > 1 && (m_.arch != "bailingmoe3" || expert_role) ? Q::mxfp4 : Q::q8_0;
+        }
+        if (cat == tensor_category::token_embd) {
+            if (o_.token_embd_type) return *o_.token_embd_type;
+            if (is({F::iq2_xxs, F::iq2_xs, F::iq1_s, F::iq1_m})) return Q::q2_k;
+            if (is({F::iq2_s, F::iq2_m, F::iq3_xxs})) return Q::iq3_s;
+            if (is({F::tq1_0, F::tq2_0})) return Q::q4_k;
+            return new_type;
+        }
+        if (iq1_2) {
+            const bool s_m = is({F::iq2_s, F::iq2_m});
+            if (is_attn_v_like(cat)) {
+                new_type = (n_gqa >= 4 || n_expert >= 4) ? Q::q4_k : s_m ? Q::iq3_s : Q::q2_k;
+                ++i_attn_v_;
+            } else if (n_expert == 8 && cat == tensor_category::attn_k) {
+                new_type = Q::q4_k;
+            } else if (cat == tensor_category::ffn_down) {
+                if (i_ffn_down_ < n_ffn_ / 8) new_type = s_m ? Q::iq3_s : Q::q2_k;
+                ++i_ffn_down_;
+            } else if (cat == tensor_category::attn_output) {
+                if (n_expert == 8) new_type = Q::q5_k;
+                else if (is({F::iq1_s, F::iq1_m})) new_type = Q::iq2_xxs;
+                else if (s_m) new_type = Q::iq3_s;
+            }
+            return new_type;
+        }
+        if (is_attn_v_like(cat)) {
+            if (ft == F::q2_k) new_type = n_gqa >= 4 ? Q::q4_k : Q::q3_k;
+            else if (ft == F::q2_k_s && n_gqa >= 4) new_type = Q::q4_k;
+            else if (ft == F::iq3_xxs) new_type = n_gqa >= 4 ? Q::q4_k : Q::iq3_s;  // no imatrix
+            else if (is({F::iq3_xs, F::iq3_s}) && n_gqa >= 4) new_type = Q::q4_k;
+            else if (ft == F::iq3_m) new_type = Q::q4_k;
+            else if (ft == F::q3_k_m) new_type = i_attn_v_ < 2 ? Q::q5_k : Q::q4_k;
+            else if (ft == F::q3_k_l) new_type = Q::q5_k;
+            else if (is({F::iq4_nl, F::iq4_xs}) && n_gqa >= 4) new_type = Q::q5_k;
+            else if (is({F::q4_k_m, F::q5_k_m}) && use_more_bits(i_attn_v_, n_attn_v_)) new_type = Q::q6_k;
+            else if (ft == F::q4_k_s && i_attn_v_ < 4) new_type = Q::q5_k;
+            if (m_.is_70b() && (new_type == Q::q3_k || new_type == Q::q4_k)) new_type = Q::q5_k;
+            if (n_expert == 8) new_type = Q::q8_0;
+            ++i_attn_v_;
+            return new_type;
+        }
+        switch (cat) {
+            case tensor_category::attn_k:
+                if (n_expert == 8) new_type = Q::q8_0;
+                else if (ft == F::iq3_xs) new_type = Q::iq3_xxs;
+                else if (ft == F::iq3_xxs) new_type = Q::iq2_s;
+                break;
+            case tensor_category::attn_q:
+                if (ft == F::iq3_xs) new_type = Q::iq3_xxs;
+                else if (ft == F::iq3_xxs) new_type = Q::iq2_s;
+                break;
+            case tensor_category::ffn_down: {
+                const int i = layer_of(i_ffn_down_, t), n = n_ffn_;
+                if (ft == F::q2_k) new_type = Q::q3_k;
+                else if (ft == F::q2_k_s) { if (i < n / 8) new_type = Q::q4_k; }
+                else if (ft == F::iq3_xxs) new_type = i < n / 8 ? Q::q4_k : Q::q3_k;  // no imatrix
+                else if (ft == F::q3_k_m)
+                    new_type = i < n / 16 ? Q::q5_k : (!falcon || use_more_bits(i, n)) ? Q::q4_k : Q::q3_k;
+                else if (ft == F::iq3_m && (i < n / 8 || (n_expert == 8 && use_more_bits(i, n)))) new_type = Q::q4_k;
+                else if (ft == F::q3_k_l) new_type = falcon ? Q::q4_k : Q::q5_k;
+                else if (ft == F::q4_k_m) {
+                    if (falcon) new_type = i < n / 16 ? Q::q6_k : use_more_bits(i, n) ? Q::q5_k : Q::q4_k;
+                    else if (use_more_bits(i, n)) new_type = Q::q6_k;
+                }
+                else if (i < n / 8 && is({F::iq4_nl, F::iq4_xs})) new_type = Q::q5_k;  // no imatrix
+                else if (ft == F::q5_k_m && use_more_bits(i, n)) new_type = Q::q6_k;
+                else if (ft == F::q4_k_s && !falcon && i < n / 8) new_type = Q::q5_k;
+                // (Q4_0/Q5_0 bump the first ffn_down layers only with an imatrix)
+                ++i_ffn_down_;
+                break;
+            }
+            case tensor_category::attn_output:
+                if (!falcon) {
+                    if (n_expert == 8) {
+                        if (is({F::q2_k, F::iq3_xs, F::iq3_xxs, F::q3_k_s, F::q3_k_m, F::iq4_nl, F::q4_k_s, F::q4_k_m,
+                                F::iq3_s, F::iq3_m, F::iq4_xs}))
+                            new_type = Q::q5_k;
+                    } else {
+                        if (ft == F::q2_k) new_type = Q::q3_k;
+                        else if (ft == F::iq3_xxs) new_type = Q::iq3_s;
+                        else if (ft == F::q3_k_m) new_type = Q::q4_k;
+                        else if (ft == F::q3_k_l) new_type = Q::q5_k;
+                        else if (ft == F::iq3_m) new_type = Q::q4_k;
+                    }
+                } else if (ft == F::q3_k_l) {
+                    new_type = Q::q4_k;
+                }
+                break;
+            case tensor_category::ffn_gate:
+            case tensor_category::ffn_up: {
+                int& counter = cat == tensor_category::ffn_gate ? i_ffn_gate_ : i_ffn_up_;
+                const int i = layer_of(counter, t), n = n_ffn_;
+                if (ft == F::iq3_xs && i >= n / 8 && i < 7 * n / 8) new_type = Q::iq3_xxs;
+                ++counter;
+                break;
+            }
+            default: break;
+        }
+        return new_type;
+    }
+
+    model_info m_;
+    recipe_options o_;
+    std::vector<std::pair<std::regex, qtype>> patterns_;
+    int n_attn_v_ = 0, i_attn_v_ = 0;
+    int n_ffn_ = 0, i_ffn_down_ = 0, i_ffn_gate_ = 0, i_ffn_up_ = 0;
+    bool tied_embeddings_ = true;
+};
+
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/recipe.hpp ----
+// ---- begin llmt/quant/quantize_rows.hpp ----
+// quantize_rows: converts the rows of a tensor from f32 to any format and back, rows split across a thread pool
+
 // ---- begin llmt/core/thread_pool.hpp ----
 // thread_pool: persistent workers running one parallel region at a time with a spinning low-latency barrier
 
@@ -3747,6 +4260,266 @@ private:
 
 LLMT_END_NAMESPACE
 // ---- end llmt/core/thread_pool.hpp ----
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+
+namespace detail {
+/// Calls f(r0, r1) for each thread's contiguous share of n_rows rows.
+template <typename F>
+void split_rows(thread_pool& pool, std::int64_t n_rows, F&& f) {
+    pool.run([&](int ith, int nth) {
+        const std::int64_t chunk = (n_rows + nth - 1) / nth;
+        const std::int64_t r0 = std::min(n_rows, chunk * ith);
+        const std::int64_t r1 = std::min(n_rows, r0 + chunk);
+        if (r0 < r1) f(r0, r1);
+    });
+}
+inline void check_rows(const format_entry& fmt, std::int64_t n_rows, std::int64_t n_per_row, const char* what) {
+    LLMT_CHECK_CODE(fmt.valid(), errc::unsupported, "{}: format not available", what);
+    LLMT_CHECK_CODE(n_rows >= 0 && n_per_row > 0 && n_per_row % block_size(fmt.type) == 0, errc::invalid_argument,
+                    "{}: {} rows of {} values do not fit {} (block size {})", what, n_rows, n_per_row, name(fmt.type),
+                    block_size(fmt.type));
+}
+}  // namespace detail
+
+/// dst[r] = quantize(src[r]) for n_rows rows of n_per_row floats. Each row is quantized on its own,
+/// as llama-quantize does, so the bytes do not depend on the pool size.
+/// dst holds n_rows * row_size(to.type, n_per_row) bytes.
+inline void quantize_rows(thread_pool& pool, const format_entry& to, const float* src, std::int64_t n_rows,
+                          std::int64_t n_per_row, std::byte* dst) {
+    detail::check_rows(to, n_rows, n_per_row, "quantize_rows");
+    const std::size_t rb = row_size(to.type, std::size_t(n_per_row));
+    detail::split_rows(pool, n_rows, [&](std::int64_t r0, std::int64_t r1) {
+        for (std::int64_t r = r0; r < r1; ++r) to.quantize_row(src + r * n_per_row, dst + std::size_t(r) * rb, n_per_row);
+    });
+}
+
+/// dst[r] = dequantize(src[r]): rows of format from.type to floats.
+inline void dequantize_rows(thread_pool& pool, const format_entry& from, const std::byte* src, std::int64_t n_rows,
+                            std::int64_t n_per_row, float* dst) {
+    detail::check_rows(from, n_rows, n_per_row, "dequantize_rows");
+    const std::size_t rb = row_size(from.type, std::size_t(n_per_row));
+    detail::split_rows(pool, n_rows, [&](std::int64_t r0, std::int64_t r1) {
+        for (std::int64_t r = r0; r < r1; ++r) from.dequantize_row(src + std::size_t(r) * rb, dst + r * n_per_row, n_per_row);
+    });
+}
+
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/quantize_rows.hpp ----
+// ---- begin llmt/quant/quantize_file.hpp ----
+// quantize_file: rewrites a GGUF file with its tensors converted by a recipe, streamed, like llama-quantize
+
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <numeric>
+#include <string>
+#include <utility>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace quant {
+
+/// The recipe's view of a model, from GGUF metadata. Every key is optional (a file that is not a
+/// complete model still quantizes): without {arch}.block_count the layers are counted from the
+/// tensor names.
+inline model_info model_info_from(const io::gguf_file& f) {
+    model_info m;
+    m.arch = std::string(f.get_string("general.architecture").value_or(""));
+    auto first_int = [&](const std::string& key) -> int {
+        const io::gguf_value* v = f.find(key);
+        if (!v) return 0;
+        if (v->type == io::gguf_type::array) {
+            const auto xs = v->array->to_vector<std::int64_t>();
+            return xs.empty() ? 0 : int(std::clamp<std::int64_t>(xs[0], 0, 1 << 30));
+        }
+        return int(std::clamp<std::int64_t>(f.get<std::int64_t>(key).value_or(0), 0, 1 << 30));
+    };
+    const std::string a = m.arch;
+    m.n_layer = first_int(a + ".block_count");
+    if (m.n_layer == 0)
+        for (const auto& t : f.tensors())
+            if (auto l = block_index(t.name); l && *l >= 0 && *l < (1 << 20)) m.n_layer = std::max(m.n_layer, *l + 1);
+    m.n_head = first_int(a + ".attention.head_count");
+    m.n_head_kv = f.contains(a + ".attention.head_count_kv") ? first_int(a + ".attention.head_count_kv") : m.n_head;
+    m.n_expert = first_int(a + ".expert_count");
+    return m;
+}
+
+struct quantize_file_options {
+    recipe_options recipe;
+    int threads = 1;
+    bool allow_requantize = false;  // convert tensors that are already block-quantized (lossy twice)
+    /// Metadata to set: a key of the input is replaced where it stands, a new key is appended.
+    std::vector<std::pair<std::string, io::gguf_owned_value>> kv_overrides;
+};
+
+struct tensor_report {
+    std::string name;
+    qtype from = qtype::f32, to = qtype::f32;
+    std::uint64_t n_elements = 0, bytes_in = 0, bytes_out = 0;
+    std::string note;  // fallback / override explanation from the recipe
+};
+
+struct quantize_report {
+    std::vector<tensor_report> tensors;  // in output order
+    std::uint64_t n_elements = 0, bytes_in = 0, bytes_out = 0;
+    int n_fallback = 0;
+};
+
+/// Where quantize_file is: called after each slice of rows and once per tensor (done == n_elements).
+struct quantize_progress {
+    std::size_t index = 0, count = 0;      // tensor index in output order, number of tensors
+    const tensor_report* tensor = nullptr;
+    std::uint64_t done = 0;                // elements of this tensor written
+    std::uint64_t total_done = 0, total = 0;  // elements of all tensors
+};
+
+/// Tensors of the input in output order with their decided types; nothing is written.
+inline std::pair<std::vector<const io::gguf_tensor_info*>, std::vector<tensor_plan>>
+plan_file(const io::gguf_file& in, const recipe_options& opts) {
+    std::vector<const io::gguf_tensor_info*> order;
+    for (const auto& t : in.tensors()) order.push_back(&t);
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto* a, const auto* b) { return processing_order_less(a->name, b->name); });
+    std::vector<tensor_desc> descs;
+    for (const auto* t : order) {
+        tensor_desc d;
+        d.name = std::string(t->name);
+        d.type = t->type;
+        d.n_dims = t->n_dims;
+        d.ne = t->ne;
+        descs.push_back(std::move(d));
+    }
+    recipe r(model_info_from(in), opts);
+    return {std::move(order), r.plan(descs)};
+}
+
+/// Reads `in`, converts every tensor to the type the recipe picks, and writes `out`: metadata copied
+/// in order, general.quantization_version = 2 and general.file_type moved to the end (as llama.cpp
+/// does), split keys dropped, tensors in llama.cpp's order. progress(const quantize_progress&) is
+/// called from the calling thread.
+template <typename Progress>
+quantize_report quantize_file(const std::filesystem::path& in_path, const std::filesystem::path& out_path,
+                              const quantize_file_options& opts, Progress&& progress) {
+    const io::gguf_file in = io::gguf_file::open(in_path);
+    auto [order, plans] = plan_file(in, opts.recipe);
+    const auto& table = format_table<all_formats>::entries;
+
+    quantize_report rep;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        const auto& t = *order[i];
+        const auto& p = plans[i];
+        LLMT_CHECK_CODE(is_sized(std::uint32_t(p.type)), errc::invalid_argument, "tensor '{}': type {} has no block layout",
+                        t.name, name(p.type));
+        tensor_report tr;
+        tr.name = std::string(t.name);
+        tr.from = t.type;
+        tr.to = p.type;
+        tr.n_elements = t.n_elements;
+        tr.bytes_in = t.n_bytes;
+        tr.bytes_out = t.n_elements / block_size(p.type) * type_size(p.type);
+        tr.note = p.note;
+        if (p.type != t.type) {  // check everything before the output file is created
+            LLMT_CHECK_CODE(table[std::size_t(p.type)].valid(), errc::unsupported,
+                            "tensor '{}': llmt cannot write {} yet", t.name, name(p.type));
+            if (t.type != qtype::f32) {
+                LLMT_CHECK_CODE(!is_block_quantized(t.type) || opts.allow_requantize, errc::invalid_argument,
+                                "tensor '{}' is already {}: requantizing loses precision twice; allow it explicitly",
+                                t.name, name(t.type));
+                LLMT_CHECK_CODE(table[std::size_t(t.type)].valid(), errc::unsupported,
+                                "tensor '{}': llmt cannot read {} yet", t.name, name(t.type));
+            }
+        }
+        rep.n_fallback += p.fallback ? 1 : 0;
+        rep.n_elements += tr.n_elements;
+        rep.bytes_in += tr.bytes_in;
+        rep.bytes_out += tr.bytes_out;
+        rep.tensors.push_back(std::move(tr));
+    }
+
+    io::gguf_writer w(3);
+    auto override_of = [&](std::string_view key) -> const io::gguf_owned_value* {
+        for (const auto& [k, v] : opts.kv_overrides)
+            if (k == key) return &v;
+        return nullptr;
+    };
+    for (const auto& kv : in.metadata()) {
+        if (const auto* o = override_of(kv.key)) w.set_value(kv.key, *o);
+        else w.set_value(kv.key, kv.value);
+    }
+    for (const char* k : {"split.no", "split.count", "split.tensors.count"}) w.remove(k);
+    w.remove("general.quantization_version");
+    w.set("general.quantization_version", std::uint32_t(2));
+    w.remove("general.file_type");
+    w.set("general.file_type", std::uint32_t(opts.recipe.file_type));
+    for (const auto& [k, v] : opts.kv_overrides)
+        if (!in.contains(k)) w.set_value(k, v);
+
+    for (std::size_t i = 0; i < order.size(); ++i)
+        w.add_tensor_info(order[i]->name, plans[i].type, std::span<const std::uint64_t>(order[i]->ne.data(), order[i]->n_dims));
+
+    thread_pool pool(opts.threads);
+    std::vector<float> f32_buf;
+    std::vector<std::byte> out_buf;
+    std::uint64_t total_done = 0;
+    w.write(out_path, [&](std::size_t i, auto&& out) {
+        const auto& t = *order[i];
+        const auto& tr = rep.tensors[i];
+        const auto src = in.tensor_data(t);
+        quantize_progress pr{i, order.size(), &tr, 0, total_done, rep.n_elements};
+        if (tr.to == tr.from) {
+            out(src.data(), src.size());
+        } else {
+            const std::int64_t n_per_row = std::int64_t(t.ne[0]);
+            const std::int64_t n_rows = std::int64_t(t.n_elements / t.ne[0]);
+            // slices of about 4M values bound the buffers and pace the progress reports
+            const std::int64_t slice = std::max<std::int64_t>(1, (std::int64_t(1) << 22) / n_per_row);
+            const std::size_t in_row = row_size(tr.from, std::size_t(n_per_row));
+            const std::size_t out_row = row_size(tr.to, std::size_t(n_per_row));
+            out_buf.resize(out_row * std::size_t(std::min(slice, n_rows)));
+            for (std::int64_t r0 = 0; r0 < n_rows; r0 += slice) {
+                const std::int64_t nr = std::min(slice, n_rows - r0);
+                const float* rows;
+                const std::byte* at = src.data() + std::size_t(r0) * in_row;
+                if (tr.from == qtype::f32 && reinterpret_cast<std::uintptr_t>(at) % alignof(float) == 0) {
+                    rows = reinterpret_cast<const float*>(at);
+                } else if (tr.from == qtype::f32) {  // a file with general.alignment < 4
+                    f32_buf.resize(std::size_t(nr * n_per_row));
+                    std::memcpy(f32_buf.data(), at, f32_buf.size() * sizeof(float));
+                    rows = f32_buf.data();
+                } else {
+                    f32_buf.resize(std::size_t(nr * n_per_row));
+                    dequantize_rows(pool, table[std::size_t(tr.from)], at, nr, n_per_row, f32_buf.data());
+                    rows = f32_buf.data();
+                }
+                quantize_rows(pool, table[std::size_t(tr.to)], rows, nr, n_per_row, out_buf.data());
+                out(out_buf.data(), out_row * std::size_t(nr));
+                pr.done = std::uint64_t(r0 + nr) * std::uint64_t(n_per_row);
+                pr.total_done = total_done + pr.done;
+                if (pr.done < tr.n_elements) progress(pr);
+            }
+        }
+        total_done += tr.n_elements;
+        pr.done = tr.n_elements;
+        pr.total_done = total_done;
+        progress(pr);
+    });
+    return rep;
+}
+
+}  // namespace quant
+LLMT_END_NAMESPACE
+// ---- end llmt/quant/quantize_file.hpp ----
 // ---- begin llmt/simd/xsimd.hpp ----
 // xsimd: the xsimd 8.1 include, the compile-time arch llmt's f32 kernels use, and small shims 8.1 lacks
 
