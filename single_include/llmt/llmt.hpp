@@ -4412,7 +4412,9 @@ template <typename Progress>
 quantize_report quantize_file(const std::filesystem::path& in_path, const std::filesystem::path& out_path,
                               const quantize_file_options& opts, Progress&& progress) {
     const io::gguf_file in = io::gguf_file::open(in_path);
-    auto [order, plans] = plan_file(in, opts.recipe);
+    auto planned = plan_file(in, opts.recipe);  // (no structured binding: Clang 14 cannot capture one)
+    const auto& order = planned.first;
+    const auto& plans = planned.second;
     const auto& table = format_table<all_formats>::entries;
 
     quantize_report rep;
