@@ -55,6 +55,7 @@
 #include <llmt/model/model_base.hpp>
 #include <llmt/model/model.hpp>
 #include <llmt/model/presets.hpp>
+#include <llmt/model/load_any.hpp>
 
 // sampling
 #include <llmt/sampling/rng.hpp>
@@ -66,3 +67,7 @@
 #include <llmt/sampling/select.hpp>
 #include <llmt/sampling/params.hpp>
 #include <llmt/sampling/chain.hpp>
+
+// runtime
+#include <llmt/runtime/text_stream.hpp>
+#include <llmt/runtime/session.hpp>

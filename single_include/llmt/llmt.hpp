@@ -8741,6 +8741,53 @@ struct llama : model_spec<rms_norm, gqa<>, rope_normal, swiglu, kv_cache::contig
 }  // namespace presets
 LLMT_END_NAMESPACE
 // ---- end llmt/model/presets.hpp ----
+// ---- begin llmt/model/load_any.hpp ----
+// load_any: opens any GGUF file whose architecture a compiled-in preset handles, as a type-erased model
+
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include <fmt/format.h>
+
+LLMT_BEGIN_NAMESPACE
+
+namespace presets {
+/// The presets load_any() chooses from.
+using all = type_list<llama>;
+}  // namespace presets
+
+/// Loads a model from a parsed file with the first preset of Presets whose architectures include
+/// the file's general.architecture. An architecture no preset handles is an errc::unsupported error.
+template <typename Presets = presets::all>
+std::unique_ptr<model_base> load_any(io::gguf_file file, const load_options& opt = {}) {
+    const std::string arch(file.get_string("general.architecture").value_or(""));
+    LLMT_CHECK_CODE(!arch.empty(), errc::not_found, "gguf '{}': key 'general.architecture' is missing", file.path());
+    std::unique_ptr<model_base> out;
+    std::string known;
+    for_each_type(Presets{}, [&](auto t) {
+        using P = typename decltype(t)::type;
+        for (std::string_view a : P::architectures) {
+            known += known.empty() ? std::string(a) : ", " + std::string(a);
+            if (!out && a == arch) out = std::make_unique<model<P>>(model<P>::load(std::move(file), opt));
+        }
+    });
+    if (!out)
+        fail(errc::unsupported, "gguf '{}': architecture '{}' is not supported (llmt knows: {})", file.path(), arch, known);
+    return out;
+}
+
+/// Opens path and loads it with load_any(gguf_file).
+template <typename Presets = presets::all>
+std::unique_ptr<model_base> load_any(const std::filesystem::path& path, const load_options& opt = {}) {
+    return load_any<Presets>(io::gguf_file::open(path, opt.mode), opt);
+}
+
+LLMT_END_NAMESPACE
+// ---- end llmt/model/load_any.hpp ----
 
 // sampling
 // ---- begin llmt/sampling/rng.hpp ----
@@ -9619,4 +9666,384 @@ using sampling::greedy;
 
 LLMT_END_NAMESPACE
 // ---- end llmt/sampling/chain.hpp ----
+
+// runtime
+// ---- begin llmt/runtime/text_stream.hpp ----
+// text_stream: the generated text, released to the caller in UTF-8-safe pieces that never show part of a stop string
+
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace runtime {
+
+/// Length of the longest prefix of s that does not end inside a UTF-8 character. Malformed bytes
+/// count as complete characters (they are passed through, never held forever).
+inline std::size_t utf8_complete_prefix(std::string_view s) noexcept {
+    auto cont = [](char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; };
+    std::size_t i = s.size(), back = 0;
+    while (i > 0 && back < 3 && cont(s[i - 1])) --i, ++back;
+    if (i == 0) return s.size();
+    const auto lead = static_cast<unsigned char>(s[i - 1]);
+    std::size_t need = 1;
+    if ((lead & 0xE0) == 0xC0) need = 2;
+    else if ((lead & 0xF0) == 0xE0) need = 3;
+    else if ((lead & 0xF8) == 0xF0) need = 4;
+    return back + 1 < need ? i - 1 : s.size();
+}
+
+/// Accumulates decoded pieces. push() releases the text that is safe to show: complete UTF-8
+/// characters, minus a tail that could be the start of a stop string.
+class text_stream {
+public:
+    explicit text_stream(std::vector<std::string> stops = {}) : stops_(std::move(stops)) {
+        std::erase_if(stops_, [](const std::string& s) { return s.empty(); });
+    }
+
+    /// Appends a piece and returns the newly releasable text (valid until the next call).
+    std::string_view push(std::string_view piece) {
+        text_.append(piece);
+        std::size_t safe = released_ + utf8_complete_prefix(std::string_view(text_).substr(released_));
+        for (const auto& s : stops_) safe = std::min(safe, text_.find(s, released_));  // a complete stop string
+        for (const auto& s : stops_)
+            for (std::size_t k = std::min(s.size() - 1, text_.size() - released_); k > 0; --k)
+                if (std::string_view(text_).substr(text_.size() - k) == std::string_view(s).substr(0, k)) {
+                    safe = std::min(safe, text_.size() - k);
+                    break;
+                }
+        return release(std::max(safe, released_));
+    }
+
+    /// Where the first stop string starts, if one is complete (searching the text added since `from`).
+    [[nodiscard]] std::size_t find_stop(std::size_t from) const {
+        std::size_t best = std::string::npos;
+        for (const auto& s : stops_) {
+            const std::size_t start = from > s.size() ? from - s.size() : 0;
+            best = std::min(best, text_.find(s, start));
+        }
+        return best;
+    }
+
+    /// Releases everything up to end (npos: all) and cuts the text there.
+    std::string_view finish(std::size_t end = std::string::npos) {
+        end = std::min(end, text_.size());
+        std::string_view out = end > released_ ? release(end) : std::string_view{};
+        text_.resize(std::max(end, std::size_t(0)));
+        return out;
+    }
+
+    [[nodiscard]] const std::string& text() const noexcept { return text_; }
+    [[nodiscard]] std::size_t released() const noexcept { return released_; }
+
+private:
+    std::string_view release(std::size_t end) {
+        std::string_view out = std::string_view(text_).substr(released_, end - released_);
+        released_ = end;
+        return out;
+    }
+
+    std::vector<std::string> stops_;
+    std::string text_;          // everything generated so far
+    std::size_t released_ = 0;  // bytes of text_ given to the caller
+};
+
+}  // namespace runtime
+LLMT_END_NAMESPACE
+// ---- end llmt/runtime/text_stream.hpp ----
+// ---- begin llmt/runtime/session.hpp ----
+// session: one conversation with a model: prompt ingestion in batches, decoding, stop conditions, streaming, timings
+
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace runtime {
+
+/// Why a generation ended.
+enum class stop_reason { max_tokens, end_of_generation, stop_string, cancelled };
+
+constexpr std::string_view name(stop_reason r) noexcept {
+    switch (r) {
+        case stop_reason::max_tokens: return "max_tokens";
+        case stop_reason::end_of_generation: return "end_of_generation";
+        case stop_reason::stop_string: return "stop_string";
+        case stop_reason::cancelled: return "cancelled";
+    }
+    return "?";
+}
+
+/// Token counts and wall times of one generate() call.
+struct timings {
+    std::int64_t n_prompt = 0;  // tokens evaluated before the first sampled token
+    double prompt_ms = 0;
+    std::int64_t n_gen = 0;     // tokens sampled
+    double gen_ms = 0;
+    [[nodiscard]] double prompt_tps() const noexcept { return prompt_ms > 0 ? 1e3 * double(n_prompt) / prompt_ms : 0; }
+    [[nodiscard]] double gen_tps() const noexcept { return gen_ms > 0 ? 1e3 * double(n_gen) / gen_ms : 0; }
+};
+
+/// What to do when the next position would not fit the context.
+enum class on_context_full {
+    error,  ///< throw llmt::error(errc::runtime, "context full ...")
+    shift,  ///< keep the first n_keep tokens, drop half of the rest, re-evaluate what is kept
+};
+
+struct generate_options {
+    std::int64_t max_tokens = 128;   ///< tokens to sample; < 0: until end of generation
+    std::vector<std::string> stop{};  ///< stop strings (not included in the output)
+    bool add_special = true;         ///< BOS (as the vocab asks) when the session is empty
+    bool parse_special = false;      ///< "<|im_end|>" in the prompt becomes that control token
+    on_context_full context_full = on_context_full::error;
+    std::int64_t n_keep = -1;        ///< tokens kept by a shift; -1: the BOS if there is one
+    const std::atomic<bool>* cancel = nullptr;  ///< checked before every batch and every token
+    /// Called with the logits of every evaluated position (prompt included), for dumps and tests.
+    std::function<void(std::int64_t pos, token_id input, std::span<const float> logits)> on_logits{};
+};
+
+struct generation_result {
+    std::vector<token_id> tokens;  // sampled tokens (an end-of-generation token included)
+    std::string text;              // their text, cut before a stop string
+    stop_reason reason = stop_reason::max_tokens;
+    timings time;
+};
+
+/// A conversation with a model: owns the token sequence held by the model's KV cache and the
+/// sampler state. generate() continues the sequence; generate_from() replaces it, reusing the
+/// longest cached prefix (what a chat front-end wants after re-rendering its template).
+class session {
+public:
+    /// The tokenizer is read from the model's file.
+    session(model_base& m, sampling::chain chain = sampling::chain{}, std::uint64_t seed = 0)
+        : session(m, tokenizer::tokenizer::from_gguf(m.gguf()), std::move(chain), seed) {}
+    session(model_base& m, tokenizer::tokenizer tok, sampling::chain chain, std::uint64_t seed)
+        : model_(&m), tok_(std::move(tok)), chain_(std::move(chain)) {
+        chain_.set_seed(seed);
+        logits_.assign(std::size_t(m.n_vocab()), 0.0f);
+        m.clear();
+    }
+
+    /// Continues the conversation with text, then samples. on_piece receives the generated text in
+    /// pieces that never split a UTF-8 character nor show part of a stop string.
+    generation_result generate(std::string_view prompt, const generate_options& opt = {},
+                               const std::function<void(std::string_view)>& on_piece = {}) {
+        const bool at_start = tokens_.empty() && !pending_;
+        const auto ids = tok_.encode(prompt, opt.add_special && at_start, opt.parse_special);
+        return generate(std::span<const token_id>(ids), opt, on_piece);
+    }
+    /// Continues the conversation with tokens, then samples.
+    generation_result generate(std::span<const token_id> prompt, const generate_options& opt = {},
+                               const std::function<void(std::string_view)>& on_piece = {}) {
+        std::vector<token_id> target = tokens_;
+        if (pending_) target.push_back(*pending_);
+        target.insert(target.end(), prompt.begin(), prompt.end());
+        return run(std::move(target), opt, on_piece);
+    }
+    /// Makes the sequence `sequence` (reusing the cached common prefix), then samples.
+    generation_result generate_from(std::span<const token_id> sequence, const generate_options& opt = {},
+                                    const std::function<void(std::string_view)>& on_piece = {}) {
+        return run(std::vector<token_id>(sequence.begin(), sequence.end()), opt, on_piece);
+    }
+
+    /// Evaluates the last sampled token if it is not yet (opt.on_logits sees its logits).
+    void evaluate_pending(const generate_options& opt = {}) {
+        if (pending_) decode_pending(opt);
+    }
+
+    /// Forgets the conversation; the sampler restarts (penalty window, mirostat state, seeded stream).
+    void reset() {
+        tokens_.clear();
+        pending_.reset();
+        model_->clear();
+        chain_.reset();
+    }
+
+    [[nodiscard]] model_base& model() noexcept { return *model_; }
+    [[nodiscard]] const tokenizer::tokenizer& get_tokenizer() const noexcept { return tok_; }
+    [[nodiscard]] sampling::chain& sampler() noexcept { return chain_; }
+    /// The conversation so far (evaluated tokens, then the last sampled one if not yet evaluated).
+    [[nodiscard]] std::vector<token_id> sequence() const {
+        std::vector<token_id> s = tokens_;
+        if (pending_) s.push_back(*pending_);
+        return s;
+    }
+    /// Logits of the last evaluated position ([n_vocab]).
+    [[nodiscard]] std::span<const float> last_logits() const noexcept { return logits_; }
+
+private:
+    using clock = std::chrono::steady_clock;
+    static double ms_since(clock::time_point t) {
+        return std::chrono::duration<double, std::milli>(clock::now() - t).count();
+    }
+    static bool cancelled(const generate_options& o) { return o.cancel && o.cancel->load(std::memory_order_relaxed); }
+
+    generation_result run(std::vector<token_id> target, const generate_options& opt,
+                          const std::function<void(std::string_view)>& on_piece) {
+        LLMT_CHECK_CODE(!target.empty(), errc::invalid_argument, "generate: empty prompt and empty session");
+        generation_result res;
+        const auto t_prompt = clock::now();
+        if (!evaluate(target, opt, res)) {
+            res.reason = stop_reason::cancelled;
+            return res;
+        }
+        res.time.prompt_ms = ms_since(t_prompt);
+
+        const auto t_gen = clock::now();
+        text_stream stream(opt.stop);
+        auto emit = [&](std::string_view s) {
+            if (!s.empty() && on_piece) on_piece(s);
+        };
+        for (std::int64_t n = 0;; ++n) {
+            if (opt.max_tokens >= 0 && n >= opt.max_tokens) {
+                res.reason = stop_reason::max_tokens;
+                break;
+            }
+            if (cancelled(opt)) {
+                res.reason = stop_reason::cancelled;
+                break;
+            }
+            const token_id t = chain_.sample(logits_);
+            chain_.accept(t);
+            res.tokens.push_back(t);
+            ++res.time.n_gen;
+            pending_ = t;
+            if (tok_.is_eog(t)) {
+                res.reason = stop_reason::end_of_generation;
+                break;
+            }
+            const std::size_t before = stream.text().size();
+            emit(stream.push(tok_.token_to_piece_view(t, false)));
+            if (const std::size_t at = stream.find_stop(before); at != std::string::npos) {
+                emit(stream.finish(at));
+                res.reason = stop_reason::stop_string;
+                break;
+            }
+            if (opt.max_tokens >= 0 && n + 1 >= opt.max_tokens) {  // the last token need not be evaluated
+                res.reason = stop_reason::max_tokens;
+                break;
+            }
+            if (!decode_pending(opt)) {
+                res.reason = stop_reason::cancelled;
+                break;
+            }
+        }
+        emit(stream.finish());
+        res.text = stream.text();
+        res.time.gen_ms = ms_since(t_gen);
+        return res;
+    }
+
+    // Evaluates the pending sampled token (appends it to the sequence).
+    bool decode_pending(const generate_options& opt) {
+        const token_id t = *pending_;
+        make_room(1, opt);
+        const auto pos = std::int64_t(tokens_.size());
+        model_->forward(std::span<const token_id>(&t, 1), pos, logits_, false);
+        tokens_.push_back(t);
+        pending_.reset();
+        if (opt.on_logits) opt.on_logits(pos, t, logits_);
+        return true;
+    }
+
+    // Makes `target` the evaluated sequence; logits_ holds the last position's logits.
+    bool evaluate(std::vector<token_id>& target, const generate_options& opt, generation_result& res) {
+        const auto n_ctx = model_->n_ctx();
+        if (std::int64_t(target.size()) > n_ctx) {
+            LLMT_CHECK_CODE(opt.context_full == on_context_full::shift, errc::runtime,
+                            "context full: the prompt needs {} positions but the context holds {} (use a larger context or a context shift)",
+                            target.size(), n_ctx);
+            const std::size_t keep = std::size_t(keep_count(target, opt));
+            const std::size_t tail = std::size_t(n_ctx / 2) > keep ? std::size_t(n_ctx / 2) - keep : 1;
+            target.erase(target.begin() + std::ptrdiff_t(keep), target.end() - std::ptrdiff_t(tail));
+        }
+        // Reuse the longest common prefix of what the model holds; always evaluate at least one token.
+        std::size_t common = 0;
+        const std::size_t held = std::min<std::size_t>(tokens_.size(), std::size_t(model_->n_past()));
+        while (common < held && common < target.size() && tokens_[common] == target[common]) ++common;
+        if (common == target.size()) --common;
+        // The penalties see the sequence: what extends the accepted tokens (tokens_, then pending_) is
+        // accepted; after a divergence the tokens past the common prefix are (the window is approximate
+        // there, the generator keeps its stream).
+        const std::vector<token_id> old = sequence();
+        std::size_t agree = 0;
+        while (agree < old.size() && agree < target.size() && old[agree] == target[agree]) ++agree;
+        for (std::size_t i = agree; i < target.size(); ++i) chain_.accept(target[i]);
+        pending_.reset();
+        tokens_.resize(common);
+        const auto n_batch = std::size_t(model_->n_batch());
+        std::vector<float> all;  // only when every position's logits are wanted
+        for (std::size_t i = common; i < target.size();) {
+            if (cancelled(opt)) return false;
+            const std::size_t m = std::min(n_batch, target.size() - i);
+            const std::span<const token_id> chunk(target.data() + i, m);
+            if (opt.on_logits) {
+                all.resize(m * logits_.size());
+                model_->forward(chunk, std::int64_t(i), all, true);
+                for (std::size_t k = 0; k < m; ++k)
+                    opt.on_logits(std::int64_t(i + k), chunk[k], std::span<const float>(all).subspan(k * logits_.size(), logits_.size()));
+                std::copy(all.end() - std::ptrdiff_t(logits_.size()), all.end(), logits_.begin());
+            } else {
+                model_->forward(chunk, std::int64_t(i), logits_, false);
+            }
+            tokens_.insert(tokens_.end(), chunk.begin(), chunk.end());
+            i += m;
+        }
+        res.time.n_prompt = std::int64_t(target.size() - common);
+        return true;
+    }
+
+    std::int64_t keep_count(std::span<const token_id> seq, const generate_options& opt) const {
+        if (opt.n_keep >= 0) return std::min<std::int64_t>(opt.n_keep, std::int64_t(seq.size()));
+        return !seq.empty() && seq[0] == tok_.bos() ? 1 : 0;
+    }
+
+    // Before evaluating n more positions: shift the context or refuse.
+    void make_room(std::int64_t n, const generate_options& opt) {
+        const auto n_ctx = model_->n_ctx();
+        if (std::int64_t(tokens_.size()) + n <= n_ctx) return;
+        LLMT_CHECK_CODE(opt.context_full == on_context_full::shift, errc::runtime,
+                        "context full: {} tokens fill the context of {} positions (use a larger context or a context shift)",
+                        tokens_.size(), n_ctx);
+        const auto keep = std::min(std::size_t(keep_count(tokens_, opt)), tokens_.size() - std::size_t(n));
+        const std::size_t discard = std::max<std::size_t>((tokens_.size() - keep) / 2, std::size_t(n));
+        std::vector<token_id> kept(tokens_.begin(), tokens_.begin() + std::ptrdiff_t(keep));
+        kept.insert(kept.end(), tokens_.begin() + std::ptrdiff_t(keep + discard), tokens_.end());
+        // Positions change, so the kept tokens are evaluated again from the first moved one.
+        tokens_.resize(keep);
+        const auto n_batch = std::size_t(model_->n_batch());
+        for (std::size_t i = keep; i < kept.size(); i += n_batch) {
+            const std::size_t m = std::min(n_batch, kept.size() - i);
+            model_->forward(std::span<const token_id>(kept.data() + i, m), std::int64_t(i), logits_, false);
+            tokens_.insert(tokens_.end(), kept.begin() + std::ptrdiff_t(i), kept.begin() + std::ptrdiff_t(i + m));
+        }
+    }
+
+    model_base* model_;
+    tokenizer::tokenizer tok_;
+    sampling::chain chain_;
+    std::vector<token_id> tokens_;     // the evaluated sequence (positions 0..n-1 of the KV cache)
+    std::optional<token_id> pending_;  // the last sampled token, not evaluated yet
+    std::vector<float> logits_;        // [n_vocab] logits of the last evaluated position
+};
+
+}  // namespace runtime
+
+using runtime::generate_options;
+using runtime::generation_result;
+using runtime::session;
+LLMT_END_NAMESPACE
+// ---- end llmt/runtime/session.hpp ----
 // ---- end llmt/llmt.hpp ----

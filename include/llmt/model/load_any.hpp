@@ -1,0 +1,53 @@
+// load_any: opens any GGUF file whose architecture a compiled-in preset handles, as a type-erased model
+#pragma once
+
+#include <llmt/config.hpp>
+#include <llmt/core/error.hpp>
+#include <llmt/core/type_list.hpp>
+#include <llmt/io/gguf.hpp>
+#include <llmt/model/model.hpp>
+#include <llmt/model/model_base.hpp>
+#include <llmt/model/presets.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include <fmt/format.h>
+
+LLMT_BEGIN_NAMESPACE
+
+namespace presets {
+/// The presets load_any() chooses from.
+using all = type_list<llama>;
+}  // namespace presets
+
+/// Loads a model from a parsed file with the first preset of Presets whose architectures include
+/// the file's general.architecture. An architecture no preset handles is an errc::unsupported error.
+template <typename Presets = presets::all>
+std::unique_ptr<model_base> load_any(io::gguf_file file, const load_options& opt = {}) {
+    const std::string arch(file.get_string("general.architecture").value_or(""));
+    LLMT_CHECK_CODE(!arch.empty(), errc::not_found, "gguf '{}': key 'general.architecture' is missing", file.path());
+    std::unique_ptr<model_base> out;
+    std::string known;
+    for_each_type(Presets{}, [&](auto t) {
+        using P = typename decltype(t)::type;
+        for (std::string_view a : P::architectures) {
+            known += known.empty() ? std::string(a) : ", " + std::string(a);
+            if (!out && a == arch) out = std::make_unique<model<P>>(model<P>::load(std::move(file), opt));
+        }
+    });
+    if (!out)
+        fail(errc::unsupported, "gguf '{}': architecture '{}' is not supported (llmt knows: {})", file.path(), arch, known);
+    return out;
+}
+
+/// Opens path and loads it with load_any(gguf_file).
+template <typename Presets = presets::all>
+std::unique_ptr<model_base> load_any(const std::filesystem::path& path, const load_options& opt = {}) {
+    return load_any<Presets>(io::gguf_file::open(path, opt.mode), opt);
+}
+
+LLMT_END_NAMESPACE
