@@ -74,12 +74,23 @@ void check_vectors(const std::string& name, bool lossless) {
         const auto ids = tok.encode(c.text, false, false);
         CHECK_MESSAGE(ids == c.ids, name << ": '" << c.text << "'\n  got      " << show(ids) << "\n  expected " << show(c.ids));
         if (lossless) CHECK_MESSAGE(tok.decode(ids) == c.text, name << ": decode of '" << c.text << "'");
+        if (tok.kind() == tk::model_kind::bpe) {  // byte-level: the pieces always give back the bytes
+            std::string joined;
+            for (auto id : ids) joined += tok.token_to_piece(id);
+            CHECK_MESSAGE(joined == c.text, name << ": pieces of '" << c.text << "'");
+        }
     }
 }
 }  // namespace
 
 TEST_CASE("tokenizer: llama.cpp vectors, SentencePiece (llama-spm)") { check_vectors("llama-spm", true); }
 TEST_CASE("tokenizer: llama.cpp vectors, SentencePiece (phi-3)") { check_vectors("phi-3", true); }
+// Byte-level BPE is lossless; the vocabs that clean up tokenization spaces are checked piece by piece.
+TEST_CASE("tokenizer: llama.cpp vectors, BPE (gpt-2)") { check_vectors("gpt-2", false); }
+TEST_CASE("tokenizer: llama.cpp vectors, BPE (falcon)") { check_vectors("falcon", false); }
+TEST_CASE("tokenizer: llama.cpp vectors, BPE (starcoder)") { check_vectors("starcoder", false); }
+TEST_CASE("tokenizer: llama.cpp vectors, BPE (deepseek-coder)") { check_vectors("deepseek-coder", true); }
+TEST_CASE("tokenizer: llama.cpp vectors, WordPiece (bert-bge)") { check_vectors("bert-bge", false); }
 
 TEST_CASE("tokenizer: stories260K encodes with BOS and streams pieces") {
     const auto g = llmt::io::gguf_file::open(models_dir + "/stories260K/stories260K.gguf");

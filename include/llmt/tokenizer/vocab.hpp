@@ -93,8 +93,8 @@ struct vocab {
     bool escape_whitespaces = true;      // SPM-style ' ' -> U+2581
     bool clean_spaces = false;           // decode: clean_up_tokenization_spaces
     bool ignore_merges = false;          // BPE: a pre-token that is a whole token is taken as is
-    bool lowercase = false;              // WPM normalizer
-    bool strip_accents = false;          // WPM normalizer
+    bool lowercase = true;               // WPM normalizer (llama.cpp's default)
+    bool strip_accents = true;           // WPM normalizer: follows lowercase unless set
 
     [[nodiscard]] std::size_t n_tokens() const noexcept { return texts.size(); }
     [[nodiscard]] bool valid(token_id id) const noexcept { return id >= 0 && std::size_t(id) < n_tokens(); }
