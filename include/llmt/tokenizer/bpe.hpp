@@ -5,6 +5,7 @@
 #include <llmt/tokenizer/pre_tokenizer.hpp>
 #include <llmt/tokenizer/unicode.hpp>
 #include <llmt/tokenizer/vocab.hpp>
+#include <llmt/tokenizer/word_cache.hpp>
 
 #include <array>
 #include <cstdint>
@@ -29,8 +30,12 @@ public:
         pre_.split(text, clean_, ends_);
         std::size_t b = 0;
         for (std::size_t e : ends_) {
-            encode_word(std::string_view(clean_).substr(b, e - b), out);
+            const std::string_view word = std::string_view(clean_).substr(b, e - b);
             b = e;
+            if (cache_.lookup(word, out)) continue;
+            const std::size_t from = out.size();
+            encode_word(word, out);
+            cache_.store(word, out, from);
         }
     }
 
@@ -125,6 +130,7 @@ private:
     std::vector<std::size_t> ends_;
     std::vector<symbol> symbols_;  // [bytes of the word]
     std::priority_queue<pair, std::vector<pair>, later> queue_;
+    word_cache cache_;
 };
 
 }  // namespace tokenizer
