@@ -74,12 +74,23 @@ void check_vectors(const std::string& name, bool lossless) {
         const auto ids = tok.encode(c.text, false, false);
         CHECK_MESSAGE(ids == c.ids, name << ": '" << c.text << "'\n  got      " << show(ids) << "\n  expected " << show(c.ids));
         if (lossless) CHECK_MESSAGE(tok.decode(ids) == c.text, name << ": decode of '" << c.text << "'");
+        if (tok.kind() == tk::model_kind::bpe) {  // byte-level: the pieces always give back the bytes
+            std::string joined;
+            for (auto id : ids) joined += tok.token_to_piece(id);
+            CHECK_MESSAGE(joined == c.text, name << ": pieces of '" << c.text << "'");
+        }
     }
 }
 }  // namespace
 
 TEST_CASE("tokenizer: llama.cpp vectors, SentencePiece (llama-spm)") { check_vectors("llama-spm", true); }
 TEST_CASE("tokenizer: llama.cpp vectors, SentencePiece (phi-3)") { check_vectors("phi-3", true); }
+// Byte-level BPE is lossless; the vocabs that clean up tokenization spaces are checked piece by piece.
+TEST_CASE("tokenizer: llama.cpp vectors, BPE (gpt-2)") { check_vectors("gpt-2", false); }
+TEST_CASE("tokenizer: llama.cpp vectors, BPE (falcon)") { check_vectors("falcon", false); }
+TEST_CASE("tokenizer: llama.cpp vectors, BPE (starcoder)") { check_vectors("starcoder", false); }
+TEST_CASE("tokenizer: llama.cpp vectors, BPE (deepseek-coder)") { check_vectors("deepseek-coder", true); }
+TEST_CASE("tokenizer: llama.cpp vectors, WordPiece (bert-bge)") { check_vectors("bert-bge", false); }
 
 TEST_CASE("tokenizer: stories260K encodes with BOS and streams pieces") {
     const auto g = llmt::io::gguf_file::open(models_dir + "/stories260K/stories260K.gguf");
@@ -128,5 +139,153 @@ TEST_CASE("tokenizer: invalid UTF-8 and every byte value never break SPM") {
         CHECK_FALSE(ids.empty());
         for (auto id : ids) CHECK((id >= 0 && std::size_t(id) < tok.n_tokens()));
         CHECK(tok.decode(ids) == s);  // byte fallback keeps every byte
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The hand-written pre-tokenizer matchers against std::regex, run the way llama.cpp runs its
+// regexes (the test is the only place std::regex appears): patterns with \p{..} see a "collapsed"
+// text where each non-ASCII code point is one byte for its class; the others run as wide regexes
+// with non-ASCII whitespace replaced by \v. Random short strings over a tricky alphabet.
+#include <random>
+#include <regex>
+
+namespace {
+bool uses_categories(const std::string& re) {
+    for (const char* c : {"\\p{N}", "\\p{L}", "\\p{P}", "\\p{M}", "\\p{S}"})
+        if (re.find(c) != std::string::npos) return true;
+    return false;
+}
+
+std::string collapse_regex(const std::string& re) {
+    // \p{X} -> [<class byte><its ASCII members>] (without brackets inside a class), as llama.cpp writes it.
+    const std::pair<const char*, std::string> cats[] = {
+        {"\\p{N}", std::string("\xD1") + "\x30-\x39"},
+        {"\\p{L}", std::string("\xD2") + "\x41-\x5A\x61-\x7A"},
+        {"\\p{P}", std::string("\xD3") + "\x21-\x23\x25-\x2A\x2C-\x2F\x3A-\x3B\x3F-\x40\\\x5B-\\\x5D\x5F\\\x7B\\\x7D"},
+        {"\\p{M}", std::string("\xD4")},
+        {"\\p{S}", std::string("\xD5") + "\\\x24\\\x2B\x3C-\x3E\x5E\x60\\\x7C"},
+    };
+    std::string out;
+    bool inside = false;
+    for (std::size_t i = 0; i < re.size(); ++i) {
+        if (re[i] == '[' && (i == 0 || re[i - 1] != '\\')) { out += '['; inside = true; continue; }
+        if (inside && re[i] == ']' && re[i - 1] != '\\') { out += ']'; inside = false; continue; }
+        bool done = false;
+        for (const auto& [name, repl] : cats) {
+            if (re.compare(i, 5, name) == 0) {
+                out += inside ? repl : "[" + repl + "]";
+                i += 4;
+                done = true;
+                break;
+            }
+        }
+        if (!done) out += re[i];
+    }
+    return out;
+}
+
+template <typename Str, typename Re>
+std::vector<std::size_t> regex_pieces(const Str& text, const Re& re) {
+    std::vector<std::size_t> out;
+    std::ptrdiff_t start = 0;
+    for (auto it = std::regex_iterator<typename Str::const_iterator>(text.begin(), text.end(), re), end = decltype(it)();
+         it != end; ++it) {
+        if (it->position() > start) out.push_back(std::size_t(it->position() - start));
+        out.push_back(std::size_t(it->length()));
+        start = it->position() + it->length();
+    }
+    if (start < std::ptrdiff_t(text.size())) out.push_back(text.size() - std::size_t(start));
+    std::erase(out, std::size_t(0));  // empty matches cut the text but make no word
+    return out;
+}
+
+std::vector<std::size_t> reference_split(const std::string& text, const std::string& re) {
+    const auto cpts = tk::decode_utf8(text);
+    if (uses_categories(re)) {
+        std::string collapsed;
+        for (auto c : cpts) {
+            if (c < 128) { collapsed += char(c); continue; }
+            const auto f = tk::flags_of(c);
+            char b = char(0xD0);
+            if (f.is_whitespace()) b = 0x0B;
+            else if (f.is_number()) b = char(0xD1);
+            else if (f.is_letter()) b = char(0xD2);
+            else if (f.is_punctuation()) b = char(0xD3);
+            else if (f.is_mark()) b = char(0xD4);
+            else if (f.is_symbol()) b = char(0xD5);
+            collapsed += b;
+        }
+        return regex_pieces(collapsed, std::regex(collapse_regex(re), std::regex::optimize | std::regex::nosubs));
+    }
+    std::wstring wtext;
+    for (auto c : cpts) wtext += wchar_t((c > 0x7F && tk::flags_of(c).is_whitespace()) ? 0x0B : c);
+    std::wstring wre;
+    for (auto c : tk::decode_utf8(re)) wre += wchar_t(c);
+    return regex_pieces(wtext, std::wregex(wre, std::regex::optimize | std::regex::nosubs));
+}
+
+std::string random_text(std::mt19937& rng) {
+    static const char* alphabet[] = {
+        "a", "b", "Z", "Q", "s", "t", "e", "l", "v", "r", "d", "m", "S", "L", "0", "1", "7", " ", " ", " ", "\n", "\r",
+        "\t", "'", "'", "!", ".", ",", "?", "/", "~", "$", "+", "`", "|", "(", ")", "-", "_", "<", ">", "=", "^",
+        "\xC3\xA9" /* é */, "\xC3\x80" /* À */, "\xD0\x96" /* Ж */, "\xD0\xB6" /* ж */, "\xCC\x81" /* combining acute */,
+        "\xE4\xB8\xAD" /* 中 */, "\xEA\xB0\x80" /* 가 */, "\xE3\x81\x82" /* あ */, "\xE3\x80\x80" /* ideographic space */,
+        "\xC2\xA0" /* nbsp */, "\xE2\x80\xA8" /* line separator */, "\xD9\xA3" /* arabic 3 */, "\xC2\xB2" /* ² */,
+        "\xE2\x82\xAC" /* € */, "\xE2\x80\xA6" /* … */, "\xE3\x80\x82" /* 。 */, "\xEF\xBC\x8C" /* ， */,
+        "\xF0\x9F\xA6\x99" /* 🦙 */, "\xE2\x80\x8D" /* ZWJ */, "\xEF\xBC\xA1" /* Ａ */, "\xCE\xA9" /* Ω */,
+        "\xE2\x84\xAA" /* Kelvin */, "<sentinel:", "IMGIMG", "AB", "Z", "    ", "  ", "'s", "'LL", "'re", "123", "4567",
+    };
+    std::uniform_int_distribution<int> len(0, 14), pick(0, int(std::size(alphabet)) - 1);
+    std::string s;
+    for (int i = len(rng); i > 0; --i) s += alphabet[pick(rng)];
+    return s;
+}
+}  // namespace
+
+TEST_CASE("tokenizer: pre-tokenizer matchers split exactly like llama.cpp's regexes") {
+    using rule = tk::pre_tokenizer::rule;
+    const std::pair<rule, const char*> cases[] = {
+        {rule::gpt2, "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)"},
+        {rule::llama3, "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
+        {rule::qwen2, "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
+        {rule::qwen35, "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}| ?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
+        {rule::bailingmoe, "'(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+"},
+        {rule::seed_coder, "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1}| ?[^\\s\\p{L}\\p{N}\\r\\n]+|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
+        {rule::minicpm5, "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}+| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
+        {rule::tekken, "[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))+((?=[\\p{L}])([^A-Z]))*|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
+        {rule::gpt4o, "[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))+((?=[\\p{L}])([^A-Z]))*(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
+        {rule::deepseek3_main, "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+"},
+        {rule::crlf, "[\r\n]"},
+        {rule::ws_letters, "\\s?\\p{L}+"},
+        {rule::ws_punct, "\\s?\\p{P}+"},
+        {rule::number_1, "\\p{N}"},
+        {rule::number_run, "\\p{N}+"},
+        {rule::number_3, "\\p{N}{1,3}"},
+        {rule::falcon_punct, "[\\p{P}\\$\\+<=>\\^~\\|`]+"},
+        {rule::default_punct, "[\\p{P}\\$\\+<=>\\^~\\|]+"},
+        {rule::ascii_digits_3, "[0-9][0-9][0-9]"},
+        {rule::cjk_deepseek, "[\xE4\xB8\x80-\xE9\xBE\xA5\xE0\xA0\x80-\xE4\xB8\x80\xEA\xB0\x80-\xED\x9F\xBF]+"},
+        {rule::cjk_deepseek3, "[\xE4\xB8\x80-\xE9\xBE\xA5\xE3\x81\x80-\xE3\x82\x9F\xE3\x82\xA0-\xE3\x83\xBF]+"},
+        {rule::deepseek_punct, "\\s?[!-/:-~\xEF\xBC\x81-\xEF\xBC\x8F\xEF\xBC\x9A-\xEF\xBD\x9E\xE2\x80\x98-\xE2\x80\x9F\xE3\x80\x80-\xE3\x80\x82]+"},
+        {rule::trailing_ws, "\\s+$"},
+        {rule::poro, " ?[^(\\s|.,!?\xE2\x80\xA6\xE3\x80\x82\xEF\xBC\x8C\xE3\x80\x81\xE0\xA5\xA4\xDB\x94\xD8\x8C)]+"},
+        {rule::digit_groups, "(?=(\\d{3})+(?!\\d))"},
+        {rule::chameleon_sentinel, "<sentinel:[0-9]+>"},
+        {rule::chameleon_image, "(IMGIMG)((A|B|C|D|E|F|G|H|I){1,4})Z"},
+        {rule::chameleon_ws, "([\\t\\n]|    |  )"},
+        {rule::chameleon_punct, "[\\p{P}!-/:-@\\[-`{-~]"},
+    };
+    std::mt19937 rng(1234);
+    tk::pre_tokenizer pre;
+    for (const auto& [r, re] : cases) {
+        for (int i = 0; i < 400; ++i) {
+            const std::string text = random_text(rng);
+            const auto expected = reference_split(text, re);
+            const auto got = pre.split_lengths(text, r);
+            std::vector<std::size_t> nonempty;
+            for (auto x : got) if (x) nonempty.push_back(x);
+            CHECK_MESSAGE(nonempty == expected, "rule " << int(r) << " regex " << re << " text '" << text << "'");
+        }
     }
 }

@@ -37,6 +37,11 @@
 // tokenizer
 #include <llmt/tokenizer/unicode.hpp>
 #include <llmt/tokenizer/vocab.hpp>
+#include <llmt/tokenizer/pre_tokenizer.hpp>
+#include <llmt/tokenizer/spm.hpp>
+#include <llmt/tokenizer/bpe.hpp>
+#include <llmt/tokenizer/wpm.hpp>
+#include <llmt/tokenizer/special_tokens.hpp>
 #include <llmt/tokenizer/tokenizer.hpp>
 
 // model composition: policies, KV cache, attention, model<Spec>, presets

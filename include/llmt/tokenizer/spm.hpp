@@ -4,6 +4,7 @@
 #include <llmt/config.hpp>
 #include <llmt/tokenizer/unicode.hpp>
 #include <llmt/tokenizer/vocab.hpp>
+#include <llmt/tokenizer/word_cache.hpp>
 
 #include <cstdint>
 #include <queue>
@@ -20,7 +21,35 @@ class spm_encoder {
 public:
     explicit spm_encoder(const vocab& v) : v_(v) {}
 
+    /// When no token holds "▁" after another character (vocab::spm_words), no merge can cross the
+    /// start of a "▁" run, so the text is merged word by word (small queues, a word cache) with the
+    /// same result as merging it whole.
     void encode(std::string_view text, std::vector<token_id>& out) {
+        if (!v_.spm_words) return encode_word(text, out);
+        constexpr std::string_view sp = "\xE2\x96\x81";
+        std::size_t start = 0;
+        bool prev_sp = false;
+        for (std::size_t off = 0; off < text.size();) {
+            const bool is_sp = text.compare(off, 3, sp) == 0;
+            if (is_sp && !prev_sp && off > start) {
+                encode_cached(text.substr(start, off - start), out);
+                start = off;
+            }
+            prev_sp = is_sp;
+            off += is_sp ? 3 : std::min(utf8_len(text[off]), text.size() - off);
+        }
+        if (start < text.size()) encode_cached(text.substr(start), out);
+    }
+
+private:
+    void encode_cached(std::string_view word, std::vector<token_id>& out) {
+        if (cache_.lookup(word, out)) return;
+        const std::size_t from = out.size();
+        encode_word(word, out);
+        cache_.store(word, out, from);
+    }
+
+    void encode_word(std::string_view text, std::vector<token_id>& out) {
         text_ = text;
         symbols_.clear();
         queue_ = {};
@@ -63,7 +92,6 @@ public:
         }
     }
 
-private:
     struct symbol {
         std::int32_t prev, next;  // neighbours in the list, -1 at the ends
         std::uint32_t start, n;   // bytes of text_; n == 0 once merged into the left neighbour
@@ -90,6 +118,7 @@ private:
     std::string_view text_;
     std::vector<symbol> symbols_;  // [n characters]
     std::priority_queue<pair> queue_;
+    word_cache cache_;
 };
 
 }  // namespace tokenizer

@@ -4,10 +4,13 @@
 #include <llmt/config.hpp>
 #include <llmt/core/error.hpp>
 #include <llmt/io/gguf.hpp>
+#include <llmt/tokenizer/bpe.hpp>
+#include <llmt/tokenizer/pre_tokenizer.hpp>
 #include <llmt/tokenizer/special_tokens.hpp>
 #include <llmt/tokenizer/spm.hpp>
 #include <llmt/tokenizer/unicode.hpp>
 #include <llmt/tokenizer/vocab.hpp>
+#include <llmt/tokenizer/wpm.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -29,6 +32,7 @@ public:
     explicit tokenizer(vocab v) : v_(std::make_shared<const vocab>(std::move(v))) {
         special_all_ = special_splitter(*v_, true);
         special_user_ = special_splitter(*v_, false);
+        if (v_->kind == model_kind::bpe) pre_ = pre_tokenizer(v_->pre);
         pieces_.reserve(v_->n_tokens());
         for (std::size_t id = 0; id < v_->n_tokens(); ++id) pieces_.push_back(make_piece(token_id(id)));
     }
@@ -60,9 +64,27 @@ public:
                 if (add_special && v.add_eos && v.eos != null_token) out.push_back(v.eos);
                 break;
             }
-            case model_kind::bpe:
-            case model_kind::wpm:
-                fail(errc::unsupported, "tokenizer: {} encoding is not implemented yet", name(v.kind));
+            case model_kind::bpe: {
+                if (add_special && v.add_bos && v.bos != null_token) out.push_back(v.bos);
+                bpe_encoder enc(v, pre_);
+                for (const fragment& f : frags) {
+                    if (f.token != null_token) out.push_back(f.token);
+                    else enc.encode(text.substr(f.begin, f.end - f.begin), out);
+                }
+                if (add_special && v.add_eos && v.eos != null_token) out.push_back(v.eos);
+                break;
+            }
+            case model_kind::wpm: {
+                // WordPiece always frames the text with [CLS] ... [SEP] when special tokens are asked for.
+                if (add_special && v.bos != null_token) out.push_back(v.bos);
+                wpm_encoder enc(v);
+                for (const fragment& f : frags) {
+                    if (f.token != null_token) out.push_back(f.token);
+                    else enc.encode(text.substr(f.begin, f.end - f.begin), out);
+                }
+                if (add_special && v.sep != null_token) out.push_back(v.sep);
+                break;
+            }
         }
         return out;
     }
@@ -207,6 +229,7 @@ private:
     std::shared_ptr<const vocab> v_;
     special_splitter special_all_;   // control + user-defined + unknown
     special_splitter special_user_;  // user-defined only (parse_special == false)
+    pre_tokenizer pre_;              // BPE word splitting (copied per encode: it keeps scratch)
     std::vector<std::string> pieces_;  // [n_tokens] token_to_piece cache
 };
 

@@ -81,6 +81,7 @@ struct vocab {
     std::vector<token_id> special_tokens;  // control / user-defined / unknown ids, longest text first
     std::vector<token_id> eog_tokens;      // sorted ids that end generation
     int max_token_len = 0;                 // longest token text in bytes
+    bool spm_words = false;  // SPM: no token has U+2581 after another character, so text splits before "▁" safely
 
     token_id bos = null_token, eos = null_token, eot = null_token, eom = null_token, unk = null_token,
              sep = null_token, pad = null_token, mask = null_token, nl = null_token;
@@ -93,8 +94,8 @@ struct vocab {
     bool escape_whitespaces = true;      // SPM-style ' ' -> U+2581
     bool clean_spaces = false;           // decode: clean_up_tokenization_spaces
     bool ignore_merges = false;          // BPE: a pre-token that is a whole token is taken as is
-    bool lowercase = false;              // WPM normalizer
-    bool strip_accents = false;          // WPM normalizer
+    bool lowercase = true;               // WPM normalizer (llama.cpp's default)
+    bool strip_accents = true;           // WPM normalizer: follows lowercase unless set
 
     [[nodiscard]] std::size_t n_tokens() const noexcept { return texts.size(); }
     [[nodiscard]] bool valid(token_id id) const noexcept { return id >= 0 && std::size_t(id) < n_tokens(); }
@@ -184,6 +185,12 @@ private:
             max_token_len = std::max(max_token_len, int(words[i].size()));
         }
         texts = token_texts(words);
+        spm_words = kind == model_kind::spm;
+        for (const auto& w : words) {
+            for (std::size_t i = w.find("\xE2\x96\x81", 1); spm_words && i != std::string::npos; i = w.find("\xE2\x96\x81", i + 1))
+                if (i < 3 || w.compare(i - 3, 3, "\xE2\x96\x81") != 0) spm_words = false;
+            if (!spm_words) break;
+        }
 
         scores.assign(n, 0.0f);
         if (const io::gguf_array* s = g.get_array("tokenizer.ggml.scores")) {
