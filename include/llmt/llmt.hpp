@@ -66,3 +66,6 @@
 #include <llmt/sampling/select.hpp>
 #include <llmt/sampling/params.hpp>
 #include <llmt/sampling/chain.hpp>
+
+// runtime
+#include <llmt/runtime/chat_template.hpp>
