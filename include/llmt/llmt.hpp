@@ -82,5 +82,6 @@
 #include <llmt/sampling/chain.hpp>
 
 // runtime
+#include <llmt/runtime/chat_template.hpp>
 #include <llmt/runtime/text_stream.hpp>
 #include <llmt/runtime/session.hpp>
