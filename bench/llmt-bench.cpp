@@ -1,0 +1,525 @@
+// llmt-bench: a drop-in for llama-bench (same flags and JSON fields) with bandwidth, load time and peak RSS columns
+#include <llmt/llmt.hpp>
+
+#include <fmt/format.h>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct params {
+    std::vector<std::string> models;
+    std::vector<int> n_prompt{512};
+    std::vector<int> n_gen{128};
+    std::vector<std::pair<int, int>> n_pg;
+    std::vector<int> threads;
+    std::vector<int> n_batch{2048};
+    int reps = 5;
+    std::string output = "md";
+    bool warmup = true;
+    bool measure_bw = true;
+    bool verbose = false;
+};
+
+[[noreturn]] void usage_error(const std::string& msg) {
+    std::fprintf(stderr, "llmt-bench: %s\n", msg.c_str());
+    std::fprintf(stderr,
+                 "usage: llmt-bench [-m MODEL]... [-p N,N] [-n N,N] [-pg PP,TG] [-t T,T] [-b N] [-r REPS]\n"
+                 "                  [-o md|csv|json|jsonl] [--no-warmup] [--no-bandwidth] [-v]\n");
+    std::exit(2);
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    for (;;) {
+        const auto k = s.find(sep, start);
+        out.push_back(s.substr(start, k == std::string::npos ? std::string::npos : k - start));
+        if (k == std::string::npos) return out;
+        start = k + 1;
+    }
+}
+
+int to_int(const std::string& s, const char* flag) {
+    try {
+        std::size_t used = 0;
+        const int v = std::stoi(s, &used);
+        if (used != s.size() || v < 0) throw std::invalid_argument(s);
+        return v;
+    } catch (const std::exception&) {
+        usage_error(fmt::format("{} expects non-negative integers, got '{}'", flag, s));
+    }
+}
+
+/// Comma lists and llama-bench's ranges "first-last" / "first-last+step".
+std::vector<int> int_list(const std::string& s, const char* flag) {
+    std::vector<int> out;
+    for (const auto& part : split(s, ',')) {
+        const auto dash = part.find('-');
+        if (dash == std::string::npos || dash == 0) {
+            out.push_back(to_int(part, flag));
+            continue;
+        }
+        const auto plus = part.find('+', dash);
+        const int first = to_int(part.substr(0, dash), flag);
+        const int last = to_int(part.substr(dash + 1, plus == std::string::npos ? std::string::npos : plus - dash - 1), flag);
+        const int step = plus == std::string::npos ? 1 : to_int(part.substr(plus + 1), flag);
+        if (step <= 0 || last < first) usage_error(fmt::format("bad range '{}' for {}", part, flag));
+        for (int v = first; v <= last; v += step) out.push_back(v);
+    }
+    return out;
+}
+
+params parse(int argc, char** argv) {
+    params p;
+    bool p_set = false, n_set = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto next = [&]() -> std::string {
+            if (i + 1 >= argc) usage_error(fmt::format("{} needs a value", a));
+            return argv[++i];
+        };
+        if (a == "-m" || a == "--model") {
+            for (auto& m : split(next(), ',')) p.models.push_back(m);
+        } else if (a == "-p" || a == "--n-prompt") {
+            p.n_prompt = int_list(next(), "-p");
+            p_set = true;
+        } else if (a == "-n" || a == "--n-gen") {
+            p.n_gen = int_list(next(), "-n");
+            n_set = true;
+        } else if (a == "-pg") {
+            for (const auto& pair : split(next(), ';')) {
+                const auto v = split(pair, ',');
+                if (v.size() != 2) usage_error(fmt::format("-pg expects PP,TG, got '{}'", pair));
+                p.n_pg.emplace_back(to_int(v[0], "-pg"), to_int(v[1], "-pg"));
+            }
+        } else if (a == "-t" || a == "--threads") {
+            p.threads = int_list(next(), "-t");
+        } else if (a == "-b" || a == "--batch-size") {
+            p.n_batch = int_list(next(), "-b");
+        } else if (a == "-r" || a == "--repetitions") {
+            p.reps = to_int(next(), "-r");
+        } else if (a == "-o" || a == "--output") {
+            p.output = next();
+            if (p.output != "md" && p.output != "csv" && p.output != "json" && p.output != "jsonl")
+                usage_error(fmt::format("-o expects md, csv, json or jsonl, got '{}'", p.output));
+        } else if (a == "--no-warmup") {
+            p.warmup = false;
+        } else if (a == "--no-bandwidth") {
+            p.measure_bw = false;
+        } else if (a == "-v" || a == "--verbose") {
+            p.verbose = true;
+        } else if (a == "-h" || a == "--help") {
+            usage_error("help");
+        } else {
+            usage_error(fmt::format("unknown argument '{}'", a));
+        }
+    }
+    (void)p_set;
+    (void)n_set;
+    if (p.models.empty()) p.models.push_back(LLMT_DEFAULT_MODEL);
+    if (p.threads.empty()) p.threads.push_back(std::max(1, int(std::thread::hardware_concurrency())));
+    if (p.reps < 1) usage_error("-r must be at least 1");
+    for (int t : p.threads)
+        if (t < 1) usage_error("-t values must be at least 1");
+    return p;
+}
+
+// ---- machine facts measured in this run ----
+
+/// Read bandwidth (bytes/s) of this machine with n threads: best of several passes summing a
+/// buffer far larger than the last-level cache. Runs in a child process so that its buffer does not
+/// count in this process's peak RSS.
+double measure_read_bandwidth(int n_threads) {
+    int fds[2];
+    if (::pipe(fds) != 0) return 0;
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::close(fds[0]);
+        const std::size_t n = std::size_t(1) << 27;  // 128 Mi floats = 512 MiB
+        std::vector<float> buf(n, 1.0f);
+        llmt::thread_pool pool(n_threads);
+        std::vector<double> sums(std::size_t(n_threads) * 8);
+        double best = 0;
+        for (int rep = 0; rep < 5; ++rep) {
+            const auto t0 = clock_type::now();
+            pool.run([&](int ith, int nth) {
+                const std::size_t chunk = n / std::size_t(nth);
+                const float* p = buf.data() + chunk * std::size_t(ith);
+                float a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+                for (std::size_t i = 0; i + 64 <= chunk; i += 64) {
+                    for (int k = 0; k < 8; ++k) {
+                        a0 += p[i + k];
+                        a1 += p[i + 8 + k];
+                        a2 += p[i + 16 + k];
+                        a3 += p[i + 24 + k];
+                        a4 += p[i + 32 + k];
+                        a5 += p[i + 40 + k];
+                        a6 += p[i + 48 + k];
+                        a7 += p[i + 56 + k];
+                    }
+                }
+                sums[std::size_t(ith) * 8] = double(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7);
+            });
+            const double s = std::chrono::duration<double>(clock_type::now() - t0).count();
+            best = std::max(best, double(n * sizeof(float)) / s);
+        }
+        if (std::accumulate(sums.begin(), sums.end(), 0.0) < 0) best = 0;  // keeps the sums alive
+        [[maybe_unused]] auto w = ::write(fds[1], &best, sizeof best);
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    double bw = 0;
+    if (pid < 0 || ::read(fds[0], &bw, sizeof bw) != sizeof bw) bw = 0;
+    ::close(fds[0]);
+    if (pid > 0) ::waitpid(pid, nullptr, 0);
+    return bw;
+}
+
+/// Resets the kernel's peak-RSS counter of this process (Linux: clear_refs 5).
+void reset_peak_rss() {
+    std::ofstream f("/proc/self/clear_refs");
+    if (f) f << "5";
+}
+/// Peak resident set size in bytes since the last reset.
+std::uint64_t peak_rss_bytes() {
+    std::ifstream f("/proc/self/status");
+    std::string line;
+    while (std::getline(f, line))
+        if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    return std::uint64_t(ru.ru_maxrss) * 1024;
+}
+
+std::string cpu_name() {
+    std::ifstream f("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(f, line))
+        if (line.rfind("model name", 0) == 0) {
+            const auto k = line.find(':');
+            return k == std::string::npos ? line : line.substr(k + 2);
+        }
+    return "unknown";
+}
+
+// ---- model facts ----
+
+std::string ftype_name(std::uint32_t ftype) {
+    // llama.cpp's llama_ftype values and its names for them.
+    switch (ftype) {
+        case 0: return "all F32";
+        case 1: return "F16";
+        case 2: return "Q4_0";
+        case 3: return "Q4_1";
+        case 7: return "Q8_0";
+        case 8: return "Q5_0";
+        case 9: return "Q5_1";
+        case 10: return "Q2_K - Medium";
+        case 11: return "Q3_K - Small";
+        case 12: return "Q3_K - Medium";
+        case 13: return "Q3_K - Large";
+        case 14: return "Q4_K - Small";
+        case 15: return "Q4_K - Medium";
+        case 16: return "Q5_K - Small";
+        case 17: return "Q5_K - Medium";
+        case 18: return "Q6_K";
+        case 25: return "IQ4_NL - 4.5 bpw";
+        case 30: return "IQ4_XS - 4.25 bpw";
+        case 32: return "BF16";
+        case 36: return "TQ1_0 - 1.69 bpw ternary";
+        case 37: return "TQ2_0 - 2.06 bpw ternary";
+        default: return fmt::format("ftype {}", ftype);
+    }
+}
+
+std::string size_label(std::uint64_t n_params) {
+    if (n_params >= 1000000000ull) return fmt::format("{}B", (n_params + 500000000ull) / 1000000000ull);
+    if (n_params >= 1000000ull) return fmt::format("{}M", (n_params + 500000ull) / 1000000ull);
+    return fmt::format("{}K", (n_params + 500ull) / 1000ull);
+}
+
+struct model_facts {
+    std::string type;
+    std::uint64_t size = 0;      // bytes of all tensors
+    std::uint64_t n_params = 0;  // elements of all tensors
+    std::uint64_t bytes_per_token = 0;  // weight bytes a decode step reads
+};
+
+model_facts facts_of(const llmt::io::gguf_file& g) {
+    model_facts f;
+    const auto* emb = g.find_tensor("token_embd.weight");
+    const bool tied = g.find_tensor("output.weight") == nullptr;
+    for (const auto& t : g.tensors()) {
+        f.size += t.n_bytes;
+        f.n_params += t.n_elements;
+        // the embedding table is gathered one row per token, unless it doubles as the output matrix
+        if (&t == emb && !tied) f.bytes_per_token += t.row_bytes();
+        else f.bytes_per_token += t.n_bytes;
+    }
+    const std::string arch(g.get_string("general.architecture").value_or("?"));
+    const auto ftype = g.get<std::uint32_t>("general.file_type");
+    f.type = fmt::format("{} {} {}", arch, size_label(f.n_params), ftype ? ftype_name(*ftype) : std::string("?"));
+    return f;
+}
+
+// ---- one test ----
+
+struct result {
+    std::string model_filename;
+    model_facts facts;
+    int n_batch = 0, n_threads = 0, n_prompt = 0, n_gen = 0;
+    std::vector<double> samples_ns;
+    double load_seconds = 0;
+    double bandwidth = 0;  // bytes/s, measured with n_threads
+    std::uint64_t peak_rss = 0;
+    std::string test_time;
+
+    [[nodiscard]] int n_tokens() const { return n_prompt + n_gen; }
+    [[nodiscard]] std::vector<double> samples_ts() const {
+        std::vector<double> ts;
+        for (double ns : samples_ns) ts.push_back(1e9 * n_tokens() / ns);
+        return ts;
+    }
+    static double avg(const std::vector<double>& v) { return v.empty() ? 0 : std::accumulate(v.begin(), v.end(), 0.0) / double(v.size()); }
+    static double stddev(const std::vector<double>& v) {
+        if (v.size() < 2) return 0;
+        const double m = avg(v);
+        double s = 0;
+        for (double x : v) s += (x - m) * (x - m);
+        return std::sqrt(s / double(v.size() - 1));
+    }
+    [[nodiscard]] std::string test_name() const {
+        if (n_prompt > 0 && n_gen == 0) return fmt::format("pp{}", n_prompt);
+        if (n_gen > 0 && n_prompt == 0) return fmt::format("tg{}", n_gen);
+        return fmt::format("pp{}+tg{}", n_prompt, n_gen);
+    }
+    /// Fraction of the bandwidth bound reached: only meaningful for pure decode tests.
+    [[nodiscard]] double bw_fraction() const {
+        if (n_prompt != 0 || bandwidth <= 0) return 0;
+        return avg(samples_ts()) * double(facts.bytes_per_token) / bandwidth;
+    }
+};
+
+void run_prompt(llmt::model_base& m, int n_prompt, int n_batch, std::mt19937& rng, std::vector<float>& logits) {
+    std::vector<llmt::token_id> toks(static_cast<std::size_t>(n_prompt));
+    std::uniform_int_distribution<int> dist(0, int(m.n_vocab()) - 1);
+    for (auto& t : toks) t = dist(rng);
+    if (!toks.empty()) toks[0] = llmt::token_id(m.gguf().get_or<std::uint32_t>("tokenizer.ggml.bos_token_id", 1) % std::uint32_t(m.n_vocab()));
+    for (int i = 0; i < n_prompt; i += n_batch) {
+        const int n = std::min(n_batch, n_prompt - i);
+        m.forward(std::span<const llmt::token_id>(toks.data() + i, std::size_t(n)), m.n_past(), logits, false);
+    }
+}
+
+void run_gen(llmt::model_base& m, int n_gen, std::mt19937& rng, std::vector<float>& logits) {
+    std::uniform_int_distribution<int> dist(0, int(m.n_vocab()) - 1);
+    llmt::token_id t = llmt::token_id(m.gguf().get_or<std::uint32_t>("tokenizer.ggml.bos_token_id", 1) % std::uint32_t(m.n_vocab()));
+    for (int i = 0; i < n_gen; ++i) {
+        m.forward(std::span<const llmt::token_id>(&t, 1), m.n_past(), logits, false);
+        t = dist(rng);
+    }
+}
+
+std::string now_iso() {
+    const std::time_t t = std::time(nullptr);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    return buf;
+}
+
+// ---- output ----
+
+std::string json_escape(const std::string& s) {
+    std::string o;
+    for (char c : s) {
+        if (c == '"' || c == '\\') o += '\\', o += c;
+        else if (static_cast<unsigned char>(c) < 0x20) o += fmt::format("\\u{:04x}", c);
+        else o += c;
+    }
+    return o;
+}
+
+template <typename T>
+std::string json_array(const std::vector<T>& v) {
+    std::string o = "[";
+    for (std::size_t i = 0; i < v.size(); ++i) o += fmt::format("{}{}", i ? ", " : "", v[i]);
+    return o + "]";
+}
+
+std::string to_json(const result& r, const std::string& cpu, bool pretty) {
+    const auto ts = r.samples_ts();
+    std::vector<std::uint64_t> ns;
+    for (double x : r.samples_ns) ns.push_back(std::uint64_t(x));
+    const std::vector<std::pair<std::string, std::string>> fields = {
+        {"build_commit", "\"llmt\""},
+        {"build_number", "0"},
+        {"cpu_info", fmt::format("\"{}\"", json_escape(cpu))},
+        {"gpu_info", "\"\""},
+        {"backends", "\"CPU\""},
+        {"model_filename", fmt::format("\"{}\"", json_escape(r.model_filename))},
+        {"model_type", fmt::format("\"{}\"", json_escape(r.facts.type))},
+        {"model_size", fmt::format("{}", r.facts.size)},
+        {"model_n_params", fmt::format("{}", r.facts.n_params)},
+        {"n_batch", fmt::format("{}", r.n_batch)},
+        {"n_ubatch", fmt::format("{}", r.n_batch)},
+        {"n_threads", fmt::format("{}", r.n_threads)},
+        {"type_k", "\"f32\""},
+        {"type_v", "\"f32\""},
+        {"n_gpu_layers", "0"},
+        {"flash_attn", "false"},
+        {"use_mmap", "true"},
+        {"n_prompt", fmt::format("{}", r.n_prompt)},
+        {"n_gen", fmt::format("{}", r.n_gen)},
+        {"test_time", fmt::format("\"{}\"", r.test_time)},
+        {"avg_ns", fmt::format("{}", std::uint64_t(result::avg(r.samples_ns)))},
+        {"stddev_ns", fmt::format("{}", std::uint64_t(result::stddev(r.samples_ns)))},
+        {"avg_ts", fmt::format("{:.6f}", result::avg(ts))},
+        {"stddev_ts", fmt::format("{:.6f}", result::stddev(ts))},
+        {"samples_ns", json_array(ns)},
+        {"samples_ts", json_array(ts)},
+        {"bytes_per_token", fmt::format("{}", r.facts.bytes_per_token)},
+        {"mem_read_bw_gbps", fmt::format("{:.3f}", r.bandwidth / 1e9)},
+        {"bw_fraction", fmt::format("{:.4f}", r.bw_fraction())},
+        {"load_seconds", fmt::format("{:.6f}", r.load_seconds)},
+        {"peak_rss_bytes", fmt::format("{}", r.peak_rss)},
+    };
+    std::string o = pretty ? "  {\n" : "{";
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        o += pretty ? fmt::format("    \"{}\": {}{}\n", fields[i].first, fields[i].second, i + 1 < fields.size() ? "," : "")
+                    : fmt::format("\"{}\": {}{}", fields[i].first, fields[i].second, i + 1 < fields.size() ? ", " : "");
+    }
+    return o + (pretty ? "  }" : "}");
+}
+
+void print_md_header() {
+    std::printf("| model | size | params | backend | threads | test | t/s | B/token | read BW GB/s | of bound | load s | peak RSS MiB |\n");
+    std::printf("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+}
+
+void print_md(const result& r) {
+    const auto ts = r.samples_ts();
+    const std::string frac = r.n_prompt == 0 && r.bandwidth > 0 ? fmt::format("{:.1f}%", 100 * r.bw_fraction()) : "-";
+    std::printf("| %s | %.2f MiB | %.2f %s | CPU | %d | %s | %.2f ± %.2f | %.2f MiB | %.2f | %s | %.3f | %.1f |\n",
+                r.facts.type.c_str(), double(r.facts.size) / (1024.0 * 1024.0),
+                r.facts.n_params >= 1000000000ull ? double(r.facts.n_params) / 1e9 : double(r.facts.n_params) / 1e6,
+                r.facts.n_params >= 1000000000ull ? "B" : "M", r.n_threads, r.test_name().c_str(), result::avg(ts),
+                result::stddev(ts), double(r.facts.bytes_per_token) / (1024.0 * 1024.0), r.bandwidth / 1e9, frac.c_str(),
+                r.load_seconds, double(r.peak_rss) / (1024.0 * 1024.0));
+    std::fflush(stdout);
+}
+
+void print_csv(const result& r, const std::string& cpu, bool header) {
+    const auto ts = r.samples_ts();
+    if (header)
+        std::printf("build_commit,cpu_info,backends,model_filename,model_type,model_size,model_n_params,n_batch,n_threads,"
+                    "n_prompt,n_gen,test_time,avg_ns,stddev_ns,avg_ts,stddev_ts,bytes_per_token,mem_read_bw_gbps,"
+                    "bw_fraction,load_seconds,peak_rss_bytes\n");
+    std::printf("\"llmt\",\"%s\",\"CPU\",\"%s\",\"%s\",%llu,%llu,%d,%d,%d,%d,\"%s\",%llu,%llu,%.6f,%.6f,%llu,%.3f,%.4f,%.6f,%llu\n",
+                cpu.c_str(), r.model_filename.c_str(), r.facts.type.c_str(), (unsigned long long)r.facts.size,
+                (unsigned long long)r.facts.n_params, r.n_batch, r.n_threads, r.n_prompt, r.n_gen, r.test_time.c_str(),
+                (unsigned long long)result::avg(r.samples_ns), (unsigned long long)result::stddev(r.samples_ns),
+                result::avg(ts), result::stddev(ts), (unsigned long long)r.facts.bytes_per_token, r.bandwidth / 1e9,
+                r.bw_fraction(), r.load_seconds, (unsigned long long)r.peak_rss);
+    std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const params p = parse(argc, argv);
+    const std::string cpu = cpu_name();
+
+    // tests in llama-bench's order: prompt sizes, then generation sizes, then pp+tg pairs
+    std::vector<std::pair<int, int>> tests;
+    for (int n : p.n_prompt)
+        if (n > 0) tests.emplace_back(n, 0);
+    for (int n : p.n_gen)
+        if (n > 0) tests.emplace_back(0, n);
+    for (auto pg : p.n_pg) tests.push_back(pg);
+
+    std::vector<double> bandwidth(std::size_t(*std::max_element(p.threads.begin(), p.threads.end()) + 1), 0.0);
+    if (p.measure_bw)
+        for (int t : p.threads)
+            if (bandwidth[std::size_t(t)] == 0) bandwidth[std::size_t(t)] = measure_read_bandwidth(t);
+
+    bool first = true;
+    if (p.output == "md") print_md_header();
+    if (p.output == "json") std::printf("[\n");
+    for (const auto& path : p.models) {
+        for (int threads : p.threads) {
+            for (int n_batch : p.n_batch) {
+                reset_peak_rss();
+                const auto t0 = clock_type::now();
+                std::unique_ptr<llmt::model_base> m;
+                int max_ctx = 0;
+                for (auto [pp, tg] : tests) max_ctx = std::max(max_ctx, pp + tg);
+                try {
+                    llmt::load_options opt;
+                    opt.threads = threads;
+                    opt.batch = std::max(1, std::min(n_batch, std::max(1, max_ctx)));
+                    opt.context = std::max(max_ctx, 1);
+                    m = llmt::load_any(path, opt);
+                } catch (const std::exception& e) {
+                    std::fprintf(stderr, "llmt-bench: %s\n", e.what());
+                    return 1;
+                }
+                const double load_s = std::chrono::duration<double>(clock_type::now() - t0).count();
+                const model_facts facts = facts_of(m->gguf());
+                std::vector<float> logits(std::size_t(m->n_vocab()));
+                std::mt19937 rng(1234);
+                for (auto [pp, tg] : tests) {
+                    result r;
+                    r.model_filename = path;
+                    r.facts = facts;
+                    r.n_batch = n_batch;
+                    r.n_threads = threads;
+                    r.n_prompt = pp;
+                    r.n_gen = tg;
+                    r.load_seconds = load_s;
+                    r.bandwidth = bandwidth[std::size_t(threads)];
+                    r.test_time = now_iso();
+                    if (p.warmup) {
+                        m->clear();
+                        if (pp > 0) run_prompt(*m, pp, n_batch, rng, logits);
+                        else run_gen(*m, 1, rng, logits);
+                    }
+                    for (int rep = 0; rep < p.reps; ++rep) {
+                        m->clear();
+                        const auto s0 = clock_type::now();
+                        if (pp > 0) run_prompt(*m, pp, n_batch, rng, logits);
+                        if (tg > 0) run_gen(*m, tg, rng, logits);
+                        r.samples_ns.push_back(std::chrono::duration<double, std::nano>(clock_type::now() - s0).count());
+                        if (p.verbose) std::fprintf(stderr, "llmt-bench: %s %s rep %d: %.3f ms\n", path.c_str(), r.test_name().c_str(), rep, r.samples_ns.back() / 1e6);
+                    }
+                    r.peak_rss = peak_rss_bytes();
+                    if (p.output == "md") print_md(r);
+                    else if (p.output == "csv") print_csv(r, cpu, first);
+                    else if (p.output == "json") std::printf("%s%s", first ? "" : ",\n", to_json(r, cpu, true).c_str());
+                    else std::printf("%s\n", to_json(r, cpu, false).c_str());
+                    std::fflush(stdout);
+                    first = false;
+                }
+            }
+        }
+    }
+    if (p.output == "json") std::printf("\n]\n");
+    return 0;
+}
