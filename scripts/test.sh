@@ -30,7 +30,8 @@ meson compile -C _build/meson -j "$jobs"
 meson test -C _build/meson --print-errorlogs --num-processes "$jobs"
 
 step "ASan + UBSan build + ctest"
-cmake -S . -B _build/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLMT_SANITIZE=ON \
+cmake -S . -B _build/asan -G Ninja -DLLMT_SANITIZE=ON \
+  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
   -DLLMT_BUILD_EXAMPLES=OFF -DLLMT_BUILD_BENCH=OFF
 cmake --build _build/asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initialization_order=1 \
