@@ -26,7 +26,14 @@
 #include <llmt/quant/quantize_file.hpp>
 #include <llmt/core/thread_pool.hpp>
 #include <llmt/simd/xsimd.hpp>
+#include <llmt/simd/cpu.hpp>
+#include <llmt/simd/x86.hpp>
 #include <llmt/kernels/weight_ref.hpp>
+#include <llmt/kernels/act.hpp>
+#include <llmt/kernels/gemm.hpp>
+#include <llmt/kernels/gemm_float.hpp>
+#include <llmt/kernels/gemm_q8x32.hpp>
+#include <llmt/kernels/kernel_table.hpp>
 #include <llmt/kernels/matmul.hpp>
 #include <llmt/kernels/get_rows.hpp>
 #include <llmt/kernels/norm.hpp>

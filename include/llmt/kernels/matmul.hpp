@@ -1,9 +1,10 @@
-// matmul: y = W·x (decode) and Y = W·X (prefill) for any format, activations quantized once to vec_dot_type
+// matmul: y = W·x (decode) and Y = W·X (prefill) for any format, activations prepared once per call, rows split across threads
 #pragma once
 
 #include <llmt/config.hpp>
 #include <llmt/core/error.hpp>
 #include <llmt/core/thread_pool.hpp>
+#include <llmt/kernels/gemm.hpp>
 #include <llmt/kernels/weight_ref.hpp>
 #include <llmt/quant/dispatch.hpp>
 #include <llmt/quant/qtype.hpp>
@@ -15,23 +16,79 @@
 LLMT_BEGIN_NAMESPACE
 namespace kernels {
 
-/// Bytes of scratch matmul needs for n tokens (the activations converted to vec_dot_type).
+namespace detail {
+/// Rows are handed to threads in units of this many (16 floats of y = one cache line: no false sharing).
+inline constexpr std::int64_t row_unit = 16;
+/// Prepared activations of one token panel should stay in L2 while every row tile of a thread passes over them.
+inline constexpr std::size_t panel_bytes = 512 * 1024;
+
+inline std::byte* align_up(std::byte* p) noexcept {
+    const auto u = reinterpret_cast<std::uintptr_t>(p);
+    return p + ((64 - (u & 63)) & 63);
+}
+/// Rows [r0, r1) of thread ith: a balanced split of whole row units.
+inline void thread_rows(std::int64_t rows, int ith, int nth, std::int64_t& r0, std::int64_t& r1) noexcept {
+    const std::int64_t units = (rows + row_unit - 1) / row_unit;
+    r0 = std::min(rows, units * ith / nth * row_unit);
+    r1 = std::min(rows, units * (ith + 1) / nth * row_unit);
+}
+}  // namespace detail
+
+/// Bytes of scratch matmul needs for n tokens (the prepared activations, plus alignment slack).
 inline std::size_t matmul_scratch_bytes(const weight_ref& w, std::int64_t n_tokens) {
-    return quant::row_size(w.fmt->act_type, std::size_t(w.cols)) * std::size_t(n_tokens);
+    if (w.kern) return w.kern->act_bytes(w.cols) * std::size_t(n_tokens) + 64;
+    return quant::row_size(w.fmt->act_type, std::size_t(w.cols)) * std::size_t(n_tokens) + 64;
 }
 
-/// Y[t][r] = Σ_c W[r][c]·X[t][c] for t < n. x: [n][cols], y: [n][rows], scratch: matmul_scratch_bytes.
-/// Rows are split across the pool's threads in contiguous chunks; results do not depend on the thread count.
+/// Y[t][r] = Σ_c W[r][c]·X[t][c] for t < n. x: [n][cols], y: [n][rows], scratch: matmul_scratch_bytes(w, n).
+/// Rows go to threads in 16-row units; tiles of kern->mr rows × kern->nc tokens run over token panels that
+/// stay in L2. Every element is computed the same way whatever the split: results do not depend on the
+/// thread count. Allocates nothing.
 inline void matmul(thread_pool& pool, const weight_ref& w, const float* x, std::int64_t n, float* y, std::byte* scratch) {
-    const std::size_t act_row = quant::row_size(w.fmt->act_type, std::size_t(w.cols));
-    for (std::int64_t t = 0; t < n; ++t) w.fmt->quantize_act(x + t * w.cols, scratch + std::size_t(t) * act_row, w.cols);
+    std::byte* act = detail::align_up(scratch);
+    if (w.kern == nullptr) {  // not resolved at load: the format's scalar dot
+        const std::size_t act_row = quant::row_size(w.fmt->act_type, std::size_t(w.cols));
+        for (std::int64_t t = 0; t < n; ++t) w.fmt->quantize_act(x + t * w.cols, act + std::size_t(t) * act_row, w.cols);
+        pool.run([&](int ith, int nth) {
+            std::int64_t r0, r1;
+            detail::thread_rows(w.rows, ith, nth, r0, r1);
+            for (std::int64_t t = 0; t < n; ++t)
+                for (std::int64_t r = r0; r < r1; ++r)
+                    y[t * w.rows + r] = w.fmt->vec_dot(w.cols, w.data + std::size_t(r) * w.row_bytes, act + std::size_t(t) * act_row);
+        });
+        return;
+    }
+    const kernel_entry& K = *w.kern;
+    const std::size_t a_stride = K.act_bytes(w.cols);
+    if (n == 1 || pool.size() == 1) {
+        for (std::int64_t t = 0; t < n; ++t) K.prepare(x + t * w.cols, act + std::size_t(t) * a_stride, w.cols);
+    } else {
+        pool.run([&](int ith, int nth) {
+            for (std::int64_t t = ith; t < n; t += nth) K.prepare(x + t * w.cols, act + std::size_t(t) * a_stride, w.cols);
+        });
+    }
+    const std::int64_t nc = K.nc, mr = K.mr;
+    const std::int64_t panel = std::max<std::int64_t>(nc, std::int64_t(detail::panel_bytes / a_stride) / nc * nc);
     pool.run([&](int ith, int nth) {
-        const std::int64_t chunk = (w.rows + nth - 1) / nth;
-        const std::int64_t r0 = std::min<std::int64_t>(w.rows, chunk * ith);
-        const std::int64_t r1 = std::min<std::int64_t>(w.rows, r0 + chunk);
-        for (std::int64_t t = 0; t < n; ++t)
-            for (std::int64_t r = r0; r < r1; ++r)
-                y[t * w.rows + r] = w.fmt->vec_dot(w.cols, w.data + std::size_t(r) * w.row_bytes, scratch + std::size_t(t) * act_row);
+        std::int64_t r0, r1;
+        detail::thread_rows(w.rows, ith, nth, r0, r1);
+        gemm_args g;
+        g.k = w.cols;
+        g.w_stride = w.row_bytes;
+        g.a_stride = a_stride;
+        g.y_stride = std::size_t(w.rows);
+        for (std::int64_t p0 = 0; p0 < n; p0 += panel) {
+            const std::int64_t p1 = std::min(n, p0 + panel);
+            for (std::int64_t r = r0; r < r1; r += mr) {
+                const int nr = int(std::min(mr, r1 - r));
+                g.w = w.data + std::size_t(r) * w.row_bytes;
+                for (std::int64_t t = p0; t < p1; t += nc) {
+                    g.a = act + std::size_t(t) * a_stride;
+                    g.y = y + t * w.rows + r;
+                    K.tile(g, nr, int(std::min(nc, p1 - t)));
+                }
+            }
+        }
     });
 }
 

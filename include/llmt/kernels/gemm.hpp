@@ -1,0 +1,130 @@
+// gemm: the kernel entry of one (format, instruction set) pair — activation preparation and tile function — and the scalar path
+#pragma once
+
+#include <llmt/config.hpp>
+#include <llmt/kernels/act.hpp>
+#include <llmt/quant/format.hpp>
+#include <llmt/quant/qtype.hpp>
+#include <llmt/simd/cpu.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+
+LLMT_BEGIN_NAMESPACE
+namespace kernels {
+
+/// One tile of Y = W·Xᵀ: rows [0, nr) of w against tokens [0, nc) of the prepared activation a.
+struct gemm_args {
+    std::int64_t k = 0;               // values per row (cols)
+    const std::byte* w = nullptr;     // first weight row of the tile
+    std::size_t w_stride = 0;         // bytes between weight rows
+    const std::byte* a = nullptr;     // first prepared token of the tile
+    std::size_t a_stride = 0;         // bytes between prepared tokens
+    float* y = nullptr;               // y[c * y_stride + r]
+    std::size_t y_stride = 0;         // floats between tokens of y
+};
+
+using tile_fn = void (*)(const gemm_args& g, int nr, int nc);
+using prepare_fn = void (*)(const float* x, std::byte* out, std::int64_t k);
+using act_bytes_fn = std::size_t (*)(std::int64_t k);
+
+/// The resolved kernel of one weight format on one instruction set. Every output element is
+/// computed by the same sequence of operations whatever the tile shape (nr ≤ mr, nc ≤ nc_max),
+/// so results do not depend on how rows and tokens are split across threads.
+struct kernel_entry {
+    quant::qtype type = quant::qtype::f32;
+    simd::isa isa = simd::isa::scalar;  // the path actually used (may be below the one asked for)
+    int mr = 1;                          // rows per tile
+    int nc = 1;                          // tokens per tile
+    act_bytes_fn act_bytes = nullptr;    // bytes of one prepared token of k values (multiple of 64)
+    prepare_fn prepare = nullptr;        // f32 token → prepared activation
+    tile_fn tile = nullptr;
+    [[nodiscard]] bool valid() const noexcept { return tile != nullptr; }
+};
+
+/// gemm_impl<F, I>: the hand-written path of format F on instruction set I, when there is one:
+///   static constexpr bool available = true; static constexpr int mr, nc;
+///   static std::size_t act_bytes(std::int64_t k); static void prepare(const float*, std::byte*, std::int64_t);
+///   template <int NR, int NC> static void tile(const gemm_args&);
+template <typename F, simd::isa I>
+struct gemm_impl {
+    static constexpr bool available = false;
+};
+
+/// The scalar path: F's reference dot against the reference conversion of the activation.
+template <quant::quant_format F>
+struct gemm_impl<F, simd::isa::scalar> {
+    using V = typename F::vec_dot_type;
+    static constexpr bool available = true;
+    static constexpr int mr = 4, nc = 4;
+    static std::size_t act_bytes(std::int64_t k) { return blocks_act_bytes<V>(k); }
+    static void prepare(const float* x, std::byte* out, std::int64_t k) { prepare_blocks<V>(x, out, k); }
+    template <int NR, int NC>
+    static void tile(const gemm_args& g) {
+        for (int c = 0; c < NC; ++c)
+            for (int r = 0; r < NR; ++r)
+                g.y[std::size_t(c) * g.y_stride + std::size_t(r)] =
+                    F::vec_dot(g.k, reinterpret_cast<const typename F::block*>(g.w + std::size_t(r) * g.w_stride),
+                               reinterpret_cast<const typename V::block*>(g.a + std::size_t(c) * g.a_stride));
+    }
+};
+
+namespace detail {
+template <typename Impl, std::size_t... Is>
+constexpr auto tile_table(std::index_sequence<Is...>) {
+    using fn = void (*)(const gemm_args&);
+    return std::array<fn, sizeof...(Is)>{&Impl::template tile<int(Is / Impl::nc) + 1, int(Is % Impl::nc) + 1>...};
+}
+/// tile<nr, nc> chosen from a table of every instantiation up to <mr, nc>.
+template <typename Impl>
+void tile_dispatch(const gemm_args& g, int nr, int nc) {
+    static constexpr auto table = tile_table<Impl>(std::make_index_sequence<std::size_t(Impl::mr * Impl::nc)>());
+    table[std::size_t((nr - 1) * Impl::nc + (nc - 1))](g);
+}
+
+/// The highest level ≤ want with a hand path for F (scalar always has one).
+template <typename F>
+constexpr simd::isa best_available(simd::isa want) noexcept {
+    if (want >= simd::isa::avx512vnni && gemm_impl<F, simd::isa::avx512vnni>::available) return simd::isa::avx512vnni;
+    if (want >= simd::isa::avx512 && gemm_impl<F, simd::isa::avx512>::available) return simd::isa::avx512;
+    if (want >= simd::isa::avx2 && gemm_impl<F, simd::isa::avx2>::available) return simd::isa::avx2;
+    return simd::isa::scalar;
+}
+
+template <typename F, simd::isa I>
+constexpr kernel_entry make_entry_exact() noexcept {
+    using impl = gemm_impl<F, I>;
+    kernel_entry e;
+    e.type = F::id;
+    e.isa = I;
+    e.mr = impl::mr;
+    e.nc = impl::nc;
+    e.act_bytes = &impl::act_bytes;
+    e.prepare = &impl::prepare;
+    e.tile = &tile_dispatch<impl>;
+    return e;
+}
+}  // namespace detail
+
+/// The entry of format F for instruction set `want` (falling back to the best lower level with a path).
+template <quant::quant_format F>
+constexpr kernel_entry make_kernel_entry(simd::isa want) noexcept {
+    switch (detail::best_available<F>(want)) {
+        case simd::isa::avx512vnni:
+            if constexpr (gemm_impl<F, simd::isa::avx512vnni>::available) return detail::make_entry_exact<F, simd::isa::avx512vnni>();
+            break;
+        case simd::isa::avx512:
+            if constexpr (gemm_impl<F, simd::isa::avx512>::available) return detail::make_entry_exact<F, simd::isa::avx512>();
+            break;
+        case simd::isa::avx2:
+            if constexpr (gemm_impl<F, simd::isa::avx2>::available) return detail::make_entry_exact<F, simd::isa::avx2>();
+            break;
+        case simd::isa::scalar: break;
+    }
+    return detail::make_entry_exact<F, simd::isa::scalar>();
+}
+
+}  // namespace kernels
+LLMT_END_NAMESPACE
