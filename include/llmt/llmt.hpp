@@ -25,6 +25,7 @@
 #include <llmt/quant/quantize_rows.hpp>
 #include <llmt/quant/quantize_file.hpp>
 #include <llmt/core/thread_pool.hpp>
+#include <llmt/simd/diagnostics.hpp>
 #include <llmt/simd/xsimd.hpp>
 #include <llmt/simd/cpu.hpp>
 #include <llmt/simd/x86.hpp>

@@ -14,6 +14,7 @@
 
 #if LLMT_HAS_X86_KERNELS
 LLMT_BEGIN_NAMESPACE
+LLMT_SIMD_DIAGNOSTICS_PUSH
 namespace kernels {
 namespace floatk {
 
@@ -147,5 +148,6 @@ struct gemm_impl<F, simd::isa::avx512> : floatk::impl_base<F> {
 };
 
 }  // namespace kernels
+LLMT_SIMD_DIAGNOSTICS_POP
 LLMT_END_NAMESPACE
 #endif  // LLMT_HAS_X86_KERNELS

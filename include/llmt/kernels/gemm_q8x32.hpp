@@ -19,6 +19,7 @@
 
 #if LLMT_HAS_X86_KERNELS
 LLMT_BEGIN_NAMESPACE
+LLMT_SIMD_DIAGNOSTICS_PUSH
 namespace kernels {
 namespace q8x32 {
 
@@ -347,5 +348,6 @@ template <typename F>
 struct gemm_impl<F, simd::isa::avx512vnni> : q8x32_avx512_impl<F, true> {};
 
 }  // namespace kernels
+LLMT_SIMD_DIAGNOSTICS_POP
 LLMT_END_NAMESPACE
 #endif  // LLMT_HAS_X86_KERNELS

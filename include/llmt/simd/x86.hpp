@@ -2,6 +2,7 @@
 #pragma once
 
 #include <llmt/config.hpp>
+#include <llmt/simd/diagnostics.hpp>
 
 #if LLMT_HAS_X86_64 && (defined(__GNUC__) || defined(__clang__))
 #define LLMT_HAS_X86_KERNELS 1

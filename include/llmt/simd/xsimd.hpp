@@ -2,6 +2,7 @@
 #pragma once
 
 #include <llmt/config.hpp>
+#include <llmt/simd/diagnostics.hpp>
 
 #include <xsimd/xsimd.hpp>
 
@@ -12,16 +13,6 @@
 #define LLMT_HAS_XSIMD 0
 #else
 #define LLMT_HAS_XSIMD 1
-#endif
-
-// GCC 12 reports xsimd's AVX-512 intrinsics (_mm512_undefined_ps operands) as maybe-uninitialized
-// when inlined into our kernels: a false positive, silenced around kernel code only.
-#if defined(__GNUC__) && !defined(__clang__)
-#define LLMT_SIMD_DIAGNOSTICS_PUSH _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")
-#define LLMT_SIMD_DIAGNOSTICS_POP _Pragma("GCC diagnostic pop")
-#else
-#define LLMT_SIMD_DIAGNOSTICS_PUSH
-#define LLMT_SIMD_DIAGNOSTICS_POP
 #endif
 
 LLMT_BEGIN_NAMESPACE
