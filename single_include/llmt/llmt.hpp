@@ -4522,6 +4522,22 @@ quantize_report quantize_file(const std::filesystem::path& in_path, const std::f
 }  // namespace quant
 LLMT_END_NAMESPACE
 // ---- end llmt/quant/quantize_file.hpp ----
+// ---- begin llmt/simd/diagnostics.hpp ----
+// diagnostics: LLMT_SIMD_DIAGNOSTICS_PUSH/POP, silencing GCC's false uninitialized warnings around SIMD kernel code
+
+// GCC 12 reports the _mm512_undefined_*() operands inside its own AVX-512 intrinsics as
+// (maybe-)uninitialized once they are inlined into our kernels: a false positive, silenced only
+// around kernel code.
+#if defined(__GNUC__) && !defined(__clang__)
+#define LLMT_SIMD_DIAGNOSTICS_PUSH \
+    _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"") \
+    _Pragma("GCC diagnostic ignored \"-Wuninitialized\"")
+#define LLMT_SIMD_DIAGNOSTICS_POP _Pragma("GCC diagnostic pop")
+#else
+#define LLMT_SIMD_DIAGNOSTICS_PUSH
+#define LLMT_SIMD_DIAGNOSTICS_POP
+#endif
+// ---- end llmt/simd/diagnostics.hpp ----
 // ---- begin llmt/simd/xsimd.hpp ----
 // xsimd: the xsimd 8.1 include, the compile-time arch llmt's f32 kernels use, and small shims 8.1 lacks
 
@@ -4535,16 +4551,6 @@ LLMT_END_NAMESPACE
 #define LLMT_HAS_XSIMD 0
 #else
 #define LLMT_HAS_XSIMD 1
-#endif
-
-// GCC 12 reports xsimd's AVX-512 intrinsics (_mm512_undefined_ps operands) as maybe-uninitialized
-// when inlined into our kernels: a false positive, silenced around kernel code only.
-#if defined(__GNUC__) && !defined(__clang__)
-#define LLMT_SIMD_DIAGNOSTICS_PUSH _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")
-#define LLMT_SIMD_DIAGNOSTICS_POP _Pragma("GCC diagnostic pop")
-#else
-#define LLMT_SIMD_DIAGNOSTICS_PUSH
-#define LLMT_SIMD_DIAGNOSTICS_POP
 #endif
 
 LLMT_BEGIN_NAMESPACE
@@ -4568,8 +4574,228 @@ inline T hmax(const xsimd::batch<T, A>& v) noexcept {
 }  // namespace simd
 LLMT_END_NAMESPACE
 // ---- end llmt/simd/xsimd.hpp ----
+// ---- begin llmt/simd/cpu.hpp ----
+// cpu: x86-64 feature detection (CPUID + XGETBV), the instruction-set levels of the kernels, LLMT_ISA override
+
+
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#if LLMT_HAS_X86_64 && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#define LLMT_HAS_CPUID 1
+#else
+#define LLMT_HAS_CPUID 0
+#endif
+
+LLMT_BEGIN_NAMESPACE
+namespace simd {
+
+/// What the CPU and the operating system support (the OS must save the wider registers).
+struct cpu_features {
+    bool sse42 = false, avx = false, avx2 = false, fma = false, f16c = false, bmi2 = false;
+    bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false;
+    bool avx512vnni = false, avx512bf16 = false, avxvnni = false;
+};
+
+/// Kernel paths, ordered: a level implies every lower one.
+enum class isa : std::uint8_t {
+    scalar = 0,      ///< portable C++ (the reference dots)
+    avx2 = 1,        ///< AVX2 + FMA + F16C: 256-bit, int8 via maddubs/madd
+    avx512 = 2,      ///< AVX-512 F/BW/VL/DQ: 512-bit, int8 via maddubs/madd
+    avx512vnni = 3,  ///< AVX-512 + VNNI: int8 via vpdpbusd
+};
+inline constexpr int isa_count = 4;
+
+constexpr std::string_view to_string(isa i) noexcept {
+    switch (i) {
+        case isa::scalar: return "scalar";
+        case isa::avx2: return "avx2";
+        case isa::avx512: return "avx512";
+        case isa::avx512vnni: return "avx512vnni";
+    }
+    return "?";
+}
+
+/// Parses "scalar", "avx2", "avx512", "avx512vnni" (case-sensitive); anything else is an error.
+inline isa parse_isa(std::string_view s) {
+    for (int i = 0; i < isa_count; ++i)
+        if (to_string(isa(i)) == s) return isa(i);
+    fail(errc::invalid_argument, "unknown instruction set '{}': expected scalar, avx2, avx512 or avx512vnni", s);
+}
+
+namespace detail {
+#if LLMT_HAS_CPUID
+inline std::uint64_t xgetbv0() noexcept {
+    std::uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (std::uint64_t(hi) << 32) | lo;
+}
+#endif
+
+inline cpu_features detect() noexcept {
+    cpu_features f;
+#if LLMT_HAS_CPUID
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0, &a, &b, &c, &d)) return f;
+    const unsigned max_leaf = a;
+    __cpuid(1, a, b, c, d);
+    f.sse42 = c & (1u << 20);
+    f.fma = c & (1u << 12);
+    f.f16c = c & (1u << 29);
+    const bool osxsave = c & (1u << 27), avx_cpu = c & (1u << 28);
+    std::uint64_t xcr0 = 0;
+    if (osxsave) xcr0 = xgetbv0();
+    const bool os_ymm = (xcr0 & 0x6) == 0x6;     // SSE + AVX state
+    const bool os_zmm = (xcr0 & 0xe6) == 0xe6;   // + opmask, ZMM_Hi256, Hi16_ZMM
+    f.avx = avx_cpu && os_ymm;
+    if (!f.avx) f.fma = f.f16c = false;
+    if (max_leaf >= 7) {
+        __cpuid_count(7, 0, a, b, c, d);
+        f.avx2 = f.avx && (b & (1u << 5));
+        f.bmi2 = b & (1u << 8);
+        f.avx512f = os_zmm && (b & (1u << 16));
+        f.avx512dq = f.avx512f && (b & (1u << 17));
+        f.avx512bw = f.avx512f && (b & (1u << 30));
+        f.avx512vl = f.avx512f && (b & (1u << 31));
+        f.avx512vnni = f.avx512f && (c & (1u << 11));
+        __cpuid_count(7, 1, a, b, c, d);
+        f.avxvnni = f.avx2 && (a & (1u << 4));
+        f.avx512bf16 = f.avx512f && (a & (1u << 5));
+    }
+#endif
+    return f;
+}
+}  // namespace detail
+
+/// The features of this machine (detected once).
+inline const cpu_features& cpu() noexcept {
+    static const cpu_features f = detail::detect();
+    return f;
+}
+
+/// The best kernel path this machine supports.
+inline isa best_isa() noexcept {
+    const auto& f = cpu();
+    if (!(f.avx2 && f.fma && f.f16c)) return isa::scalar;
+    if (!(f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq)) return isa::avx2;
+    return f.avx512vnni ? isa::avx512vnni : isa::avx512;
+}
+
+/// The path kernels resolve to: best_isa(), lowered by the environment variable LLMT_ISA
+/// (scalar|avx2|avx512|avx512vnni; a level above what the machine supports falls back to the best).
+/// Read once per process.
+inline isa active_isa() {
+    static const isa level = [] {
+        const isa best = best_isa();
+        const char* env = std::getenv("LLMT_ISA");
+        if (env == nullptr || *env == '\0') return best;
+        const isa want = parse_isa(env);
+        return want < best ? want : best;
+    }();
+    return level;
+}
+
+}  // namespace simd
+LLMT_END_NAMESPACE
+// ---- end llmt/simd/cpu.hpp ----
+// ---- begin llmt/simd/x86.hpp ----
+// x86: target attributes for run-time dispatched kernels and raw-intrinsic building blocks xsimd 8.1 lacks
+
+
+#if LLMT_HAS_X86_64 && (defined(__GNUC__) || defined(__clang__))
+#define LLMT_HAS_X86_KERNELS 1
+#include <immintrin.h>
+#else
+#define LLMT_HAS_X86_KERNELS 0
+#endif
+
+#if LLMT_HAS_X86_KERNELS
+
+// Functions carrying these attributes may use the instruction set whatever the compile flags, so
+// one binary holds every path; our CPU detection (simd/cpu.hpp) decides which one runs.
+#define LLMT_TARGET_AVX2 __attribute__((target("avx2,fma,f16c,bmi,bmi2,popcnt")))
+#define LLMT_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c,bmi,bmi2,popcnt")))
+#define LLMT_INLINE_AVX2 LLMT_TARGET_AVX2 inline __attribute__((always_inline))
+#define LLMT_INLINE_AVX512 LLMT_TARGET_AVX512 inline __attribute__((always_inline))
+
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace simd::x86 {
+
+// ---- AVX2 ----
+
+/// Sum of the 8 lanes, in a fixed order: (lo128 + hi128), then pairs.
+LLMT_INLINE_AVX2 float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/// Σ over groups of 4 bytes of u8(a) · s8(b), as 8 int32 lanes (maddubs pairs must not saturate:
+/// |a·b + a'·b'| < 32768, true for a ≤ 127 or for 4..6-bit a).
+LLMT_INLINE_AVX2 __m256i dot_u8s8(__m256i a, __m256i b) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), _mm256_set1_epi16(1));
+}
+/// Same for signed a (|a| ≤ 127): the sign of a moves onto b.
+LLMT_INLINE_AVX2 __m256i dot_s8s8(__m256i a, __m256i b) {
+    return dot_u8s8(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
+}
+/// One f16 scale → 8 equal float lanes.
+LLMT_INLINE_AVX2 __m256 broadcast_f16(std::uint16_t h) {
+    return _mm256_set1_ps(_mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h))));
+}
+
+// ---- AVX-512 ----
+
+/// Sum of the 16 lanes in a fixed order (halving tree).
+LLMT_INLINE_AVX512 float hsum(__m512 v) {
+    const __m256 s = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+    return hsum(s);
+}
+LLMT_INLINE_AVX512 __m512i dot_u8s8(__m512i a, __m512i b) {
+    return _mm512_madd_epi16(_mm512_maddubs_epi16(a, b), _mm512_set1_epi16(1));
+}
+/// acc + Σ over groups of 4 bytes of u8(a) · s8(b), exact (vpdpbusd). The instruction is emitted
+/// with inline assembly when the compile flags lack AVX512-VNNI, so this dispatched path needs no flags.
+LLMT_INLINE_AVX512 __m512i dpbusd(__m512i acc, __m512i a, __m512i b) {
+#if defined(__AVX512VNNI__)
+    return _mm512_dpbusd_epi32(acc, a, b);
+#else
+    __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+    return acc;
+#endif
+}
+/// acc + Σ over pairs of s16(a) · s16(b) (vpdpwssd), as dpbusd.
+LLMT_INLINE_AVX512 __m512i dpwssd(__m512i acc, __m512i a, __m512i b) {
+#if defined(__AVX512VNNI__)
+    return _mm512_dpwssd_epi32(acc, a, b);
+#else
+    __asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+    return acc;
+#endif
+}
+/// Two f16 scales → [h0 ×8 | h1 ×8] as floats.
+LLMT_INLINE_AVX512 __m512 scales_2x8(std::uint16_t h0, std::uint16_t h1) {
+    const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128(int(std::uint32_t(h0) | std::uint32_t(h1) << 16)));
+    const __m512i idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(f));
+}
+/// Two floats → [f0 ×8 | f1 ×8].
+LLMT_INLINE_AVX512 __m512 floats_2x8(float f0, float f1) {
+    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(f0)), _mm256_set1_ps(f1), 1);
+}
+
+}  // namespace simd::x86
+LLMT_END_NAMESPACE
+
+#endif  // LLMT_HAS_X86_KERNELS
+// ---- end llmt/simd/x86.hpp ----
 // ---- begin llmt/kernels/weight_ref.hpp ----
-// weight_ref: a non-owning view of a weight matrix (format entry, data, rows × cols)
+// weight_ref: a non-owning view of a weight matrix (format entry, resolved kernel, data, rows × cols)
 
 
 #include <cstddef>
@@ -4578,20 +4804,802 @@ LLMT_END_NAMESPACE
 LLMT_BEGIN_NAMESPACE
 namespace kernels {
 
+struct kernel_entry;  // kernels/gemm.hpp
+
 /// A weight matrix: rows × cols values of one format, row-major (GGUF ne[0] = cols, ne[1] = rows).
+/// Build it with kernels::make_weight_ref<List>(...) (kernels/kernel_table.hpp) so that `kern` holds
+/// the SIMD kernel chosen once at load; with kern == nullptr matmul uses the format's scalar dot.
 struct weight_ref {
     const quant::format_entry* fmt = nullptr;  // resolved once at load
     const std::byte* data = nullptr;           // [rows][row_bytes]
     std::int64_t rows = 0;
     std::int64_t cols = 0;
     std::size_t row_bytes = 0;
+    const kernel_entry* kern = nullptr;        // resolved once at load (matmul's fast path)
 };
 
 }  // namespace kernels
 LLMT_END_NAMESPACE
 // ---- end llmt/kernels/weight_ref.hpp ----
+// ---- begin llmt/kernels/act.hpp ----
+// act: the activation of one token prepared for the SIMD dots (layouts and conversion from f32)
+
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+LLMT_BEGIN_NAMESPACE
+namespace kernels {
+
+namespace detail {
+constexpr std::size_t align64(std::size_t n) noexcept { return (n + 63) & ~std::size_t(63); }
+}  // namespace detail
+
+/// The activation of one token in 32-value int8 blocks, split into arrays so that two blocks are one
+/// 512-bit load (offsets in bytes from the token's base, all multiples of 64):
+///   qs    int8[k]          the quants of q8_0 / q8_1, in value order
+///   scale float[k/32][8]   the block scale d repeated over the 8 int32 lanes a block's dot yields
+///   aux   32 bytes per block, one of:
+///         int32[8]  -offset · Σ of the 4 quants feeding each lane (weights stored as q + offset, q ≥ 0)
+///         float[8]  s / 8, q8_1's d·Σq spread over the lanes (weights with a min: x = d·q + m)
+///   tmp   the reference (array-of-blocks) conversion, kept for the scalar fallback and as a staging area
+struct q8x32_layout {
+    std::int64_t nb;
+    std::size_t qs, scale, aux, tmp, bytes;
+    template <typename V>
+    static q8x32_layout make(std::int64_t k) noexcept {
+        q8x32_layout l{};
+        l.nb = k / 32;
+        l.qs = 0;
+        l.scale = detail::align64(std::size_t(k));
+        l.aux = l.scale + detail::align64(std::size_t(l.nb) * 32);
+        l.tmp = l.aux + detail::align64(std::size_t(l.nb) * 32);
+        l.bytes = l.tmp + detail::align64(std::size_t(l.nb) * sizeof(typename V::block));
+        return l;
+    }
+};
+
+/// Converts x (k values) to q8_0 with the reference quantizer and spreads it into the q8x32 layout;
+/// aux holds -offset · lane sums (nothing when offset is 0).
+template <int Offset>
+void prepare_q8_0(const float* x, std::byte* out, std::int64_t k) {
+    const auto l = q8x32_layout::make<quant::q8_0>(k);
+    auto* blocks = reinterpret_cast<quant::block_q8_0*>(out + l.tmp);
+    quant::q8_0::quantize_row(x, blocks, k);
+    auto* qs = reinterpret_cast<std::int8_t*>(out + l.qs);
+    auto* scale = reinterpret_cast<float*>(out + l.scale);
+    auto* aux = reinterpret_cast<std::int32_t*>(out + l.aux);
+    for (std::int64_t b = 0; b < l.nb; ++b) {
+        std::memcpy(qs + 32 * b, blocks[b].qs, 32);
+        const float d = to_f32(blocks[b].d);
+        for (int i = 0; i < 8; ++i) {
+            scale[8 * b + i] = d;
+            const std::int8_t* q = blocks[b].qs + 4 * i;
+            aux[8 * b + i] = -Offset * (q[0] + q[1] + q[2] + q[3]);
+        }
+    }
+}
+
+/// Converts x to q8_1 (reference quantizer) into the q8x32 layout; aux holds s/8 per lane (floats).
+inline void prepare_q8_1(const float* x, std::byte* out, std::int64_t k) {
+    const auto l = q8x32_layout::make<quant::q8_1>(k);
+    auto* blocks = reinterpret_cast<quant::block_q8_1*>(out + l.tmp);
+    quant::q8_1::quantize_row(x, blocks, k);
+    auto* qs = reinterpret_cast<std::int8_t*>(out + l.qs);
+    auto* scale = reinterpret_cast<float*>(out + l.scale);
+    auto* aux = reinterpret_cast<float*>(out + l.aux);
+    for (std::int64_t b = 0; b < l.nb; ++b) {
+        std::memcpy(qs + 32 * b, blocks[b].qs, 32);
+        const float d = to_f32(blocks[b].d), s8 = to_f32(blocks[b].s) * 0.125f;
+        for (int i = 0; i < 8; ++i) {
+            scale[8 * b + i] = d;
+            aux[8 * b + i] = s8;
+        }
+    }
+}
+
+/// Bytes of a token converted to float through vec_dot_type V (f32 / f16 / bf16): k floats + staging.
+template <typename V>
+constexpr std::size_t float_act_bytes(std::int64_t k) noexcept {
+    return detail::align64(std::size_t(k) * 4) + detail::align64(std::size_t(k) * sizeof(typename V::block));
+}
+/// x rounded through V (as the reference dot sees it), stored as floats.
+template <typename V>
+void prepare_float(const float* x, std::byte* out, std::int64_t k) {
+    auto* staging = reinterpret_cast<typename V::block*>(out + detail::align64(std::size_t(k) * 4));
+    V::quantize_row(x, staging, k);
+    V::dequantize_row(staging, reinterpret_cast<float*>(out), k);
+}
+
+/// Bytes and conversion of the reference array-of-blocks form of V (what F::vec_dot reads).
+template <typename V>
+constexpr std::size_t blocks_act_bytes(std::int64_t k) noexcept {
+    return detail::align64(std::size_t(k / V::block_size) * sizeof(typename V::block));
+}
+template <typename V>
+void prepare_blocks(const float* x, std::byte* out, std::int64_t k) {
+    V::quantize_row(x, reinterpret_cast<typename V::block*>(out), k);
+}
+
+}  // namespace kernels
+LLMT_END_NAMESPACE
+// ---- end llmt/kernels/act.hpp ----
+// ---- begin llmt/kernels/gemm.hpp ----
+// gemm: the kernel entry of one (format, instruction set) pair — activation preparation and tile function — and the scalar path
+
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+
+LLMT_BEGIN_NAMESPACE
+namespace kernels {
+
+/// One tile of Y = W·Xᵀ: rows [0, nr) of w against tokens [0, nc) of the prepared activation a.
+struct gemm_args {
+    std::int64_t k = 0;               // values per row (cols)
+    const std::byte* w = nullptr;     // first weight row of the tile
+    std::size_t w_stride = 0;         // bytes between weight rows
+    const std::byte* a = nullptr;     // first prepared token of the tile
+    std::size_t a_stride = 0;         // bytes between prepared tokens
+    float* y = nullptr;               // y[c * y_stride + r]
+    std::size_t y_stride = 0;         // floats between tokens of y
+};
+
+using tile_fn = void (*)(const gemm_args& g, int nr, int nc);
+using prepare_fn = void (*)(const float* x, std::byte* out, std::int64_t k);
+using act_bytes_fn = std::size_t (*)(std::int64_t k);
+
+/// The resolved kernel of one weight format on one instruction set. Every output element is
+/// computed by the same sequence of operations whatever the tile shape (nr ≤ mr, nc ≤ nc_max),
+/// so results do not depend on how rows and tokens are split across threads.
+struct kernel_entry {
+    quant::qtype type = quant::qtype::f32;
+    simd::isa isa = simd::isa::scalar;  // the path actually used (may be below the one asked for)
+    int mr = 1;                          // rows per tile
+    int nc = 1;                          // tokens per tile
+    act_bytes_fn act_bytes = nullptr;    // bytes of one prepared token of k values (multiple of 64)
+    prepare_fn prepare = nullptr;        // f32 token → prepared activation
+    tile_fn tile = nullptr;
+    [[nodiscard]] bool valid() const noexcept { return tile != nullptr; }
+};
+
+/// gemm_impl<F, I>: the hand-written path of format F on instruction set I, when there is one:
+///   static constexpr bool available = true; static constexpr int mr, nc;
+///   static std::size_t act_bytes(std::int64_t k); static void prepare(const float*, std::byte*, std::int64_t);
+///   template <int NR, int NC> static void tile(const gemm_args&);
+template <typename F, simd::isa I>
+struct gemm_impl {
+    static constexpr bool available = false;
+};
+
+/// The scalar path: F's reference dot against the reference conversion of the activation.
+template <quant::quant_format F>
+struct gemm_impl<F, simd::isa::scalar> {
+    using V = typename F::vec_dot_type;
+    static constexpr bool available = true;
+    static constexpr int mr = 4, nc = 4;
+    static std::size_t act_bytes(std::int64_t k) { return blocks_act_bytes<V>(k); }
+    static void prepare(const float* x, std::byte* out, std::int64_t k) { prepare_blocks<V>(x, out, k); }
+    template <int NR, int NC>
+    static void tile(const gemm_args& g) {
+        for (int c = 0; c < NC; ++c)
+            for (int r = 0; r < NR; ++r)
+                g.y[std::size_t(c) * g.y_stride + std::size_t(r)] =
+                    F::vec_dot(g.k, reinterpret_cast<const typename F::block*>(g.w + std::size_t(r) * g.w_stride),
+                               reinterpret_cast<const typename V::block*>(g.a + std::size_t(c) * g.a_stride));
+    }
+};
+
+namespace detail {
+template <typename Impl, std::size_t... Is>
+constexpr auto tile_table(std::index_sequence<Is...>) {
+    using fn = void (*)(const gemm_args&);
+    return std::array<fn, sizeof...(Is)>{&Impl::template tile<int(Is / Impl::nc) + 1, int(Is % Impl::nc) + 1>...};
+}
+/// tile<nr, nc> chosen from a table of every instantiation up to <mr, nc>.
+template <typename Impl>
+void tile_dispatch(const gemm_args& g, int nr, int nc) {
+    static constexpr auto table = tile_table<Impl>(std::make_index_sequence<std::size_t(Impl::mr * Impl::nc)>());
+    table[std::size_t((nr - 1) * Impl::nc + (nc - 1))](g);
+}
+
+/// The highest level ≤ want with a hand path for F (scalar always has one).
+template <typename F>
+constexpr simd::isa best_available(simd::isa want) noexcept {
+    if (want >= simd::isa::avx512vnni && gemm_impl<F, simd::isa::avx512vnni>::available) return simd::isa::avx512vnni;
+    if (want >= simd::isa::avx512 && gemm_impl<F, simd::isa::avx512>::available) return simd::isa::avx512;
+    if (want >= simd::isa::avx2 && gemm_impl<F, simd::isa::avx2>::available) return simd::isa::avx2;
+    return simd::isa::scalar;
+}
+
+template <typename F, simd::isa I>
+constexpr kernel_entry make_entry_exact() noexcept {
+    using impl = gemm_impl<F, I>;
+    kernel_entry e;
+    e.type = F::id;
+    e.isa = I;
+    e.mr = impl::mr;
+    e.nc = impl::nc;
+    e.act_bytes = &impl::act_bytes;
+    e.prepare = &impl::prepare;
+    e.tile = &tile_dispatch<impl>;
+    return e;
+}
+}  // namespace detail
+
+/// The entry of format F for instruction set `want` (falling back to the best lower level with a path).
+template <quant::quant_format F>
+constexpr kernel_entry make_kernel_entry(simd::isa want) noexcept {
+    switch (detail::best_available<F>(want)) {
+        case simd::isa::avx512vnni:
+            if constexpr (gemm_impl<F, simd::isa::avx512vnni>::available) return detail::make_entry_exact<F, simd::isa::avx512vnni>();
+            break;
+        case simd::isa::avx512:
+            if constexpr (gemm_impl<F, simd::isa::avx512>::available) return detail::make_entry_exact<F, simd::isa::avx512>();
+            break;
+        case simd::isa::avx2:
+            if constexpr (gemm_impl<F, simd::isa::avx2>::available) return detail::make_entry_exact<F, simd::isa::avx2>();
+            break;
+        case simd::isa::scalar: break;
+    }
+    return detail::make_entry_exact<F, simd::isa::scalar>();
+}
+
+}  // namespace kernels
+LLMT_END_NAMESPACE
+// ---- end llmt/kernels/gemm.hpp ----
+// ---- begin llmt/kernels/gemm_float.hpp ----
+// gemm_float: AVX2 and AVX-512 tiles for f32, f16 and bf16 weights (converted to f32 in registers, FMA against f32 activations)
+
+
+#include <cstdint>
+#include <cstring>
+
+#if LLMT_HAS_X86_KERNELS
+LLMT_BEGIN_NAMESPACE
+LLMT_SIMD_DIAGNOSTICS_PUSH
+namespace kernels {
+namespace floatk {
+
+template <typename F>
+struct load;
+template <>
+struct load<quant::f32> {
+    using B = float;
+    LLMT_INLINE_AVX2 static __m256 l8(const B* p) { return _mm256_loadu_ps(p); }
+    LLMT_INLINE_AVX512 static __m512 l16(const B* p) { return _mm512_loadu_ps(p); }
+    LLMT_INLINE_AVX512 static __m512 l16(const B* p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
+};
+template <>
+struct load<quant::f16> {
+    using B = fp16_t;
+    LLMT_INLINE_AVX2 static __m256 l8(const B* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+    LLMT_INLINE_AVX512 static __m512 l16(const B* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+    LLMT_INLINE_AVX512 static __m512 l16(const B* p, __mmask16 m) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p)); }
+};
+template <>
+struct load<quant::bf16> {
+    using B = bf16_t;
+    LLMT_INLINE_AVX2 static __m256 l8(const B* p) {
+        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
+    }
+    LLMT_INLINE_AVX512 static __m512 l16(const B* p) {
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
+    }
+    LLMT_INLINE_AVX512 static __m512 l16(const B* p, __mmask16 m) {
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)), 16));
+    }
+};
+
+template <typename F, int NR, int NC>
+LLMT_TARGET_AVX2 void tile_avx2(const gemm_args& g) {
+    using B = typename load<F>::B;
+    __m256 acc[NR][NC];
+    for (int r = 0; r < NR; ++r)
+        for (int c = 0; c < NC; ++c) acc[r][c] = _mm256_setzero_ps();
+    const B* w[NR];
+    const float* a[NC];
+    for (int r = 0; r < NR; ++r) w[r] = reinterpret_cast<const B*>(g.w + std::size_t(r) * g.w_stride);
+    for (int c = 0; c < NC; ++c) a[c] = reinterpret_cast<const float*>(g.a + std::size_t(c) * g.a_stride);
+    const std::int64_t k8 = g.k & ~std::int64_t(7);
+    for (std::int64_t i = 0; i < k8; i += 8) {
+        __m256 wv[NR];
+        for (int r = 0; r < NR; ++r) wv[r] = load<F>::l8(w[r] + i);
+        for (int c = 0; c < NC; ++c) {
+            const __m256 av = _mm256_loadu_ps(a[c] + i);
+            for (int r = 0; r < NR; ++r) acc[r][c] = _mm256_fmadd_ps(wv[r], av, acc[r][c]);
+        }
+    }
+    if (k8 < g.k) {  // tail: copied into zero-filled registers
+        const int rem = int(g.k - k8);
+        __m256 wv[NR];
+        for (int r = 0; r < NR; ++r) {
+            B buf[8] = {};
+            std::memcpy(buf, w[r] + k8, sizeof(B) * std::size_t(rem));
+            wv[r] = load<F>::l8(buf);
+        }
+        for (int c = 0; c < NC; ++c) {
+            float buf[8] = {};
+            std::memcpy(buf, a[c] + k8, sizeof(float) * std::size_t(rem));
+            const __m256 av = _mm256_loadu_ps(buf);
+            for (int r = 0; r < NR; ++r) acc[r][c] = _mm256_fmadd_ps(wv[r], av, acc[r][c]);
+        }
+    }
+    for (int c = 0; c < NC; ++c)
+        for (int r = 0; r < NR; ++r) g.y[std::size_t(c) * g.y_stride + std::size_t(r)] = simd::x86::hsum(acc[r][c]);
+}
+
+template <typename F, int NR, int NC>
+LLMT_TARGET_AVX512 void tile_avx512(const gemm_args& g) {
+    using B = typename load<F>::B;
+    __m512 acc[NR][NC];
+    for (int r = 0; r < NR; ++r)
+        for (int c = 0; c < NC; ++c) acc[r][c] = _mm512_setzero_ps();
+    const B* w[NR];
+    const float* a[NC];
+    for (int r = 0; r < NR; ++r) w[r] = reinterpret_cast<const B*>(g.w + std::size_t(r) * g.w_stride);
+    for (int c = 0; c < NC; ++c) a[c] = reinterpret_cast<const float*>(g.a + std::size_t(c) * g.a_stride);
+    const std::int64_t k16 = g.k & ~std::int64_t(15);
+    for (std::int64_t i = 0; i < k16; i += 16) {
+        __m512 wv[NR];
+        for (int r = 0; r < NR; ++r) wv[r] = load<F>::l16(w[r] + i);
+        for (int c = 0; c < NC; ++c) {
+            const __m512 av = _mm512_loadu_ps(a[c] + i);
+            for (int r = 0; r < NR; ++r) acc[r][c] = _mm512_fmadd_ps(wv[r], av, acc[r][c]);
+        }
+    }
+    if (k16 < g.k) {
+        const __mmask16 m = __mmask16((1u << (g.k - k16)) - 1u);
+        __m512 wv[NR];
+        for (int r = 0; r < NR; ++r) wv[r] = load<F>::l16(w[r] + k16, m);
+        for (int c = 0; c < NC; ++c) {
+            const __m512 av = _mm512_maskz_loadu_ps(m, a[c] + k16);
+            for (int r = 0; r < NR; ++r) acc[r][c] = _mm512_fmadd_ps(wv[r], av, acc[r][c]);
+        }
+    }
+    for (int c = 0; c < NC; ++c)
+        for (int r = 0; r < NR; ++r) g.y[std::size_t(c) * g.y_stride + std::size_t(r)] = simd::x86::hsum(acc[r][c]);
+}
+
+template <typename F>
+inline constexpr bool covered = false;
+template <> inline constexpr bool covered<quant::f32> = true;
+template <> inline constexpr bool covered<quant::f16> = true;
+template <> inline constexpr bool covered<quant::bf16> = true;
+
+template <typename F>
+struct impl_base {
+    static constexpr bool available = true;
+    static std::size_t act_bytes(std::int64_t k) { return float_act_bytes<typename F::vec_dot_type>(k); }
+    static void prepare(const float* x, std::byte* out, std::int64_t k) { prepare_float<typename F::vec_dot_type>(x, out, k); }
+};
+}  // namespace floatk
+
+template <typename F>
+    requires floatk::covered<F>
+struct gemm_impl<F, simd::isa::avx2> : floatk::impl_base<F> {
+    static constexpr int mr = 4, nc = 2;
+    template <int NR, int NC>
+    static void tile(const gemm_args& g) { floatk::tile_avx2<F, NR, NC>(g); }
+};
+template <typename F>
+    requires floatk::covered<F>
+struct gemm_impl<F, simd::isa::avx512> : floatk::impl_base<F> {
+    static constexpr int mr = 4, nc = 4;
+    template <int NR, int NC>
+    static void tile(const gemm_args& g) { floatk::tile_avx512<F, NR, NC>(g); }
+};
+
+}  // namespace kernels
+LLMT_SIMD_DIAGNOSTICS_POP
+LLMT_END_NAMESPACE
+#endif  // LLMT_HAS_X86_KERNELS
+// ---- end llmt/kernels/gemm_float.hpp ----
+// ---- begin llmt/kernels/gemm_q8x32.hpp ----
+// gemm_q8x32: AVX2 and AVX-512 (VNNI) tiles for the 32-value block formats dotted in int8 (q4_0, q5_0, q8_0, iq4_nl, mxfp4, q4_1, q5_1)
+
+
+#include <cstdint>
+#include <cstring>
+
+#if LLMT_HAS_X86_KERNELS
+LLMT_BEGIN_NAMESPACE
+LLMT_SIMD_DIAGNOSTICS_PUSH
+namespace kernels {
+namespace q8x32 {
+
+// How a format's 32 values become bytes for the int8 dot:
+//   unsigned: bytes q ≥ 0 with x = d·(q - offset)  (offset folded into the activation's aux lanes)
+//   signed:   bytes q with x = d·q (VNNI adds 128 to q and folds -128 into aux)
+//   has_min:  x = d·q + m, dotted against q8_1 (m·s added through aux)
+// Decoders: AVX2 `one` (block → 32 bytes), AVX-512 `two` (blocks b, b+1 → 64 bytes) and `one512`
+// (block → low 32 bytes), plus the scales (and mins) spread over the lanes of each block.
+
+LLMT_INLINE_AVX2 __m256i nibbles_avx2(const std::uint8_t* q) {
+    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    const __m128i m = _mm_set1_epi8(0x0f);
+    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), m), _mm_and_si128(raw, m));
+}
+/// Bit j of h → 0x10 in byte j (the fifth bit of q5 values).
+LLMT_INLINE_AVX2 __m256i bit4_avx2(std::uint32_t h) {
+    const __m256i shuf = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                          2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m256i bits = _mm256_set1_epi64x(std::int64_t(0x8040201008040201ull));
+    const __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32(std::int32_t(h)), shuf);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(v, bits), bits), _mm256_set1_epi8(0x10));
+}
+LLMT_INLINE_AVX512 __m512i nibbles2_avx512(const std::uint8_t* q0, const std::uint8_t* q1) {
+    const __m256i raw = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q0))),
+                                                _mm_loadu_si128(reinterpret_cast<const __m128i*>(q1)), 1);
+    const __m256i m = _mm256_set1_epi8(0x0f);
+    const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(raw, m)),
+                                         _mm256_and_si256(_mm256_srli_epi16(raw, 4), m), 1);  // [lo0 lo1 hi0 hi1]
+    return _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));                              // [lo0 hi0 lo1 hi1]
+}
+LLMT_INLINE_AVX512 __m512i nibbles1_avx512(const std::uint8_t* q) {
+    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    const __m128i m = _mm_set1_epi8(0x0f);
+    return _mm512_zextsi256_si512(_mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), m), _mm_and_si128(raw, m)));
+}
+inline std::uint32_t load_u32(const std::uint8_t* p) noexcept {
+    std::uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
+
+template <typename F>
+struct traits;
+
+template <>
+struct traits<quant::q4_0> {
+    using V = quant::q8_0;
+    using B = quant::block_q4_0;
+    static constexpr bool is_signed = false, has_min = false;
+    static constexpr int offset = 8;
+    LLMT_INLINE_AVX2 static __m256i one(const B& x) { return nibbles_avx2(x.qs); }
+    LLMT_INLINE_AVX2 static __m256 scale(const B& x) { return simd::x86::broadcast_f16(x.d.bits); }
+    LLMT_INLINE_AVX512 static __m512i two(const B& x0, const B& x1) { return nibbles2_avx512(x0.qs, x1.qs); }
+    LLMT_INLINE_AVX512 static __m512i one512(const B& x) { return nibbles1_avx512(x.qs); }
+    LLMT_INLINE_AVX512 static __m512 scale2(const B& x0, const B& x1) { return simd::x86::scales_2x8(x0.d.bits, x1.d.bits); }
+};
+
+template <>
+struct traits<quant::q5_0> {
+    using V = quant::q8_0;
+    using B = quant::block_q5_0;
+    static constexpr bool is_signed = false, has_min = false;
+    static constexpr int offset = 16;
+    LLMT_INLINE_AVX2 static __m256i one(const B& x) { return _mm256_or_si256(nibbles_avx2(x.qs), bit4_avx2(load_u32(x.qh))); }
+    LLMT_INLINE_AVX2 static __m256 scale(const B& x) { return simd::x86::broadcast_f16(x.d.bits); }
+    LLMT_INLINE_AVX512 static __m512i two(const B& x0, const B& x1) {
+        const __mmask64 h = _cvtu64_mask64(std::uint64_t(load_u32(x0.qh)) | std::uint64_t(load_u32(x1.qh)) << 32);
+        const __m512i q = nibbles2_avx512(x0.qs, x1.qs);
+        return _mm512_mask_add_epi8(q, h, q, _mm512_set1_epi8(0x10));
+    }
+    LLMT_INLINE_AVX512 static __m512i one512(const B& x) {
+        const __mmask64 h = _cvtu64_mask64(std::uint64_t(load_u32(x.qh)));
+        const __m512i q = nibbles1_avx512(x.qs);
+        return _mm512_mask_add_epi8(q, h, q, _mm512_set1_epi8(0x10));
+    }
+    LLMT_INLINE_AVX512 static __m512 scale2(const B& x0, const B& x1) { return simd::x86::scales_2x8(x0.d.bits, x1.d.bits); }
+};
+
+template <>
+struct traits<quant::q8_0> {
+    using V = quant::q8_0;
+    using B = quant::block_q8_0;
+    static constexpr bool is_signed = true, has_min = false;
+    static constexpr int offset = 0;
+    LLMT_INLINE_AVX2 static __m256i one(const B& x) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs)); }
+    LLMT_INLINE_AVX2 static __m256 scale(const B& x) { return simd::x86::broadcast_f16(x.d.bits); }
+    LLMT_INLINE_AVX512 static __m512i two(const B& x0, const B& x1) {
+        return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x0.qs))),
+                                  _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x1.qs)), 1);
+    }
+    LLMT_INLINE_AVX512 static __m512i one512(const B& x) {
+        return _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs)));
+    }
+    LLMT_INLINE_AVX512 static __m512 scale2(const B& x0, const B& x1) { return simd::x86::scales_2x8(x0.d.bits, x1.d.bits); }
+};
+
+/// Formats whose 4-bit indices select int8 values from a 16-entry table.
+template <typename Self, typename Block>
+struct table_traits {
+    using V = quant::q8_0;
+    using B = Block;
+    static constexpr bool is_signed = true, has_min = false;
+    static constexpr int offset = 0;
+    LLMT_INLINE_AVX2 static __m256i one(const B& x) {
+        const __m256i t = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(Self::grid)));
+        return _mm256_shuffle_epi8(t, nibbles_avx2(x.qs));
+    }
+    LLMT_INLINE_AVX512 static __m512i two(const B& x0, const B& x1) {
+        const __m512i t = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(Self::grid)));
+        return _mm512_shuffle_epi8(t, nibbles2_avx512(x0.qs, x1.qs));
+    }
+    LLMT_INLINE_AVX512 static __m512i one512(const B& x) {
+        const __m512i t = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(Self::grid)));
+        return _mm512_maskz_shuffle_epi8(0xffffffffull, t, nibbles1_avx512(x.qs));
+    }
+};
+
+template <>
+struct traits<quant::iq4_nl> : table_traits<traits<quant::iq4_nl>, quant::block_iq4_nl> {
+    static constexpr const std::int8_t* grid = quant::iq4nl_grid;
+    LLMT_INLINE_AVX2 static __m256 scale(const B& x) { return simd::x86::broadcast_f16(x.d.bits); }
+    LLMT_INLINE_AVX512 static __m512 scale2(const B& x0, const B& x1) { return simd::x86::scales_2x8(x0.d.bits, x1.d.bits); }
+};
+
+template <>
+struct traits<quant::mxfp4> : table_traits<traits<quant::mxfp4>, quant::block_mxfp4> {
+    static constexpr const std::int8_t* grid = quant::e2m1_grid;
+    LLMT_INLINE_AVX2 static __m256 scale(const B& x) { return _mm256_set1_ps(quant::e8m0_to_f32_half(x.e)); }
+    LLMT_INLINE_AVX512 static __m512 scale2(const B& x0, const B& x1) {
+        return simd::x86::floats_2x8(quant::e8m0_to_f32_half(x0.e), quant::e8m0_to_f32_half(x1.e));
+    }
+};
+
+template <>
+struct traits<quant::q4_1> {
+    using V = quant::q8_1;
+    using B = quant::block_q4_1;
+    static constexpr bool is_signed = false, has_min = true;
+    static constexpr int offset = 0;
+    LLMT_INLINE_AVX2 static __m256i one(const B& x) { return nibbles_avx2(x.qs); }
+    LLMT_INLINE_AVX2 static __m256 scale(const B& x) { return simd::x86::broadcast_f16(x.d.bits); }
+    LLMT_INLINE_AVX2 static __m256 min(const B& x) { return simd::x86::broadcast_f16(x.m.bits); }
+    LLMT_INLINE_AVX512 static __m512i two(const B& x0, const B& x1) { return nibbles2_avx512(x0.qs, x1.qs); }
+    LLMT_INLINE_AVX512 static __m512i one512(const B& x) { return nibbles1_avx512(x.qs); }
+    LLMT_INLINE_AVX512 static __m512 scale2(const B& x0, const B& x1) { return simd::x86::scales_2x8(x0.d.bits, x1.d.bits); }
+    LLMT_INLINE_AVX512 static __m512 min2(const B& x0, const B& x1) { return simd::x86::scales_2x8(x0.m.bits, x1.m.bits); }
+};
+
+template <>
+struct traits<quant::q5_1> {
+    using V = quant::q8_1;
+    using B = quant::block_q5_1;
+    static constexpr bool is_signed = false, has_min = true;
+    static constexpr int offset = 0;
+    LLMT_INLINE_AVX2 static __m256i one(const B& x) { return _mm256_or_si256(nibbles_avx2(x.qs), bit4_avx2(load_u32(x.qh))); }
+    LLMT_INLINE_AVX2 static __m256 scale(const B& x) { return simd::x86::broadcast_f16(x.d.bits); }
+    LLMT_INLINE_AVX2 static __m256 min(const B& x) { return simd::x86::broadcast_f16(x.m.bits); }
+    LLMT_INLINE_AVX512 static __m512i two(const B& x0, const B& x1) {
+        const __mmask64 h = _cvtu64_mask64(std::uint64_t(load_u32(x0.qh)) | std::uint64_t(load_u32(x1.qh)) << 32);
+        const __m512i q = nibbles2_avx512(x0.qs, x1.qs);
+        return _mm512_mask_add_epi8(q, h, q, _mm512_set1_epi8(0x10));
+    }
+    LLMT_INLINE_AVX512 static __m512i one512(const B& x) {
+        const __mmask64 h = _cvtu64_mask64(std::uint64_t(load_u32(x.qh)));
+        const __m512i q = nibbles1_avx512(x.qs);
+        return _mm512_mask_add_epi8(q, h, q, _mm512_set1_epi8(0x10));
+    }
+    LLMT_INLINE_AVX512 static __m512 scale2(const B& x0, const B& x1) { return simd::x86::scales_2x8(x0.d.bits, x1.d.bits); }
+    LLMT_INLINE_AVX512 static __m512 min2(const B& x0, const B& x1) { return simd::x86::scales_2x8(x0.m.bits, x1.m.bits); }
+};
+
+/// The activation preparation a format needs on a path (the aux lanes differ).
+template <typename F, bool Vnni>
+void prepare(const float* x, std::byte* out, std::int64_t k) {
+    using T = traits<F>;
+    if constexpr (T::has_min) prepare_q8_1(x, out, k);
+    else if constexpr (T::is_signed) prepare_q8_0<Vnni ? 128 : 0>(x, out, k);
+    else prepare_q8_0<T::offset>(x, out, k);
+}
+
+// ---- AVX2: one block per 256-bit register ----
+template <typename F, int NR, int NC>
+LLMT_TARGET_AVX2 void tile_avx2(const gemm_args& g) {
+    using T = traits<F>;
+    using B = typename T::B;
+    const auto L = q8x32_layout::make<typename T::V>(g.k);
+    __m256 acc[NR][NC];
+    for (int r = 0; r < NR; ++r)
+        for (int c = 0; c < NC; ++c) acc[r][c] = _mm256_setzero_ps();
+    for (std::int64_t b = 0; b < L.nb; ++b) {
+        __m256i q[NR];
+        __m256 d[NR], m[NR];
+        for (int r = 0; r < NR; ++r) {
+            const B& x = reinterpret_cast<const B*>(g.w + std::size_t(r) * g.w_stride)[b];
+            q[r] = T::one(x);
+            d[r] = T::scale(x);
+            if constexpr (T::has_min) m[r] = T::min(x);
+        }
+        for (int c = 0; c < NC; ++c) {
+            const std::byte* a = g.a + std::size_t(c) * g.a_stride;
+            const __m256i aq = _mm256_load_si256(reinterpret_cast<const __m256i*>(a + L.qs) + b);
+            const __m256 as = _mm256_load_ps(reinterpret_cast<const float*>(a + L.scale) + 8 * b);
+            for (int r = 0; r < NR; ++r) {
+                __m256i s;
+                if constexpr (T::is_signed) {
+                    s = simd::x86::dot_s8s8(q[r], aq);
+                } else {
+                    s = simd::x86::dot_u8s8(q[r], aq);
+                    if constexpr (T::offset != 0)
+                        s = _mm256_add_epi32(s, _mm256_load_si256(reinterpret_cast<const __m256i*>(a + L.aux) + b));
+                }
+                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(d[r], as), acc[r][c]);
+                if constexpr (T::has_min)
+                    acc[r][c] = _mm256_fmadd_ps(m[r], _mm256_load_ps(reinterpret_cast<const float*>(a + L.aux) + 8 * b), acc[r][c]);
+            }
+        }
+    }
+    for (int c = 0; c < NC; ++c)
+        for (int r = 0; r < NR; ++r) g.y[std::size_t(c) * g.y_stride + std::size_t(r)] = simd::x86::hsum(acc[r][c]);
+}
+
+// ---- AVX-512: two blocks per 512-bit register ----
+/// Blocks [b, b + 2) when Pair, else block b alone (the upper halves stay zero).
+template <typename F, bool Vnni, int NR, int NC, bool Pair>
+LLMT_INLINE_AVX512 void step_avx512(const gemm_args& g, const q8x32_layout& L, std::int64_t b, __m512 (&acc)[NR][NC]) {
+    using T = traits<F>;
+    using B = typename T::B;
+    __m512i q[NR];
+    __m512 d[NR], m[NR];
+    __mmask64 neg[NR];
+    for (int r = 0; r < NR; ++r) {
+        const B* x = reinterpret_cast<const B*>(g.w + std::size_t(r) * g.w_stride) + b;
+        if constexpr (Pair) {
+            q[r] = T::two(x[0], x[1]);
+            d[r] = T::scale2(x[0], x[1]);
+            if constexpr (T::has_min) m[r] = T::min2(x[0], x[1]);
+        } else {
+            q[r] = T::one512(x[0]);
+            d[r] = _mm512_maskz_mov_ps(0x00ff, T::scale2(x[0], x[0]));
+            if constexpr (T::has_min) m[r] = _mm512_maskz_mov_ps(0x00ff, T::min2(x[0], x[0]));
+        }
+        if constexpr (T::is_signed) {
+            if constexpr (Vnni) {
+                q[r] = _mm512_xor_si512(q[r], _mm512_set1_epi8(char(0x80)));
+            } else {
+                neg[r] = _mm512_movepi8_mask(q[r]);
+                q[r] = _mm512_abs_epi8(q[r]);
+            }
+        }
+    }
+    constexpr __mmask16 lanes = Pair ? 0xffff : 0x00ff;
+    for (int c = 0; c < NC; ++c) {
+        const std::byte* a = g.a + std::size_t(c) * g.a_stride;
+        const __m512i aq = _mm512_maskz_loadu_epi32(lanes, reinterpret_cast<const std::int32_t*>(a + L.qs) + 8 * b);
+        const __m512 as = _mm512_maskz_loadu_ps(lanes, reinterpret_cast<const float*>(a + L.scale) + 8 * b);
+        __m512i aux = _mm512_setzero_si512();
+        if constexpr ((T::is_signed && Vnni) || T::offset != 0 || T::has_min)
+            aux = _mm512_maskz_loadu_epi32(lanes, reinterpret_cast<const std::int32_t*>(a + L.aux) + 8 * b);
+        for (int r = 0; r < NR; ++r) {
+            __m512i s;
+            if constexpr (Vnni) {
+                s = simd::x86::dpbusd(T::has_min ? _mm512_setzero_si512() : aux, q[r], aq);
+            } else if constexpr (T::is_signed) {
+                s = simd::x86::dot_u8s8(q[r], _mm512_mask_sub_epi8(aq, neg[r], _mm512_setzero_si512(), aq));
+            } else {
+                s = simd::x86::dot_u8s8(q[r], aq);
+                if constexpr (T::offset != 0) s = _mm512_add_epi32(s, aux);
+            }
+            acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d[r], as), acc[r][c]);
+            if constexpr (T::has_min) acc[r][c] = _mm512_fmadd_ps(m[r], _mm512_castsi512_ps(aux), acc[r][c]);
+        }
+    }
+}
+
+template <typename F, bool Vnni, int NR, int NC>
+LLMT_TARGET_AVX512 void tile_avx512(const gemm_args& g) {
+    const auto L = q8x32_layout::make<typename traits<F>::V>(g.k);
+    __m512 acc[NR][NC];
+    for (int r = 0; r < NR; ++r)
+        for (int c = 0; c < NC; ++c) acc[r][c] = _mm512_setzero_ps();
+    std::int64_t b = 0;
+    for (; b + 2 <= L.nb; b += 2) step_avx512<F, Vnni, NR, NC, true>(g, L, b, acc);
+    if (b < L.nb) step_avx512<F, Vnni, NR, NC, false>(g, L, b, acc);
+    for (int c = 0; c < NC; ++c)
+        for (int r = 0; r < NR; ++r) g.y[std::size_t(c) * g.y_stride + std::size_t(r)] = simd::x86::hsum(acc[r][c]);
+}
+
+template <typename F>
+inline constexpr bool covered = false;
+template <> inline constexpr bool covered<quant::q4_0> = true;
+template <> inline constexpr bool covered<quant::q5_0> = true;
+template <> inline constexpr bool covered<quant::q8_0> = true;
+template <> inline constexpr bool covered<quant::iq4_nl> = true;
+template <> inline constexpr bool covered<quant::mxfp4> = true;
+template <> inline constexpr bool covered<quant::q4_1> = true;
+template <> inline constexpr bool covered<quant::q5_1> = true;
+
+}  // namespace q8x32
+
+template <typename F>
+    requires q8x32::covered<F>
+struct gemm_impl<F, simd::isa::avx2> {
+    static constexpr bool available = true;
+    static constexpr int mr = 2, nc = 4;
+    static std::size_t act_bytes(std::int64_t k) { return q8x32_layout::make<typename q8x32::traits<F>::V>(k).bytes; }
+    static void prepare(const float* x, std::byte* out, std::int64_t k) { q8x32::prepare<F, false>(x, out, k); }
+    template <int NR, int NC>
+    static void tile(const gemm_args& g) { q8x32::tile_avx2<F, NR, NC>(g); }
+};
+
+template <typename F, bool Vnni>
+struct q8x32_avx512_impl {
+    static constexpr bool available = true;
+    static constexpr int mr = 4, nc = q8x32::traits<F>::has_min ? 3 : 4;
+    static std::size_t act_bytes(std::int64_t k) { return q8x32_layout::make<typename q8x32::traits<F>::V>(k).bytes; }
+    static void prepare(const float* x, std::byte* out, std::int64_t k) { q8x32::prepare<F, Vnni>(x, out, k); }
+    template <int NR, int NC>
+    static void tile(const gemm_args& g) { q8x32::tile_avx512<F, Vnni, NR, NC>(g); }
+};
+template <typename F>
+    requires q8x32::covered<F>
+struct gemm_impl<F, simd::isa::avx512> : q8x32_avx512_impl<F, false> {};
+template <typename F>
+    requires q8x32::covered<F>
+struct gemm_impl<F, simd::isa::avx512vnni> : q8x32_avx512_impl<F, true> {};
+
+}  // namespace kernels
+LLMT_SIMD_DIAGNOSTICS_POP
+LLMT_END_NAMESPACE
+#endif  // LLMT_HAS_X86_KERNELS
+// ---- end llmt/kernels/gemm_q8x32.hpp ----
+// ---- begin llmt/kernels/kernel_table.hpp ----
+// kernel_table: kernel entries for every (format of a list, instruction set), resolved once per tensor at load
+
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+
+LLMT_BEGIN_NAMESPACE
+namespace kernels {
+
+/// entries[isa][qtype id], filled for the formats of the list (a format without a hand path on a
+/// level gets the best lower one, down to its scalar reference dot).
+template <typename List>
+struct kernel_table;
+template <quant::quant_format... Fs>
+struct kernel_table<type_list<Fs...>> {
+    static constexpr std::array<std::array<kernel_entry, quant::qtype_count>, simd::isa_count> entries = [] {
+        std::array<std::array<kernel_entry, quant::qtype_count>, simd::isa_count> t{};
+        for (int i = 0; i < simd::isa_count; ++i)
+            ((t[std::size_t(i)][std::size_t(Fs::id)] = make_kernel_entry<Fs>(simd::isa(i))), ...);
+        return t;
+    }();
+};
+template <quant::quant_format... Fs>
+struct kernel_table<quant::weight_types<Fs...>> : kernel_table<type_list<Fs...>> {};
+
+/// The kernel of type t for path `level` (default: simd::active_isa(), i.e. this CPU or LLMT_ISA).
+/// A type outside the list is an errc::unsupported error naming the tensor.
+template <typename List>
+const kernel_entry& resolve_kernel(quant::qtype t, std::string_view tensor_name = {}, simd::isa level = simd::active_isa()) {
+    const auto id = static_cast<std::uint32_t>(t);
+    if (id >= quant::qtype_count || !kernel_table<List>::entries[0][id].valid())
+        fail(errc::unsupported, "tensor '{}' has type {}, which this model type does not support: add llmt::quant::{} to its weight_types<...>",
+             tensor_name, id < quant::qtype_count ? quant::name(t) : std::string_view("?"),
+             id < quant::qtype_count ? quant::name(t) : std::string_view("?"));
+    return kernel_table<List>::entries[std::size_t(level)][id];
+}
+
+/// A weight_ref with its format and kernel resolved (data: [rows][row_bytes] of type t).
+template <typename List>
+weight_ref make_weight_ref(quant::qtype t, const void* data, std::int64_t rows, std::int64_t cols,
+                           std::string_view tensor_name = {}, simd::isa level = simd::active_isa()) {
+    weight_ref w;
+    w.fmt = &quant::resolve<List>(t, tensor_name);
+    w.kern = &resolve_kernel<List>(t, tensor_name, level);
+    LLMT_CHECK_CODE(cols % quant::block_size(t) == 0, errc::format, "tensor '{}': {} columns are not a multiple of the {} block size {}",
+                    tensor_name, cols, quant::name(t), quant::block_size(t));
+    w.data = static_cast<const std::byte*>(data);
+    w.rows = rows;
+    w.cols = cols;
+    w.row_bytes = quant::row_size(t, std::size_t(cols));
+    return w;
+}
+
+}  // namespace kernels
+LLMT_END_NAMESPACE
+// ---- end llmt/kernels/kernel_table.hpp ----
 // ---- begin llmt/kernels/matmul.hpp ----
-// matmul: y = W·x (decode) and Y = W·X (prefill) for any format, activations quantized once to vec_dot_type
+// matmul: y = W·x (decode) and Y = W·X (prefill) for any format, activations prepared once per call, rows split across threads
 
 
 #include <algorithm>
@@ -4601,23 +5609,79 @@ LLMT_END_NAMESPACE
 LLMT_BEGIN_NAMESPACE
 namespace kernels {
 
-/// Bytes of scratch matmul needs for n tokens (the activations converted to vec_dot_type).
+namespace detail {
+/// Rows are handed to threads in units of this many (16 floats of y = one cache line: no false sharing).
+inline constexpr std::int64_t row_unit = 16;
+/// Prepared activations of one token panel should stay in L2 while every row tile of a thread passes over them.
+inline constexpr std::size_t panel_bytes = 512 * 1024;
+
+inline std::byte* align_up(std::byte* p) noexcept {
+    const auto u = reinterpret_cast<std::uintptr_t>(p);
+    return p + ((64 - (u & 63)) & 63);
+}
+/// Rows [r0, r1) of thread ith: a balanced split of whole row units.
+inline void thread_rows(std::int64_t rows, int ith, int nth, std::int64_t& r0, std::int64_t& r1) noexcept {
+    const std::int64_t units = (rows + row_unit - 1) / row_unit;
+    r0 = std::min(rows, units * ith / nth * row_unit);
+    r1 = std::min(rows, units * (ith + 1) / nth * row_unit);
+}
+}  // namespace detail
+
+/// Bytes of scratch matmul needs for n tokens (the prepared activations, plus alignment slack).
 inline std::size_t matmul_scratch_bytes(const weight_ref& w, std::int64_t n_tokens) {
-    return quant::row_size(w.fmt->act_type, std::size_t(w.cols)) * std::size_t(n_tokens);
+    if (w.kern) return w.kern->act_bytes(w.cols) * std::size_t(n_tokens) + 64;
+    return quant::row_size(w.fmt->act_type, std::size_t(w.cols)) * std::size_t(n_tokens) + 64;
 }
 
-/// Y[t][r] = Σ_c W[r][c]·X[t][c] for t < n. x: [n][cols], y: [n][rows], scratch: matmul_scratch_bytes.
-/// Rows are split across the pool's threads in contiguous chunks; results do not depend on the thread count.
+/// Y[t][r] = Σ_c W[r][c]·X[t][c] for t < n. x: [n][cols], y: [n][rows], scratch: matmul_scratch_bytes(w, n).
+/// Rows go to threads in 16-row units; tiles of kern->mr rows × kern->nc tokens run over token panels that
+/// stay in L2. Every element is computed the same way whatever the split: results do not depend on the
+/// thread count. Allocates nothing.
 inline void matmul(thread_pool& pool, const weight_ref& w, const float* x, std::int64_t n, float* y, std::byte* scratch) {
-    const std::size_t act_row = quant::row_size(w.fmt->act_type, std::size_t(w.cols));
-    for (std::int64_t t = 0; t < n; ++t) w.fmt->quantize_act(x + t * w.cols, scratch + std::size_t(t) * act_row, w.cols);
+    std::byte* act = detail::align_up(scratch);
+    if (w.kern == nullptr) {  // not resolved at load: the format's scalar dot
+        const std::size_t act_row = quant::row_size(w.fmt->act_type, std::size_t(w.cols));
+        for (std::int64_t t = 0; t < n; ++t) w.fmt->quantize_act(x + t * w.cols, act + std::size_t(t) * act_row, w.cols);
+        pool.run([&](int ith, int nth) {
+            std::int64_t r0, r1;
+            detail::thread_rows(w.rows, ith, nth, r0, r1);
+            for (std::int64_t t = 0; t < n; ++t)
+                for (std::int64_t r = r0; r < r1; ++r)
+                    y[t * w.rows + r] = w.fmt->vec_dot(w.cols, w.data + std::size_t(r) * w.row_bytes, act + std::size_t(t) * act_row);
+        });
+        return;
+    }
+    const kernel_entry& K = *w.kern;
+    const std::size_t a_stride = K.act_bytes(w.cols);
+    if (n == 1 || pool.size() == 1) {
+        for (std::int64_t t = 0; t < n; ++t) K.prepare(x + t * w.cols, act + std::size_t(t) * a_stride, w.cols);
+    } else {
+        pool.run([&](int ith, int nth) {
+            for (std::int64_t t = ith; t < n; t += nth) K.prepare(x + t * w.cols, act + std::size_t(t) * a_stride, w.cols);
+        });
+    }
+    const std::int64_t nc = K.nc, mr = K.mr;
+    const std::int64_t panel = std::max<std::int64_t>(nc, std::int64_t(detail::panel_bytes / a_stride) / nc * nc);
     pool.run([&](int ith, int nth) {
-        const std::int64_t chunk = (w.rows + nth - 1) / nth;
-        const std::int64_t r0 = std::min<std::int64_t>(w.rows, chunk * ith);
-        const std::int64_t r1 = std::min<std::int64_t>(w.rows, r0 + chunk);
-        for (std::int64_t t = 0; t < n; ++t)
-            for (std::int64_t r = r0; r < r1; ++r)
-                y[t * w.rows + r] = w.fmt->vec_dot(w.cols, w.data + std::size_t(r) * w.row_bytes, scratch + std::size_t(t) * act_row);
+        std::int64_t r0, r1;
+        detail::thread_rows(w.rows, ith, nth, r0, r1);
+        gemm_args g;
+        g.k = w.cols;
+        g.w_stride = w.row_bytes;
+        g.a_stride = a_stride;
+        g.y_stride = std::size_t(w.rows);
+        for (std::int64_t p0 = 0; p0 < n; p0 += panel) {
+            const std::int64_t p1 = std::min(n, p0 + panel);
+            for (std::int64_t r = r0; r < r1; r += mr) {
+                const int nr = int(std::min(mr, r1 - r));
+                g.w = w.data + std::size_t(r) * w.row_bytes;
+                for (std::int64_t t = p0; t < p1; t += nc) {
+                    g.a = act + std::size_t(t) * a_stride;
+                    g.y = y + t * w.rows + r;
+                    K.tile(g, nr, int(std::min(nc, p1 - t)));
+                }
+            }
+        }
     });
 }
 
