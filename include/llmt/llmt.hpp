@@ -33,6 +33,7 @@
 #include <llmt/kernels/act.hpp>
 #include <llmt/kernels/gemm.hpp>
 #include <llmt/kernels/gemm_float.hpp>
+#include <llmt/kernels/gemm_k.hpp>
 #include <llmt/kernels/gemm_q8x32.hpp>
 #include <llmt/kernels/kernel_table.hpp>
 #include <llmt/kernels/matmul.hpp>

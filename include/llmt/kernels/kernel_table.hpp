@@ -6,6 +6,7 @@
 #include <llmt/core/type_list.hpp>
 #include <llmt/kernels/gemm.hpp>
 #include <llmt/kernels/gemm_float.hpp>
+#include <llmt/kernels/gemm_k.hpp>
 #include <llmt/kernels/gemm_q8x32.hpp>
 #include <llmt/kernels/weight_ref.hpp>
 #include <llmt/quant/dispatch.hpp>
