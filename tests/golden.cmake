@@ -9,6 +9,7 @@
 # identical; logits must stay within 0.5, which still catches a wrong format or kernel (> 1).
 find_package(Python3 COMPONENTS Interpreter)
 if(TARGET llmt-run AND Python3_Interpreter_FOUND)
+  llmt_tests_need_cli(llmt-run)
   foreach(entry "stories260K.gguf|f32|1e-3" "stories260K-Q8_0.gguf|Q8_0|0.5"
                 "stories260K-Q4_0.gguf|Q4_0|0.5" "stories260K-Q4_K_M.gguf|Q4_K_M|0.5")
     string(REPLACE "|" ";" parts "${entry}")
