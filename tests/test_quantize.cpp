@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -430,4 +431,59 @@ TEST_CASE("quantize_file: a GGUF that is not a model (no metadata) quantizes wit
         q::resolve<q::all_formats>(t.type, t.name).dequantize_row(f.tensor_data(t).data(), back.data(), std::int64_t(a.size()));
         for (std::size_t i = 0; i < a.size(); ++i) CHECK(std::abs(back[i] - a[i]) <= 0.6f);
     }
+}
+
+TEST_CASE("quantize_file: --pure TYPE writes ggml's reference bytes for every offered base type") {
+    // The 8 x 1024 rows of the quantization test vectors, as one tensor of a GGUF file.
+    const std::string qdir = std::string(LLMT_TEST_DATA_DIR) + "/quant/";
+    auto read = [](const std::string& path) {
+        std::FILE* f = std::fopen(path.c_str(), "rb");
+        REQUIRE_MESSAGE(f, "cannot open " << path);
+        std::vector<std::byte> b;
+        std::byte buf[65536];
+        for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) b.insert(b.end(), buf, buf + n);
+        std::fclose(f);
+        return b;
+    };
+    const auto input = read(qdir + "input.f32");
+    REQUIRE(input.size() == 8 * 1024 * 4);
+    llmt::io::gguf_writer w;
+    w.add_tensor("blk.0.ffn_up.weight", qtype::f32, {1024, 8}, std::span<const std::byte>(input));
+    temp_path in("vectors-in"), out("vectors-out");
+    w.write(in.path);
+    std::vector<qtype> done;
+    for (const auto& f : q::ftype_names) {
+        const qtype base = q::default_type(f.type);
+        if (std::find(done.begin(), done.end(), base) != done.end()) continue;  // Q4_K_S, Q4_K_M, ... share a base
+        done.push_back(base);
+        INFO(f.name);
+        q::quantize_file_options o;
+        o.recipe.file_type = f.type;
+        o.recipe.pure = true;
+        o.threads = 2;
+        q::quantize_file(in.path, out.path, o, [](const auto&) {});
+        const auto g = llmt::io::gguf_file::open(out.path);
+        const auto& t = g.require_tensor("blk.0.ffn_up.weight");
+        CHECK(t.type == base);
+        const auto want = base == qtype::f32 ? input : read(qdir + std::string(q::name(base)) + ".quant.bin");
+        const auto got = g.tensor_data(t);
+        REQUIRE(got.size() == want.size());
+        CHECK(std::memcmp(got.data(), want.data(), want.size()) == 0);
+    }
+    CHECK(done.size() == 17);  // f32 f16 bf16 q4_0 q4_1 q5_0 q5_1 q8_0 q2_K..q6_K iq4_nl iq4_xs tq1_0 tq2_0
+}
+
+TEST_CASE("quantize_file: refuses to overwrite its input, and a throwing progress callback leaves no file") {
+    q::quantize_file_options o;
+    o.recipe.file_type = q::ftype::q8_0;
+    temp_path in("self");
+    std::filesystem::copy_file(models_dir + "stories260K.gguf", in.path);
+    CHECK_THROWS_AS(q::quantize_file(in.path, in.path, o, [](const auto&) {}), llmt::error);
+    CHECK(llmt::io::gguf_file::open(in.path).tensors().size() == 48);  // intact
+    temp_path out("abort");
+    CHECK_THROWS_AS(q::quantize_file(in.path, out.path, o, [](const q::quantize_progress& p) {
+                        if (p.index == 5) throw std::runtime_error("cancelled");
+                    }),
+                    std::runtime_error);
+    CHECK_FALSE(std::filesystem::exists(out.path));
 }
