@@ -4411,6 +4411,11 @@ plan_file(const io::gguf_file& in, const recipe_options& opts) {
 template <typename Progress>
 quantize_report quantize_file(const std::filesystem::path& in_path, const std::filesystem::path& out_path,
                               const quantize_file_options& opts, Progress&& progress) {
+    {
+        std::error_code ec;
+        LLMT_CHECK_CODE(!std::filesystem::equivalent(in_path, out_path, ec), errc::invalid_argument,
+                        "quantize_file: '{}' is both input and output", out_path.string());
+    }
     const io::gguf_file in = io::gguf_file::open(in_path);
     auto planned = plan_file(in, opts.recipe);  // (no structured binding: Clang 14 cannot capture one)
     const auto& order = planned.first;
@@ -4474,7 +4479,7 @@ quantize_report quantize_file(const std::filesystem::path& in_path, const std::f
     std::vector<float> f32_buf;
     std::vector<std::byte> out_buf;
     std::uint64_t total_done = 0;
-    w.write(out_path, [&](std::size_t i, auto&& out) {
+    auto fill = [&](std::size_t i, auto&& out) {
         const auto& t = *order[i];
         const auto& tr = rep.tensors[i];
         const auto src = in.tensor_data(t);
@@ -4515,7 +4520,14 @@ quantize_report quantize_file(const std::filesystem::path& in_path, const std::f
         pr.done = tr.n_elements;
         pr.total_done = total_done;
         progress(pr);
-    });
+    };
+    try {
+        w.write(out_path, fill);
+    } catch (...) {  // no half-written file is left behind
+        std::error_code ec;
+        std::filesystem::remove(out_path, ec);
+        throw;
+    }
     return rep;
 }
 
