@@ -182,6 +182,43 @@ TEST_CASE("top_p keeps the smallest sorted prefix with mass >= p") {
     CHECK_THROWS_AS(smp::top_p{-0.5f}, llmt::error);
 }
 
+TEST_CASE("top_p and typical on a large flat vocabulary (the head grows several times)") {
+    smp::rng g(11);
+    std::vector<float> flat(20000);
+    for (auto& x : flat) x = float(g.uniform() * 0.5);
+    const auto probs = softmax_ref(flat);
+    for (float p : {0.01f, 0.2f, 0.9f}) {
+        auto c = filled(flat);
+        smp::top_p{p}.apply(c);
+        CHECK(c.sorted());
+        CHECK(ids(c) == reference_top(flat, c.size()));
+        double mass = 0;
+        for (const auto& x : c.view()) mass += probs[std::size_t(x.id)];
+        CHECK(mass >= p - 1e-4);
+        CHECK(mass - probs[std::size_t(c[c.size() - 1].id)] < p + 1e-4);
+    }
+    // Typical against a direct implementation: full sort by |surprise - entropy|.
+    double h = 0;
+    for (double q : probs) h -= q * std::log(q);
+    std::vector<token_id> order(flat.size());
+    std::iota(order.begin(), order.end(), 0);
+    auto key = [&](token_id t) { return std::fabs(-std::log(probs[std::size_t(t)]) - h); };
+    std::stable_sort(order.begin(), order.end(), [&](token_id a, token_id b) { return key(a) < key(b); });
+    for (float p : {0.05f, 0.5f}) {
+        auto c = filled(flat);
+        smp::typical{p}.apply(c);
+        double mass = 0;
+        std::size_t n = 0;
+        while (mass <= p) mass += probs[std::size_t(order[n++])];
+        CHECK(c.size() == doctest::Approx(double(n)).epsilon(0.01));  // float vs double near the boundary
+        const auto got_ids = ids(c);
+        std::set<token_id> got(got_ids.begin(), got_ids.end());
+        std::size_t same = 0;
+        for (std::size_t i = 0; i < std::min(n, c.size()); ++i) same += got.count(order[i]);
+        CHECK(double(same) >= 0.99 * double(std::min(n, c.size())));
+    }
+}
+
 TEST_CASE("min_p keeps tokens with p >= min_p * p_max") {
     const auto logits = logits_of({0.1, 0.5, 0.15, 0.25});
     SUBCASE("unsorted input keeps the order") {

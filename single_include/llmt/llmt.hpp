@@ -11119,14 +11119,18 @@ public:
             data_.resize(logits.size());
             scratch_.resize(logits.size());
         }
-        bool any_finite = false;
+        // Branch-free copy; NaN fails `l == l` and -inf fails `l > -inf`, so both show in the counts.
+        std::size_t n_ordered = 0, n_finite_or_inf = 0;
         for (std::size_t i = 0; i < logits.size(); ++i) {
             const float l = logits[i];
-            if (LLMT_UNLIKELY(std::isnan(l))) fail(errc::invalid_argument, "sampling: the logit of token {} is NaN", i);
-            any_finite |= l > -std::numeric_limits<float>::infinity();
+            n_ordered += l == l;  // NOLINT: false only for NaN
+            n_finite_or_inf += l > -std::numeric_limits<float>::infinity();
             data_[i] = {token_id(i), l, 0.0f};
         }
-        LLMT_CHECK_CODE(any_finite, errc::invalid_argument,
+        if (LLMT_UNLIKELY(n_ordered != logits.size()))
+            for (std::size_t i = 0; i < logits.size(); ++i)
+                if (std::isnan(logits[i])) fail(errc::invalid_argument, "sampling: the logit of token {} is NaN", i);
+        LLMT_CHECK_CODE(n_finite_or_inf > 0, errc::invalid_argument,
                         "sampling: all {} logits are -inf, no token can be sampled", logits.size());
         n_vocab_ = size_ = logits.size();
         sorted_ = false;
@@ -11178,11 +11182,59 @@ public:
             truncate(k);
             return;
         }
-        if (k < size_) std::nth_element(begin(), begin() + std::ptrdiff_t(k) - 1, end(), by_logit_desc);
-        std::sort(begin(), begin() + std::ptrdiff_t(k), by_logit_desc);
+        const auto kk = std::ptrdiff_t(k);
+        if (k * 16 <= size_) {
+            // Small k: a heap of the k best in place (worst on top); most entries cost one comparison.
+            std::make_heap(begin(), begin() + kk, by_logit_desc);
+            for (candidate* it = begin() + kk; it != end(); ++it) {
+                if (!by_logit_desc(*it, data_[0])) continue;
+                std::pop_heap(begin(), begin() + kk, by_logit_desc);
+                data_[k - 1] = *it;
+                std::push_heap(begin(), begin() + kk, by_logit_desc);
+            }
+            std::sort_heap(begin(), begin() + kk, by_logit_desc);
+        } else {
+            if (k < size_) std::nth_element(begin(), begin() + kk - 1, end(), by_logit_desc);
+            std::sort(begin(), begin() + kk, by_logit_desc);
+        }
         sorted_ = true;
         identity_ = false;
         size_ = k;
+    }
+
+    /// Sorts only the k best entries into the front (the rest stays, unordered). Samplers that
+    /// need a sorted head of unknown length grow k geometrically instead of sorting everything.
+    void sort_prefix(std::size_t k) {
+        if (sorted_) return;
+        k = std::clamp<std::size_t>(k, 1, size_);
+        if (k == size_) {
+            sort();
+            return;
+        }
+        std::nth_element(begin(), begin() + std::ptrdiff_t(k) - 1, end(), by_logit_desc);
+        std::sort(begin(), begin() + std::ptrdiff_t(k), by_logit_desc);
+        identity_ = false;
+    }
+
+    /// Keeps the first n entries, which the caller has sorted (e.g. with sort_prefix(k >= n)).
+    void keep_sorted_prefix(std::size_t n) noexcept {
+        truncate(n);
+        sorted_ = true;
+    }
+
+    /// Keeps, in order, the entries for which keep(c) holds; if none does, keeps the best one.
+    template <typename Pred>
+    void keep_if(Pred keep) {
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < size_; ++i)
+            if (keep(data_[i])) data_[n++] = data_[i];
+        if (n == size_) return;
+        identity_ = false;
+        if (n == 0) {
+            std::swap(data_[0], data_[argmax()]);
+            n = 1;
+        }
+        size_ = n;
     }
 
     /// Index of the entry with the highest logit (the lower id on ties).
@@ -11414,14 +11466,21 @@ struct top_p {
 
     void apply(candidate_array& c) const {
         if (p >= 1.0f) return;
-        c.softmax(/*sort_first=*/true);
-        double cum = 0.0;
-        for (std::size_t i = 0; i < c.size(); ++i) {
-            cum += c[i].p;
-            if (cum >= p && i + 1 >= min_keep) {
-                c.truncate(i + 1);
-                return;
+        c.softmax(/*sort_first=*/false);
+        // Sort a head of 256, then 1024, ... until it holds the mass: O(n) for peaked distributions.
+        std::size_t k = c.sorted() ? c.size() : std::min<std::size_t>(c.size(), 256);
+        for (;;) {
+            c.sort_prefix(k);
+            double cum = 0.0;
+            for (std::size_t i = 0; i < k; ++i) {
+                cum += c[i].p;
+                if (cum >= p && i + 1 >= min_keep) {
+                    c.keep_sorted_prefix(i + 1);
+                    return;
+                }
             }
+            if (k == c.size()) return;
+            k = std::min(c.size(), k * 4);
         }
     }
 };
@@ -11445,20 +11504,13 @@ struct min_p {
             c.truncate(std::max(n, min_keep));
             return;
         }
-        // Stable in-place filter; if fewer than min_keep pass, fall back to the best min_keep.
         std::size_t passing = 0;
         for (const auto& x : c) passing += x.logit >= threshold;
         if (passing < min_keep) {
             c.keep_top(min_keep);
             return;
         }
-        std::size_t n = 0;
-        for (std::size_t i = 0; i < c.size(); ++i)
-            if (c[i].logit >= threshold) c[n++] = c[i];
-        if (n < c.size()) {
-            c.truncate(n);
-            c.mark_reordered();  // ids no longer match positions
-        }
+        c.keep_if([&](const candidate& x) { return x.logit >= threshold; });  // keeps the order
     }
 };
 
@@ -11483,19 +11535,26 @@ struct typical {
             const double surprise = c[i].p > 0.0f ? -std::log(double(c[i].p)) : HUGE_VAL;
             s[i] = {static_cast<float>(std::fabs(surprise - entropy)), c[i]};
         }
-        std::sort(s.begin(), s.end(), [](const auto& a, const auto& b) {
+        const auto by_key = [](const candidate_array::keyed& a, const candidate_array::keyed& b) {
             return a.key < b.key || (a.key == b.key && by_logit_desc(a.c, b.c));
-        });
-        double cum = 0.0;
-        std::size_t keep = s.size();
-        for (std::size_t i = 0; i < s.size(); ++i) {
-            cum += s[i].c.p;
-            if (cum > p && i + 1 >= min_keep) {
-                keep = i + 1;
-                break;
+        };
+        // As top_p: order a growing head by key until it holds the mass.
+        for (std::size_t k = std::min<std::size_t>(s.size(), 256);; k = std::min(s.size(), k * 4)) {
+            if (k < s.size()) std::nth_element(s.begin(), s.begin() + std::ptrdiff_t(k) - 1, s.end(), by_key);
+            std::sort(s.begin(), s.begin() + std::ptrdiff_t(k), by_key);
+            double cum = 0.0;
+            for (std::size_t i = 0; i < k; ++i) {
+                cum += s[i].c.p;
+                if (cum > p && i + 1 >= min_keep) {
+                    c.assign_from_scratch(i + 1);
+                    return;
+                }
+            }
+            if (k == s.size()) {
+                c.assign_from_scratch(k);
+                return;
             }
         }
-        c.assign_from_scratch(keep);
     }
 };
 
@@ -11574,7 +11633,8 @@ public:
     void set_seed(std::uint64_t seed) noexcept { rng_.reseed(seed); }
 
     void apply(candidate_array& c) {
-        c.softmax(/*sort_first=*/true);
+        c.softmax(/*sort_first=*/false);
+        c.sort_prefix(std::size_t(m_));  // only the head is needed for the fit
         // Least-squares fit of log(p_i / p_i+1) = s * log((i+2) / (i+1)) over the head.
         double sum_ti_bi = 0.0, sum_ti_sq = 0.0;
         for (std::size_t i = 0; i + 1 < std::size_t(m_) && i + 1 < c.size(); ++i) {
@@ -11593,7 +11653,9 @@ public:
             if (std::isfinite(kk)) k = kk;
         }
         k = std::clamp(k, 1.0, double(c.size()));  // clamp before the cast: no overflow UB
-        c.truncate(static_cast<std::size_t>(k));
+        const auto keep = static_cast<std::size_t>(k);
+        if (c.sorted() || keep <= std::size_t(m_)) c.keep_sorted_prefix(keep);
+        else c.keep_top(keep);
         c.softmax(/*sort_first=*/false);
         const std::size_t idx = c.draw(rng_);
         c.selected = std::ptrdiff_t(idx);
@@ -11631,10 +11693,10 @@ public:
     void set_seed(std::uint64_t seed) noexcept { rng_.reseed(seed); }
 
     void apply(candidate_array& c) {
-        c.softmax(/*sort_first=*/true);
-        std::size_t n = 0;
-        while (n < c.size() && -std::log2(c[n].p) <= mu_) ++n;
-        c.truncate(std::max<std::size_t>(n, 1));
+        // The sorted prefix with surprise <= mu is the set with p >= 2^-mu: filter, then sort it.
+        c.softmax(/*sort_first=*/false);
+        c.keep_if([&](const candidate& x) { return -std::log2(x.p) <= mu_; });
+        c.sort();
         c.softmax(/*sort_first=*/false);
         const std::size_t idx = c.draw(rng_);
         c.selected = std::ptrdiff_t(idx);

@@ -46,14 +46,18 @@ public:
             data_.resize(logits.size());
             scratch_.resize(logits.size());
         }
-        bool any_finite = false;
+        // Branch-free copy; NaN fails `l == l` and -inf fails `l > -inf`, so both show in the counts.
+        std::size_t n_ordered = 0, n_finite_or_inf = 0;
         for (std::size_t i = 0; i < logits.size(); ++i) {
             const float l = logits[i];
-            if (LLMT_UNLIKELY(std::isnan(l))) fail(errc::invalid_argument, "sampling: the logit of token {} is NaN", i);
-            any_finite |= l > -std::numeric_limits<float>::infinity();
+            n_ordered += l == l;  // NOLINT: false only for NaN
+            n_finite_or_inf += l > -std::numeric_limits<float>::infinity();
             data_[i] = {token_id(i), l, 0.0f};
         }
-        LLMT_CHECK_CODE(any_finite, errc::invalid_argument,
+        if (LLMT_UNLIKELY(n_ordered != logits.size()))
+            for (std::size_t i = 0; i < logits.size(); ++i)
+                if (std::isnan(logits[i])) fail(errc::invalid_argument, "sampling: the logit of token {} is NaN", i);
+        LLMT_CHECK_CODE(n_finite_or_inf > 0, errc::invalid_argument,
                         "sampling: all {} logits are -inf, no token can be sampled", logits.size());
         n_vocab_ = size_ = logits.size();
         sorted_ = false;
@@ -105,11 +109,59 @@ public:
             truncate(k);
             return;
         }
-        if (k < size_) std::nth_element(begin(), begin() + std::ptrdiff_t(k) - 1, end(), by_logit_desc);
-        std::sort(begin(), begin() + std::ptrdiff_t(k), by_logit_desc);
+        const auto kk = std::ptrdiff_t(k);
+        if (k * 16 <= size_) {
+            // Small k: a heap of the k best in place (worst on top); most entries cost one comparison.
+            std::make_heap(begin(), begin() + kk, by_logit_desc);
+            for (candidate* it = begin() + kk; it != end(); ++it) {
+                if (!by_logit_desc(*it, data_[0])) continue;
+                std::pop_heap(begin(), begin() + kk, by_logit_desc);
+                data_[k - 1] = *it;
+                std::push_heap(begin(), begin() + kk, by_logit_desc);
+            }
+            std::sort_heap(begin(), begin() + kk, by_logit_desc);
+        } else {
+            if (k < size_) std::nth_element(begin(), begin() + kk - 1, end(), by_logit_desc);
+            std::sort(begin(), begin() + kk, by_logit_desc);
+        }
         sorted_ = true;
         identity_ = false;
         size_ = k;
+    }
+
+    /// Sorts only the k best entries into the front (the rest stays, unordered). Samplers that
+    /// need a sorted head of unknown length grow k geometrically instead of sorting everything.
+    void sort_prefix(std::size_t k) {
+        if (sorted_) return;
+        k = std::clamp<std::size_t>(k, 1, size_);
+        if (k == size_) {
+            sort();
+            return;
+        }
+        std::nth_element(begin(), begin() + std::ptrdiff_t(k) - 1, end(), by_logit_desc);
+        std::sort(begin(), begin() + std::ptrdiff_t(k), by_logit_desc);
+        identity_ = false;
+    }
+
+    /// Keeps the first n entries, which the caller has sorted (e.g. with sort_prefix(k >= n)).
+    void keep_sorted_prefix(std::size_t n) noexcept {
+        truncate(n);
+        sorted_ = true;
+    }
+
+    /// Keeps, in order, the entries for which keep(c) holds; if none does, keeps the best one.
+    template <typename Pred>
+    void keep_if(Pred keep) {
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < size_; ++i)
+            if (keep(data_[i])) data_[n++] = data_[i];
+        if (n == size_) return;
+        identity_ = false;
+        if (n == 0) {
+            std::swap(data_[0], data_[argmax()]);
+            n = 1;
+        }
+        size_ = n;
     }
 
     /// Index of the entry with the highest logit (the lower id on ties).

@@ -42,7 +42,8 @@ public:
     void set_seed(std::uint64_t seed) noexcept { rng_.reseed(seed); }
 
     void apply(candidate_array& c) {
-        c.softmax(/*sort_first=*/true);
+        c.softmax(/*sort_first=*/false);
+        c.sort_prefix(std::size_t(m_));  // only the head is needed for the fit
         // Least-squares fit of log(p_i / p_i+1) = s * log((i+2) / (i+1)) over the head.
         double sum_ti_bi = 0.0, sum_ti_sq = 0.0;
         for (std::size_t i = 0; i + 1 < std::size_t(m_) && i + 1 < c.size(); ++i) {
@@ -61,7 +62,9 @@ public:
             if (std::isfinite(kk)) k = kk;
         }
         k = std::clamp(k, 1.0, double(c.size()));  // clamp before the cast: no overflow UB
-        c.truncate(static_cast<std::size_t>(k));
+        const auto keep = static_cast<std::size_t>(k);
+        if (c.sorted() || keep <= std::size_t(m_)) c.keep_sorted_prefix(keep);
+        else c.keep_top(keep);
         c.softmax(/*sort_first=*/false);
         const std::size_t idx = c.draw(rng_);
         c.selected = std::ptrdiff_t(idx);
@@ -99,10 +102,10 @@ public:
     void set_seed(std::uint64_t seed) noexcept { rng_.reseed(seed); }
 
     void apply(candidate_array& c) {
-        c.softmax(/*sort_first=*/true);
-        std::size_t n = 0;
-        while (n < c.size() && -std::log2(c[n].p) <= mu_) ++n;
-        c.truncate(std::max<std::size_t>(n, 1));
+        // The sorted prefix with surprise <= mu is the set with p >= 2^-mu: filter, then sort it.
+        c.softmax(/*sort_first=*/false);
+        c.keep_if([&](const candidate& x) { return -std::log2(x.p) <= mu_; });
+        c.sort();
         c.softmax(/*sort_first=*/false);
         const std::size_t idx = c.draw(rng_);
         c.selected = std::ptrdiff_t(idx);

@@ -36,14 +36,21 @@ struct top_p {
 
     void apply(candidate_array& c) const {
         if (p >= 1.0f) return;
-        c.softmax(/*sort_first=*/true);
-        double cum = 0.0;
-        for (std::size_t i = 0; i < c.size(); ++i) {
-            cum += c[i].p;
-            if (cum >= p && i + 1 >= min_keep) {
-                c.truncate(i + 1);
-                return;
+        c.softmax(/*sort_first=*/false);
+        // Sort a head of 256, then 1024, ... until it holds the mass: O(n) for peaked distributions.
+        std::size_t k = c.sorted() ? c.size() : std::min<std::size_t>(c.size(), 256);
+        for (;;) {
+            c.sort_prefix(k);
+            double cum = 0.0;
+            for (std::size_t i = 0; i < k; ++i) {
+                cum += c[i].p;
+                if (cum >= p && i + 1 >= min_keep) {
+                    c.keep_sorted_prefix(i + 1);
+                    return;
+                }
             }
+            if (k == c.size()) return;
+            k = std::min(c.size(), k * 4);
         }
     }
 };
@@ -67,20 +74,13 @@ struct min_p {
             c.truncate(std::max(n, min_keep));
             return;
         }
-        // Stable in-place filter; if fewer than min_keep pass, fall back to the best min_keep.
         std::size_t passing = 0;
         for (const auto& x : c) passing += x.logit >= threshold;
         if (passing < min_keep) {
             c.keep_top(min_keep);
             return;
         }
-        std::size_t n = 0;
-        for (std::size_t i = 0; i < c.size(); ++i)
-            if (c[i].logit >= threshold) c[n++] = c[i];
-        if (n < c.size()) {
-            c.truncate(n);
-            c.mark_reordered();  // ids no longer match positions
-        }
+        c.keep_if([&](const candidate& x) { return x.logit >= threshold; });  // keeps the order
     }
 };
 
@@ -105,19 +105,26 @@ struct typical {
             const double surprise = c[i].p > 0.0f ? -std::log(double(c[i].p)) : HUGE_VAL;
             s[i] = {static_cast<float>(std::fabs(surprise - entropy)), c[i]};
         }
-        std::sort(s.begin(), s.end(), [](const auto& a, const auto& b) {
+        const auto by_key = [](const candidate_array::keyed& a, const candidate_array::keyed& b) {
             return a.key < b.key || (a.key == b.key && by_logit_desc(a.c, b.c));
-        });
-        double cum = 0.0;
-        std::size_t keep = s.size();
-        for (std::size_t i = 0; i < s.size(); ++i) {
-            cum += s[i].c.p;
-            if (cum > p && i + 1 >= min_keep) {
-                keep = i + 1;
-                break;
+        };
+        // As top_p: order a growing head by key until it holds the mass.
+        for (std::size_t k = std::min<std::size_t>(s.size(), 256);; k = std::min(s.size(), k * 4)) {
+            if (k < s.size()) std::nth_element(s.begin(), s.begin() + std::ptrdiff_t(k) - 1, s.end(), by_key);
+            std::sort(s.begin(), s.begin() + std::ptrdiff_t(k), by_key);
+            double cum = 0.0;
+            for (std::size_t i = 0; i < k; ++i) {
+                cum += s[i].c.p;
+                if (cum > p && i + 1 >= min_keep) {
+                    c.assign_from_scratch(i + 1);
+                    return;
+                }
+            }
+            if (k == s.size()) {
+                c.assign_from_scratch(k);
+                return;
             }
         }
-        c.assign_from_scratch(keep);
     }
 };
 
