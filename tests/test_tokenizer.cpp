@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -200,30 +201,45 @@ std::vector<std::size_t> regex_pieces(const Str& text, const Re& re) {
     return out;
 }
 
-std::vector<std::size_t> reference_split(const std::string& text, const std::string& re) {
-    const auto cpts = tk::decode_utf8(text);
-    if (uses_categories(re)) {
-        std::string collapsed;
-        for (auto c : cpts) {
-            if (c < 128) { collapsed += char(c); continue; }
-            const auto f = tk::flags_of(c);
-            char b = char(0xD0);
-            if (f.is_whitespace()) b = 0x0B;
-            else if (f.is_number()) b = char(0xD1);
-            else if (f.is_letter()) b = char(0xD2);
-            else if (f.is_punctuation()) b = char(0xD3);
-            else if (f.is_mark()) b = char(0xD4);
-            else if (f.is_symbol()) b = char(0xD5);
-            collapsed += b;
+// One of llama.cpp's regexes, compiled the way unicode_regex_split runs it.
+struct reference_regex {
+    bool collapsed;
+    std::regex narrow;
+    std::wregex wide;
+
+    explicit reference_regex(const std::string& re) : collapsed(uses_categories(re)) {
+        if (collapsed) {
+            narrow = std::regex(collapse_regex(re), std::regex::optimize | std::regex::nosubs);
+        } else {
+            std::wstring wre;
+            for (auto c : tk::decode_utf8(re)) wre += wchar_t(c);
+            wide = std::wregex(wre, std::regex::optimize | std::regex::nosubs);
         }
-        return regex_pieces(collapsed, std::regex(collapse_regex(re), std::regex::optimize | std::regex::nosubs));
     }
-    std::wstring wtext;
-    for (auto c : cpts) wtext += wchar_t((c > 0x7F && tk::flags_of(c).is_whitespace()) ? 0x0B : c);
-    std::wstring wre;
-    for (auto c : tk::decode_utf8(re)) wre += wchar_t(c);
-    return regex_pieces(wtext, std::wregex(wre, std::regex::optimize | std::regex::nosubs));
-}
+
+    std::vector<std::size_t> split(const std::string& text) const {
+        const auto cpts = tk::decode_utf8(text);
+        if (collapsed) {
+            std::string t;
+            for (auto c : cpts) {
+                if (c < 128) { t += char(c); continue; }
+                const auto f = tk::flags_of(c);
+                char b = char(0xD0);
+                if (f.is_whitespace()) b = 0x0B;
+                else if (f.is_number()) b = char(0xD1);
+                else if (f.is_letter()) b = char(0xD2);
+                else if (f.is_punctuation()) b = char(0xD3);
+                else if (f.is_mark()) b = char(0xD4);
+                else if (f.is_symbol()) b = char(0xD5);
+                t += b;
+            }
+            return regex_pieces(t, narrow);
+        }
+        std::wstring w;
+        for (auto c : cpts) w += wchar_t((c > 0x7F && tk::flags_of(c).is_whitespace()) ? 0x0B : c);
+        return regex_pieces(w, wide);
+    }
+};
 
 std::string random_text(std::mt19937& rng) {
     static const char* alphabet[] = {
@@ -279,13 +295,163 @@ TEST_CASE("tokenizer: pre-tokenizer matchers split exactly like llama.cpp's rege
     std::mt19937 rng(1234);
     tk::pre_tokenizer pre;
     for (const auto& [r, re] : cases) {
+        const reference_regex reference(re);
         for (int i = 0; i < 400; ++i) {
             const std::string text = random_text(rng);
-            const auto expected = reference_split(text, re);
+            const auto expected = reference.split(text);
             const auto got = pre.split_lengths(text, r);
             std::vector<std::size_t> nonempty;
             for (auto x : got) if (x) nonempty.push_back(x);
             CHECK_MESSAGE(nonempty == expected, "rule " << int(r) << " regex " << re << " text '" << text << "'");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile input: invalid UTF-8 of every kind, every byte value, random bytes, long runs.
+namespace {
+// CPU time of this thread (ratios only: a loaded machine does not skew it).
+double thread_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+// What llama.cpp tokenizes for BPE / WPM: the text decoded leniently and encoded again.
+std::string sanitized(std::string_view s) {
+    std::string out;
+    for (auto c : tk::decode_utf8(s)) tk::append_utf8(out, c);
+    return out;
+}
+
+// About `bytes` bytes of ordinary text: the vocab's own test strings between made-up words (so that
+// the word caches do not make the baseline unrealistically cheap), in a fixed pseudo-random order.
+std::string normal_text(const std::string& vocab_name, std::size_t bytes) {
+    const auto cases = read_vectors(data_dir + "/vocab/ggml-vocab-" + vocab_name + ".gguf");
+    static const char* const letters[] = {"a", "e", "i", "o", "u", "n", "r", "s", "t", "l", "k", "m", "p", "\xC3\xA9",
+                                          "\xC3\x9F", "\xD0\xB6", "\xD0\xB0", "\xE4\xB8\xAD", "\xE6\x96\x87", "7"};
+    static const char* const gaps[] = {" ", " ", " ", ", ", ". ", "\n", "\t", "'s "};
+    std::mt19937 rng(7);
+    std::string s;
+    while (s.size() < bytes) {
+        if (rng() % 4 == 0) {
+            s += cases[rng() % cases.size()].text;
+        } else {
+            for (unsigned n = 2 + rng() % 9; n > 0; --n) s += letters[rng() % std::size(letters)];
+        }
+        s += gaps[rng() % std::size(gaps)];
+    }
+    return s;
+}
+
+const char* const hostile_vocabs[] = {"llama-spm", "gpt-2", "falcon", "deepseek-coder", "starcoder", "bert-bge"};
+}  // namespace
+
+TEST_CASE("tokenizer: invalid UTF-8, every byte and random bytes never break any tokenizer") {
+    std::string all;
+    for (int b = 0; b < 256; ++b) all.push_back(char(b));
+    std::mt19937 rng(99);
+    std::string random_bytes(1 << 16, '\0');
+    for (auto& c : random_bytes) c = char(rng());
+    std::string random_no_space = random_bytes;
+    std::erase(random_no_space, ' ');
+    std::string all_no_space = all;
+    std::erase(all_no_space, ' ');
+    const std::string inputs[] = {
+        all, all_no_space, random_bytes, random_no_space,
+        "\xED\xA0\x80",              // lone surrogate (CESU-8 / WTF-8)
+        "\xED\xA0\xBD\xED\xB8\x80",  // surrogate pair spelled in CESU-8
+        "\xC0\xAF", "\xE0\x80\xAF",  // overlong '/'
+        "\xF4\x90\x80\x80", "\xF7\xBF\xBF\xBF", "\xF8\x88\x80\x80\x80",  // beyond U+10FFFF, 5-byte form
+        "\xE2\x82", "a\xFF" "b\x80", "\xC3", "\x80\x80\x80", std::string("nul\0inside", 10),
+    };
+    for (const char* name : hostile_vocabs) {
+        const auto tok = load(data_dir + "/vocab/ggml-vocab-" + std::string(name) + ".gguf");
+        for (const std::string& s : inputs) {
+            for (bool special : {false, true}) {
+                const auto ids = tok.encode(s, true, special);
+                bool in_range = true;
+                for (auto id : ids) in_range = in_range && id >= 0 && std::size_t(id) < tok.n_tokens();
+                CHECK_MESSAGE(in_range, std::string(name));
+                const std::string back = tok.decode(ids);
+                (void)back;
+                const auto& bytes = tok.get_vocab().byte_tokens;
+                const bool every_byte = std::find(bytes.begin(), bytes.end(), tk::null_token) == bytes.end();
+                if (tok.kind() == tk::model_kind::bpe && !special && every_byte) {
+                    // Byte-level BPE keeps every byte of the text as llama.cpp sees it (invalid bytes -> U+FFFD).
+                    // (falcon and starcoder lack some byte tokens: like llama.cpp, those bytes are dropped.)
+                    std::string joined;
+                    for (auto id : ids) joined += tok.token_to_piece(id, false);
+                    CHECK_MESSAGE(joined == sanitized(s), std::string(name));
+                }
+                // SPM keeps every byte through byte fallback, unless invalid UTF-8 swallows the bytes of an
+                // escaped space (as in llama.cpp: the character length comes from the lead byte alone).
+                if (tok.kind() == tk::model_kind::spm && !special && s.find(' ') == std::string::npos)
+                    CHECK(tok.decode(std::vector<tk::token_id>(ids.begin() + 1, ids.end())) == s);
+            }
+        }
+    }
+}
+
+TEST_CASE("tokenizer: 1 MB runs of one character stay near the cost of 1 MB of text") {
+    // Timing as a ratio only, with a generous bound: a quadratic step would be ~1000x here.
+    const std::string runs[] = {std::string(1 << 20, 'a'), std::string(1 << 20, ' '), std::string(1 << 20, '\n'),
+                                std::string(1 << 20, '1'), std::string(1 << 20, '\xFF')};
+    std::string llamas;
+    while (llamas.size() < (1u << 20)) llamas += "\xF0\x9F\xA6\x99";
+    for (const char* name : {"llama-spm", "gpt-2", "bert-bge"}) {  // one vocab per tokenizer kind
+        const auto tok = load(data_dir + "/vocab/ggml-vocab-" + std::string(name) + ".gguf");
+        const std::string text = normal_text(name, 1 << 20);
+        double t0 = thread_seconds();
+        const auto normal_ids = tok.encode(text, false, false);
+        const double normal = std::max(thread_seconds() - t0, 1e-3);
+        CHECK(normal_ids.size() > 1000);
+        for (const std::string* run : std::initializer_list<const std::string*>{&runs[0], &runs[1], &runs[2], &runs[3], &runs[4], &llamas}) {
+            t0 = thread_seconds();
+            const auto ids = tok.encode(*run, false, false);
+            const double t = thread_seconds() - t0;
+            CHECK_MESSAGE(t < 20 * normal, std::string(name) << ": run of '" << run->substr(0, 4) << "' took " << t << " s, "
+                                                << "1 MB of text " << normal << " s");
+            if (tok.kind() != tk::model_kind::wpm) CHECK(!ids.empty());
+        }
+    }
+}
+
+TEST_CASE("tokenizer: a 10 MB text encodes and decodes back") {
+    const auto tok = load(data_dir + "/vocab/ggml-vocab-gpt-2.gguf");
+    const std::string text = normal_text("gpt-2", 10u << 20);
+    const auto ids = tok.encode(text, false, false);
+    CHECK(ids.size() > text.size() / 8);
+    std::string joined;
+    joined.reserve(text.size());
+    for (auto id : ids) joined += tok.token_to_piece_view(id);
+    CHECK(joined == text);
+}
+
+TEST_CASE("tokenizer: long BPE words merge the same by rank sweeps as through the queue") {
+    for (const char* name : {"gpt-2", "deepseek-coder", "falcon", "starcoder"}) {
+        const auto tok = load(data_dir + "/vocab/ggml-vocab-" + std::string(name) + ".gguf");
+        const tk::vocab& v = tok.get_vocab();
+        CHECK_MESSAGE(v.merges_well_formed, std::string(name));
+        tk::bpe_encoder queue(v, tk::pre_tokenizer(v.pre)), sweep(v, tk::pre_tokenizer(v.pre));
+        queue.set_sweep_threshold(SIZE_MAX);
+        sweep.set_sweep_threshold(0);
+        // Every test vector, and long words from small alphabets (many merges, many ties).
+        std::vector<std::string> texts;
+        for (const auto& c : read_vectors(data_dir + "/vocab/ggml-vocab-" + std::string(name) + ".gguf")) texts.push_back(c.text);
+        std::mt19937 rng(5);
+        const std::string alphabets[] = {"ab", "aeiou", "the", "0123456789", " \n", "-=_"};
+        for (int i = 0; i < 40; ++i) {
+            const std::string& a = alphabets[std::size_t(i) % std::size(alphabets)];
+            std::string w(200 + rng() % 3000, ' ');
+            for (auto& c : w) c = a[rng() % a.size()];
+            texts.push_back(w);
+        }
+        for (const auto& t : texts) {
+            std::vector<tk::token_id> a, b;
+            queue.encode(t, a);
+            sweep.encode(t, b);
+            CHECK_MESSAGE(a == b, name << ": '" << t.substr(0, 40) << "'");
         }
     }
 }

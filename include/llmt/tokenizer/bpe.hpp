@@ -7,11 +7,14 @@
 #include <llmt/tokenizer/vocab.hpp>
 #include <llmt/tokenizer/word_cache.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <queue>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 LLMT_BEGIN_NAMESPACE
@@ -38,6 +41,10 @@ public:
             cache_.store(word, out, from);
         }
     }
+
+    /// Words of at least this many bytes merge rank by rank instead of through the queue (only
+    /// with a well-formed merge list, see vocab::merges_well_formed). Tests move it to compare.
+    void set_sweep_threshold(std::size_t bytes) noexcept { sweep_threshold_ = bytes; }
 
     /// The words of text after pre-tokenization (for tests and tools).
     std::vector<std::string> words(std::string_view text) {
@@ -80,27 +87,13 @@ private:
             }
         }
         symbols_.clear();
-        queue_ = {};
         const auto n = std::int32_t(word.size());
         for (std::int32_t i = 0; i < n; ++i)
             symbols_.push_back({i - 1, i + 1 == n ? -1 : i + 1, std::uint32_t(i), 1,
                                 v_.byte_tokens[static_cast<std::uint8_t>(word[std::size_t(i)])]});
-        for (std::int32_t i = 1; i < n; ++i) try_pair(i - 1, i);
-        while (!queue_.empty()) {
-            const pair p = queue_.top();
-            queue_.pop();
-            symbol& l = symbols_[std::size_t(p.left)];
-            if (l.n == 0 || l.next < 0 || l.id != p.left_id) continue;
-            symbol& r = symbols_[std::size_t(l.next)];
-            if (r.n == 0 || r.id != p.right_id) continue;  // stale: a side was merged since
-            l.n += r.n;
-            l.id = p.result;
-            r.n = 0;
-            l.next = r.next;
-            if (l.next >= 0) symbols_[std::size_t(l.next)].prev = p.left;
-            try_pair(l.prev, p.left);
-            try_pair(p.left, l.next);
-        }
+        sweep_ = v_.merges_well_formed && word.size() >= sweep_threshold_;
+        if (sweep_) merge_by_sweeps();
+        else merge_by_queue();
         for (std::int32_t i = 0; i != -1; i = symbols_[std::size_t(i)].next) {
             const symbol& s = symbols_[std::size_t(i)];
             if (s.id != null_token) {
@@ -114,13 +107,68 @@ private:
         }
     }
 
+    // Applies the merge p if both sides are still what they were when it was queued.
+    void apply(const pair& p) {
+        symbol& l = symbols_[std::size_t(p.left)];
+        if (l.n == 0 || l.next < 0 || l.id != p.left_id) return;
+        symbol& r = symbols_[std::size_t(l.next)];
+        if (r.n == 0 || r.id != p.right_id) return;  // stale: a side was merged since
+        l.n += r.n;
+        l.id = p.result;
+        r.n = 0;
+        l.next = r.next;
+        if (l.next >= 0) symbols_[std::size_t(l.next)].prev = p.left;
+        try_pair(l.prev, p.left);
+        try_pair(p.left, l.next);
+    }
+
+    // llama.cpp's order: the lowest (rank, left position) first, through a priority queue.
+    void merge_by_queue() {
+        queue_ = {};
+        for (std::int32_t i = 1; i < std::int32_t(symbols_.size()); ++i) try_pair(i - 1, i);
+        while (!queue_.empty()) {
+            const pair p = queue_.top();
+            queue_.pop();
+            apply(p);
+        }
+    }
+
+    // The same order for long words: when every merge's result only takes part in later merges,
+    // the pairs a merge creates rank after it, so the queue would pop all pairs of the lowest rank
+    // left to right before anything else. Pairs go to per-rank buckets; each bucket is sorted by
+    // position once and swept. A run of one character then costs a few sweeps, not n heap pops.
+    void merge_by_sweeps() {
+        buckets_.clear();
+        ranks_ = {};
+        for (std::int32_t i = 1; i < std::int32_t(symbols_.size()); ++i) try_pair(i - 1, i);
+        std::vector<pair> todo;
+        while (!ranks_.empty()) {
+            const std::int32_t rank = ranks_.top();
+            ranks_.pop();
+            auto it = buckets_.find(rank);
+            if (it == buckets_.end() || it->second.empty()) continue;
+            todo.swap(it->second);
+            it->second.clear();
+            std::sort(todo.begin(), todo.end(), [](const pair& a, const pair& b) { return a.left < b.left; });
+            for (const pair& p : todo) apply(p);
+            todo.clear();
+        }
+    }
+
     void try_pair(std::int32_t left, std::int32_t right) {
         if (left < 0 || right < 0) return;
         const symbol& l = symbols_[std::size_t(left)];
         const symbol& r = symbols_[std::size_t(right)];
         const bpe_merge m = v_.merges.find(l.id, r.id);
         if (m.rank < 0) return;
-        queue_.push({m.rank, left, l.id, r.id, m.result});
+        const pair p{m.rank, left, l.id, r.id, m.result};
+        if (!sweep_) {
+            queue_.push(p);
+            return;
+        }
+        auto& bucket = buckets_[m.rank];
+        if (bucket.empty()) ranks_.push(m.rank);
+        bucket.push_back(p);
     }
 
     const vocab& v_;
@@ -130,6 +178,10 @@ private:
     std::vector<std::size_t> ends_;
     std::vector<symbol> symbols_;  // [bytes of the word]
     std::priority_queue<pair, std::vector<pair>, later> queue_;
+    bool sweep_ = false;
+    std::size_t sweep_threshold_ = 256;
+    std::unordered_map<std::int32_t, std::vector<pair>> buckets_;  // rank -> pending pairs (sweep mode)
+    std::priority_queue<std::int32_t, std::vector<std::int32_t>, std::greater<>> ranks_;  // ranks with pending pairs
     word_cache cache_;
 };
 

@@ -135,17 +135,18 @@ public:
         mask_ = cap - 1;
     }
 
-    /// Inserts unless the pair is already present (the first, lowest-rank merge wins).
-    void insert(token_id left, token_id right, bpe_merge m) {
+    /// Inserts unless the pair is already present (the first, lowest-rank merge wins); true if inserted.
+    bool insert(token_id left, token_id right, bpe_merge m) {
         const std::uint64_t key = pack(left, right);
         std::size_t i = detail::mix64(key) & mask_;
         while (keys_[i] != empty_key) {
-            if (keys_[i] == key) return;
+            if (keys_[i] == key) return false;
             i = (i + 1) & mask_;
         }
         keys_[i] = key;
         values_[i] = m;
         ++size_;
+        return true;
     }
 
     [[nodiscard]] bpe_merge find(token_id left, token_id right) const noexcept {

@@ -77,6 +77,7 @@ struct vocab {
     std::vector<float> scores;    // [n_tokens] SPM merge scores (0 when absent)
     std::vector<std::uint32_t> attrs;  // [n_tokens] attr:: bits
     merge_table merges;           // BPE: (left, right) -> rank, result
+    bool merges_well_formed = false;  // BPE: every merge result is an operand only of later merges
     std::array<token_id, 256> byte_tokens{};  // byte -> its fallback token (SPM <0xXX>, BPE byte char), or null
     std::vector<token_id> special_tokens;  // control / user-defined / unknown ids, longest text first
     std::vector<token_id> eog_tokens;      // sorted ids that end generation
@@ -259,6 +260,9 @@ private:
             fail(errc::format, "gguf '{}': tokenizer.ggml.merges holds {}, expected strings", g.path(), io::name(m->type));
         const auto mv = m->view<std::string_view>();
         merges = merge_table(mv.size());
+        struct entry { std::int32_t rank; token_id left, right, result; };
+        std::vector<entry> used;
+        used.reserve(mv.size());
         std::string joined;
         for (std::size_t i = 0; i < mv.size(); ++i) {
             const std::string_view w = mv[i];
@@ -269,8 +273,18 @@ private:
             if (li == null_token || ri == null_token) continue;  // a merge of non-tokens can never apply
             joined.assign(l);
             joined.append(r);
-            merges.insert(li, ri, bpe_merge{std::int32_t(std::min<std::size_t>(i, INT32_MAX)), find(joined)});
+            const auto rank = std::int32_t(std::min<std::size_t>(i, INT32_MAX));
+            const token_id result = find(joined);
+            if (merges.insert(li, ri, bpe_merge{rank, result})) used.push_back({rank, li, ri, result});
         }
+        std::vector<std::int32_t> first_use(n_tokens(), INT32_MAX);
+        for (const entry& e : used) {
+            first_use[std::size_t(e.left)] = std::min(first_use[std::size_t(e.left)], e.rank);
+            first_use[std::size_t(e.right)] = std::min(first_use[std::size_t(e.right)], e.rank);
+        }
+        merges_well_formed = true;
+        for (const entry& e : used)
+            if (e.result != null_token && first_use[std::size_t(e.result)] <= e.rank) merges_well_formed = false;
     }
 
     void load_special_ids(const io::gguf_file& g) {
