@@ -25,3 +25,11 @@ if(TARGET llmt-run AND Python3_Interpreter_FOUND)
     set_tests_properties(golden.stories260K.${tag} PROPERTIES LABELS golden)
   endforeach()
 endif()
+
+# llmt-chat reading a pipe: replies, /system, /clear, /quit, and the message asking for --chat-template.
+if(TARGET llmt-chat)
+  llmt_tests_need_cli(llmt-chat)
+  add_test(NAME cli.llmt-chat.pipe
+    COMMAND ${CMAKE_COMMAND} -DEXE=$<TARGET_FILE:llmt-chat> -DMODEL=${PROJECT_SOURCE_DIR}/models/stories260K/stories260K.gguf
+            -DWORK=${CMAKE_CURRENT_BINARY_DIR}/chat -P ${CMAKE_CURRENT_SOURCE_DIR}/chat_pipe.cmake)
+endif()

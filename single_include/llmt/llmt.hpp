@@ -1904,6 +1904,28 @@ struct block_q8_0 {
 };
 static_assert(sizeof(block_q8_0) == 34, "q8_0 block is 2 + 32 bytes");
 
+namespace detail {
+/// Σ_b d_b · Σ_j q(x_b, j) · y_b.qs[j] over blocks of 32, summed in the order of ggml's AVX2 kernels:
+/// eight float lanes, lane k taking (one rounding, fma) the integer sum of elements 4k..4k+3 of each
+/// block, then a fixed pairwise reduction. When block sums cancel, plain sequential summation lands
+/// 1e-5 (relative) away from ggml's dots; this order reproduces them bit for bit.
+template <typename Block, typename Scale, typename Q>
+float dot_q8_0_lanes(std::int64_t nb, const Block* x, const block_q8_0* y, Scale scale, Q q) {
+    float lane[8] = {};
+    for (std::int64_t b = 0; b < nb; ++b) {
+        const float dd = scale(x[b], y[b]);
+        for (int k = 0; k < 8; ++k) {
+            int acc = 0;
+            for (int j = 4 * k; j < 4 * k + 4; ++j) acc += q(x[b], j) * y[b].qs[j];
+            lane[k] = std::fma(dd, float(acc), lane[k]);
+        }
+    }
+    float h[4];
+    for (int k = 0; k < 4; ++k) h[k] = lane[k] + lane[k + 4];
+    return (h[0] + h[2]) + (h[1] + h[3]);
+}
+}  // namespace detail
+
 struct q8_0 {
     using block = block_q8_0;
     using vec_dot_type = q8_0;
@@ -1928,13 +1950,8 @@ struct q8_0 {
         }
     }
     static float vec_dot(std::int64_t n, const block* x, const block* y) {
-        float s = 0;
-        for (std::int64_t b = 0; b < n / block_size; ++b) {
-            int acc = 0;
-            for (int j = 0; j < block_size; ++j) acc += int(x[b].qs[j]) * int(y[b].qs[j]);
-            s += float(acc) * (to_f32(x[b].d) * to_f32(y[b].d));
-        }
-        return s;
+        return detail::dot_q8_0_lanes(n / block_size, x, y, [](const block& a, const block& b) { return to_f32(a.d) * to_f32(b.d); },
+                                      [](const block& a, int j) { return int(a.qs[j]); });
     }
 };
 
@@ -2928,14 +2945,8 @@ struct q4_0 {
         }
     }
     static float vec_dot(std::int64_t n, const block* x, const block_q8_0* y) {
-        float s = 0;
-        for (std::int64_t b = 0; b < n / block_size; ++b) {
-            int acc = 0;
-            for (int j = 0; j < 16; ++j)
-                acc += ((x[b].qs[j] & 0x0f) - 8) * y[b].qs[j] + ((x[b].qs[j] >> 4) - 8) * y[b].qs[j + 16];
-            s += float(acc) * to_f32(x[b].d) * to_f32(y[b].d);
-        }
-        return s;
+        return detail::dot_q8_0_lanes(n / block_size, x, y, [](const block& a, const block_q8_0& b) { return to_f32(a.d) * to_f32(b.d); },
+                                      [](const block& a, int j) { return (j < 16 ? a.qs[j] & 0x0f : a.qs[j - 16] >> 4) - 8; });
     }
 };
 
@@ -3250,15 +3261,11 @@ struct q5_0 {
         }
     }
     static float vec_dot(std::int64_t n, const block* x, const block_q8_0* y) {
-        float s = 0;
-        for (std::int64_t b = 0; b < n / block_size; ++b) {
-            int q[32];
-            detail::unpack_5bit(x[b].qs, x[b].qh, q);
-            int acc = 0;
-            for (int j = 0; j < block_size; ++j) acc += (q[j] - 16) * y[b].qs[j];
-            s += float(acc) * to_f32(x[b].d) * to_f32(y[b].d);
-        }
-        return s;
+        return detail::dot_q8_0_lanes(n / block_size, x, y, [](const block& a, const block_q8_0& b) { return to_f32(a.d) * to_f32(b.d); },
+                                      [](const block& a, int j) {
+                                          const int lo = j < 16 ? a.qs[j] & 0x0f : a.qs[j - 16] >> 4;
+                                          return (lo | int(a.qh[j / 8] >> (j % 8) & 1) << 4) - 16;
+                                      });
     }
 };
 
@@ -8143,17 +8150,18 @@ public:
         mask_ = cap - 1;
     }
 
-    /// Inserts unless the pair is already present (the first, lowest-rank merge wins).
-    void insert(token_id left, token_id right, bpe_merge m) {
+    /// Inserts unless the pair is already present (the first, lowest-rank merge wins); true if inserted.
+    bool insert(token_id left, token_id right, bpe_merge m) {
         const std::uint64_t key = pack(left, right);
         std::size_t i = detail::mix64(key) & mask_;
         while (keys_[i] != empty_key) {
-            if (keys_[i] == key) return;
+            if (keys_[i] == key) return false;
             i = (i + 1) & mask_;
         }
         keys_[i] = key;
         values_[i] = m;
         ++size_;
+        return true;
     }
 
     [[nodiscard]] bpe_merge find(token_id left, token_id right) const noexcept {
@@ -8255,6 +8263,7 @@ struct vocab {
     std::vector<float> scores;    // [n_tokens] SPM merge scores (0 when absent)
     std::vector<std::uint32_t> attrs;  // [n_tokens] attr:: bits
     merge_table merges;           // BPE: (left, right) -> rank, result
+    bool merges_well_formed = false;  // BPE: every merge result is an operand only of later merges
     std::array<token_id, 256> byte_tokens{};  // byte -> its fallback token (SPM <0xXX>, BPE byte char), or null
     std::vector<token_id> special_tokens;  // control / user-defined / unknown ids, longest text first
     std::vector<token_id> eog_tokens;      // sorted ids that end generation
@@ -8437,6 +8446,9 @@ private:
             fail(errc::format, "gguf '{}': tokenizer.ggml.merges holds {}, expected strings", g.path(), io::name(m->type));
         const auto mv = m->view<std::string_view>();
         merges = merge_table(mv.size());
+        struct entry { std::int32_t rank; token_id left, right, result; };
+        std::vector<entry> used;
+        used.reserve(mv.size());
         std::string joined;
         for (std::size_t i = 0; i < mv.size(); ++i) {
             const std::string_view w = mv[i];
@@ -8447,8 +8459,18 @@ private:
             if (li == null_token || ri == null_token) continue;  // a merge of non-tokens can never apply
             joined.assign(l);
             joined.append(r);
-            merges.insert(li, ri, bpe_merge{std::int32_t(std::min<std::size_t>(i, INT32_MAX)), find(joined)});
+            const auto rank = std::int32_t(std::min<std::size_t>(i, INT32_MAX));
+            const token_id result = find(joined);
+            if (merges.insert(li, ri, bpe_merge{rank, result})) used.push_back({rank, li, ri, result});
         }
+        std::vector<std::int32_t> first_use(n_tokens(), INT32_MAX);
+        for (const entry& e : used) {
+            first_use[std::size_t(e.left)] = std::min(first_use[std::size_t(e.left)], e.rank);
+            first_use[std::size_t(e.right)] = std::min(first_use[std::size_t(e.right)], e.rank);
+        }
+        merges_well_formed = true;
+        for (const entry& e : used)
+            if (e.result != null_token && first_use[std::size_t(e.result)] <= e.rank) merges_well_formed = false;
     }
 
     void load_special_ids(const io::gguf_file& g) {
@@ -9227,11 +9249,14 @@ LLMT_END_NAMESPACE
 // bpe: byte-level BPE encoding (pre-tokenizer words, lowest-rank pair merges over bytes)
 
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <queue>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 LLMT_BEGIN_NAMESPACE
@@ -9258,6 +9283,10 @@ public:
             cache_.store(word, out, from);
         }
     }
+
+    /// Words of at least this many bytes merge rank by rank instead of through the queue (only
+    /// with a well-formed merge list, see vocab::merges_well_formed). Tests move it to compare.
+    void set_sweep_threshold(std::size_t bytes) noexcept { sweep_threshold_ = bytes; }
 
     /// The words of text after pre-tokenization (for tests and tools).
     std::vector<std::string> words(std::string_view text) {
@@ -9300,27 +9329,13 @@ private:
             }
         }
         symbols_.clear();
-        queue_ = {};
         const auto n = std::int32_t(word.size());
         for (std::int32_t i = 0; i < n; ++i)
             symbols_.push_back({i - 1, i + 1 == n ? -1 : i + 1, std::uint32_t(i), 1,
                                 v_.byte_tokens[static_cast<std::uint8_t>(word[std::size_t(i)])]});
-        for (std::int32_t i = 1; i < n; ++i) try_pair(i - 1, i);
-        while (!queue_.empty()) {
-            const pair p = queue_.top();
-            queue_.pop();
-            symbol& l = symbols_[std::size_t(p.left)];
-            if (l.n == 0 || l.next < 0 || l.id != p.left_id) continue;
-            symbol& r = symbols_[std::size_t(l.next)];
-            if (r.n == 0 || r.id != p.right_id) continue;  // stale: a side was merged since
-            l.n += r.n;
-            l.id = p.result;
-            r.n = 0;
-            l.next = r.next;
-            if (l.next >= 0) symbols_[std::size_t(l.next)].prev = p.left;
-            try_pair(l.prev, p.left);
-            try_pair(p.left, l.next);
-        }
+        sweep_ = v_.merges_well_formed && word.size() >= sweep_threshold_;
+        if (sweep_) merge_by_sweeps();
+        else merge_by_queue();
         for (std::int32_t i = 0; i != -1; i = symbols_[std::size_t(i)].next) {
             const symbol& s = symbols_[std::size_t(i)];
             if (s.id != null_token) {
@@ -9334,13 +9349,68 @@ private:
         }
     }
 
+    // Applies the merge p if both sides are still what they were when it was queued.
+    void apply(const pair& p) {
+        symbol& l = symbols_[std::size_t(p.left)];
+        if (l.n == 0 || l.next < 0 || l.id != p.left_id) return;
+        symbol& r = symbols_[std::size_t(l.next)];
+        if (r.n == 0 || r.id != p.right_id) return;  // stale: a side was merged since
+        l.n += r.n;
+        l.id = p.result;
+        r.n = 0;
+        l.next = r.next;
+        if (l.next >= 0) symbols_[std::size_t(l.next)].prev = p.left;
+        try_pair(l.prev, p.left);
+        try_pair(p.left, l.next);
+    }
+
+    // llama.cpp's order: the lowest (rank, left position) first, through a priority queue.
+    void merge_by_queue() {
+        queue_ = {};
+        for (std::int32_t i = 1; i < std::int32_t(symbols_.size()); ++i) try_pair(i - 1, i);
+        while (!queue_.empty()) {
+            const pair p = queue_.top();
+            queue_.pop();
+            apply(p);
+        }
+    }
+
+    // The same order for long words: when every merge's result only takes part in later merges,
+    // the pairs a merge creates rank after it, so the queue would pop all pairs of the lowest rank
+    // left to right before anything else. Pairs go to per-rank buckets; each bucket is sorted by
+    // position once and swept. A run of one character then costs a few sweeps, not n heap pops.
+    void merge_by_sweeps() {
+        buckets_.clear();
+        ranks_ = {};
+        for (std::int32_t i = 1; i < std::int32_t(symbols_.size()); ++i) try_pair(i - 1, i);
+        std::vector<pair> todo;
+        while (!ranks_.empty()) {
+            const std::int32_t rank = ranks_.top();
+            ranks_.pop();
+            auto it = buckets_.find(rank);
+            if (it == buckets_.end() || it->second.empty()) continue;
+            todo.swap(it->second);
+            it->second.clear();
+            std::sort(todo.begin(), todo.end(), [](const pair& a, const pair& b) { return a.left < b.left; });
+            for (const pair& p : todo) apply(p);
+            todo.clear();
+        }
+    }
+
     void try_pair(std::int32_t left, std::int32_t right) {
         if (left < 0 || right < 0) return;
         const symbol& l = symbols_[std::size_t(left)];
         const symbol& r = symbols_[std::size_t(right)];
         const bpe_merge m = v_.merges.find(l.id, r.id);
         if (m.rank < 0) return;
-        queue_.push({m.rank, left, l.id, r.id, m.result});
+        const pair p{m.rank, left, l.id, r.id, m.result};
+        if (!sweep_) {
+            queue_.push(p);
+            return;
+        }
+        auto& bucket = buckets_[m.rank];
+        if (bucket.empty()) ranks_.push(m.rank);
+        bucket.push_back(p);
     }
 
     const vocab& v_;
@@ -9350,6 +9420,10 @@ private:
     std::vector<std::size_t> ends_;
     std::vector<symbol> symbols_;  // [bytes of the word]
     std::priority_queue<pair, std::vector<pair>, later> queue_;
+    bool sweep_ = false;
+    std::size_t sweep_threshold_ = 256;
+    std::unordered_map<std::int32_t, std::vector<pair>> buckets_;  // rank -> pending pairs (sweep mode)
+    std::priority_queue<std::int32_t, std::vector<std::int32_t>, std::greater<>> ranks_;  // ranks with pending pairs
     word_cache cache_;
 };
 

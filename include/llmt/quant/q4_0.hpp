@@ -56,14 +56,8 @@ struct q4_0 {
         }
     }
     static float vec_dot(std::int64_t n, const block* x, const block_q8_0* y) {
-        float s = 0;
-        for (std::int64_t b = 0; b < n / block_size; ++b) {
-            int acc = 0;
-            for (int j = 0; j < 16; ++j)
-                acc += ((x[b].qs[j] & 0x0f) - 8) * y[b].qs[j] + ((x[b].qs[j] >> 4) - 8) * y[b].qs[j + 16];
-            s += float(acc) * to_f32(x[b].d) * to_f32(y[b].d);
-        }
-        return s;
+        return detail::dot_q8_0_lanes(n / block_size, x, y, [](const block& a, const block_q8_0& b) { return to_f32(a.d) * to_f32(b.d); },
+                                      [](const block& a, int j) { return (j < 16 ? a.qs[j] & 0x0f : a.qs[j - 16] >> 4) - 8; });
     }
 };
 

@@ -80,15 +80,11 @@ struct q5_0 {
         }
     }
     static float vec_dot(std::int64_t n, const block* x, const block_q8_0* y) {
-        float s = 0;
-        for (std::int64_t b = 0; b < n / block_size; ++b) {
-            int q[32];
-            detail::unpack_5bit(x[b].qs, x[b].qh, q);
-            int acc = 0;
-            for (int j = 0; j < block_size; ++j) acc += (q[j] - 16) * y[b].qs[j];
-            s += float(acc) * to_f32(x[b].d) * to_f32(y[b].d);
-        }
-        return s;
+        return detail::dot_q8_0_lanes(n / block_size, x, y, [](const block& a, const block_q8_0& b) { return to_f32(a.d) * to_f32(b.d); },
+                                      [](const block& a, int j) {
+                                          const int lo = j < 16 ? a.qs[j] & 0x0f : a.qs[j - 16] >> 4;
+                                          return (lo | int(a.qh[j / 8] >> (j % 8) & 1) << 4) - 16;
+                                      });
     }
 };
 
