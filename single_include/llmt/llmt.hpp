@@ -10900,13 +10900,8 @@ private:
         LLMT_CHECK_CODE(std::int64_t(t.ne[0]) == cols && (rows < 0 || std::int64_t(t.ne[1]) == rows) && t.ne[2] == 1 && t.ne[3] == 1,
                         errc::format, "gguf '{}': tensor '{}' has shape [{}, {}, {}, {}], expected [{}, {}] (ne0 = columns)",
                         file_->path(), name, t.ne[0], t.ne[1], t.ne[2], t.ne[3], cols, rows < 0 ? std::string("n") : std::to_string(rows));
-        kernels::weight_ref w;
-        w.fmt = &quant::resolve<weights>(t.type, name);
-        w.data = file_->tensor_data(t).data();
-        w.rows = std::int64_t(t.ne[1]);
-        w.cols = std::int64_t(t.ne[0]);
-        w.row_bytes = quant::row_size(t.type, std::size_t(t.ne[0]));
-        return w;
+        // Format and SIMD kernel resolved here, once per tensor: the forward pass never looks at a type again.
+        return kernels::make_weight_ref<weights>(t.type, file_->tensor_data(t).data(), std::int64_t(t.ne[1]), std::int64_t(t.ne[0]), name);
     }
     detail::linear lin(const std::string& base, std::int64_t rows, std::int64_t cols) {
         detail::linear l;
