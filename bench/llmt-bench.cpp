@@ -1,6 +1,8 @@
 // llmt-bench: a drop-in for llama-bench (same flags and JSON fields) with bandwidth, load time and peak RSS columns
 #include <llmt/llmt.hpp>
 
+#include "membw.hpp"
+
 #include <fmt/format.h>
 
 #include <sys/resource.h>
@@ -144,44 +146,15 @@ params parse(int argc, char** argv) {
 
 // ---- machine facts measured in this run ----
 
-/// Read bandwidth (bytes/s) of this machine with n threads: best of several passes summing a
-/// buffer far larger than the last-level cache. Runs in a child process so that its buffer does not
-/// count in this process's peak RSS.
+/// Read bandwidth (bytes/s) of this machine with n threads (bench/membw.hpp, shared with llmt-kernels).
+/// Runs in a child process so that its buffer does not count in this process's peak RSS.
 double measure_read_bandwidth(int n_threads) {
     int fds[2];
     if (::pipe(fds) != 0) return 0;
     const pid_t pid = ::fork();
     if (pid == 0) {
         ::close(fds[0]);
-        const std::size_t n = std::size_t(1) << 27;  // 128 Mi floats = 512 MiB
-        std::vector<float> buf(n, 1.0f);
-        llmt::thread_pool pool(n_threads);
-        std::vector<double> sums(std::size_t(n_threads) * 8);
-        double best = 0;
-        for (int rep = 0; rep < 5; ++rep) {
-            const auto t0 = clock_type::now();
-            pool.run([&](int ith, int nth) {
-                const std::size_t chunk = n / std::size_t(nth);
-                const float* p = buf.data() + chunk * std::size_t(ith);
-                float a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-                for (std::size_t i = 0; i + 64 <= chunk; i += 64) {
-                    for (int k = 0; k < 8; ++k) {
-                        a0 += p[i + k];
-                        a1 += p[i + 8 + k];
-                        a2 += p[i + 16 + k];
-                        a3 += p[i + 24 + k];
-                        a4 += p[i + 32 + k];
-                        a5 += p[i + 40 + k];
-                        a6 += p[i + 48 + k];
-                        a7 += p[i + 56 + k];
-                    }
-                }
-                sums[std::size_t(ith) * 8] = double(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7);
-            });
-            const double s = std::chrono::duration<double>(clock_type::now() - t0).count();
-            best = std::max(best, double(n * sizeof(float)) / s);
-        }
-        if (std::accumulate(sums.begin(), sums.end(), 0.0) < 0) best = 0;  // keeps the sums alive
+        const double best = llmt_bench::read_bandwidth(n_threads);
         [[maybe_unused]] auto w = ::write(fds[1], &best, sizeof best);
         ::_exit(0);
     }

@@ -1,6 +1,8 @@
 // llmt-kernels: memory read bandwidth, matvec GB/s (weights larger than the LLC) and matmul GFLOP/s per format and instruction set
 #include <llmt/llmt.hpp>
 
+#include "membw.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -146,37 +148,6 @@ struct record {
     double seconds = 0, gbps = 0, bw_fraction = 0, gflops = 0, speedup = 0;
 };
 
-/// STREAM-like read: sum of 64-bit words over the buffer, split across the pool's threads.
-double read_bandwidth(thread_pool& pool, const aligned_buffer& buf, double min_time) {
-    const auto* w = reinterpret_cast<const std::uint64_t*>(buf.data());
-    const std::size_t n = buf.size / 8;
-    std::vector<std::uint64_t> sums(std::size_t(pool.size()) * 8);
-    double best = 0;
-    const auto t_end = clock_type::now() + std::chrono::duration<double>(min_time * 2);
-    int reps = 0;
-    while (reps < 3 || clock_type::now() < t_end) {
-        const auto t0 = clock_type::now();
-        pool.run([&](int ith, int nth) {
-            const std::size_t i0 = n * std::size_t(ith) / std::size_t(nth), i1 = n * std::size_t(ith + 1) / std::size_t(nth);
-            std::uint64_t a = 0, b = 0, c = 0, d = 0;
-            for (std::size_t i = i0; i + 4 <= i1; i += 4) {
-                a += w[i];
-                b += w[i + 1];
-                c += w[i + 2];
-                d += w[i + 3];
-            }
-            sums[std::size_t(ith) * 8] = a + b + c + d;
-        });
-        const double s = std::chrono::duration<double>(clock_type::now() - t0).count();
-        best = std::max(best, double(buf.size) / s / 1e9);
-        ++reps;
-    }
-    std::uint64_t total = 0;
-    for (auto v : sums) total += v;
-    if (total == 42) std::puts("");  // keep the sums alive
-    return best;
-}
-
 /// A random matrix of type t: a 64-row block quantized with the reference quantizer, repeated.
 void fill_matrix(const quant::format_entry& fe, std::byte* dst, std::int64_t rows, std::int64_t cols, std::uint32_t seed) {
     const std::int64_t base_rows = std::min<std::int64_t>(rows, 64);
@@ -209,16 +180,15 @@ int main(int argc, char** argv) try {
     // 1. memory read bandwidth
     std::vector<double> bw(std::size_t(max_threads) + 1, 0.0);
     for (int t : o.threads) {
-        thread_pool pool(t);
-        bw[std::size_t(t)] = read_bandwidth(pool, arena, o.min_time);
+        bw[std::size_t(t)] = llmt_bench::read_bandwidth(t) / 1e9;
         fmt::print("read bandwidth, {} thread{}: {:.2f} GB/s\n", t, t > 1 ? "s" : "", bw[std::size_t(t)]);
         record r;
         r.kernel = "read";
         r.threads = t;
         r.gbps = bw[std::size_t(t)];
         r.bw_fraction = 1.0;
-        r.seconds = double(ws) / (r.gbps * 1e9);
-        r.cols = std::int64_t(ws);
+        r.seconds = double(std::size_t(1) << 30) / (r.gbps * 1e9);
+        r.cols = std::int64_t(1) << 30;
         records.push_back(r);
     }
 

@@ -1,0 +1,142 @@
+// membw: the machine's memory read bandwidth, measured one way for every benchmark (wide loads, pinned threads, best pass)
+#pragma once
+
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <new>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#endif
+
+namespace llmt_bench {
+
+namespace membw_detail {
+
+/// XOR of every 64-bit word of [p, p + bytes), read with the widest loads this build has and eight
+/// independent accumulators so that many cache-line misses are in flight at once.
+inline std::uint64_t read_slice(const std::byte* p, std::size_t bytes) {
+#if defined(__AVX512F__)
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    const std::byte* end = p + bytes / 512 * 512;
+    for (; p < end; p += 512) {
+        a0 = _mm512_xor_si512(a0, _mm512_load_si512(p));
+        a1 = _mm512_xor_si512(a1, _mm512_load_si512(p + 64));
+        a2 = _mm512_xor_si512(a2, _mm512_load_si512(p + 128));
+        a3 = _mm512_xor_si512(a3, _mm512_load_si512(p + 192));
+        a4 = _mm512_xor_si512(a4, _mm512_load_si512(p + 256));
+        a5 = _mm512_xor_si512(a5, _mm512_load_si512(p + 320));
+        a6 = _mm512_xor_si512(a6, _mm512_load_si512(p + 384));
+        a7 = _mm512_xor_si512(a7, _mm512_load_si512(p + 448));
+    }
+    const __m512i s = _mm512_xor_si512(_mm512_xor_si512(_mm512_xor_si512(a0, a1), _mm512_xor_si512(a2, a3)),
+                                       _mm512_xor_si512(_mm512_xor_si512(a4, a5), _mm512_xor_si512(a6, a7)));
+    alignas(64) std::uint64_t lanes[8];
+    _mm512_store_si512(lanes, s);
+    return lanes[0] ^ lanes[1] ^ lanes[2] ^ lanes[3] ^ lanes[4] ^ lanes[5] ^ lanes[6] ^ lanes[7];
+#elif defined(__AVX2__)
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    const std::byte* end = p + bytes / 256 * 256;
+    for (; p < end; p += 256) {
+        a0 = _mm256_xor_si256(a0, _mm256_load_si256(reinterpret_cast<const __m256i*>(p)));
+        a1 = _mm256_xor_si256(a1, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + 32)));
+        a2 = _mm256_xor_si256(a2, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + 64)));
+        a3 = _mm256_xor_si256(a3, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + 96)));
+        a4 = _mm256_xor_si256(a4, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + 128)));
+        a5 = _mm256_xor_si256(a5, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + 160)));
+        a6 = _mm256_xor_si256(a6, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + 192)));
+        a7 = _mm256_xor_si256(a7, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + 224)));
+    }
+    const __m256i s = _mm256_xor_si256(_mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3)),
+                                       _mm256_xor_si256(_mm256_xor_si256(a4, a5), _mm256_xor_si256(a6, a7)));
+    return std::uint64_t(_mm256_extract_epi64(s, 0) | _mm256_extract_epi64(s, 1) | _mm256_extract_epi64(s, 2) | _mm256_extract_epi64(s, 3));
+#else
+    const auto* w = reinterpret_cast<const std::uint64_t*>(p);
+    const std::size_t n = bytes / 64 * 8;
+    std::uint64_t a[8] = {};
+    for (std::size_t i = 0; i < n; i += 8)
+        for (int k = 0; k < 8; ++k) a[k] ^= w[i + std::size_t(k)];
+    return a[0] ^ a[1] ^ a[2] ^ a[3] ^ a[4] ^ a[5] ^ a[6] ^ a[7];
+#endif
+}
+
+/// Pins the calling thread to the i-th CPU this process may run on (round robin).
+inline void pin_to(int i) {
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
+    std::vector<int> cpus;
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+        if (CPU_ISSET(c, &allowed)) cpus.push_back(c);
+    if (cpus.empty()) return;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpus[std::size_t(i) % cpus.size()], &one);
+    pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+}
+
+}  // namespace membw_detail
+
+/// Read bandwidth in bytes/s with n_threads: a buffer of `bytes` (default 1 GiB, far above any LLC;
+/// pages touched beforehand) split in equal slices, one per thread, each thread pinned to its own
+/// CPU; a pass is timed from the common start to the end of the slowest thread; best of `passes`.
+inline double read_bandwidth(int n_threads, std::size_t bytes = std::size_t(1) << 30, int passes = 6) {
+    n_threads = std::max(1, n_threads);
+    bytes = bytes / (std::size_t(n_threads) * 512) * (std::size_t(n_threads) * 512);
+    auto* buf = static_cast<std::byte*>(::operator new(bytes, std::align_val_t(4096)));
+#ifdef MADV_HUGEPAGE
+    ::madvise(buf, bytes, MADV_HUGEPAGE);
+#endif
+    for (std::size_t i = 0; i < bytes; i += 4096) std::memset(buf + i, int(i >> 12) & 0xff, 4096);
+    const std::size_t slice = bytes / std::size_t(n_threads);
+
+    std::atomic<int> go{-1}, done{0};
+    std::vector<std::uint64_t> sink(std::size_t(n_threads) * 8, 0);
+    auto work = [&](int ith) {
+        membw_detail::pin_to(ith);
+        for (int pass = 0; pass < passes; ++pass) {
+            while (go.load(std::memory_order_acquire) < pass) {
+            }
+            sink[std::size_t(ith) * 8] ^= membw_detail::read_slice(buf + slice * std::size_t(ith), slice);
+            done.fetch_add(1, std::memory_order_acq_rel);
+        }
+    };
+    std::vector<std::thread> helpers;
+    for (int i = 1; i < n_threads; ++i) helpers.emplace_back(work, i);
+    double best = 0;
+    cpu_set_t saved;
+    CPU_ZERO(&saved);
+    const bool have_saved = pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) == 0;
+    membw_detail::pin_to(0);
+    for (int pass = 0; pass < passes; ++pass) {
+        // the helpers spin on `go`; give them a moment to be on their CPUs before the clock starts
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        const auto t0 = std::chrono::steady_clock::now();
+        go.store(pass, std::memory_order_release);
+        sink[0] ^= membw_detail::read_slice(buf, slice);
+        done.fetch_add(1, std::memory_order_acq_rel);
+        while (done.load(std::memory_order_acquire) < n_threads * (pass + 1)) {
+        }
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        best = std::max(best, double(bytes) / s);
+    }
+    for (auto& h : helpers) h.join();
+    // unpin the caller (threads created later inherit its mask)
+    if (have_saved) pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
+    std::uint64_t x = 0;
+    for (auto v : sink) x ^= v;
+    ::operator delete(buf, std::align_val_t(4096));
+    return x == 0x5a5a5a5a5a5a5a5aull ? best * (1 + 1e-12) : best;  // keeps the reads alive
+}
+
+}  // namespace llmt_bench
