@@ -29,6 +29,8 @@ struct gemm_args {
 using tile_fn = void (*)(const gemm_args& g, int nr, int nc);
 using prepare_fn = void (*)(const float* x, std::byte* out, std::int64_t k);
 using act_bytes_fn = std::size_t (*)(std::int64_t k);
+/// Decode (one token): rows [0, nr) of g.w against the one prepared token g.a, into g.y[0, nr).
+using gemv_fn = void (*)(const gemm_args& g, std::int64_t nr);
 
 /// The resolved kernel of one weight format on one instruction set. Every output element is
 /// computed by the same sequence of operations whatever the tile shape (nr ≤ mr, nc ≤ nc_max),
@@ -41,6 +43,10 @@ struct kernel_entry {
     act_bytes_fn act_bytes = nullptr;    // bytes of one prepared token of k values (multiple of 64)
     prepare_fn prepare = nullptr;        // f32 token → prepared activation
     tile_fn tile = nullptr;
+    // the decode path (n == 1), when the format has one on this level: its own activation layout
+    act_bytes_fn gemv_act_bytes = nullptr;
+    prepare_fn gemv_prepare = nullptr;
+    gemv_fn gemv = nullptr;
     [[nodiscard]] bool valid() const noexcept { return tile != nullptr; }
 };
 
@@ -50,6 +56,16 @@ struct kernel_entry {
 ///   template <int NR, int NC> static void tile(const gemm_args&);
 template <typename F, simd::isa I>
 struct gemm_impl {
+    static constexpr bool available = false;
+};
+
+/// gemv_impl<F, I>: a decode kernel of format F on instruction set I (one token, many rows per call):
+///   static constexpr bool available = true; static std::size_t act_bytes(std::int64_t k);
+///   static void prepare(const float*, std::byte*, std::int64_t); static void gemv(const gemm_args&, std::int64_t nr);
+/// Every row is computed by the same operations whatever nr and its position, so results do not
+/// depend on the thread count; they may differ in the last bits from the batched tiles.
+template <typename F, simd::isa I>
+struct gemv_impl {
     static constexpr bool available = false;
 };
 
@@ -104,6 +120,11 @@ constexpr kernel_entry make_entry_exact() noexcept {
     e.act_bytes = &impl::act_bytes;
     e.prepare = &impl::prepare;
     e.tile = &tile_dispatch<impl>;
+    if constexpr (gemv_impl<F, I>::available) {
+        e.gemv_act_bytes = &gemv_impl<F, I>::act_bytes;
+        e.gemv_prepare = &gemv_impl<F, I>::prepare;
+        e.gemv = &gemv_impl<F, I>::gemv;
+    }
     return e;
 }
 }  // namespace detail

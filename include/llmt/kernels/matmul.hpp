@@ -36,7 +36,10 @@ inline void thread_rows(std::int64_t rows, int ith, int nth, std::int64_t& r0, s
 
 /// Bytes of scratch matmul needs for n tokens (the prepared activations, plus alignment slack).
 inline std::size_t matmul_scratch_bytes(const weight_ref& w, std::int64_t n_tokens) {
-    if (w.kern) return w.kern->act_bytes(w.cols) * std::size_t(n_tokens) + 64;
+    if (w.kern) {
+        const std::size_t batched = w.kern->act_bytes(w.cols) * std::size_t(n_tokens) + 64;
+        return w.kern->gemv ? std::max(batched, w.kern->gemv_act_bytes(w.cols) + 64) : batched;
+    }
     return quant::row_size(w.fmt->act_type, std::size_t(w.cols)) * std::size_t(n_tokens) + 64;
 }
 
@@ -59,6 +62,22 @@ inline void matmul(thread_pool& pool, const weight_ref& w, const float* x, std::
         return;
     }
     const kernel_entry& K = *w.kern;
+    if (n == 1 && K.gemv != nullptr) {  // decode: the format's one-token kernel over each thread's rows
+        K.gemv_prepare(x, act, w.cols);
+        pool.run([&](int ith, int nth) {
+            std::int64_t r0, r1;
+            detail::thread_rows(w.rows, ith, nth, r0, r1);
+            if (r1 <= r0) return;
+            gemm_args g;
+            g.k = w.cols;
+            g.w = w.data + std::size_t(r0) * w.row_bytes;
+            g.w_stride = w.row_bytes;
+            g.a = act;
+            g.y = y + r0;
+            K.gemv(g, r1 - r0);
+        });
+        return;
+    }
     const std::size_t a_stride = K.act_bytes(w.cols);
     if (n == 1 || pool.size() == 1) {
         for (std::int64_t t = 0; t < n; ++t) K.prepare(x + t * w.cols, act + std::size_t(t) * a_stride, w.cols);
