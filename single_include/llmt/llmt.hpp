@@ -4970,6 +4970,8 @@ struct gemm_args {
 using tile_fn = void (*)(const gemm_args& g, int nr, int nc);
 using prepare_fn = void (*)(const float* x, std::byte* out, std::int64_t k);
 using act_bytes_fn = std::size_t (*)(std::int64_t k);
+/// Decode (one token): rows [0, nr) of g.w against the one prepared token g.a, into g.y[0, nr).
+using gemv_fn = void (*)(const gemm_args& g, std::int64_t nr);
 
 /// The resolved kernel of one weight format on one instruction set. Every output element is
 /// computed by the same sequence of operations whatever the tile shape (nr ≤ mr, nc ≤ nc_max),
@@ -4982,6 +4984,10 @@ struct kernel_entry {
     act_bytes_fn act_bytes = nullptr;    // bytes of one prepared token of k values (multiple of 64)
     prepare_fn prepare = nullptr;        // f32 token → prepared activation
     tile_fn tile = nullptr;
+    // the decode path (n == 1), when the format has one on this level: its own activation layout
+    act_bytes_fn gemv_act_bytes = nullptr;
+    prepare_fn gemv_prepare = nullptr;
+    gemv_fn gemv = nullptr;
     [[nodiscard]] bool valid() const noexcept { return tile != nullptr; }
 };
 
@@ -4991,6 +4997,16 @@ struct kernel_entry {
 ///   template <int NR, int NC> static void tile(const gemm_args&);
 template <typename F, simd::isa I>
 struct gemm_impl {
+    static constexpr bool available = false;
+};
+
+/// gemv_impl<F, I>: a decode kernel of format F on instruction set I (one token, many rows per call):
+///   static constexpr bool available = true; static std::size_t act_bytes(std::int64_t k);
+///   static void prepare(const float*, std::byte*, std::int64_t); static void gemv(const gemm_args&, std::int64_t nr);
+/// Every row is computed by the same operations whatever nr and its position, so results do not
+/// depend on the thread count; they may differ in the last bits from the batched tiles.
+template <typename F, simd::isa I>
+struct gemv_impl {
     static constexpr bool available = false;
 };
 
@@ -5045,6 +5061,11 @@ constexpr kernel_entry make_entry_exact() noexcept {
     e.act_bytes = &impl::act_bytes;
     e.prepare = &impl::prepare;
     e.tile = &tile_dispatch<impl>;
+    if constexpr (gemv_impl<F, I>::available) {
+        e.gemv_act_bytes = &gemv_impl<F, I>::act_bytes;
+        e.gemv_prepare = &gemv_impl<F, I>::prepare;
+        e.gemv = &gemv_impl<F, I>::gemv;
+    }
     return e;
 }
 }  // namespace detail
@@ -5861,6 +5882,207 @@ LLMT_SIMD_DIAGNOSTICS_POP
 LLMT_END_NAMESPACE
 #endif  // LLMT_HAS_X86_KERNELS
 // ---- end llmt/kernels/gemm_q8x32.hpp ----
+// ---- begin llmt/kernels/gemv_q8x32.hpp ----
+// gemv_q8x32: AVX-512 VNNI decode kernels (one token, many rows) for q4_0 and q8_0, 2-4 blocks per 512-bit step
+
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#if LLMT_HAS_X86_KERNELS
+LLMT_BEGIN_NAMESPACE
+LLMT_SIMD_DIAGNOSTICS_PUSH
+namespace kernels {
+namespace gemv32 {
+
+/// Bytes ahead of the current block at which each row stream is prefetched (a few KiB in flight over 4 rows).
+inline constexpr std::size_t prefetch_ahead = 1024;
+
+/// The token for q4_0 decode, in groups of 4 blocks (offsets from the token's base, multiples of 64):
+///   qs    int8[ng][2][64]   per group: values 0-15 of the 4 blocks, then values 16-31 (the order the nibbles unpack in)
+///   scale float[ng][16]     block scale d of block 4g + j in lanes 4j..4j+3
+///   aux   int32[ng][16]     -8 · Σ of the 8 values feeding each lane (q4_0 stores q + 8)
+///   tmp   the reference q8_0 blocks
+/// A last partial group is zero-padded, so that it runs through the same code.
+struct q4_0_layout {
+    std::int64_t nb, ng;
+    std::size_t qs, scale, aux, tmp, bytes;
+    static q4_0_layout make(std::int64_t k) noexcept {
+        q4_0_layout l{};
+        l.nb = k / 32;
+        l.ng = (l.nb + 3) / 4;
+        l.qs = 0;
+        l.scale = std::size_t(l.ng) * 128;
+        l.aux = l.scale + std::size_t(l.ng) * 64;
+        l.tmp = l.aux + std::size_t(l.ng) * 64;
+        l.bytes = l.tmp + detail::align64(std::size_t(l.nb) * sizeof(quant::block_q8_0));
+        return l;
+    }
+};
+
+inline std::size_t q4_0_act_bytes(std::int64_t k) { return q4_0_layout::make(k).bytes; }
+
+inline void q4_0_prepare(const float* x, std::byte* out, std::int64_t k) {
+    const auto l = q4_0_layout::make(k);
+    auto* blocks = reinterpret_cast<quant::block_q8_0*>(out + l.tmp);
+    quant::q8_0::quantize_row(x, blocks, k);
+    auto* qs = reinterpret_cast<std::int8_t*>(out + l.qs);
+    auto* scale = reinterpret_cast<float*>(out + l.scale);
+    auto* aux = reinterpret_cast<std::int32_t*>(out + l.aux);
+    std::memset(out, 0, l.tmp);
+    for (std::int64_t b = 0; b < l.nb; ++b) {
+        const std::int64_t g = b / 4, j = b % 4;
+        std::int8_t* lo = qs + 128 * g + 16 * j;
+        std::memcpy(lo, blocks[b].qs, 16);
+        std::memcpy(lo + 64, blocks[b].qs + 16, 16);
+        const float d = to_f32(blocks[b].d);
+        for (int i = 0; i < 4; ++i) {
+            scale[16 * g + 4 * j + i] = d;
+            int s = 0;
+            for (int v = 0; v < 4; ++v) s += blocks[b].qs[4 * i + v] + blocks[b].qs[16 + 4 * i + v];
+            aux[16 * g + 4 * j + i] = -8 * s;
+        }
+    }
+}
+
+/// One 4-block group of a q4_0 row at p (72 bytes) against the prepared group; adds into acc.
+LLMT_INLINE_AVX512 __m512 q4_0_step(const std::byte* p, __m512i alo, __m512i ahi, __m512i aux, __m512 as, __m512 acc) {
+    const __m512i didx = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  // upper half unused
+                                          27, 27, 27, 27, 18, 18, 18, 18, 9, 9, 9, 9, 0, 0, 0, 0);
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
+    __m512i q = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2)));
+    q = _mm512_inserti32x4(q, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 20)), 1);
+    q = _mm512_inserti32x4(q, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 38)), 2);
+    q = _mm512_inserti32x4(q, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 56)), 3);
+    __m512i s = simd::x86::dpbusd(aux, _mm512_and_si512(q, m4), alo);
+    s = simd::x86::dpbusd(s, _mm512_and_si512(_mm512_srli_epi16(q, 4), m4), ahi);
+    const __m512 d = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(didx, _mm512_loadu_si512(p))));
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, as), acc);
+}
+
+template <int NR>
+LLMT_TARGET_AVX512 void q4_0_rows(const gemm_args& g, const q4_0_layout& L) {
+    const std::byte* a = g.a;
+    __m512 acc[NR];
+    for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps();
+    const std::int64_t full = L.nb / 4;
+    for (std::int64_t gi = 0; gi < full; ++gi) {
+        const __m512i alo = _mm512_load_si512(a + L.qs + 128 * gi), ahi = _mm512_load_si512(a + L.qs + 128 * gi + 64);
+        const __m512i aux = _mm512_load_si512(a + L.aux + 64 * gi);
+        const __m512 as = _mm512_load_ps(reinterpret_cast<const float*>(a + L.scale) + 16 * gi);
+        for (int r = 0; r < NR; ++r) {
+            const std::byte* p = g.w + std::size_t(r) * g.w_stride + 72 * std::size_t(gi);
+            _mm_prefetch(reinterpret_cast<const char*>(p + prefetch_ahead), _MM_HINT_T0);
+            acc[r] = q4_0_step(p, alo, ahi, aux, as, acc[r]);
+        }
+    }
+    if (full < L.ng) {  // 1-3 blocks left: zero-padded copies through the same step
+        const std::int64_t gi = full;
+        const __m512i alo = _mm512_load_si512(a + L.qs + 128 * gi), ahi = _mm512_load_si512(a + L.qs + 128 * gi + 64);
+        const __m512i aux = _mm512_load_si512(a + L.aux + 64 * gi);
+        const __m512 as = _mm512_load_ps(reinterpret_cast<const float*>(a + L.scale) + 16 * gi);
+        for (int r = 0; r < NR; ++r) {
+            alignas(64) std::byte buf[128] = {};
+            std::memcpy(buf, g.w + std::size_t(r) * g.w_stride + 72 * std::size_t(gi), std::size_t(L.nb - 4 * full) * 18);
+            acc[r] = q4_0_step(buf, alo, ahi, aux, as, acc[r]);
+        }
+    }
+    for (int r = 0; r < NR; ++r) g.y[r] = simd::x86::hsum(acc[r]);
+}
+
+/// One 2-block group of a q8_0 row at p (68 bytes) against the q8x32 layout (aux = -128 · lane sums).
+LLMT_INLINE_AVX512 __m512 q8_0_step(const std::byte* p, __m512i aq, __m512i aux, __m512 as, __m512 acc) {
+    const __m512i didx = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                          17, 17, 17, 17, 17, 17, 17, 17, 0, 0, 0, 0, 0, 0, 0, 0);
+    __m512i q = _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2)));
+    q = _mm512_inserti64x4(q, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 36)), 1);
+    const __m512i s = simd::x86::dpbusd(aux, _mm512_xor_si512(q, _mm512_set1_epi8(char(0x80))), aq);
+    const __m512 d = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(didx, _mm512_loadu_si512(p))));
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, as), acc);
+}
+
+template <int NR>
+LLMT_TARGET_AVX512 void q8_0_rows(const gemm_args& g, const q8x32_layout& L) {
+    const std::byte* a = g.a;
+    __m512 acc[NR];
+    for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps();
+    const std::int64_t pairs = L.nb / 2;
+    for (std::int64_t gi = 0; gi < pairs; ++gi) {
+        const __m512i aq = _mm512_load_si512(a + L.qs + 64 * gi);
+        const __m512i aux = _mm512_load_si512(a + L.aux + 64 * gi);
+        const __m512 as = _mm512_load_ps(reinterpret_cast<const float*>(a + L.scale) + 16 * gi);
+        for (int r = 0; r < NR; ++r) {
+            const std::byte* p = g.w + std::size_t(r) * g.w_stride + 68 * std::size_t(gi);
+            _mm_prefetch(reinterpret_cast<const char*>(p + prefetch_ahead), _MM_HINT_T0);
+            acc[r] = q8_0_step(p, aq, aux, as, acc[r]);
+        }
+    }
+    if (L.nb % 2) {  // the last block alone: the activation's second half is masked to zero
+        const std::int64_t gi = pairs;
+        const __m512i aq = _mm512_maskz_loadu_epi32(0x00ff, a + L.qs + 64 * gi);
+        const __m512i aux = _mm512_maskz_loadu_epi32(0x00ff, a + L.aux + 64 * gi);
+        const __m512 as = _mm512_maskz_loadu_ps(0x00ff, reinterpret_cast<const float*>(a + L.scale) + 16 * gi);
+        for (int r = 0; r < NR; ++r) {
+            alignas(64) std::byte buf[128] = {};
+            std::memcpy(buf, g.w + std::size_t(r) * g.w_stride + 68 * std::size_t(gi), 34);
+            acc[r] = q8_0_step(buf, aq, aux, as, acc[r]);
+        }
+    }
+    for (int r = 0; r < NR; ++r) g.y[r] = simd::x86::hsum(acc[r]);
+}
+
+/// Rows in groups of 4 (the last 1-3 alone); each row's operations do not depend on its group.
+template <typename Layout, void (*R1)(const gemm_args&, const Layout&), void (*R2)(const gemm_args&, const Layout&),
+          void (*R3)(const gemm_args&, const Layout&), void (*R4)(const gemm_args&, const Layout&)>
+void by_rows(const gemm_args& g0, std::int64_t nr, const Layout& L) {
+    gemm_args g = g0;
+    std::int64_t r = 0;
+    for (; r + 4 <= nr; r += 4) {
+        g.w = g0.w + std::size_t(r) * g0.w_stride;
+        g.y = g0.y + r;
+        R4(g, L);
+    }
+    g.w = g0.w + std::size_t(r) * g0.w_stride;
+    g.y = g0.y + r;
+    switch (nr - r) {
+        case 1: R1(g, L); break;
+        case 2: R2(g, L); break;
+        case 3: R3(g, L); break;
+        default: break;
+    }
+}
+
+}  // namespace gemv32
+
+template <>
+struct gemv_impl<quant::q4_0, simd::isa::avx512vnni> {
+    static constexpr bool available = true;
+    static std::size_t act_bytes(std::int64_t k) { return gemv32::q4_0_act_bytes(k); }
+    static void prepare(const float* x, std::byte* out, std::int64_t k) { gemv32::q4_0_prepare(x, out, k); }
+    static void gemv(const gemm_args& g, std::int64_t nr) {
+        using L = gemv32::q4_0_layout;
+        gemv32::by_rows<L, &gemv32::q4_0_rows<1>, &gemv32::q4_0_rows<2>, &gemv32::q4_0_rows<3>, &gemv32::q4_0_rows<4>>(g, nr, L::make(g.k));
+    }
+};
+
+template <>
+struct gemv_impl<quant::q8_0, simd::isa::avx512vnni> {
+    static constexpr bool available = true;
+    static std::size_t act_bytes(std::int64_t k) { return q8x32_layout::make<quant::q8_0>(k).bytes; }
+    static void prepare(const float* x, std::byte* out, std::int64_t k) { prepare_q8_0<128>(x, out, k); }
+    static void gemv(const gemm_args& g, std::int64_t nr) {
+        using L = q8x32_layout;
+        gemv32::by_rows<L, &gemv32::q8_0_rows<1>, &gemv32::q8_0_rows<2>, &gemv32::q8_0_rows<3>, &gemv32::q8_0_rows<4>>(
+            g, nr, L::make<quant::q8_0>(g.k));
+    }
+};
+
+}  // namespace kernels
+LLMT_SIMD_DIAGNOSTICS_POP
+LLMT_END_NAMESPACE
+#endif  // LLMT_HAS_X86_KERNELS
+// ---- end llmt/kernels/gemv_q8x32.hpp ----
 // ---- begin llmt/kernels/kernel_table.hpp ----
 // kernel_table: kernel entries for every (format of a list, instruction set), resolved once per tensor at load
 
@@ -5950,7 +6172,10 @@ inline void thread_rows(std::int64_t rows, int ith, int nth, std::int64_t& r0, s
 
 /// Bytes of scratch matmul needs for n tokens (the prepared activations, plus alignment slack).
 inline std::size_t matmul_scratch_bytes(const weight_ref& w, std::int64_t n_tokens) {
-    if (w.kern) return w.kern->act_bytes(w.cols) * std::size_t(n_tokens) + 64;
+    if (w.kern) {
+        const std::size_t batched = w.kern->act_bytes(w.cols) * std::size_t(n_tokens) + 64;
+        return w.kern->gemv ? std::max(batched, w.kern->gemv_act_bytes(w.cols) + 64) : batched;
+    }
     return quant::row_size(w.fmt->act_type, std::size_t(w.cols)) * std::size_t(n_tokens) + 64;
 }
 
@@ -5973,6 +6198,22 @@ inline void matmul(thread_pool& pool, const weight_ref& w, const float* x, std::
         return;
     }
     const kernel_entry& K = *w.kern;
+    if (n == 1 && K.gemv != nullptr) {  // decode: the format's one-token kernel over each thread's rows
+        K.gemv_prepare(x, act, w.cols);
+        pool.run([&](int ith, int nth) {
+            std::int64_t r0, r1;
+            detail::thread_rows(w.rows, ith, nth, r0, r1);
+            if (r1 <= r0) return;
+            gemm_args g;
+            g.k = w.cols;
+            g.w = w.data + std::size_t(r0) * w.row_bytes;
+            g.w_stride = w.row_bytes;
+            g.a = act;
+            g.y = y + r0;
+            K.gemv(g, r1 - r0);
+        });
+        return;
+    }
     const std::size_t a_stride = K.act_bytes(w.cols);
     if (n == 1 || pool.size() == 1) {
         for (std::int64_t t = 0; t < n; ++t) K.prepare(x + t * w.cols, act + std::size_t(t) * a_stride, w.cols);
