@@ -122,7 +122,8 @@ int main(int argc, char** argv) {
             fmt::print(dump, "# prompt_tokens {}\n", fmt::join(prompt_tokens, " "));
             fmt::print(dump, "# format: header line per position, then n_vocab logits (%.9g, 8 per line)\n");
             const auto n_prompt = std::int64_t(prompt_tokens.size());
-            opt.on_logits = [&](std::int64_t pos, llmt::token_id input, std::span<const float> logits) {
+            // n_prompt dies with this block: capture it by value (the callback runs during generate).
+            opt.on_logits = [dump, n_prompt](std::int64_t pos, llmt::token_id input, std::span<const float> logits) {
                 dump_position(dump, pos >= n_prompt, pos, input, logits);
             };
         }
