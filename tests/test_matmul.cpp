@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <tuple>
 #include <vector>
@@ -166,4 +167,51 @@ TEST_CASE("make_weight_ref refuses types outside the list and ragged columns") {
     std::vector<q::block_q8_0> b(4);
     CHECK_THROWS_AS(k::make_weight_ref<q::weight_types<q::f32>>(q::qtype::q8_0, b.data(), 2, 64, "blk.0.attn_q.weight"), llmt::error);
     CHECK_THROWS_AS(k::make_weight_ref<q::all_formats>(q::qtype::q8_0, b.data(), 2, 48, "x"), llmt::error);
+}
+
+#if LLMT_HAS_X86_KERNELS
+TEST_CASE("quantize_act: the AVX-512 q8_0 and q8_K conversions equal the reference quantizers bit for bit") {
+    if (llmt::simd::best_isa() < isa::avx512) {
+        MESSAGE("no AVX-512 on this CPU: the conversions are not used here");
+        return;
+    }
+    auto x = randn(8 * 256, 17);
+    for (int j = 0; j < 32; ++j) x[std::size_t(j)] = (j % 2 ? -1.0f : 1.0f) * (float(j) + 0.5f);  // id == 1: ties at .5
+    x[31] = 127.0f;
+    for (int j = 256; j < 512; ++j) x[std::size_t(j)] = 0.0f;  // all-zero blocks of both formats
+    for (int j = 512; j < 768; ++j) x[std::size_t(j)] *= 0.1f;
+    x[600] = -5.0f;  // equal magnitudes of both signs: the first one sets q8_K's sign
+    x[700] = 5.0f;
+    for (int j = 768; j < 1024; ++j) x[std::size_t(j)] *= 1e-30f;
+    for (int j = 1024; j < 1280; ++j) x[std::size_t(j)] *= 1e4f;
+    for (int j = 1280; j < 1536; ++j) x[std::size_t(j)] = float(j % 7) - 3.0f;  // many exact ties after scaling
+    const std::int64_t k = std::int64_t(x.size());
+    std::vector<q::block_q8_0> r0(std::size_t(k / 32)), f0(std::size_t(k / 32));
+    q::q8_0::quantize_row(x.data(), r0.data(), k);
+    k::qact::quantize_q8_0(x.data(), f0.data(), k);
+    for (std::size_t b = 0; b < r0.size(); ++b) {
+        CAPTURE(b);
+        CHECK(r0[b].d.bits == f0[b].d.bits);
+        CHECK(std::memcmp(r0[b].qs, f0[b].qs, 32) == 0);
+    }
+    std::vector<q::block_q8_k> rk(std::size_t(k / 256)), fk(std::size_t(k / 256));
+    q::q8_k::quantize_row(x.data(), rk.data(), k);
+    k::qact::quantize_q8_k(x.data(), fk.data(), k);
+    for (std::size_t b = 0; b < rk.size(); ++b) {
+        CAPTURE(b);
+        CHECK(std::memcmp(&rk[b].d, &fk[b].d, sizeof(float)) == 0);
+        CHECK(std::memcmp(rk[b].qs, fk[b].qs, 256) == 0);
+        CHECK(std::memcmp(rk[b].bsums, fk[b].bsums, sizeof rk[b].bsums) == 0);
+    }
+    CHECK(fk[2].qs[600 - 512] == -127);
+    CHECK(fk[2].qs[700 - 512] == 127);
+}
+#endif
+
+TEST_CASE("matvec: q4_0, q8_0, q4_K and q6_K have a decode kernel on AVX-512 VNNI, and scalar has none") {
+    for (auto t : {q::qtype::q4_0, q::qtype::q8_0, q::qtype::q4_k, q::qtype::q6_k}) {
+        CAPTURE(q::name(t));
+        CHECK((k::resolve_kernel<q::all_formats>(t, "test", isa::avx512vnni).gemv != nullptr));
+        CHECK((k::resolve_kernel<q::all_formats>(t, "test", isa::scalar).gemv == nullptr));
+    }
 }

@@ -35,7 +35,9 @@
 #include <llmt/kernels/gemm_float.hpp>
 #include <llmt/kernels/gemm_k.hpp>
 #include <llmt/kernels/gemm_q8x32.hpp>
+#include <llmt/kernels/gemv_k.hpp>
 #include <llmt/kernels/gemv_q8x32.hpp>
+#include <llmt/kernels/quantize_act.hpp>
 #include <llmt/kernels/kernel_table.hpp>
 #include <llmt/kernels/matmul.hpp>
 #include <llmt/kernels/get_rows.hpp>
