@@ -5882,6 +5882,264 @@ LLMT_SIMD_DIAGNOSTICS_POP
 LLMT_END_NAMESPACE
 #endif  // LLMT_HAS_X86_KERNELS
 // ---- end llmt/kernels/gemm_q8x32.hpp ----
+// ---- begin llmt/kernels/gemv_k.hpp ----
+// gemv_k: AVX-512 VNNI decode kernels (one token, many rows) for q4_K and q6_K, unpacked in registers
+
+// ---- begin llmt/kernels/quantize_act.hpp ----
+// quantize_act: AVX-512 f32 → q8_0 / q8_K conversion of one token, bit-identical to the reference quantizers
+
+
+#include <cstdint>
+
+#if LLMT_HAS_X86_KERNELS
+LLMT_BEGIN_NAMESPACE
+LLMT_SIMD_DIAGNOSTICS_PUSH
+namespace kernels {
+namespace qact {
+
+/// roundf(v) (half away from zero) lane-wise: truncate, then step away from zero when the dropped part is ≥ 0.5.
+LLMT_INLINE_AVX512 __m512i round_away(__m512 v) {
+    const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m512 frac = _mm512_abs_ps(_mm512_sub_ps(v, t));  // exact
+    const __mmask16 up = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+    const __m512 one = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(_mm512_set1_ps(1.0f)),
+                                                           _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(std::int32_t(0x80000000u)))));
+    return _mm512_cvttps_epi32(_mm512_mask_add_ps(t, up, t, one));
+}
+
+/// quant::q8_0::quantize_row: d = max|x| / 127, q = roundf(x / d), for k a multiple of 32.
+LLMT_TARGET_AVX512 inline void quantize_q8_0(const float* x, quant::block_q8_0* y, std::int64_t k) {
+    for (std::int64_t b = 0; b < k / 32; ++b, x += 32) {
+        const __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
+        const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+        const float d = amax / 127.0f;
+        const float id = d != 0 ? 1.0f / d : 0.0f;
+        y[b].d = to_fp16(d);
+        const __m512 s = _mm512_set1_ps(id);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(y[b].qs), _mm512_cvtepi32_epi8(round_away(_mm512_mul_ps(v0, s))));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(y[b].qs + 16), _mm512_cvtepi32_epi8(round_away(_mm512_mul_ps(v1, s))));
+    }
+}
+
+/// quant::q8_k::quantize_row: the first value of largest magnitude maps to -127, q = nearest (ties to even)
+/// capped at 127, 16-value sums, for k a multiple of 256.
+LLMT_TARGET_AVX512 inline void quantize_q8_k(const float* x, quant::block_q8_k* y, std::int64_t k) {
+    for (std::int64_t b = 0; b < k / quant::qk_k; ++b, x += quant::qk_k) {
+        __m512 m = _mm512_setzero_ps();
+        for (int i = 0; i < quant::qk_k; i += 16) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + i)));
+        const float amax = _mm512_reduce_max_ps(m);
+        quant::block_q8_k& o = y[b];
+        if (!(amax > 0)) {  // all zero (the reference's amax stays 0)
+            o = quant::block_q8_k{};
+            continue;
+        }
+        float max = 0;
+        for (int i = 0; i < quant::qk_k; i += 16) {
+            const __mmask16 hit = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(x + i)), _mm512_set1_ps(amax), _CMP_EQ_OQ);
+            if (hit) {
+                max = x[i + __builtin_ctz(unsigned(hit))];
+                break;
+            }
+        }
+        const float iscale = -127.0f / max;
+        const __m512 s = _mm512_set1_ps(iscale);
+        for (int i = 0; i < quant::qk_k; i += 16) {
+            const __m512i q = _mm512_min_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + i), s)), _mm512_set1_epi32(127));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o.qs + i), _mm512_cvtepi32_epi8(q));
+            o.bsums[i / 16] = std::int16_t(_mm512_reduce_add_epi32(q));
+        }
+        o.d = 1 / iscale;
+    }
+}
+
+}  // namespace qact
+}  // namespace kernels
+LLMT_SIMD_DIAGNOSTICS_POP
+LLMT_END_NAMESPACE
+#endif  // LLMT_HAS_X86_KERNELS
+// ---- end llmt/kernels/quantize_act.hpp ----
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#if LLMT_HAS_X86_KERNELS
+LLMT_BEGIN_NAMESPACE
+LLMT_SIMD_DIAGNOSTICS_PUSH
+namespace kernels {
+namespace gemvk {
+
+/// Bytes ahead of the current super-block at which each row stream is prefetched.
+inline constexpr std::size_t prefetch_ahead = 512;
+
+template <std::size_t Bytes>
+LLMT_INLINE_AVX512 void prefetch_block(const std::byte* p) {
+    for (std::size_t o = 0; o < Bytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(p + prefetch_ahead + o), _MM_HINT_T0);
+}
+
+/// int16 word w of v broadcast per 128-bit lane: lanes 0-1 word w0, lanes 2-3 word w1 (q4_K's two sub-blocks of 32).
+LLMT_INLINE_AVX512 __m512i idx_2x16(short w0, short w1) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(w0)), _mm256_set1_epi16(w1), 1);
+}
+/// Lane k (0..3) gets word w + k (q6_K's four sub-blocks of 16).
+LLMT_INLINE_AVX512 __m512i idx_4x8(short w) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set_m128i(_mm_set1_epi16(short(w + 1)), _mm_set1_epi16(w))),
+                              _mm256_set_m128i(_mm_set1_epi16(short(w + 3)), _mm_set1_epi16(short(w + 2))), 1);
+}
+
+/// The activation's quants of one super-block in q4_K's nibble order: [0-31 | 64-95], [32-63 | 96-127], ...
+struct q4_k_act {
+    __m512i a[4];
+    __m128i bsum2;  // int16 sums of each 32 values
+    float d;
+};
+LLMT_INLINE_AVX512 void load_q4_k_act(const quant::block_q8_k& b, q4_k_act& o) {
+    for (int c = 0; c < 2; ++c) {
+        const std::int8_t* q = b.qs + 128 * c;
+        o.a[2 * c] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q))),
+                                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 64)), 1);
+        o.a[2 * c + 1] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32))),
+                                            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 96)), 1);
+    }
+    o.bsum2 = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.bsums)),
+                             _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.bsums + 8)));
+    o.d = b.d;
+}
+
+/// One q4_K super-block of a row against the prepared activation: acc += d·da·Σ sc·q·a, macc += -dmin·da·Σ m·bsum.
+LLMT_INLINE_AVX512 void q4_k_step(const quant::block_q4_k& x, const q4_k_act& a, __m512& acc, __m128& macc) {
+    std::uint8_t sc[8], mn[8];
+    kq::unpack_scale_min6x8(x.scales, sc, mn);
+    std::uint64_t sc8, mn8;
+    std::memcpy(&sc8, sc, 8);
+    std::memcpy(&mn8, mn, 8);
+    const __m512i s16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(std::int64_t(sc8))));
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
+    __m512i isum = _mm512_setzero_si512();
+    for (int c = 0; c < 2; ++c) {
+        const __m512i raw = _mm512_loadu_si512(x.qs + 64 * c);
+        const __m512i lo = _mm512_and_si512(raw, m4), hi = _mm512_and_si512(_mm512_srli_epi16(raw, 4), m4);
+        const __m512i slo = _mm512_permutexvar_epi16(idx_2x16(short(4 * c), short(4 * c + 2)), s16);
+        const __m512i shi = _mm512_permutexvar_epi16(idx_2x16(short(4 * c + 1), short(4 * c + 3)), s16);
+        isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(lo, a.a[2 * c]), slo);
+        isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(hi, a.a[2 * c + 1]), shi);
+    }
+    const float da = a.d;
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(to_f32(x.d) * da), acc);
+    const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(std::int64_t(mn8)));
+    macc = _mm_fmadd_ps(_mm_cvtepi32_ps(_mm_madd_epi16(m16, a.bsum2)), _mm_set1_ps(-(to_f32(x.dmin) * da)), macc);
+}
+
+template <int NR>
+LLMT_TARGET_AVX512 void q4_k_rows(const gemm_args& g) {
+    const std::int64_t nb = g.k / quant::qk_k;
+    const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
+    __m512 acc[NR];
+    __m128 macc[NR];
+    for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps(), macc[r] = _mm_setzero_ps();
+    for (std::int64_t b = 0; b < nb; ++b) {
+        q4_k_act a;
+        load_q4_k_act(ab[b], a);
+        for (int r = 0; r < NR; ++r) {
+            const auto* x = reinterpret_cast<const quant::block_q4_k*>(g.w + std::size_t(r) * g.w_stride) + b;
+            prefetch_block<sizeof(quant::block_q4_k)>(reinterpret_cast<const std::byte*>(x));
+            q4_k_step(*x, a, acc[r], macc[r]);
+        }
+    }
+    for (int r = 0; r < NR; ++r) {
+        __m128 m = _mm_add_ps(macc[r], _mm_movehl_ps(macc[r], macc[r]));
+        m = _mm_add_ss(m, _mm_movehdup_ps(m));
+        g.y[r] = simd::x86::hsum(acc[r]) + _mm_cvtss_f32(m);
+    }
+}
+
+/// One q6_K super-block of a row against the reference q8_K block: values q - 32 (q ≥ 0 in the int8 dot,
+/// -32·Σ sc·bsum in macc).
+LLMT_INLINE_AVX512 void q6_k_step(const quant::block_q6_k& x, const quant::block_q8_k& a, __m512& acc, __m256& macc) {
+    const __m256i sc = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)));
+    const __m512i s16 = _mm512_castsi256_si512(sc);
+    const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
+    __m512i isum = _mm512_setzero_si512();
+    for (int h = 0; h < 2; ++h) {
+        const __m512i l = _mm512_loadu_si512(x.ql + 64 * h);
+        const __m256i hb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh + 32 * h));
+        const __m512i hz = _mm512_inserti64x4(_mm512_castsi256_si512(hb), _mm256_srli_epi16(hb, 2), 1);
+        const __m512i qlo = _mm512_or_si512(_mm512_and_si512(l, m4), _mm512_and_si512(_mm512_slli_epi16(hz, 4), m30));
+        const __m512i qhi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4), _mm512_and_si512(hz, m30));
+        const __m512i alo = _mm512_loadu_si512(a.qs + 128 * h), ahi = _mm512_loadu_si512(a.qs + 128 * h + 64);
+        isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(qlo, alo), _mm512_permutexvar_epi16(idx_4x8(short(8 * h)), s16));
+        isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(qhi, ahi), _mm512_permutexvar_epi16(idx_4x8(short(8 * h + 4)), s16));
+    }
+    const float dd = to_f32(x.d) * a.d;
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(dd), acc);
+    const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums));
+    macc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(sc, bs)), _mm256_set1_ps(-32.0f * dd), macc);
+}
+
+template <int NR>
+LLMT_TARGET_AVX512 void q6_k_rows(const gemm_args& g) {
+    const std::int64_t nb = g.k / quant::qk_k;
+    const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
+    __m512 acc[NR];
+    __m256 macc[NR];
+    for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps(), macc[r] = _mm256_setzero_ps();
+    for (std::int64_t b = 0; b < nb; ++b) {
+        for (int r = 0; r < NR; ++r) {
+            const auto* x = reinterpret_cast<const quant::block_q6_k*>(g.w + std::size_t(r) * g.w_stride) + b;
+            prefetch_block<sizeof(quant::block_q6_k)>(reinterpret_cast<const std::byte*>(x));
+            q6_k_step(*x, ab[b], acc[r], macc[r]);
+        }
+    }
+    for (int r = 0; r < NR; ++r) g.y[r] = simd::x86::hsum(acc[r]) + simd::x86::hsum(macc[r]);
+}
+
+/// Rows in groups of 4 (the last 1-3 alone); each row's operations do not depend on its group.
+template <void (*R1)(const gemm_args&), void (*R2)(const gemm_args&), void (*R3)(const gemm_args&), void (*R4)(const gemm_args&)>
+void by_rows(const gemm_args& g0, std::int64_t nr) {
+    gemm_args g = g0;
+    std::int64_t r = 0;
+    for (; r + 4 <= nr; r += 4) {
+        g.w = g0.w + std::size_t(r) * g0.w_stride;
+        g.y = g0.y + r;
+        R4(g);
+    }
+    g.w = g0.w + std::size_t(r) * g0.w_stride;
+    g.y = g0.y + r;
+    switch (nr - r) {
+        case 1: R1(g); break;
+        case 2: R2(g); break;
+        case 3: R3(g); break;
+        default: break;
+    }
+}
+
+}  // namespace gemvk
+
+template <>
+struct gemv_impl<quant::q4_k, simd::isa::avx512vnni> {
+    static constexpr bool available = true;
+    static std::size_t act_bytes(std::int64_t k) { return blocks_act_bytes<quant::q8_k>(k); }
+    static void prepare(const float* x, std::byte* out, std::int64_t k) { qact::quantize_q8_k(x, reinterpret_cast<quant::block_q8_k*>(out), k); }
+    static void gemv(const gemm_args& g, std::int64_t nr) {
+        gemvk::by_rows<&gemvk::q4_k_rows<1>, &gemvk::q4_k_rows<2>, &gemvk::q4_k_rows<3>, &gemvk::q4_k_rows<4>>(g, nr);
+    }
+};
+
+template <>
+struct gemv_impl<quant::q6_k, simd::isa::avx512vnni> {
+    static constexpr bool available = true;
+    static std::size_t act_bytes(std::int64_t k) { return blocks_act_bytes<quant::q8_k>(k); }
+    static void prepare(const float* x, std::byte* out, std::int64_t k) { qact::quantize_q8_k(x, reinterpret_cast<quant::block_q8_k*>(out), k); }
+    static void gemv(const gemm_args& g, std::int64_t nr) {
+        gemvk::by_rows<&gemvk::q6_k_rows<1>, &gemvk::q6_k_rows<2>, &gemvk::q6_k_rows<3>, &gemvk::q6_k_rows<4>>(g, nr);
+    }
+};
+
+}  // namespace kernels
+LLMT_SIMD_DIAGNOSTICS_POP
+LLMT_END_NAMESPACE
+#endif  // LLMT_HAS_X86_KERNELS
+// ---- end llmt/kernels/gemv_k.hpp ----
 // ---- begin llmt/kernels/gemv_q8x32.hpp ----
 // gemv_q8x32: AVX-512 VNNI decode kernels (one token, many rows) for q4_0 and q8_0, 2-4 blocks per 512-bit step
 
@@ -5896,8 +6154,8 @@ LLMT_SIMD_DIAGNOSTICS_PUSH
 namespace kernels {
 namespace gemv32 {
 
-/// Bytes ahead of the current block at which each row stream is prefetched (a few KiB in flight over 4 rows).
-inline constexpr std::size_t prefetch_ahead = 1024;
+/// Bytes ahead of the current block at which each row stream is prefetched (measured: 512 B beats none, 1-4 KiB).
+inline constexpr std::size_t prefetch_ahead = 512;
 
 /// The token for q4_0 decode, in groups of 4 blocks (offsets from the token's base, multiples of 64):
 ///   qs    int8[ng][2][64]   per group: values 0-15 of the 4 blocks, then values 16-31 (the order the nibbles unpack in)
@@ -5926,7 +6184,7 @@ inline std::size_t q4_0_act_bytes(std::int64_t k) { return q4_0_layout::make(k).
 inline void q4_0_prepare(const float* x, std::byte* out, std::int64_t k) {
     const auto l = q4_0_layout::make(k);
     auto* blocks = reinterpret_cast<quant::block_q8_0*>(out + l.tmp);
-    quant::q8_0::quantize_row(x, blocks, k);
+    qact::quantize_q8_0(x, blocks, k);
     auto* qs = reinterpret_cast<std::int8_t*>(out + l.qs);
     auto* scale = reinterpret_cast<float*>(out + l.scale);
     auto* aux = reinterpret_cast<std::int32_t*>(out + l.aux);
@@ -5942,6 +6200,25 @@ inline void q4_0_prepare(const float* x, std::byte* out, std::int64_t k) {
             int s = 0;
             for (int v = 0; v < 4; ++v) s += blocks[b].qs[4 * i + v] + blocks[b].qs[16 + 4 * i + v];
             aux[16 * g + 4 * j + i] = -8 * s;
+        }
+    }
+}
+
+/// prepare_q8_0<128> (kernels/act.hpp) with the AVX-512 quantizer: the q8x32 layout, aux = -128 · lane sums.
+inline void q8_0_prepare(const float* x, std::byte* out, std::int64_t k) {
+    const auto l = q8x32_layout::make<quant::q8_0>(k);
+    auto* blocks = reinterpret_cast<quant::block_q8_0*>(out + l.tmp);
+    qact::quantize_q8_0(x, blocks, k);
+    auto* qs = reinterpret_cast<std::int8_t*>(out + l.qs);
+    auto* scale = reinterpret_cast<float*>(out + l.scale);
+    auto* aux = reinterpret_cast<std::int32_t*>(out + l.aux);
+    for (std::int64_t b = 0; b < l.nb; ++b) {
+        std::memcpy(qs + 32 * b, blocks[b].qs, 32);
+        const float d = to_f32(blocks[b].d);
+        for (int i = 0; i < 8; ++i) {
+            scale[8 * b + i] = d;
+            const std::int8_t* q = blocks[b].qs + 4 * i;
+            aux[8 * b + i] = -128 * (q[0] + q[1] + q[2] + q[3]);
         }
     }
 }
@@ -6032,12 +6309,17 @@ LLMT_TARGET_AVX512 void q8_0_rows(const gemm_args& g, const q8x32_layout& L) {
     for (int r = 0; r < NR; ++r) g.y[r] = simd::x86::hsum(acc[r]);
 }
 
-/// Rows in groups of 4 (the last 1-3 alone); each row's operations do not depend on its group.
+/// Rows in groups of 8, then 4 (the last 1-3 alone); each row's operations do not depend on its group.
 template <typename Layout, void (*R1)(const gemm_args&, const Layout&), void (*R2)(const gemm_args&, const Layout&),
-          void (*R3)(const gemm_args&, const Layout&), void (*R4)(const gemm_args&, const Layout&)>
+          void (*R3)(const gemm_args&, const Layout&), void (*R4)(const gemm_args&, const Layout&), void (*R8)(const gemm_args&, const Layout&)>
 void by_rows(const gemm_args& g0, std::int64_t nr, const Layout& L) {
     gemm_args g = g0;
     std::int64_t r = 0;
+    for (; r + 8 <= nr; r += 8) {
+        g.w = g0.w + std::size_t(r) * g0.w_stride;
+        g.y = g0.y + r;
+        R8(g, L);
+    }
     for (; r + 4 <= nr; r += 4) {
         g.w = g0.w + std::size_t(r) * g0.w_stride;
         g.y = g0.y + r;
@@ -6062,7 +6344,7 @@ struct gemv_impl<quant::q4_0, simd::isa::avx512vnni> {
     static void prepare(const float* x, std::byte* out, std::int64_t k) { gemv32::q4_0_prepare(x, out, k); }
     static void gemv(const gemm_args& g, std::int64_t nr) {
         using L = gemv32::q4_0_layout;
-        gemv32::by_rows<L, &gemv32::q4_0_rows<1>, &gemv32::q4_0_rows<2>, &gemv32::q4_0_rows<3>, &gemv32::q4_0_rows<4>>(g, nr, L::make(g.k));
+        gemv32::by_rows<L, &gemv32::q4_0_rows<1>, &gemv32::q4_0_rows<2>, &gemv32::q4_0_rows<3>, &gemv32::q4_0_rows<4>, &gemv32::q4_0_rows<8>>(g, nr, L::make(g.k));
     }
 };
 
@@ -6070,10 +6352,10 @@ template <>
 struct gemv_impl<quant::q8_0, simd::isa::avx512vnni> {
     static constexpr bool available = true;
     static std::size_t act_bytes(std::int64_t k) { return q8x32_layout::make<quant::q8_0>(k).bytes; }
-    static void prepare(const float* x, std::byte* out, std::int64_t k) { prepare_q8_0<128>(x, out, k); }
+    static void prepare(const float* x, std::byte* out, std::int64_t k) { gemv32::q8_0_prepare(x, out, k); }
     static void gemv(const gemm_args& g, std::int64_t nr) {
         using L = q8x32_layout;
-        gemv32::by_rows<L, &gemv32::q8_0_rows<1>, &gemv32::q8_0_rows<2>, &gemv32::q8_0_rows<3>, &gemv32::q8_0_rows<4>>(
+        gemv32::by_rows<L, &gemv32::q8_0_rows<1>, &gemv32::q8_0_rows<2>, &gemv32::q8_0_rows<3>, &gemv32::q8_0_rows<4>, &gemv32::q8_0_rows<8>>(
             g, nr, L::make<quant::q8_0>(g.k));
     }
 };
