@@ -117,7 +117,7 @@ TEST_CASE_TEMPLATE_DEFINE("matmul: every path of this CPU matches the format's r
                     const std::size_t i = std::size_t(t * rows + r);
                     REQUIRE_MESSAGE(std::fabs(yv[std::size_t(r)] - ref[i]) <= bound[i], "matvec row " << r << ": " << yv[std::size_t(r)] << " vs reference " << ref[i]);
                 }
-                if (w.kern->gemv == nullptr)  // no decode kernel: the batched tiles, bit for bit
+                if (w.kern->gemv == nullptr || F::id == q::qtype::f16)  // the batched tiles' operations, bit for bit
                     for (std::int64_t r = 0; r < rows; ++r) REQUIRE(yv[std::size_t(r)] == y[std::size_t(t * rows + r)]);
                 for (llmt::thread_pool* p : {&pool1, &pool3}) {
                     k::matvec(*p, w, x.data() + t * cols, yv1.data(), scratch.data());
@@ -208,8 +208,8 @@ TEST_CASE("quantize_act: the AVX-512 q8_0 and q8_K conversions equal the referen
 }
 #endif
 
-TEST_CASE("matvec: q4_0, q8_0, q4_K and q6_K have a decode kernel on AVX-512 VNNI, and scalar has none") {
-    for (auto t : {q::qtype::q4_0, q::qtype::q8_0, q::qtype::q4_k, q::qtype::q6_k}) {
+TEST_CASE("matvec: q4_0, q8_0, q4_K, q6_K and f16 have a decode kernel on AVX-512 VNNI, and scalar has none") {
+    for (auto t : {q::qtype::q4_0, q::qtype::q8_0, q::qtype::q4_k, q::qtype::q6_k, q::qtype::f16}) {
         CAPTURE(q::name(t));
         CHECK((k::resolve_kernel<q::all_formats>(t, "test", isa::avx512vnni).gemv != nullptr));
         CHECK((k::resolve_kernel<q::all_formats>(t, "test", isa::scalar).gemv == nullptr));

@@ -35,6 +35,7 @@
 #include <llmt/kernels/gemm_float.hpp>
 #include <llmt/kernels/gemm_k.hpp>
 #include <llmt/kernels/gemm_q8x32.hpp>
+#include <llmt/kernels/gemv_float.hpp>
 #include <llmt/kernels/gemv_k.hpp>
 #include <llmt/kernels/gemv_q8x32.hpp>
 #include <llmt/kernels/quantize_act.hpp>
