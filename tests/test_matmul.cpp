@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -215,3 +216,86 @@ TEST_CASE("matvec: q4_0, q8_0, q4_K, q6_K and f16 have a decode kernel on AVX-51
         CHECK((k::resolve_kernel<q::all_formats>(t, "test", isa::scalar).gemv == nullptr));
     }
 }
+TEST_CASE_TEMPLATE_DEFINE("matmul: batches of many tokens (the batched AMX path where there is one) match the reference", F, matmul_batch) {
+    using V = typename F::vec_dot_type;
+    llmt::thread_pool pool(2);
+    const std::int64_t cols = F::block_size == 1 ? 100 : F::block_size == 32 ? 352 : 512;  // 11 blocks: an odd sub-block count
+    for (std::int64_t rows : {16, 45}) {        // one whole panel; a thread split with a row tail
+        for (std::int64_t n : {8, 17, 35}) {    // the smallest batch; token tails of 1 and 3
+            const matrix<F> m(rows, cols, 77u + std::uint32_t(rows + n));
+            const auto x = randn(std::size_t(n * cols), 5u + std::uint32_t(n));
+            std::vector<typename V::block> act(std::size_t(cols / V::block_size));
+            std::vector<float> wd(static_cast<std::size_t>(cols)), ad(static_cast<std::size_t>(cols));
+            std::vector<float> ref(std::size_t(n * rows)), bound(std::size_t(n * rows));
+            for (std::int64_t t = 0; t < n; ++t) {
+                V::quantize_row(x.data() + t * cols, act.data(), cols);
+                V::dequantize_row(act.data(), ad.data(), cols);
+                for (std::int64_t r = 0; r < rows; ++r) {
+                    ref[std::size_t(t * rows + r)] = F::vec_dot(cols, m.row(r), act.data());
+                    F::dequantize_row(m.row(r), wd.data(), cols);
+                    double l1 = 0;
+                    for (std::int64_t i = 0; i < cols; ++i) l1 += std::fabs(double(wd[std::size_t(i)]) * ad[std::size_t(i)]);
+                    bound[std::size_t(t * rows + r)] = float(5e-5 * l1 + 1e-6);
+                }
+            }
+            for (isa level : levels()) {
+                CAPTURE(rows);
+                CAPTURE(n);
+                CAPTURE(llmt::simd::to_string(level));
+                const auto w = m.ref(level);
+                std::vector<std::byte> scratch(k::matmul_scratch_bytes(w, n));
+                std::vector<float> y(std::size_t(n * rows), -1.0f);
+                k::matmul(pool, w, x.data(), n, y.data(), scratch.data());
+                for (std::size_t i = 0; i < y.size(); ++i)
+                    REQUIRE_MESSAGE(std::fabs(y[i] - ref[i]) <= bound[i], "element " << i << ": " << y[i] << " vs reference " << ref[i]);
+                // the same batch on 1 and 3 threads gives the same bits
+                for (int threads : {1, 3}) {
+                    llmt::thread_pool other(threads);
+                    std::vector<float> y2(y.size(), -2.0f);
+                    k::matmul(other, w, x.data(), n, y2.data(), scratch.data());
+                    REQUIRE(y2 == y);
+                }
+            }
+        }
+    }
+}
+TEST_CASE_TEMPLATE_APPLY(matmul_batch, formats);
+
+TEST_CASE("the AMX level has a batched path for the formats it covers, and only where AMX is usable") {
+    CHECK(llmt::simd::parse_isa("amx") == isa::amx);
+    if (llmt::simd::best_isa() == isa::amx) CHECK(llmt::simd::amx_permitted());
+    const auto& e = k::resolve_kernel<q::all_formats>(q::qtype::q4_0, "x", isa::amx);
+    CHECK(e.isa == isa::amx);
+    CHECK(e.batched(16));
+    CHECK_FALSE(e.batched(1));
+    CHECK_FALSE(k::resolve_kernel<q::all_formats>(q::qtype::q4_0, "x", isa::avx512vnni).batched(16));
+    for (q::qtype t : {q::qtype::q8_0, q::qtype::q4_k, q::qtype::q6_k, q::qtype::f16, q::qtype::bf16})
+        CHECK(k::resolve_kernel<q::all_formats>(t, "x", isa::amx).batched(8));
+    // decode at the AMX level keeps the AVX-512 VNNI one-token kernel
+    for (q::qtype t : {q::qtype::q4_0, q::qtype::q8_0, q::qtype::q4_k})
+        CHECK((k::resolve_kernel<q::all_formats>(t, "x", isa::amx).gemv != nullptr) ==
+              (k::resolve_kernel<q::all_formats>(t, "x", isa::avx512vnni).gemv != nullptr));
+    const bool amx_decodes_q4_0 = k::resolve_kernel<q::all_formats>(q::qtype::q4_0, "x", isa::amx).gemv != nullptr;
+    CHECK(amx_decodes_q4_0);
+}
+
+#if LLMT_HAS_X86_KERNELS
+TEST_CASE("AVX-512 activation quantizers of the AMX path give the reference's bytes") {
+    if (llmt::simd::best_isa() < isa::avx512) return;
+    constexpr std::int64_t k = 1024;
+    auto x = randn(k, 31);
+    for (std::int64_t i = 0; i < 32; ++i) x[std::size_t(i)] = 0.0f;                      // an all-zero block
+    for (std::int64_t i = 32; i < 64; ++i) x[std::size_t(i)] = float(i - 48) * 0.5f;     // halves: ties of roundf
+    for (std::int64_t i = 64; i < 96; ++i) x[std::size_t(i)] = i % 2 ? 3.0f : -3.0f;    // equal magnitudes, both signs
+    for (std::int64_t i = 512; i < 768; ++i) x[std::size_t(i)] = 0.0f;                   // an all-zero super-block
+    x[800] = -1e3f;
+    std::vector<q::block_q8_0> r0(k / 32), f0(k / 32);
+    q::q8_0::quantize_row(x.data(), r0.data(), k);
+    k::amx8::quantize_q8_0(x.data(), f0.data(), k);
+    CHECK(std::memcmp(r0.data(), f0.data(), sizeof(q::block_q8_0) * r0.size()) == 0);
+    std::vector<q::block_q8_k> rk(k / 256), fk(k / 256);
+    q::q8_k::quantize_row(x.data(), rk.data(), k);
+    k::amx8::quantize_q8_k(x.data(), fk.data(), k);
+    CHECK(std::memcmp(rk.data(), fk.data(), sizeof(q::block_q8_k) * rk.size()) == 0);
+}
+#endif

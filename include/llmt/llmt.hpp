@@ -29,6 +29,7 @@
 #include <llmt/simd/xsimd.hpp>
 #include <llmt/simd/cpu.hpp>
 #include <llmt/simd/x86.hpp>
+#include <llmt/simd/amx.hpp>
 #include <llmt/kernels/weight_ref.hpp>
 #include <llmt/kernels/act.hpp>
 #include <llmt/kernels/gemm.hpp>
@@ -39,6 +40,8 @@
 #include <llmt/kernels/gemv_k.hpp>
 #include <llmt/kernels/gemv_q8x32.hpp>
 #include <llmt/kernels/quantize_act.hpp>
+#include <llmt/kernels/gemm_amx.hpp>
+#include <llmt/kernels/gemm_amx_bf16.hpp>
 #include <llmt/kernels/kernel_table.hpp>
 #include <llmt/kernels/matmul.hpp>
 #include <llmt/kernels/get_rows.hpp>

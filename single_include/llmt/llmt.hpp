@@ -4594,7 +4594,7 @@ inline T hmax(const xsimd::batch<T, A>& v) noexcept {
 LLMT_END_NAMESPACE
 // ---- end llmt/simd/xsimd.hpp ----
 // ---- begin llmt/simd/cpu.hpp ----
-// cpu: x86-64 feature detection (CPUID + XGETBV), the instruction-set levels of the kernels, LLMT_ISA override
+// cpu: x86-64 feature detection (CPUID + XGETBV, Linux AMX permission), the instruction-set levels of the kernels, LLMT_ISA override
 
 
 #include <cstdint>
@@ -4607,6 +4607,10 @@ LLMT_END_NAMESPACE
 #else
 #define LLMT_HAS_CPUID 0
 #endif
+#if LLMT_HAS_CPUID && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 LLMT_BEGIN_NAMESPACE
 namespace simd {
@@ -4616,6 +4620,7 @@ struct cpu_features {
     bool sse42 = false, avx = false, avx2 = false, fma = false, f16c = false, bmi2 = false;
     bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false;
     bool avx512vnni = false, avx512bf16 = false, avxvnni = false;
+    bool amx_tile = false, amx_int8 = false, amx_bf16 = false;  // CPU and OS state support (use needs amx_permitted())
 };
 
 /// Kernel paths, ordered: a level implies every lower one.
@@ -4624,8 +4629,9 @@ enum class isa : std::uint8_t {
     avx2 = 1,        ///< AVX2 + FMA + F16C: 256-bit, int8 via maddubs/madd
     avx512 = 2,      ///< AVX-512 F/BW/VL/DQ: 512-bit, int8 via maddubs/madd
     avx512vnni = 3,  ///< AVX-512 + VNNI: int8 via vpdpbusd
+    amx = 4,         ///< AVX-512 VNNI + AMX tiles (int8, bf16) for batches of tokens; Linux grants the tile state
 };
-inline constexpr int isa_count = 4;
+inline constexpr int isa_count = 5;
 
 constexpr std::string_view to_string(isa i) noexcept {
     switch (i) {
@@ -4633,15 +4639,16 @@ constexpr std::string_view to_string(isa i) noexcept {
         case isa::avx2: return "avx2";
         case isa::avx512: return "avx512";
         case isa::avx512vnni: return "avx512vnni";
+        case isa::amx: return "amx";
     }
     return "?";
 }
 
-/// Parses "scalar", "avx2", "avx512", "avx512vnni" (case-sensitive); anything else is an error.
+/// Parses "scalar", "avx2", "avx512", "avx512vnni", "amx" (case-sensitive); anything else is an error.
 inline isa parse_isa(std::string_view s) {
     for (int i = 0; i < isa_count; ++i)
         if (to_string(isa(i)) == s) return isa(i);
-    fail(errc::invalid_argument, "unknown instruction set '{}': expected scalar, avx2, avx512 or avx512vnni", s);
+    fail(errc::invalid_argument, "unknown instruction set '{}': expected scalar, avx2, avx512, avx512vnni or amx", s);
 }
 
 namespace detail {
@@ -4679,6 +4686,10 @@ inline cpu_features detect() noexcept {
         f.avx512bw = f.avx512f && (b & (1u << 30));
         f.avx512vl = f.avx512f && (b & (1u << 31));
         f.avx512vnni = f.avx512f && (c & (1u << 11));
+        const bool os_tiles = (xcr0 & 0x60000) == 0x60000;  // XTILECFG + XTILEDATA
+        f.amx_tile = os_tiles && (d & (1u << 24));
+        f.amx_int8 = f.amx_tile && (d & (1u << 25));
+        f.amx_bf16 = f.amx_tile && (d & (1u << 22));
         __cpuid_count(7, 1, a, b, c, d);
         f.avxvnni = f.avx2 && (a & (1u << 4));
         f.avx512bf16 = f.avx512f && (a & (1u << 5));
@@ -4694,16 +4705,34 @@ inline const cpu_features& cpu() noexcept {
     return f;
 }
 
+/// Whether this process may use the AMX tiles (int8 and bf16): the CPU has them and, on Linux, the
+/// kernel granted the tile data state (arch_prctl ARCH_REQ_XCOMP_PERM, asked once for the whole
+/// process). A refusal is not an error: the kernels then stay on AVX-512 VNNI.
+inline bool amx_permitted() noexcept {
+    static const bool ok = [] {
+        const auto& f = cpu();
+        if (!(f.amx_tile && f.amx_int8 && f.amx_bf16)) return false;
+#if LLMT_HAS_CPUID && defined(__linux__)
+        constexpr long arch_req_xcomp_perm = 0x1023, xfeature_xtiledata = 18;
+        return syscall(SYS_arch_prctl, arch_req_xcomp_perm, xfeature_xtiledata) == 0;
+#else
+        return false;
+#endif
+    }();
+    return ok;
+}
+
 /// The best kernel path this machine supports.
 inline isa best_isa() noexcept {
     const auto& f = cpu();
     if (!(f.avx2 && f.fma && f.f16c)) return isa::scalar;
     if (!(f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq)) return isa::avx2;
-    return f.avx512vnni ? isa::avx512vnni : isa::avx512;
+    if (!f.avx512vnni) return isa::avx512;
+    return amx_permitted() ? isa::amx : isa::avx512vnni;
 }
 
 /// The path kernels resolve to: best_isa(), lowered by the environment variable LLMT_ISA
-/// (scalar|avx2|avx512|avx512vnni; a level above what the machine supports falls back to the best).
+/// (scalar|avx2|avx512|avx512vnni|amx; a level above what the machine supports falls back to the best).
 /// Read once per process.
 inline isa active_isa() {
     static const isa level = [] {
@@ -4813,6 +4842,60 @@ LLMT_END_NAMESPACE
 
 #endif  // LLMT_HAS_X86_KERNELS
 // ---- end llmt/simd/x86.hpp ----
+// ---- begin llmt/simd/amx.hpp ----
+// amx: the AMX tile configuration and tile instructions as inline assembly that the optimizer cannot drop or reorder
+
+
+#include <cstddef>
+#include <cstdint>
+
+#if LLMT_HAS_X86_KERNELS
+LLMT_BEGIN_NAMESPACE
+namespace simd::amx {
+
+// Every instruction is a volatile asm statement with a "memory" clobber (or a memory operand), so
+// GCC neither drops the configuration bytes as dead stores nor moves loads and stores of the
+// buffers the tiles read and write across them. No compile flag is needed: the assembler knows AMX,
+// and the caller checks simd::amx_permitted() first.
+
+/// A palette-1 tile configuration (64 bytes, as ldtilecfg reads it).
+struct alignas(64) tile_config {
+    std::uint8_t palette = 1;
+    std::uint8_t start_row = 0;
+    std::uint8_t reserved[14] = {};
+    std::uint16_t colsb[16] = {};  // bytes per row of tile i
+    std::uint8_t rows[16] = {};    // rows of tile i
+    void set(int tile, int n_rows, int bytes_per_row) noexcept {
+        rows[tile] = std::uint8_t(n_rows);
+        colsb[tile] = std::uint16_t(bytes_per_row);
+    }
+};
+static_assert(sizeof(tile_config) == 64, "ldtilecfg reads 64 bytes");
+
+/// Loads the configuration into this thread's tile state (zeroing every tile).
+inline void load_config(const tile_config& c) noexcept {
+    __asm__ volatile("ldtilecfg %0" : : "m"(c) : "memory");
+}
+/// Returns the tile state to INIT (cheaper context switches); call when a thread is done with the tiles.
+inline void release() noexcept {
+    __asm__ volatile("tilerelease" : : : "memory");
+}
+
+// Tile numbers are immediates in the instructions, hence the macros of fixed registers.
+#define LLMT_AMX_TILELOAD(T, base, stride) \
+    __asm__ volatile("tileloadd (%0,%1,1), %%tmm" #T : : "r"(base), "r"(std::int64_t(stride)) : "memory")
+#define LLMT_AMX_TILESTORE(T, base, stride) \
+    __asm__ volatile("tilestored %%tmm" #T ", (%0,%1,1)" : : "r"(base), "r"(std::int64_t(stride)) : "memory")
+#define LLMT_AMX_TILEZERO(T) __asm__ volatile("tilezero %%tmm" #T : : : "memory")
+/// tmm C += int8 tmm A · int8 tmm B (signed × signed, int32 sums of 4-byte groups).
+#define LLMT_AMX_DPBSSD(C, A, B) __asm__ volatile("tdpbssd %%tmm" #B ", %%tmm" #A ", %%tmm" #C : : : "memory")
+/// tmm C += bf16 tmm A · bf16 tmm B (f32 sums of pairs).
+#define LLMT_AMX_DPBF16PS(C, A, B) __asm__ volatile("tdpbf16ps %%tmm" #B ", %%tmm" #A ", %%tmm" #C : : : "memory")
+
+}  // namespace simd::amx
+LLMT_END_NAMESPACE
+#endif  // LLMT_HAS_X86_KERNELS
+// ---- end llmt/simd/amx.hpp ----
 // ---- begin llmt/kernels/weight_ref.hpp ----
 // weight_ref: a non-owning view of a weight matrix (format entry, resolved kernel, data, rows × cols)
 
@@ -4972,6 +5055,10 @@ using prepare_fn = void (*)(const float* x, std::byte* out, std::int64_t k);
 using act_bytes_fn = std::size_t (*)(std::int64_t k);
 /// Decode (one token): rows [0, nr) of g.w against the one prepared token g.a, into g.y[0, nr).
 using gemv_fn = void (*)(const gemm_args& g, std::int64_t nr);
+/// A whole Y = W·X for n tokens (the batched path of a level, e.g. AMX): its own activation layout and
+/// thread split, scratch of batch_bytes(k, n) bytes (64-aligned).
+using batch_fn = void (*)(thread_pool& pool, const weight_ref& w, const float* x, std::int64_t n, float* y, std::byte* scratch);
+using batch_bytes_fn = std::size_t (*)(std::int64_t k, std::int64_t n);
 
 /// The resolved kernel of one weight format on one instruction set. Every output element is
 /// computed by the same sequence of operations whatever the tile shape (nr ≤ mr, nc ≤ nc_max),
@@ -4988,13 +5075,20 @@ struct kernel_entry {
     act_bytes_fn gemv_act_bytes = nullptr;
     prepare_fn gemv_prepare = nullptr;
     gemv_fn gemv = nullptr;
+    // Optional batched path, used by matmul for n ≥ batch_min tokens (its results may differ from the
+    // tile path's in the last bits, but they too do not depend on the thread count).
+    int batch_min = 0;
+    batch_bytes_fn batch_bytes = nullptr;
+    batch_fn batch = nullptr;
     [[nodiscard]] bool valid() const noexcept { return tile != nullptr; }
+    [[nodiscard]] bool batched(std::int64_t n) const noexcept { return batch != nullptr && n >= batch_min; }
 };
 
 /// gemm_impl<F, I>: the hand-written path of format F on instruction set I, when there is one:
 ///   static constexpr bool available = true; static constexpr int mr, nc;
 ///   static std::size_t act_bytes(std::int64_t k); static void prepare(const float*, std::byte*, std::int64_t);
 ///   template <int NR, int NC> static void tile(const gemm_args&);
+/// and optionally a batched path: static constexpr int batch_min; batch_bytes and batch (see batch_fn).
 template <typename F, simd::isa I>
 struct gemm_impl {
     static constexpr bool available = false;
@@ -5044,6 +5138,7 @@ void tile_dispatch(const gemm_args& g, int nr, int nc) {
 /// The highest level ≤ want with a hand path for F (scalar always has one).
 template <typename F>
 constexpr simd::isa best_available(simd::isa want) noexcept {
+    if (want >= simd::isa::amx && gemm_impl<F, simd::isa::amx>::available) return simd::isa::amx;
     if (want >= simd::isa::avx512vnni && gemm_impl<F, simd::isa::avx512vnni>::available) return simd::isa::avx512vnni;
     if (want >= simd::isa::avx512 && gemm_impl<F, simd::isa::avx512>::available) return simd::isa::avx512;
     if (want >= simd::isa::avx2 && gemm_impl<F, simd::isa::avx2>::available) return simd::isa::avx2;
@@ -5061,10 +5156,17 @@ constexpr kernel_entry make_entry_exact() noexcept {
     e.act_bytes = &impl::act_bytes;
     e.prepare = &impl::prepare;
     e.tile = &tile_dispatch<impl>;
-    if constexpr (gemv_impl<F, I>::available) {
-        e.gemv_act_bytes = &gemv_impl<F, I>::act_bytes;
-        e.gemv_prepare = &gemv_impl<F, I>::prepare;
-        e.gemv = &gemv_impl<F, I>::gemv;
+    // the decode kernel: the AMX level decodes with AVX-512 VNNI's
+    constexpr simd::isa gi = I == simd::isa::amx ? simd::isa::avx512vnni : I;
+    if constexpr (gemv_impl<F, gi>::available) {
+        e.gemv_act_bytes = &gemv_impl<F, gi>::act_bytes;
+        e.gemv_prepare = &gemv_impl<F, gi>::prepare;
+        e.gemv = &gemv_impl<F, gi>::gemv;
+    }
+    if constexpr (requires { impl::batch_min; }) {
+        e.batch_min = impl::batch_min;
+        e.batch_bytes = &impl::batch_bytes;
+        e.batch = &impl::batch;
     }
     return e;
 }
@@ -5074,6 +5176,9 @@ constexpr kernel_entry make_entry_exact() noexcept {
 template <quant::quant_format F>
 constexpr kernel_entry make_kernel_entry(simd::isa want) noexcept {
     switch (detail::best_available<F>(want)) {
+        case simd::isa::amx:
+            if constexpr (gemm_impl<F, simd::isa::amx>::available) return detail::make_entry_exact<F, simd::isa::amx>();
+            break;
         case simd::isa::avx512vnni:
             if constexpr (gemm_impl<F, simd::isa::avx512vnni>::available) return detail::make_entry_exact<F, simd::isa::avx512vnni>();
             break;
@@ -6456,6 +6561,645 @@ LLMT_SIMD_DIAGNOSTICS_POP
 LLMT_END_NAMESPACE
 #endif  // LLMT_HAS_X86_KERNELS
 // ---- end llmt/kernels/gemv_q8x32.hpp ----
+// ---- begin llmt/kernels/gemm_amx.hpp ----
+// gemm_amx: the batched AMX int8 path (q4_0, q8_0, q4_K, q6_K): weight row blocks unpacked once to int8 panels, 16×16 tiles per sub-block
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#if LLMT_HAS_X86_KERNELS
+LLMT_BEGIN_NAMESPACE
+LLMT_SIMD_DIAGNOSTICS_PUSH
+namespace kernels {
+namespace amx8 {
+
+// The product is cut into sub-blocks of S values (the format's scale granularity). For each one,
+// a weight value is w = dw·q + mw and an activation value a = da·p (q, p int8), so
+//   Σ w·a over the sub-block = da·(dw·Σ q·p + mw·Σ p),
+// where Σ q·p of 16 rows × 16 tokens is one tdpbssd of an A tile (16 rows × S int8, straight from
+// the row-major panel) and a B tile (S/4 rows of 16 tokens × 4 int8). The per-sub-block scaling
+// runs in f32 on AVX-512, in the same order whatever the split of rows over threads.
+
+/// Stores 32 int8 values starting at value v (a multiple of 32) of one panel row: the panel keeps
+/// each sub-block's 16 rows together (sub-block j at j·16·S, row r at r·S inside it), so that an
+/// A tile is 16·S contiguous bytes.
+template <int S>
+LLMT_INLINE_AVX512 void put32(std::int8_t* row, std::int64_t v, __m256i x) {
+    if constexpr (S == 32) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + v * 16), x);
+    } else {
+        static_assert(S == 16);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(row + v * 16), _mm256_castsi256_si128(x));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(row + v * 16 + 256), _mm256_extracti128_si256(x, 1));
+    }
+}
+
+/// Unpacks rows of format F to int8 (through put32) plus per-sub-block scale dw and min term mw.
+template <typename F>
+struct unpack;
+
+template <>
+struct unpack<quant::q8_0> {
+    using V = quant::q8_0;
+    static constexpr int S = 32;
+    static constexpr bool has_min = false;
+    /// Row of k values → q[k], dw[j * 16] for sub-block j (the panel stores scales 16 rows apart).
+    LLMT_INLINE_AVX512 static void row(const std::byte* src, std::int64_t k, std::int8_t* q, float* dw, float*) {
+        const auto* b = reinterpret_cast<const quant::block_q8_0*>(src);
+        for (std::int64_t j = 0; j < k / 32; ++j) {
+            put32<S>(q, 32 * j, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[j].qs)));
+            dw[16 * j] = to_f32(b[j].d);
+        }
+    }
+};
+
+template <>
+struct unpack<quant::q4_0> {
+    using V = quant::q8_0;
+    static constexpr int S = 32;
+    static constexpr bool has_min = false;
+    LLMT_INLINE_AVX512 static void row(const std::byte* src, std::int64_t k, std::int8_t* q, float* dw, float*) {
+        const auto* b = reinterpret_cast<const quant::block_q4_0*>(src);
+        const __m256i eight = _mm256_set1_epi8(8);
+        for (std::int64_t j = 0; j < k / 32; ++j) {
+            put32<S>(q, 32 * j, _mm256_sub_epi8(q8x32::nibbles_avx2(b[j].qs), eight));
+            dw[16 * j] = to_f32(b[j].d);
+        }
+    }
+};
+
+template <>
+struct unpack<quant::q4_k> {
+    using V = quant::q8_k;
+    static constexpr int S = 32;
+    static constexpr bool has_min = true;
+    LLMT_INLINE_AVX512 static void row(const std::byte* src, std::int64_t k, std::int8_t* q, float* dw, float* mw) {
+        const auto* b = reinterpret_cast<const quant::block_q4_k*>(src);
+        const __m256i m4 = _mm256_set1_epi8(0x0f);
+        for (std::int64_t s = 0; s < k / quant::qk_k; ++s) {
+            const float d = to_f32(b[s].d), dmin = to_f32(b[s].dmin);
+            for (int c = 0; c < 4; ++c) {  // 32 bytes: 32 low nibbles (sub-block 2c), 32 high (2c + 1)
+                const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[s].qs + 32 * c));
+                const std::int64_t v = quant::qk_k * s + 64 * c;
+                put32<S>(q, v, _mm256_and_si256(raw, m4));
+                put32<S>(q, v + 32, _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4));
+            }
+            for (int j = 0; j < 8; ++j) {
+                std::uint8_t sc, m;
+                quant::detail::unpack_scale_min6(j, b[s].scales, sc, m);
+                dw[16 * (8 * s + j)] = d * float(sc);
+                mw[16 * (8 * s + j)] = -dmin * float(m);
+            }
+        }
+    }
+};
+
+template <>
+struct unpack<quant::q6_k> {
+    using V = quant::q8_k;
+    static constexpr int S = 16;
+    static constexpr bool has_min = false;
+    LLMT_INLINE_AVX512 static void row(const std::byte* src, std::int64_t k, std::int8_t* q, float* dw, float*) {
+        const auto* b = reinterpret_cast<const quant::block_q6_k*>(src);
+        const __m256i m4 = _mm256_set1_epi8(0x0f), m2 = _mm256_set1_epi8(0x03), off = _mm256_set1_epi8(32);
+        for (std::int64_t s = 0; s < k / quant::qk_k; ++s) {
+            for (int h = 0; h < 2; ++h) {
+                const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[s].ql + 64 * h));
+                const __m256i l1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[s].ql + 64 * h + 32));
+                const __m256i hb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[s].qh + 32 * h));
+                // bits 2i..2i+1 of qh → bits 4..5 of value 32i + l
+                const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4);
+                const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4);
+                const __m256i h2 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4);
+                const __m256i h3 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4);
+                const __m256i v0 = _mm256_or_si256(_mm256_and_si256(l0, m4), h0);
+                const __m256i v1 = _mm256_or_si256(_mm256_and_si256(l1, m4), h1);
+                const __m256i v2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), h2);
+                const __m256i v3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), h3);
+                const std::int64_t v = quant::qk_k * s + 128 * h;
+                put32<S>(q, v, _mm256_sub_epi8(v0, off));
+                put32<S>(q, v + 32, _mm256_sub_epi8(v1, off));
+                put32<S>(q, v + 64, _mm256_sub_epi8(v2, off));
+                put32<S>(q, v + 96, _mm256_sub_epi8(v3, off));
+            }
+            const float d = to_f32(b[s].d);
+            for (int j = 0; j < 16; ++j) dw[16 * (16 * s + j)] = d * float(b[s].scales[j]);
+        }
+    }
+};
+
+/// roundf(v) (halves away from zero) exactly, 16 lanes: trunc, then ±1 where the cut-off part is ≥ 0.5.
+LLMT_INLINE_AVX512 __m512 round_away(__m512 v) {
+    const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m512 frac = _mm512_abs_ps(_mm512_sub_ps(v, t));
+    const __m512 one = _mm512_or_ps(_mm512_and_ps(v, _mm512_set1_ps(-0.0f)), _mm512_set1_ps(1.0f));
+    return _mm512_mask_add_ps(t, _mm512_cmp_ps_mask(frac, _mm512_set1_ps(0.5f), _CMP_GE_OQ), t, one);
+}
+
+/// quant::q8_0::quantize_row with AVX-512, bit for bit (same scale arithmetic, roundf per value).
+LLMT_TARGET_AVX512 inline void quantize_q8_0(const float* x, quant::block_q8_0* y, std::int64_t k) {
+    for (std::int64_t b = 0; b < k / 32; ++b, x += 32) {
+        const __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
+        const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
+        const float d = amax / 127.0f;
+        const float id = d != 0 ? 1.0f / d : 0.0f;
+        y[b].d = to_fp16(d);
+        const __m512 vid = _mm512_set1_ps(id);
+        const __m128i q0 = _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(round_away(_mm512_mul_ps(x0, vid))));
+        const __m128i q1 = _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(round_away(_mm512_mul_ps(x1, vid))));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(y[b].qs), q0);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(y[b].qs + 16), q1);
+    }
+}
+
+/// quant::q8_k::quantize_row with AVX-512, bit for bit (round to nearest even as nearest_int).
+LLMT_TARGET_AVX512 inline void quantize_q8_k(const float* x, quant::block_q8_k* y, std::int64_t k) {
+    for (std::int64_t b = 0; b < k / quant::qk_k; ++b, x += quant::qk_k) {
+        quant::block_q8_k& o = y[b];
+        __m512 m = _mm512_setzero_ps();
+        for (int j = 0; j < quant::qk_k; j += 16) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + j)));
+        const float amax = _mm512_reduce_max_ps(m);
+        if (!(amax > 0)) {  // all zero (or NaN): the reference's path through scalar code
+            quant::q8_k::quantize_row(x, &o, quant::qk_k);
+            continue;
+        }
+        int first = 0;
+        while (std::fabs(x[first]) != amax) ++first;  // the first value of largest magnitude, as the reference
+        const float iscale = -127.0f / x[first];
+        const __m512 vs = _mm512_set1_ps(iscale);
+        for (int j = 0; j < quant::qk_k; j += 16) {
+            const __m512i v = _mm512_min_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(vs, _mm512_loadu_ps(x + j))), _mm512_set1_epi32(127));
+            const __m128i q = _mm512_cvtepi32_epi8(v);
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o.qs + j), q);
+            o.bsums[j / 16] = std::int16_t(_mm512_reduce_add_epi32(v));
+        }
+        o.d = 1 / iscale;
+    }
+}
+
+/// Activation sub-block scales of a token converted with the reference quantizer of V:
+/// da[j] and, for formats with a min, dsum[j] = da·Σ p over sub-block j.
+template <typename V, int S>
+void act_scales(const typename V::block* blocks, std::int64_t k, float* da, float* dsum, std::size_t stride) {
+    if constexpr (std::is_same_v<V, quant::q8_0>) {
+        for (std::int64_t j = 0; j < k / 32; ++j) {
+            da[std::size_t(j) * stride] = to_f32(blocks[j].d);
+            if (dsum) {
+                int s = 0;
+                for (int i = 0; i < 32; ++i) s += blocks[j].qs[i];
+                dsum[std::size_t(j) * stride] = to_f32(blocks[j].d) * float(s);
+            }
+        }
+    } else {
+        constexpr int per = quant::qk_k / S, sums = S / 16;
+        for (std::int64_t j = 0; j < k / S; ++j) {
+            const auto& b = blocks[j / per];
+            da[std::size_t(j) * stride] = b.d;
+            if (dsum) {
+                int s = 0;
+                for (int i = 0; i < sums; ++i) s += b.bsums[(j % per) * sums + i];
+                dsum[std::size_t(j) * stride] = b.d * float(s);
+            }
+        }
+    }
+}
+
+/// Byte offsets inside the prepared activations of one group of 16 tokens.
+struct group_layout {
+    std::int64_t nsb;          // sub-blocks per token
+    std::size_t q, da, dsum, tmp, bytes;
+    template <typename U>
+    static group_layout make(std::int64_t k) noexcept {
+        using V = typename U::V;
+        group_layout l{};
+        l.nsb = k / U::S;
+        l.q = 0;                                                      // [nsb][S/4][16 tokens][4] int8
+        l.da = detail::align64(std::size_t(k) * 16);                  // [nsb][16] f32
+        l.dsum = l.da + detail::align64(std::size_t(l.nsb) * 64);     // [nsb][16] f32
+        l.tmp = l.dsum + detail::align64(std::size_t(l.nsb) * 64);    // [16] reference blocks (staging)
+        l.bytes = l.tmp + 16 * detail::align64(std::size_t(k / V::block_size) * sizeof(typename V::block));
+        return l;
+    }
+};
+
+/// The weight panel of 16 rows: q [16][k] int8, dw and mw [nsb][16] f32.
+struct panel_layout {
+    std::size_t q, dw, mw, out, bytes;
+    static panel_layout make(std::int64_t k, std::int64_t nsb) noexcept {
+        panel_layout l{};
+        l.q = 0;
+        l.dw = detail::align64(std::size_t(k) * 16);
+        l.mw = l.dw + detail::align64(std::size_t(nsb) * 64);
+        l.out = l.mw + detail::align64(std::size_t(nsb) * 64);  // two 16×16 int32 tile stores, then 16×16 f32 results
+        l.bytes = l.out + 3 * 1024;
+        return l;
+    }
+};
+
+template <typename F>
+std::size_t batch_bytes(std::int64_t k, std::int64_t n) {
+    return std::size_t((n + 15) / 16) * group_layout::make<unpack<F>>(k).bytes;
+}
+
+/// Tokens [16g, 16g + nt) → group g: reference quantization, then the B-tile layout and the scales.
+template <typename F>
+void prepare_group(const float* x, std::int64_t k, std::int64_t nt, std::byte* g) {
+    using U = unpack<F>;
+    using V = typename U::V;
+    constexpr int S = U::S;
+    const auto L = group_layout::make<U>(k);
+    const std::size_t tmp_stride = detail::align64(std::size_t(k / V::block_size) * sizeof(typename V::block));
+    if (nt < 16) {  // padding tokens: zero values and scales
+        std::memset(g + L.q, 0, std::size_t(k) * 16);
+        std::memset(g + L.da, 0, L.tmp - L.da);
+    }
+    auto* q = reinterpret_cast<std::int32_t*>(g + L.q);
+    auto* da = reinterpret_cast<float*>(g + L.da);
+    auto* dsum = reinterpret_cast<float*>(g + L.dsum);
+    for (std::int64_t t = 0; t < nt; ++t) {
+        auto* blocks = reinterpret_cast<typename V::block*>(g + L.tmp + std::size_t(t) * tmp_stride);
+        if constexpr (std::is_same_v<V, quant::q8_0>) quantize_q8_0(x + t * k, blocks, k);
+        else quantize_q8_k(x + t * k, blocks, k);
+        act_scales<V, S>(blocks, k, da + t, U::has_min ? dsum + t : nullptr, 16);
+        // value 4i + e of the token goes to group dword (i, t): rows of 16 tokens × 4 bytes
+        for (std::int64_t i = 0; i < k / 4; ++i) {
+            std::int32_t v;
+            std::memcpy(&v, blocks[(4 * i) / V::block_size].qs + (4 * i) % V::block_size, 4);
+            q[i * 16 + t] = v;
+        }
+    }
+}
+
+/// acc[r] (16 tokens of row r) += da·(dw[r]·c[r] + mw[r]·Σp) for one sub-block's int32 tile c.
+template <typename U>
+LLMT_INLINE_AVX512 void apply_tile(__m512 (&acc)[16], const std::int32_t* c, const float* da, const float* dsum, const float* dw,
+                                   const float* mw) {
+    const __m512 a_d = _mm512_load_ps(da);
+#pragma GCC unroll 16
+    for (int r = 0; r < 16; ++r) {
+        const __m512 v = _mm512_cvtepi32_ps(_mm512_load_si512(c + 16 * r));
+        acc[r] = _mm512_fmadd_ps(_mm512_mul_ps(v, a_d), _mm512_set1_ps(dw[r]), acc[r]);
+    }
+    if constexpr (U::has_min) {
+        const __m512 a_s = _mm512_load_ps(dsum);
+#pragma GCC unroll 16
+        for (int r = 0; r < 16; ++r) acc[r] = _mm512_fmadd_ps(a_s, _mm512_set1_ps(mw[r]), acc[r]);
+    }
+}
+
+/// Rows [r0, r1) of y for all n tokens (r0 a multiple of 16), one 16-row panel at a time.
+template <typename F>
+LLMT_TARGET_AVX512 void run_rows(const weight_ref& w, std::int64_t n, float* y, const std::byte* act, std::int64_t r0, std::int64_t r1,
+                                 std::byte* panel) {
+    using U = unpack<F>;
+    constexpr int S = U::S;
+    const std::int64_t k = w.cols;
+    const auto G = group_layout::make<U>(k);
+    const auto P = panel_layout::make(k, G.nsb);
+    auto* pq = reinterpret_cast<std::int8_t*>(panel + P.q);
+    auto* dw = reinterpret_cast<float*>(panel + P.dw);
+    auto* mw = reinterpret_cast<float*>(panel + P.mw);
+    auto* cbuf = reinterpret_cast<std::int32_t*>(panel + P.out);
+    auto* res = reinterpret_cast<float*>(panel + P.out + 2048);
+
+    simd::amx::tile_config cfg;
+    for (int t : {0, 4}) cfg.set(t, 16, S);      // A: 16 rows × S int8 (two buffers)
+    for (int t : {1, 5}) cfg.set(t, S / 4, 64);  // B: S/4 rows × 16 tokens × 4 int8
+    for (int t : {2, 3}) cfg.set(t, 16, 64);     // C: 16 rows × 16 tokens int32
+    simd::amx::load_config(cfg);
+
+    const std::int64_t groups = (n + 15) / 16;
+    const std::int64_t nsb = G.nsb;
+    for (std::int64_t R = r0; R < r1; R += 16) {
+        const int nr = int(std::min<std::int64_t>(16, r1 - R));
+        for (int r = 0; r < nr; ++r)
+            U::row(w.data + std::size_t(R + r) * w.row_bytes, k, pq + std::size_t(r) * S, dw + r, mw + r);
+        for (int r = nr; r < 16; ++r) {
+            for (std::int64_t j = 0; j < nsb; ++j) std::memset(pq + std::size_t(j) * 16 * S + std::size_t(r) * S, 0, S);
+            for (std::int64_t j = 0; j < nsb; ++j) dw[16 * j + r] = mw[16 * j + r] = 0.0f;
+        }
+        for (std::int64_t gi = 0; gi < groups; ++gi) {
+            const std::byte* g = act + std::size_t(gi) * G.bytes;
+            const auto* gq = reinterpret_cast<const std::int8_t*>(g + G.q);
+            const auto* gda = reinterpret_cast<const float*>(g + G.da);
+            const auto* gds = reinterpret_cast<const float*>(g + G.dsum);
+            __m512 acc[16];
+            for (auto& a : acc) a = _mm512_setzero_ps();
+            // Two sub-blocks per step on separate A, B and C tiles, so that the second product
+            // runs while the first one's tile is stored and scaled.
+            std::int64_t j = 0;
+            for (; j + 2 <= nsb; j += 2) {
+                LLMT_AMX_TILELOAD(0, pq + 16 * S * j, S);
+                LLMT_AMX_TILELOAD(1, gq + 16 * S * j, 64);
+                LLMT_AMX_TILEZERO(2);
+                LLMT_AMX_DPBSSD(2, 0, 1);
+                LLMT_AMX_TILELOAD(4, pq + 16 * S * (j + 1), S);
+                LLMT_AMX_TILELOAD(5, gq + 16 * S * (j + 1), 64);
+                LLMT_AMX_TILEZERO(3);
+                LLMT_AMX_DPBSSD(3, 4, 5);
+                LLMT_AMX_TILESTORE(2, cbuf, 64);
+                LLMT_AMX_TILESTORE(3, cbuf + 256, 64);
+                apply_tile<U>(acc, cbuf, gda + 16 * j, gds + 16 * j, dw + 16 * j, mw + 16 * j);
+                apply_tile<U>(acc, cbuf + 256, gda + 16 * (j + 1), gds + 16 * (j + 1), dw + 16 * (j + 1), mw + 16 * (j + 1));
+            }
+            if (j < nsb) {
+                LLMT_AMX_TILELOAD(0, pq + 16 * S * j, S);
+                LLMT_AMX_TILELOAD(1, gq + 16 * S * j, 64);
+                LLMT_AMX_TILEZERO(2);
+                LLMT_AMX_DPBSSD(2, 0, 1);
+                LLMT_AMX_TILESTORE(2, cbuf, 64);
+                apply_tile<U>(acc, cbuf, gda + 16 * j, gds + 16 * j, dw + 16 * j, mw + 16 * j);
+            }
+            for (int r = 0; r < 16; ++r) _mm512_store_ps(res + 16 * r, acc[r]);
+            const std::int64_t nt = std::min<std::int64_t>(16, n - 16 * gi);
+            for (std::int64_t t = 0; t < nt; ++t) {
+                float* yt = y + (16 * gi + t) * w.rows + R;
+                for (int r = 0; r < nr; ++r) yt[r] = res[16 * r + t];
+            }
+        }
+    }
+    simd::amx::release();
+}
+
+/// Each thread's weight panel, allocated on its first batched call and grown when a wider matrix comes.
+inline std::byte* thread_panel(std::size_t bytes) {
+    thread_local std::vector<std::byte> buf;
+    if (buf.size() < bytes + 64) buf.resize(bytes + 64);
+    const auto u = reinterpret_cast<std::uintptr_t>(buf.data());
+    return buf.data() + ((64 - (u & 63)) & 63);
+}
+
+template <typename F>
+void batch(thread_pool& pool, const weight_ref& w, const float* x, std::int64_t n, float* y, std::byte* scratch) {
+    using U = unpack<F>;
+    const std::int64_t k = w.cols;
+    const auto G = group_layout::make<U>(k);
+    const std::int64_t groups = (n + 15) / 16;
+    pool.run([&](int ith, int nth) {
+        for (std::int64_t g = ith; g < groups; g += nth)
+            prepare_group<F>(x + 16 * g * k, k, std::min<std::int64_t>(16, n - 16 * g), scratch + std::size_t(g) * G.bytes);
+    });
+    const auto P = panel_layout::make(k, G.nsb);
+    pool.run([&](int ith, int nth) {
+        // the same 16-row units as matmul's split
+        const std::int64_t units = (w.rows + 15) / 16;
+        const std::int64_t r0 = std::min(w.rows, units * ith / nth * 16), r1 = std::min(w.rows, units * (ith + 1) / nth * 16);
+        if (r0 < r1) run_rows<F>(w, n, y, scratch, r0, r1, thread_panel(P.bytes));
+    });
+}
+
+template <typename F>
+inline constexpr bool covered = false;
+template <> inline constexpr bool covered<quant::q4_0> = true;
+template <> inline constexpr bool covered<quant::q8_0> = true;
+template <> inline constexpr bool covered<quant::q4_k> = true;
+template <> inline constexpr bool covered<quant::q6_k> = true;
+
+}  // namespace amx8
+
+/// AMX level: the AVX-512 VNNI tiles for few tokens, the AMX int8 panels from batch_min tokens on.
+template <typename F>
+    requires amx8::covered<F>
+struct gemm_impl<F, simd::isa::amx> : gemm_impl<F, simd::isa::avx512vnni> {
+    static constexpr int batch_min = 8;
+    static std::size_t batch_bytes(std::int64_t k, std::int64_t n) { return amx8::batch_bytes<F>(k, n); }
+    static void batch(thread_pool& pool, const weight_ref& w, const float* x, std::int64_t n, float* y, std::byte* scratch) {
+        amx8::batch<F>(pool, w, x, n, y, scratch);
+    }
+};
+
+}  // namespace kernels
+LLMT_SIMD_DIAGNOSTICS_POP
+LLMT_END_NAMESPACE
+#endif  // LLMT_HAS_X86_KERNELS
+// ---- end llmt/kernels/gemm_amx.hpp ----
+// ---- begin llmt/kernels/gemm_amx_bf16.hpp ----
+// gemm_amx_bf16: the batched AMX bf16 path for f16 and bf16 weights, exact to f16 precision through hi/lo bf16 splits
+
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#if LLMT_HAS_X86_KERNELS
+LLMT_BEGIN_NAMESPACE
+LLMT_SIMD_DIAGNOSTICS_PUSH
+namespace kernels {
+namespace amxbf {
+
+// An f16 value (11 significant bits) is the exact sum hi + lo of two bf16 values (8 bits each):
+// hi is its f32 form truncated to bf16, lo = x - hi. The same holds for the activation rounded to
+// f16 (the reference's vec_dot_type). Then w·a = wh·ah + wh·al + wl·ah + wl·al, and the last term
+// (below 2^-16 of |w·a|) is dropped: three tdpbf16ps per 32 values, f32 sums in the tile over the
+// whole row, no scale to apply. bf16 weights have lo = 0 and need two.
+
+/// Columns padded to whole tiles (32 values of bf16 pairs).
+constexpr std::int64_t padded(std::int64_t k) noexcept { return (k + 31) / 32 * 32; }
+
+/// x (16 floats, exactly representable in 16 significant bits) → its bf16 hi and lo halves.
+LLMT_INLINE_AVX512 void split16(__m512 x, std::uint16_t* hi, std::uint16_t* lo) {
+    const __m512i bits = _mm512_castps_si512(x);
+    const __m512i h = _mm512_and_si512(bits, _mm512_set1_epi32(std::int32_t(0xffff0000u)));
+    const __m512 rest = _mm512_sub_ps(x, _mm512_castsi512_ps(h));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(hi), _mm512_cvtepi32_epi16(_mm512_srli_epi32(h, 16)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(lo), _mm512_cvtepi32_epi16(_mm512_srli_epi32(_mm512_castps_si512(rest), 16)));
+}
+
+/// Prepared activations of one group of 16 tokens: hi and lo in the B-tile layout
+/// [kp/2 rows][16 tokens][2 bf16], then one token's f32 staging.
+struct group_layout {
+    std::int64_t kp;
+    std::size_t hi, lo, tmp, bytes;
+    template <typename V>
+    static group_layout make(std::int64_t k) noexcept {
+        group_layout l{};
+        l.kp = padded(k);
+        l.hi = 0;
+        l.lo = detail::align64(std::size_t(l.kp) * 32);
+        l.tmp = l.lo + detail::align64(std::size_t(l.kp) * 32);
+        l.bytes = l.tmp + float_act_bytes<V>(l.kp);
+        return l;
+    }
+};
+/// The weight panel of 16 rows: hi and lo [kp/32 tiles][16 rows][32] bf16, then a 16×16 f32 result tile.
+struct panel_layout {
+    std::size_t hi, lo, out, bytes;
+    static panel_layout make(std::int64_t kp) noexcept {
+        panel_layout l{};
+        l.hi = 0;
+        l.lo = detail::align64(std::size_t(kp) * 32);
+        l.out = l.lo + detail::align64(std::size_t(kp) * 32);
+        l.bytes = l.out + 1024;
+        return l;
+    }
+};
+
+template <typename F>
+std::size_t batch_bytes(std::int64_t k, std::int64_t n) {
+    return std::size_t((n + 15) / 16) * group_layout::make<typename F::vec_dot_type>(k).bytes;
+}
+
+template <typename F>
+LLMT_TARGET_AVX512 void prepare_group(const float* x, std::int64_t k, std::int64_t nt, std::byte* g) {
+    using V = typename F::vec_dot_type;
+    const auto L = group_layout::make<V>(k);
+    auto* hi = reinterpret_cast<std::uint16_t*>(g + L.hi);
+    auto* lo = reinterpret_cast<std::uint16_t*>(g + L.lo);
+    if (nt < 16 || L.kp != k) std::memset(g, 0, L.tmp);  // padding tokens and columns are zero
+    auto* f = reinterpret_cast<float*>(g + L.tmp);
+    alignas(64) std::uint16_t h16[16], l16[16];
+    for (std::int64_t t = 0; t < nt; ++t) {
+        prepare_float<V>(x + t * k, g + L.tmp, k);  // rounded through V as the reference dot sees it
+        for (std::int64_t i = 0; i < k; i += 16) {
+            const __mmask16 m = k - i >= 16 ? __mmask16(0xffff) : __mmask16((1u << (k - i)) - 1);
+            split16(_mm512_maskz_loadu_ps(m, f + i), h16, l16);
+            for (int e = 0; e < 16 && i + e < k; ++e) {  // value i+e → row (i+e)/2, token t, element (i+e)%2
+                const std::size_t at = std::size_t((i + e) / 2) * 32 + std::size_t(t) * 2 + std::size_t((i + e) % 2);
+                hi[at] = h16[e];
+                lo[at] = l16[e];
+            }
+        }
+    }
+}
+
+/// Index of value i of a panel row: tile i/32 holds 16 rows × 32 values together (1 KiB, one A tile).
+constexpr std::int64_t panel_at(std::int64_t i) noexcept { return (i / 32) * 512 + i % 32; }
+
+/// One row of a 16-row panel (hi, lo point at the row's first value): bf16 halves of k values, zero up to kp.
+template <typename F>
+LLMT_INLINE_AVX512 void unpack_row(const std::byte* src, std::int64_t k, std::int64_t kp, std::uint16_t* hi, std::uint16_t* lo) {
+    using B = typename floatk::load<F>::B;
+    const B* w = reinterpret_cast<const B*>(src);
+    std::int64_t i = 0;
+    for (; i + 16 <= k; i += 16) split16(floatk::load<F>::l16(w + i), hi + panel_at(i), lo + panel_at(i));
+    if (i < k) {
+        alignas(64) std::uint16_t h16[16], l16[16];
+        split16(floatk::load<F>::l16(w + i, __mmask16((1u << (k - i)) - 1)), h16, l16);
+        for (std::int64_t e = 0; i + e < k; ++e) {
+            hi[panel_at(i + e)] = h16[e];
+            lo[panel_at(i + e)] = l16[e];
+        }
+    }
+    for (i = k; i < kp; ++i) hi[panel_at(i)] = lo[panel_at(i)] = 0;
+}
+
+template <typename F>
+LLMT_TARGET_AVX512 void run_rows(const weight_ref& w, std::int64_t n, float* y, const std::byte* act, std::int64_t r0, std::int64_t r1,
+                                 std::byte* panel) {
+    constexpr bool has_lo = std::is_same_v<F, quant::f16>;
+    const std::int64_t k = w.cols;
+    const auto G = group_layout::make<typename F::vec_dot_type>(k);
+    const std::int64_t kp = G.kp;
+    const auto P = panel_layout::make(kp);
+    auto* ph = reinterpret_cast<std::uint16_t*>(panel + P.hi);
+    auto* pl = reinterpret_cast<std::uint16_t*>(panel + P.lo);
+    auto* res = reinterpret_cast<float*>(panel + P.out);
+
+    simd::amx::tile_config cfg;
+    for (int t = 0; t < 8; ++t) cfg.set(t, 16, 64);  // every tile: 16 rows × 64 bytes
+    simd::amx::load_config(cfg);
+
+    const std::int64_t groups = (n + 15) / 16;
+    for (std::int64_t R = r0; R < r1; R += 16) {
+        const int nr = int(std::min<std::int64_t>(16, r1 - R));
+        for (int r = 0; r < nr; ++r)
+            unpack_row<F>(w.data + std::size_t(R + r) * w.row_bytes, k, kp, ph + 32 * r, pl + 32 * r);
+        for (int r = nr; r < 16; ++r)
+            for (std::int64_t j = 0; j < kp / 32; ++j) {
+                std::memset(ph + 512 * j + 32 * r, 0, 64);
+                std::memset(pl + 512 * j + 32 * r, 0, 64);
+            }
+        // Two token groups at a time (C tiles 4 and 5 share the A tiles): two independent chains of
+        // products; a last odd group runs alone.
+        for (std::int64_t gi = 0; gi < groups; gi += 2) {
+            const bool pair = gi + 1 < groups;
+            const std::byte* g0 = act + std::size_t(gi) * G.bytes;
+            const std::byte* g1 = pair ? g0 + G.bytes : g0;
+            LLMT_AMX_TILEZERO(4);
+            LLMT_AMX_TILEZERO(5);
+            for (std::int64_t j = 0; j < kp / 32; ++j) {
+                LLMT_AMX_TILELOAD(0, ph + 512 * j, 64);
+                LLMT_AMX_TILELOAD(2, g0 + G.hi + 1024 * j, 64);
+                LLMT_AMX_TILELOAD(3, g0 + G.lo + 1024 * j, 64);
+                LLMT_AMX_DPBF16PS(4, 0, 2);
+                if (pair) {
+                    LLMT_AMX_TILELOAD(6, g1 + G.hi + 1024 * j, 64);
+                    LLMT_AMX_TILELOAD(7, g1 + G.lo + 1024 * j, 64);
+                    LLMT_AMX_DPBF16PS(5, 0, 6);
+                }
+                LLMT_AMX_DPBF16PS(4, 0, 3);
+                if (pair) LLMT_AMX_DPBF16PS(5, 0, 7);
+                if constexpr (has_lo) {
+                    LLMT_AMX_TILELOAD(1, pl + 512 * j, 64);
+                    LLMT_AMX_DPBF16PS(4, 1, 2);
+                    if (pair) LLMT_AMX_DPBF16PS(5, 1, 6);
+                }
+            }
+            for (int h = 0; h < (pair ? 2 : 1); ++h) {
+                if (h == 0) LLMT_AMX_TILESTORE(4, res, 64);
+                else LLMT_AMX_TILESTORE(5, res, 64);
+                const std::int64_t g = gi + h;
+                const std::int64_t nt = std::min<std::int64_t>(16, n - 16 * g);
+                for (std::int64_t t = 0; t < nt; ++t) {
+                    float* yt = y + (16 * g + t) * w.rows + R;
+                    for (int r = 0; r < nr; ++r) yt[r] = res[16 * r + t];
+                }
+            }
+        }
+    }
+    simd::amx::release();
+}
+
+inline std::byte* thread_panel(std::size_t bytes) {
+    thread_local std::vector<std::byte> buf;
+    if (buf.size() < bytes + 64) buf.resize(bytes + 64);
+    const auto u = reinterpret_cast<std::uintptr_t>(buf.data());
+    return buf.data() + ((64 - (u & 63)) & 63);
+}
+
+template <typename F>
+void batch(thread_pool& pool, const weight_ref& w, const float* x, std::int64_t n, float* y, std::byte* scratch) {
+    const std::int64_t k = w.cols;
+    const auto G = group_layout::make<typename F::vec_dot_type>(k);
+    const std::int64_t groups = (n + 15) / 16;
+    pool.run([&](int ith, int nth) {
+        for (std::int64_t g = ith; g < groups; g += nth)
+            prepare_group<F>(x + 16 * g * k, k, std::min<std::int64_t>(16, n - 16 * g), scratch + std::size_t(g) * G.bytes);
+    });
+    const auto P = panel_layout::make(G.kp);
+    pool.run([&](int ith, int nth) {
+        const std::int64_t units = (w.rows + 15) / 16;
+        const std::int64_t r0 = std::min(w.rows, units * ith / nth * 16), r1 = std::min(w.rows, units * (ith + 1) / nth * 16);
+        if (r0 < r1) run_rows<F>(w, n, y, scratch, r0, r1, thread_panel(P.bytes));
+    });
+}
+
+}  // namespace amxbf
+
+template <typename F>
+    requires(std::is_same_v<F, quant::f16> || std::is_same_v<F, quant::bf16>)
+struct gemm_impl<F, simd::isa::amx> : gemm_impl<F, simd::isa::avx512> {
+    static constexpr int batch_min = 8;
+    static std::size_t batch_bytes(std::int64_t k, std::int64_t n) { return amxbf::batch_bytes<F>(k, n); }
+    static void batch(thread_pool& pool, const weight_ref& w, const float* x, std::int64_t n, float* y, std::byte* scratch) {
+        amxbf::batch<F>(pool, w, x, n, y, scratch);
+    }
+};
+
+}  // namespace kernels
+LLMT_SIMD_DIAGNOSTICS_POP
+LLMT_END_NAMESPACE
+#endif  // LLMT_HAS_X86_KERNELS
+// ---- end llmt/kernels/gemm_amx_bf16.hpp ----
 // ---- begin llmt/kernels/kernel_table.hpp ----
 // kernel_table: kernel entries for every (format of a list, instruction set), resolved once per tensor at load
 
@@ -6546,8 +7290,10 @@ inline void thread_rows(std::int64_t rows, int ith, int nth, std::int64_t& r0, s
 /// Bytes of scratch matmul needs for n tokens (the prepared activations, plus alignment slack).
 inline std::size_t matmul_scratch_bytes(const weight_ref& w, std::int64_t n_tokens) {
     if (w.kern) {
-        const std::size_t batched = w.kern->act_bytes(w.cols) * std::size_t(n_tokens) + 64;
-        return w.kern->gemv ? std::max(batched, w.kern->gemv_act_bytes(w.cols) + 64) : batched;
+        std::size_t bytes = w.kern->act_bytes(w.cols) * std::size_t(n_tokens) + 64;
+        if (w.kern->gemv) bytes = std::max(bytes, w.kern->gemv_act_bytes(w.cols) + 64);
+        if (w.kern->batched(n_tokens)) bytes = std::max(bytes, w.kern->batch_bytes(w.cols, n_tokens) + 64);
+        return bytes;
     }
     return quant::row_size(w.fmt->act_type, std::size_t(w.cols)) * std::size_t(n_tokens) + 64;
 }
@@ -6555,9 +7301,13 @@ inline std::size_t matmul_scratch_bytes(const weight_ref& w, std::int64_t n_toke
 /// Y[t][r] = Σ_c W[r][c]·X[t][c] for t < n. x: [n][cols], y: [n][rows], scratch: matmul_scratch_bytes(w, n).
 /// Rows go to threads in 16-row units; tiles of kern->mr rows × kern->nc tokens run over token panels that
 /// stay in L2. Every element is computed the same way whatever the split: results do not depend on the
-/// thread count. Allocates nothing.
+/// thread count. Allocates nothing. With kern->batched(n) the kernel's batched path (e.g. AMX) does the whole product.
 inline void matmul(thread_pool& pool, const weight_ref& w, const float* x, std::int64_t n, float* y, std::byte* scratch) {
     std::byte* act = detail::align_up(scratch);
+    if (w.kern != nullptr && w.kern->batched(n)) {
+        w.kern->batch(pool, w, x, n, y, act);
+        return;
+    }
     if (w.kern == nullptr) {  // not resolved at load: the format's scalar dot
         const std::size_t act_row = quant::row_size(w.fmt->act_type, std::size_t(w.cols));
         for (std::int64_t t = 0; t < n; ++t) w.fmt->quantize_act(x + t * w.cols, act + std::size_t(t) * act_row, w.cols);
@@ -10815,8 +11565,24 @@ struct element_ops<quant::f32> {
     static void store(const float* x, std::byte* dst, std::int64_t n) noexcept { std::memcpy(dst, x, row_bytes(n)); }
     static float dot(const float* q, const std::byte* row, std::int64_t n) noexcept {
         const float* k = reinterpret_cast<const float*>(row);
+        std::int64_t i = 0;
         float s = 0;
-        for (std::int64_t i = 0; i < n; ++i) s += q[i] * k[i];
+#if LLMT_HAS_XSIMD
+        // Whole vectors with two accumulators (a scalar reduction is one long chain of dependent adds),
+        // then the tail in order. The same sequence whatever the thread: results stay deterministic.
+        using b_t = xsimd::batch<float, simd::arch>;
+        constexpr std::int64_t N = b_t::size;
+        if (n >= 2 * N) {
+            b_t a0 = b_t::load_unaligned(q) * b_t::load_unaligned(k);
+            b_t a1 = b_t::load_unaligned(q + N) * b_t::load_unaligned(k + N);
+            for (i = 2 * N; i + 2 * N <= n; i += 2 * N) {
+                a0 = xsimd::fma(b_t::load_unaligned(q + i), b_t::load_unaligned(k + i), a0);
+                a1 = xsimd::fma(b_t::load_unaligned(q + i + N), b_t::load_unaligned(k + i + N), a1);
+            }
+            s = xsimd::hadd(a0 + a1);
+        }
+#endif
+        for (; i < n; ++i) s += q[i] * k[i];
         return s;
     }
     static void axpy(float* y, float a, const std::byte* row, std::int64_t n) noexcept {
@@ -11030,6 +11796,7 @@ LLMT_END_NAMESPACE
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 LLMT_BEGIN_NAMESPACE
 namespace attention {
@@ -11047,6 +11814,48 @@ struct attention_shape {
 constexpr std::int64_t first_visible(std::int64_t pos, std::int64_t window) noexcept {
     return window > 0 ? std::max<std::int64_t>(0, pos - window + 1) : 0;
 }
+
+namespace detail {
+#if LLMT_HAS_XSIMD
+/// o = Σ_{p = first..last} w[p - first]·v[p] for f32 rows of NB whole vectors, summed in registers
+/// (a load-add-store of o per position is a chain through memory).
+template <int NB>
+void weighted_rows_f32(const kv_cache::store<quant::f32>& kv, std::int64_t layer, std::int64_t g, std::int64_t first,
+                       std::int64_t last, const float* w, float* o) {
+    using b_t = xsimd::batch<float, simd::arch>;
+    constexpr std::int64_t N = b_t::size;
+    b_t acc[NB];
+    for (int c = 0; c < NB; ++c) acc[c] = b_t(0.0f);
+    for (std::int64_t p = first; p <= last; ++p) {
+        const float* v = reinterpret_cast<const float*>(kv.v_row(layer, p, g));
+        const b_t s(w[p - first]);
+        for (int c = 0; c < NB; ++c) acc[c] = xsimd::fma(s, b_t::load_unaligned(v + c * N), acc[c]);
+    }
+    for (int c = 0; c < NB; ++c) acc[c].store_unaligned(o + c * N);
+}
+#endif
+/// The register-summed form when E is f32 and hd is 1, 2, 4 or 8 vectors; false otherwise.
+template <kv_cache::kv_element E>
+bool weighted_rows(const kv_cache::store<E>& kv, std::int64_t layer, std::int64_t g, std::int64_t first, std::int64_t last,
+                   const float* w, float* o, std::int64_t hd) {
+#if LLMT_HAS_XSIMD
+    if constexpr (std::is_same_v<E, quant::f32>) {
+        constexpr std::int64_t N = xsimd::batch<float, simd::arch>::size;
+        if (hd % N == 0) {
+            switch (hd / N) {
+                case 1: weighted_rows_f32<1>(kv, layer, g, first, last, w, o); return true;
+                case 2: weighted_rows_f32<2>(kv, layer, g, first, last, w, o); return true;
+                case 4: weighted_rows_f32<4>(kv, layer, g, first, last, w, o); return true;
+                case 8: weighted_rows_f32<8>(kv, layer, g, first, last, w, o); return true;
+                default: break;
+            }
+        }
+    }
+#endif
+    (void)kv, (void)layer, (void)g, (void)first, (void)last, (void)w, (void)o, (void)hd;
+    return false;
+}
+}  // namespace detail
 
 /// out[t][h] = Σ_p softmax_p(scale · q[t][h]·k[p][g(h)]) v[p][g(h)] for tokens t < n at positions pos0 + t,
 /// over the visible positions p ≤ pos0 + t (keys of the batch must already be stored), g(h) = h / (n_head / n_head_kv).
@@ -11072,6 +11881,7 @@ void attend(thread_pool& pool, const kv_cache::store<E>& kv, std::int64_t layer,
             for (std::int64_t p = first; p <= pos; ++p) sc[p - first] = ops::dot(qh, kv.k_row(layer, p, g), hd) * s.scale;
             kernels::softmax(sc, count);
             float* o = out + (t * s.n_head + h) * hd;
+            if (detail::weighted_rows(kv, layer, g, first, pos, sc, o, hd)) continue;
             std::memset(o, 0, sizeof(float) * std::size_t(hd));
             for (std::int64_t p = first; p <= pos; ++p) ops::axpy(o, sc[p - first], kv.v_row(layer, p, g), hd);
         }

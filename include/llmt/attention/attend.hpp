@@ -5,10 +5,12 @@
 #include <llmt/core/thread_pool.hpp>
 #include <llmt/kernels/softmax.hpp>
 #include <llmt/kv_cache/store.hpp>
+#include <llmt/simd/xsimd.hpp>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 LLMT_BEGIN_NAMESPACE
 namespace attention {
@@ -26,6 +28,48 @@ struct attention_shape {
 constexpr std::int64_t first_visible(std::int64_t pos, std::int64_t window) noexcept {
     return window > 0 ? std::max<std::int64_t>(0, pos - window + 1) : 0;
 }
+
+namespace detail {
+#if LLMT_HAS_XSIMD
+/// o = Σ_{p = first..last} w[p - first]·v[p] for f32 rows of NB whole vectors, summed in registers
+/// (a load-add-store of o per position is a chain through memory).
+template <int NB>
+void weighted_rows_f32(const kv_cache::store<quant::f32>& kv, std::int64_t layer, std::int64_t g, std::int64_t first,
+                       std::int64_t last, const float* w, float* o) {
+    using b_t = xsimd::batch<float, simd::arch>;
+    constexpr std::int64_t N = b_t::size;
+    b_t acc[NB];
+    for (int c = 0; c < NB; ++c) acc[c] = b_t(0.0f);
+    for (std::int64_t p = first; p <= last; ++p) {
+        const float* v = reinterpret_cast<const float*>(kv.v_row(layer, p, g));
+        const b_t s(w[p - first]);
+        for (int c = 0; c < NB; ++c) acc[c] = xsimd::fma(s, b_t::load_unaligned(v + c * N), acc[c]);
+    }
+    for (int c = 0; c < NB; ++c) acc[c].store_unaligned(o + c * N);
+}
+#endif
+/// The register-summed form when E is f32 and hd is 1, 2, 4 or 8 vectors; false otherwise.
+template <kv_cache::kv_element E>
+bool weighted_rows(const kv_cache::store<E>& kv, std::int64_t layer, std::int64_t g, std::int64_t first, std::int64_t last,
+                   const float* w, float* o, std::int64_t hd) {
+#if LLMT_HAS_XSIMD
+    if constexpr (std::is_same_v<E, quant::f32>) {
+        constexpr std::int64_t N = xsimd::batch<float, simd::arch>::size;
+        if (hd % N == 0) {
+            switch (hd / N) {
+                case 1: weighted_rows_f32<1>(kv, layer, g, first, last, w, o); return true;
+                case 2: weighted_rows_f32<2>(kv, layer, g, first, last, w, o); return true;
+                case 4: weighted_rows_f32<4>(kv, layer, g, first, last, w, o); return true;
+                case 8: weighted_rows_f32<8>(kv, layer, g, first, last, w, o); return true;
+                default: break;
+            }
+        }
+    }
+#endif
+    (void)kv, (void)layer, (void)g, (void)first, (void)last, (void)w, (void)o, (void)hd;
+    return false;
+}
+}  // namespace detail
 
 /// out[t][h] = Σ_p softmax_p(scale · q[t][h]·k[p][g(h)]) v[p][g(h)] for tokens t < n at positions pos0 + t,
 /// over the visible positions p ≤ pos0 + t (keys of the batch must already be stored), g(h) = h / (n_head / n_head_kv).
@@ -51,6 +95,7 @@ void attend(thread_pool& pool, const kv_cache::store<E>& kv, std::int64_t layer,
             for (std::int64_t p = first; p <= pos; ++p) sc[p - first] = ops::dot(qh, kv.k_row(layer, p, g), hd) * s.scale;
             kernels::softmax(sc, count);
             float* o = out + (t * s.n_head + h) * hd;
+            if (detail::weighted_rows(kv, layer, g, first, pos, sc, o, hd)) continue;
             std::memset(o, 0, sizeof(float) * std::size_t(hd));
             for (std::int64_t p = first; p <= pos; ++p) ops::axpy(o, sc[p - first], kv.v_row(layer, p, g), hd);
         }

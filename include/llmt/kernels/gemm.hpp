@@ -2,7 +2,9 @@
 #pragma once
 
 #include <llmt/config.hpp>
+#include <llmt/core/thread_pool.hpp>
 #include <llmt/kernels/act.hpp>
+#include <llmt/kernels/weight_ref.hpp>
 #include <llmt/quant/format.hpp>
 #include <llmt/quant/qtype.hpp>
 #include <llmt/simd/cpu.hpp>
@@ -31,6 +33,10 @@ using prepare_fn = void (*)(const float* x, std::byte* out, std::int64_t k);
 using act_bytes_fn = std::size_t (*)(std::int64_t k);
 /// Decode (one token): rows [0, nr) of g.w against the one prepared token g.a, into g.y[0, nr).
 using gemv_fn = void (*)(const gemm_args& g, std::int64_t nr);
+/// A whole Y = W·X for n tokens (the batched path of a level, e.g. AMX): its own activation layout and
+/// thread split, scratch of batch_bytes(k, n) bytes (64-aligned).
+using batch_fn = void (*)(thread_pool& pool, const weight_ref& w, const float* x, std::int64_t n, float* y, std::byte* scratch);
+using batch_bytes_fn = std::size_t (*)(std::int64_t k, std::int64_t n);
 
 /// The resolved kernel of one weight format on one instruction set. Every output element is
 /// computed by the same sequence of operations whatever the tile shape (nr ≤ mr, nc ≤ nc_max),
@@ -47,13 +53,20 @@ struct kernel_entry {
     act_bytes_fn gemv_act_bytes = nullptr;
     prepare_fn gemv_prepare = nullptr;
     gemv_fn gemv = nullptr;
+    // Optional batched path, used by matmul for n ≥ batch_min tokens (its results may differ from the
+    // tile path's in the last bits, but they too do not depend on the thread count).
+    int batch_min = 0;
+    batch_bytes_fn batch_bytes = nullptr;
+    batch_fn batch = nullptr;
     [[nodiscard]] bool valid() const noexcept { return tile != nullptr; }
+    [[nodiscard]] bool batched(std::int64_t n) const noexcept { return batch != nullptr && n >= batch_min; }
 };
 
 /// gemm_impl<F, I>: the hand-written path of format F on instruction set I, when there is one:
 ///   static constexpr bool available = true; static constexpr int mr, nc;
 ///   static std::size_t act_bytes(std::int64_t k); static void prepare(const float*, std::byte*, std::int64_t);
 ///   template <int NR, int NC> static void tile(const gemm_args&);
+/// and optionally a batched path: static constexpr int batch_min; batch_bytes and batch (see batch_fn).
 template <typename F, simd::isa I>
 struct gemm_impl {
     static constexpr bool available = false;
@@ -103,6 +116,7 @@ void tile_dispatch(const gemm_args& g, int nr, int nc) {
 /// The highest level ≤ want with a hand path for F (scalar always has one).
 template <typename F>
 constexpr simd::isa best_available(simd::isa want) noexcept {
+    if (want >= simd::isa::amx && gemm_impl<F, simd::isa::amx>::available) return simd::isa::amx;
     if (want >= simd::isa::avx512vnni && gemm_impl<F, simd::isa::avx512vnni>::available) return simd::isa::avx512vnni;
     if (want >= simd::isa::avx512 && gemm_impl<F, simd::isa::avx512>::available) return simd::isa::avx512;
     if (want >= simd::isa::avx2 && gemm_impl<F, simd::isa::avx2>::available) return simd::isa::avx2;
@@ -120,10 +134,17 @@ constexpr kernel_entry make_entry_exact() noexcept {
     e.act_bytes = &impl::act_bytes;
     e.prepare = &impl::prepare;
     e.tile = &tile_dispatch<impl>;
-    if constexpr (gemv_impl<F, I>::available) {
-        e.gemv_act_bytes = &gemv_impl<F, I>::act_bytes;
-        e.gemv_prepare = &gemv_impl<F, I>::prepare;
-        e.gemv = &gemv_impl<F, I>::gemv;
+    // the decode kernel: the AMX level decodes with AVX-512 VNNI's
+    constexpr simd::isa gi = I == simd::isa::amx ? simd::isa::avx512vnni : I;
+    if constexpr (gemv_impl<F, gi>::available) {
+        e.gemv_act_bytes = &gemv_impl<F, gi>::act_bytes;
+        e.gemv_prepare = &gemv_impl<F, gi>::prepare;
+        e.gemv = &gemv_impl<F, gi>::gemv;
+    }
+    if constexpr (requires { impl::batch_min; }) {
+        e.batch_min = impl::batch_min;
+        e.batch_bytes = &impl::batch_bytes;
+        e.batch = &impl::batch;
     }
     return e;
 }
@@ -133,6 +154,9 @@ constexpr kernel_entry make_entry_exact() noexcept {
 template <quant::quant_format F>
 constexpr kernel_entry make_kernel_entry(simd::isa want) noexcept {
     switch (detail::best_available<F>(want)) {
+        case simd::isa::amx:
+            if constexpr (gemm_impl<F, simd::isa::amx>::available) return detail::make_entry_exact<F, simd::isa::amx>();
+            break;
         case simd::isa::avx512vnni:
             if constexpr (gemm_impl<F, simd::isa::avx512vnni>::available) return detail::make_entry_exact<F, simd::isa::avx512vnni>();
             break;

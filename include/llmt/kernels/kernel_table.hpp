@@ -5,6 +5,8 @@
 #include <llmt/core/error.hpp>
 #include <llmt/core/type_list.hpp>
 #include <llmt/kernels/gemm.hpp>
+#include <llmt/kernels/gemm_amx.hpp>
+#include <llmt/kernels/gemm_amx_bf16.hpp>
 #include <llmt/kernels/gemm_float.hpp>
 #include <llmt/kernels/gemm_k.hpp>
 #include <llmt/kernels/gemm_q8x32.hpp>

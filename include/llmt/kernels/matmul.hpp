@@ -37,8 +37,10 @@ inline void thread_rows(std::int64_t rows, int ith, int nth, std::int64_t& r0, s
 /// Bytes of scratch matmul needs for n tokens (the prepared activations, plus alignment slack).
 inline std::size_t matmul_scratch_bytes(const weight_ref& w, std::int64_t n_tokens) {
     if (w.kern) {
-        const std::size_t batched = w.kern->act_bytes(w.cols) * std::size_t(n_tokens) + 64;
-        return w.kern->gemv ? std::max(batched, w.kern->gemv_act_bytes(w.cols) + 64) : batched;
+        std::size_t bytes = w.kern->act_bytes(w.cols) * std::size_t(n_tokens) + 64;
+        if (w.kern->gemv) bytes = std::max(bytes, w.kern->gemv_act_bytes(w.cols) + 64);
+        if (w.kern->batched(n_tokens)) bytes = std::max(bytes, w.kern->batch_bytes(w.cols, n_tokens) + 64);
+        return bytes;
     }
     return quant::row_size(w.fmt->act_type, std::size_t(w.cols)) * std::size_t(n_tokens) + 64;
 }
@@ -46,9 +48,13 @@ inline std::size_t matmul_scratch_bytes(const weight_ref& w, std::int64_t n_toke
 /// Y[t][r] = Σ_c W[r][c]·X[t][c] for t < n. x: [n][cols], y: [n][rows], scratch: matmul_scratch_bytes(w, n).
 /// Rows go to threads in 16-row units; tiles of kern->mr rows × kern->nc tokens run over token panels that
 /// stay in L2. Every element is computed the same way whatever the split: results do not depend on the
-/// thread count. Allocates nothing.
+/// thread count. Allocates nothing. With kern->batched(n) the kernel's batched path (e.g. AMX) does the whole product.
 inline void matmul(thread_pool& pool, const weight_ref& w, const float* x, std::int64_t n, float* y, std::byte* scratch) {
     std::byte* act = detail::align_up(scratch);
+    if (w.kern != nullptr && w.kern->batched(n)) {
+        w.kern->batch(pool, w, x, n, y, act);
+        return;
+    }
     if (w.kern == nullptr) {  // not resolved at load: the format's scalar dot
         const std::size_t act_row = quant::row_size(w.fmt->act_type, std::size_t(w.cols));
         for (std::int64_t t = 0; t < n; ++t) w.fmt->quantize_act(x + t * w.cols, act + std::size_t(t) * act_row, w.cols);

@@ -6,6 +6,7 @@
 #include <llmt/quant/f16.hpp>
 #include <llmt/quant/f32.hpp>
 #include <llmt/quant/q8_0.hpp>
+#include <llmt/simd/xsimd.hpp>
 
 #include <concepts>
 #include <cstddef>
@@ -32,8 +33,24 @@ struct element_ops<quant::f32> {
     static void store(const float* x, std::byte* dst, std::int64_t n) noexcept { std::memcpy(dst, x, row_bytes(n)); }
     static float dot(const float* q, const std::byte* row, std::int64_t n) noexcept {
         const float* k = reinterpret_cast<const float*>(row);
+        std::int64_t i = 0;
         float s = 0;
-        for (std::int64_t i = 0; i < n; ++i) s += q[i] * k[i];
+#if LLMT_HAS_XSIMD
+        // Whole vectors with two accumulators (a scalar reduction is one long chain of dependent adds),
+        // then the tail in order. The same sequence whatever the thread: results stay deterministic.
+        using b_t = xsimd::batch<float, simd::arch>;
+        constexpr std::int64_t N = b_t::size;
+        if (n >= 2 * N) {
+            b_t a0 = b_t::load_unaligned(q) * b_t::load_unaligned(k);
+            b_t a1 = b_t::load_unaligned(q + N) * b_t::load_unaligned(k + N);
+            for (i = 2 * N; i + 2 * N <= n; i += 2 * N) {
+                a0 = xsimd::fma(b_t::load_unaligned(q + i), b_t::load_unaligned(k + i), a0);
+                a1 = xsimd::fma(b_t::load_unaligned(q + i + N), b_t::load_unaligned(k + i + N), a1);
+            }
+            s = xsimd::hadd(a0 + a1);
+        }
+#endif
+        for (; i < n; ++i) s += q[i] * k[i];
         return s;
     }
     static void axpy(float* y, float a, const std::byte* row, std::int64_t n) noexcept {
