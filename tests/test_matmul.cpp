@@ -209,10 +209,11 @@ TEST_CASE("quantize_act: the AVX-512 q8_0 and q8_K conversions equal the referen
 }
 #endif
 
-TEST_CASE("matvec: q4_0, q8_0, q4_K, q6_K and f16 have a decode kernel on AVX-512 VNNI, and scalar has none") {
+TEST_CASE("matvec: q4_0, q8_0, q4_K, q6_K and f16 have a decode kernel on AVX-512 VNNI and AMX, and scalar has none") {
     for (auto t : {q::qtype::q4_0, q::qtype::q8_0, q::qtype::q4_k, q::qtype::q6_k, q::qtype::f16}) {
         CAPTURE(q::name(t));
         CHECK((k::resolve_kernel<q::all_formats>(t, "test", isa::avx512vnni).gemv != nullptr));
+        CHECK((k::resolve_kernel<q::all_formats>(t, "test", isa::amx).gemv != nullptr));
         CHECK((k::resolve_kernel<q::all_formats>(t, "test", isa::scalar).gemv == nullptr));
     }
 }

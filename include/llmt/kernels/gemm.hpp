@@ -123,6 +123,15 @@ constexpr simd::isa best_available(simd::isa want) noexcept {
     return simd::isa::scalar;
 }
 
+/// The highest level ≤ I with a decode kernel for F (scalar when there is none: matmul's tiles decode then).
+template <typename F, simd::isa I>
+constexpr simd::isa gemv_level() noexcept {
+    if constexpr (I >= simd::isa::avx512vnni && gemv_impl<F, simd::isa::avx512vnni>::available) return simd::isa::avx512vnni;
+    else if constexpr (I >= simd::isa::avx512 && gemv_impl<F, simd::isa::avx512>::available) return simd::isa::avx512;
+    else if constexpr (I >= simd::isa::avx2 && gemv_impl<F, simd::isa::avx2>::available) return simd::isa::avx2;
+    else return simd::isa::scalar;
+}
+
 template <typename F, simd::isa I>
 constexpr kernel_entry make_entry_exact() noexcept {
     using impl = gemm_impl<F, I>;
@@ -134,8 +143,8 @@ constexpr kernel_entry make_entry_exact() noexcept {
     e.act_bytes = &impl::act_bytes;
     e.prepare = &impl::prepare;
     e.tile = &tile_dispatch<impl>;
-    // the decode kernel: the AMX level decodes with AVX-512 VNNI's
-    constexpr simd::isa gi = I == simd::isa::amx ? simd::isa::avx512vnni : I;
+    // the decode kernel: the best one at or below I (AMX has none of its own: one token is no tile)
+    constexpr simd::isa gi = gemv_level<F, I>();
     if constexpr (gemv_impl<F, gi>::available) {
         e.gemv_act_bytes = &gemv_impl<F, gi>::act_bytes;
         e.gemv_prepare = &gemv_impl<F, gi>::prepare;
