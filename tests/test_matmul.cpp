@@ -281,7 +281,7 @@ TEST_CASE("the AMX level has a batched path for the formats it covers, and only 
 }
 
 #if LLMT_HAS_X86_KERNELS
-TEST_CASE("AVX-512 activation quantizers of the AMX path give the reference's bytes") {
+TEST_CASE("quantize_act: the AVX-512 conversions the AMX path uses give the reference's bytes on more edge cases") {
     if (llmt::simd::best_isa() < isa::avx512) return;
     constexpr std::int64_t k = 1024;
     auto x = randn(k, 31);
@@ -292,11 +292,11 @@ TEST_CASE("AVX-512 activation quantizers of the AMX path give the reference's by
     x[800] = -1e3f;
     std::vector<q::block_q8_0> r0(k / 32), f0(k / 32);
     q::q8_0::quantize_row(x.data(), r0.data(), k);
-    k::amx8::quantize_q8_0(x.data(), f0.data(), k);
+    k::qact::quantize_q8_0(x.data(), f0.data(), k);
     CHECK(std::memcmp(r0.data(), f0.data(), sizeof(q::block_q8_0) * r0.size()) == 0);
     std::vector<q::block_q8_k> rk(k / 256), fk(k / 256);
     q::q8_k::quantize_row(x.data(), rk.data(), k);
-    k::amx8::quantize_q8_k(x.data(), fk.data(), k);
+    k::qact::quantize_q8_k(x.data(), fk.data(), k);
     CHECK(std::memcmp(rk.data(), fk.data(), sizeof(q::block_q8_k) * rk.size()) == 0);
 }
 #endif

@@ -7,6 +7,7 @@
 #include <llmt/kernels/gemm.hpp>
 #include <llmt/kernels/gemm_k.hpp>
 #include <llmt/kernels/gemm_q8x32.hpp>
+#include <llmt/kernels/quantize_act.hpp>
 #include <llmt/kernels/weight_ref.hpp>
 #include <llmt/quant/q4_0.hpp>
 #include <llmt/quant/q4_k.hpp>
@@ -145,55 +146,6 @@ struct unpack<quant::q6_k> {
     }
 };
 
-/// roundf(v) (halves away from zero) exactly, 16 lanes: trunc, then ±1 where the cut-off part is ≥ 0.5.
-LLMT_INLINE_AVX512 __m512 round_away(__m512 v) {
-    const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    const __m512 frac = _mm512_abs_ps(_mm512_sub_ps(v, t));
-    const __m512 one = _mm512_or_ps(_mm512_and_ps(v, _mm512_set1_ps(-0.0f)), _mm512_set1_ps(1.0f));
-    return _mm512_mask_add_ps(t, _mm512_cmp_ps_mask(frac, _mm512_set1_ps(0.5f), _CMP_GE_OQ), t, one);
-}
-
-/// quant::q8_0::quantize_row with AVX-512, bit for bit (same scale arithmetic, roundf per value).
-LLMT_TARGET_AVX512 inline void quantize_q8_0(const float* x, quant::block_q8_0* y, std::int64_t k) {
-    for (std::int64_t b = 0; b < k / 32; ++b, x += 32) {
-        const __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
-        const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
-        const float d = amax / 127.0f;
-        const float id = d != 0 ? 1.0f / d : 0.0f;
-        y[b].d = to_fp16(d);
-        const __m512 vid = _mm512_set1_ps(id);
-        const __m128i q0 = _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(round_away(_mm512_mul_ps(x0, vid))));
-        const __m128i q1 = _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(round_away(_mm512_mul_ps(x1, vid))));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(y[b].qs), q0);
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(y[b].qs + 16), q1);
-    }
-}
-
-/// quant::q8_k::quantize_row with AVX-512, bit for bit (round to nearest even as nearest_int).
-LLMT_TARGET_AVX512 inline void quantize_q8_k(const float* x, quant::block_q8_k* y, std::int64_t k) {
-    for (std::int64_t b = 0; b < k / quant::qk_k; ++b, x += quant::qk_k) {
-        quant::block_q8_k& o = y[b];
-        __m512 m = _mm512_setzero_ps();
-        for (int j = 0; j < quant::qk_k; j += 16) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + j)));
-        const float amax = _mm512_reduce_max_ps(m);
-        if (!(amax > 0)) {  // all zero (or NaN): the reference's path through scalar code
-            quant::q8_k::quantize_row(x, &o, quant::qk_k);
-            continue;
-        }
-        int first = 0;
-        while (std::fabs(x[first]) != amax) ++first;  // the first value of largest magnitude, as the reference
-        const float iscale = -127.0f / x[first];
-        const __m512 vs = _mm512_set1_ps(iscale);
-        for (int j = 0; j < quant::qk_k; j += 16) {
-            const __m512i v = _mm512_min_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(vs, _mm512_loadu_ps(x + j))), _mm512_set1_epi32(127));
-            const __m128i q = _mm512_cvtepi32_epi8(v);
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(o.qs + j), q);
-            o.bsums[j / 16] = std::int16_t(_mm512_reduce_add_epi32(v));
-        }
-        o.d = 1 / iscale;
-    }
-}
-
 /// Activation sub-block scales of a token converted with the reference quantizer of V:
 /// da[j] and, for formats with a min, dsum[j] = da·Σ p over sub-block j.
 template <typename V, int S>
@@ -275,8 +227,8 @@ void prepare_group(const float* x, std::int64_t k, std::int64_t nt, std::byte* g
     auto* dsum = reinterpret_cast<float*>(g + L.dsum);
     for (std::int64_t t = 0; t < nt; ++t) {
         auto* blocks = reinterpret_cast<typename V::block*>(g + L.tmp + std::size_t(t) * tmp_stride);
-        if constexpr (std::is_same_v<V, quant::q8_0>) quantize_q8_0(x + t * k, blocks, k);
-        else quantize_q8_k(x + t * k, blocks, k);
+        if constexpr (std::is_same_v<V, quant::q8_0>) qact::quantize_q8_0(x + t * k, blocks, k);
+        else qact::quantize_q8_k(x + t * k, blocks, k);
         act_scales<V, S>(blocks, k, da + t, U::has_min ? dsum + t : nullptr, 16);
         // value 4i + e of the token goes to group dword (i, t): rows of 16 tokens × 4 bytes
         for (std::int64_t i = 0; i < k / 4; ++i) {
