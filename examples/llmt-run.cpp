@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
     std::int64_t seed = -1;
     bool ids = false, context_shift = false, no_special = false, verbose = false;
     std::vector<std::string> stops;
+    std::string f16_accum = "f32";
     app.add_option("-m,--model", model_path, "GGUF model (default: the bundled stories260K)");
     auto* p_opt = app.add_option("-p,--prompt", prompt, "prompt text");
     app.add_option("-f,--file", prompt_file, "read the prompt from a file")->excludes(p_opt);
@@ -70,13 +71,19 @@ int main(int argc, char** argv) {
     app.add_option("--dump-logits", dump_path, "write the logits of every position to this file");
     app.add_flag("--context-shift", context_shift, "when the context is full, drop the older half instead of failing");
     app.add_flag("--no-special", no_special, "do not add BOS to the prompt");
+    app.add_option("--f16-accum", f16_accum,
+                   "F16 dot products: f32 (default), or half = llama.cpp's AVX512-FP16 half-precision sums (slow; to reproduce its logits)")
+        ->check(CLI::IsMember({"f32", "half"}));
     app.add_flag("-v,--verbose", verbose, "log the model and sampler setup");
     CLI11_PARSE(app, argc, argv);
 
     try {
         if (!prompt_file.empty()) prompt = read_file(prompt_file);
         const auto t_load = std::chrono::steady_clock::now();
-        auto model = llmt::load_any(model_path, {.context = ctx, .batch = batch, .threads = threads});
+        auto model = llmt::load_any(model_path, {.context = ctx,
+                                                 .batch = batch,
+                                                 .threads = threads,
+                                                 .f16_accum = f16_accum == "half" ? llmt::f16_accumulation::half : llmt::f16_accumulation::f32});
         const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_load).count();
         fmt::print(stderr, "llmt-run: {} ({}: {}), {} layers, n_embd {}, vocab {}, context {}, {} threads, loaded in {:.1f} ms\n",
                    std::filesystem::path(model_path).filename().string(), model->params().arch, model->describe(),

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """golden_stories: llmt-run on a stories260K file against llama.cpp's greedy tokens, text and logits.
 
-Usage: golden_stories.py LLMT_RUN MODEL REF_LOGITS REF_COMPLETION TOLERANCE WORKDIR
+Usage: golden_stories.py LLMT_RUN MODEL REF_LOGITS REF_COMPLETION TOLERANCE WORKDIR [LLMT_RUN FLAGS...]
 Runs `llmt-run --temp 0 -n 64` on "Once upon a time" three ways (text, --ids, --dump-logits) and
 checks: the ids equal the greedy_generated_tokens header of REF_LOGITS; the text equals
 REF_COMPLETION (llama.cpp prints a leading space and trailing newlines: compared stripped); the
@@ -30,9 +30,10 @@ def read_dump(path):
 
 def main():
     run, model, ref_logits, ref_completion, tol, workdir = sys.argv[1:7]
+    extra = sys.argv[7:]
     tol = float(tol)
     os.makedirs(workdir, exist_ok=True)
-    base = [run, "-m", model, "-p", "Once upon a time", "-n", "64", "--temp", "0", "-t", "1"]
+    base = [run, "-m", model, "-p", "Once upon a time", "-n", "64", "--temp", "0", "-t", "1"] + extra
     failures = []
 
     ids = subprocess.run(base + ["--ids"], check=True, capture_output=True, text=True).stdout.split()
@@ -47,7 +48,7 @@ def main():
     if text.strip() != want_text.strip():
         failures.append(f"text differs:\n  llmt      {text.strip()!r}\n  llama.cpp {want_text.strip()!r}")
 
-    dump = os.path.join(workdir, os.path.basename(model) + ".logits.txt")
+    dump = os.path.join(workdir, os.path.basename(model) + "".join(extra).replace("-", "_") + ".logits.txt")
     subprocess.run(base + ["--dump-logits", dump], check=True, capture_output=True, text=True)
     headers, positions = read_dump(dump)
     if headers.get("prompt_tokens") != ref_headers["prompt_tokens"]:
@@ -66,7 +67,7 @@ def main():
             break
         d = max(abs(a - b) for a, b in zip(mine["logits"], ref["logits"]))
         worst = max(worst, d)
-    print(f"{os.path.basename(model)}: max |llmt - llama.cpp| logit over {len(positions)} positions = {worst:.3g} (tolerance {tol})")
+    print(f"{os.path.basename(model)} {' '.join(extra)}: max |llmt - llama.cpp| logit over {len(positions)} positions = {worst:.3g} (tolerance {tol})")
     if worst > tol:
         failures.append(f"logits differ by {worst:.3g} > {tol}")
     for f in failures:

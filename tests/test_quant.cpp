@@ -99,6 +99,10 @@ void check_against_ggml(const std::string& fmt, const std::string& act_file) {
             }
             CHECK(std::abs(d - exact) <= std::max(1e-6, 1e-5 * std::abs(exact)));
             CHECK(std::abs(dots[std::size_t(r)] - exact) <= mag * 0x1p-8);
+            // f16_accumulation::half reproduces those half-precision sums bit for bit.
+            const float h = llmt::kernels::dot_f16_half_accum(n_per_row, reinterpret_cast<const llmt::fp16_t*>(ref_q.data() + r * row_bytes),
+                                                              reinterpret_cast<const llmt::fp16_t*>(ref_a.data()));
+            CHECK_MESSAGE(h == float(dots[std::size_t(r)]), "half-accumulated f16 dot row " << r << ": " << h << " vs " << dots[std::size_t(r)]);
             continue;
         }
         CHECK_MESSAGE(std::abs(d - dots[std::size_t(r)]) <= tol, fmt << " dot row " << r << ": " << d << " vs " << dots[std::size_t(r)]);
@@ -189,4 +193,25 @@ TEST_CASE("kernels: matmul over q8_0 equals per-row reference dots, for 1 and 3 
         for (std::int64_t r = 0; r < rows; ++r)
             CHECK(y1[std::size_t(t * rows + r)] == llmt::q8_0::vec_dot(cols, wq.data() + r * 2, xq.data()));
     }
+}
+
+TEST_CASE("quant: f16_accumulation::half rounds like the hardware's fp16 conversion") {
+    // round_to_half(s, 0) of a float s must equal the round-to-nearest-even f32 → f16 conversion,
+    // across normals, subnormals, ties and overflow.
+    std::uint32_t state = 12345;
+    auto next = [&] { state = state * 1664525u + 1013904223u; return state; };
+    for (int i = 0; i < 200000; ++i) {
+        const std::uint32_t bits = (next() & 0x80000000u) | ((102u + next() % 40u) << 23) | (next() & 0x7FFFFFu);  // 2^-25 .. 2^14 and beyond
+        float f;
+        std::memcpy(&f, &bits, 4);
+        const double want = double(llmt::to_f32(llmt::to_fp16(f)));
+        const double got = llmt::kernels::detail::round_to_half(double(f), 0.0);
+        REQUIRE_MESSAGE(got == want, "round_to_half(" << f << ") = " << got << ", expected " << want);
+    }
+    CHECK(llmt::kernels::detail::round_to_half(65520.0, 0.0) == INFINITY);  // the tie above 65504 goes to infinity
+    CHECK(llmt::kernels::detail::round_to_half(65519.0, 0.0) == 65504.0);
+    // the error term breaks exact ties: 1 + 2^-11 is halfway between 1 and 1 + 2^-10
+    CHECK(llmt::kernels::detail::round_to_half(1.0 + 0x1p-11, 0.0) == 1.0);
+    CHECK(llmt::kernels::detail::round_to_half(1.0 + 0x1p-11, 1e-30) == 1.0 + 0x1p-10);
+    CHECK(llmt::kernels::detail::fma_half(1.0 + 0x1p-10, 0x1p-11, 1.0) == 1.0 + 0x1p-10);  // x·y = 2^-11 + 2^-21: just above the tie
 }

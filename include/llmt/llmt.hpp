@@ -49,6 +49,7 @@
 #include <llmt/kernels/softmax.hpp>
 #include <llmt/kernels/rope.hpp>
 #include <llmt/kernels/activation.hpp>
+#include <llmt/kernels/f16_half_accum.hpp>
 
 // tokenizer
 #include <llmt/tokenizer/unicode.hpp>

@@ -7,6 +7,7 @@
 #include <llmt/core/thread_pool.hpp>
 #include <llmt/io/gguf.hpp>
 #include <llmt/kernels/activation.hpp>
+#include <llmt/kernels/f16_half_accum.hpp>
 #include <llmt/kernels/get_rows.hpp>
 #include <llmt/kernels/kernel_table.hpp>
 #include <llmt/kernels/matmul.hpp>
@@ -147,6 +148,7 @@ private:
     // ---- loading ----
     void init(io::gguf_file file, const load_options& opt) {
         file_ = std::make_unique<io::gguf_file>(std::move(file));
+        f16_accum_ = opt.f16_accum;
         hp_ = hparams::read(*file_, norm::eps_key);
         if constexpr (spec::architectures.size() > 0) {
             bool known = false;
@@ -228,7 +230,9 @@ private:
                         errc::format, "gguf '{}': tensor '{}' has shape [{}, {}, {}, {}], expected [{}, {}] (ne0 = columns)",
                         file_->path(), name, t.ne[0], t.ne[1], t.ne[2], t.ne[3], cols, rows < 0 ? std::string("n") : std::to_string(rows));
         // Format and SIMD kernel resolved here, once per tensor: the forward pass never looks at a type again.
-        return kernels::make_weight_ref<weights>(t.type, file_->tensor_data(t).data(), std::int64_t(t.ne[1]), std::int64_t(t.ne[0]), name);
+        auto w = kernels::make_weight_ref<weights>(t.type, file_->tensor_data(t).data(), std::int64_t(t.ne[1]), std::int64_t(t.ne[0]), name);
+        if (t.type == quant::qtype::f16 && f16_accum_ == f16_accumulation::half) w.kern = &kernels::f16_half_accum_entry;
+        return w;
     }
     detail::linear lin(const std::string& base, std::int64_t rows, std::int64_t cols) {
         detail::linear l;
@@ -307,6 +311,7 @@ private:
     }
 
     std::unique_ptr<io::gguf_file> file_;  // owns the mapped weights
+    f16_accumulation f16_accum_ = f16_accumulation::f32;
     hparams hp_;
     std::int64_t n_ctx_ = 0;    // positions available
     std::int64_t n_batch_ = 0;  // tokens per chunk

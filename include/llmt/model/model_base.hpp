@@ -12,6 +12,14 @@
 
 LLMT_BEGIN_NAMESPACE
 
+/// How F16 weights are dotted with their (f16) activations.
+///  - f32:  products and partial sums in f32 or wider (the default, the accurate one);
+///  - half: as llama.cpp's CPU backend does on AVX512-FP16 machines (GGML_NATIVE builds): 128
+///          running sums in half precision updated by fused multiply-adds and reduced in half
+///          precision (kernels/f16_half_accum.hpp). Its dots are fp16 values, up to ~1e-2 from the
+///          exact ones. A scalar emulation, slow: for reproducing logits such a build wrote.
+enum class f16_accumulation : std::uint8_t { f32, half };
+
 /// Run-time choices made when loading a model.
 struct load_options {
     std::int64_t context = 0;          ///< positions available; 0 = the file's context_length, at most 4096
@@ -19,6 +27,7 @@ struct load_options {
     int threads = 0;                   ///< worker threads; 0 = std::thread::hardware_concurrency()
     std::int64_t sliding_window = -1;  ///< attention window: -1 = the file's, 0 = none, > 0 = this one
     io::load_mode mode = io::load_mode::mmap_or_read;
+    f16_accumulation f16_accum = f16_accumulation::f32;
 };
 
 /// The run-time face of a loaded model: what a session or a CLI needs, whatever the policies.
