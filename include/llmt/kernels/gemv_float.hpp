@@ -16,7 +16,9 @@ LLMT_SIMD_DIAGNOSTICS_PUSH
 namespace kernels {
 namespace gemvf {
 
-/// Bytes ahead of the current column at which each row stream is prefetched.
+/// Bytes ahead of the current column at which each row stream is prefetched. f16 rows are long (8 KiB
+/// for 4096 columns) and the hardware streamer follows them; prefetching the next group of rows, as
+/// the quantized kernels do, measured 5-7% slower here.
 inline constexpr std::size_t prefetch_ahead = 512;
 
 /// prepare_float<f16> (kernels/act.hpp) with F16C: x rounded to f16 (nearest even, as to_fp16) and back, stored as floats.

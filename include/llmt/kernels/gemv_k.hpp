@@ -22,12 +22,11 @@ LLMT_SIMD_DIAGNOSTICS_PUSH
 namespace kernels {
 namespace gemvk {
 
-/// Bytes ahead of the current super-block at which each row stream is prefetched.
-inline constexpr std::size_t prefetch_ahead = 512;
-
+/// Prefetches the super-block `ahead` bytes further into L2: the same block of the row one group of NR
+/// rows below (see gemv_q8x32.hpp: rows are too short for the hardware streamer).
 template <std::size_t Bytes>
-LLMT_INLINE_AVX512 void prefetch_block(const std::byte* p) {
-    for (std::size_t o = 0; o < Bytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(p + prefetch_ahead + o), _MM_HINT_T0);
+LLMT_INLINE_AVX512 void prefetch_block(const std::byte* p, std::size_t ahead) {
+    for (std::size_t o = 0; o < Bytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(p + ahead + o), _MM_HINT_T1);
 }
 
 /// int16 word w of v broadcast per 128-bit lane: lanes 0-1 word w0, lanes 2-3 word w1 (q4_K's two sub-blocks of 32).
@@ -77,10 +76,14 @@ LLMT_INLINE_AVX512 void q4_k_step(const quant::block_q4_k& x, const q4_k_act& a,
         isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(lo, a.a[2 * c]), slo);
         isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(hi, a.a[2 * c + 1]), shi);
     }
-    const float da = a.d;
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(to_f32(x.d) * da), acc);
+    // d and dmin (adjacent fp16 values) converted together by F16C, times the activation's scale
+    static_assert(offsetof(quant::block_q4_k, d) == 0 && offsetof(quant::block_q4_k, dmin) == 2);
+    std::uint32_t dbits;
+    std::memcpy(&dbits, reinterpret_cast<const std::byte*>(&x), 4);
+    const __m128 dm = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(int(dbits))), _mm_set1_ps(a.d));
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_broadcastss_ps(dm), acc);
     const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(std::int64_t(mn8)));
-    macc = _mm_fmadd_ps(_mm_cvtepi32_ps(_mm_madd_epi16(m16, a.bsum2)), _mm_set1_ps(-(to_f32(x.dmin) * da)), macc);
+    macc = _mm_fnmadd_ps(_mm_cvtepi32_ps(_mm_madd_epi16(m16, a.bsum2)), _mm_shuffle_ps(dm, dm, 0x55), macc);
 }
 
 template <int NR>
@@ -95,7 +98,7 @@ LLMT_TARGET_AVX512 void q4_k_rows(const gemm_args& g) {
         load_q4_k_act(ab[b], a);
         for (int r = 0; r < NR; ++r) {
             const auto* x = reinterpret_cast<const quant::block_q4_k*>(g.w + std::size_t(r) * g.w_stride) + b;
-            prefetch_block<sizeof(quant::block_q4_k)>(reinterpret_cast<const std::byte*>(x));
+            prefetch_block<sizeof(quant::block_q4_k)>(reinterpret_cast<const std::byte*>(x), NR * g.w_stride);
             q4_k_step(*x, a, acc[r], macc[r]);
         }
     }
@@ -123,7 +126,7 @@ LLMT_INLINE_AVX512 void q6_k_step(const quant::block_q6_k& x, const quant::block
         isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(qlo, alo), _mm512_permutexvar_epi16(idx_4x8(short(8 * h)), s16));
         isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(qhi, ahi), _mm512_permutexvar_epi16(idx_4x8(short(8 * h + 4)), s16));
     }
-    const float dd = to_f32(x.d) * a.d;
+    const float dd = _cvtsh_ss(x.d.bits) * a.d;  // F16C
     acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(dd), acc);
     const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums));
     macc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(sc, bs)), _mm256_set1_ps(-32.0f * dd), macc);
@@ -139,7 +142,7 @@ LLMT_TARGET_AVX512 void q6_k_rows(const gemm_args& g) {
     for (std::int64_t b = 0; b < nb; ++b) {
         for (int r = 0; r < NR; ++r) {
             const auto* x = reinterpret_cast<const quant::block_q6_k*>(g.w + std::size_t(r) * g.w_stride) + b;
-            prefetch_block<sizeof(quant::block_q6_k)>(reinterpret_cast<const std::byte*>(x));
+            prefetch_block<sizeof(quant::block_q6_k)>(reinterpret_cast<const std::byte*>(x), NR * g.w_stride);
             q6_k_step(*x, ab[b], acc[r], macc[r]);
         }
     }

@@ -21,8 +21,13 @@ LLMT_SIMD_DIAGNOSTICS_PUSH
 namespace kernels {
 namespace gemv32 {
 
-/// Bytes ahead of the current block at which each row stream is prefetched (measured: 512 B beats none, 1-4 KiB).
-inline constexpr std::size_t prefetch_ahead = 512;
+/// Prefetching: while a group of NR rows is computed, the same offsets of the next NR rows (the next
+/// group, right after this one in memory) are prefetched into L2. A row of 4096 q4_0 values is only
+/// 2304 bytes, too short for the hardware streamer to get ahead, and prefetching a fixed distance
+/// within each row leaves every row's start a demand miss. One group ahead covers those starts too,
+/// and keeps about NR·row_bytes in flight. Measured (llmt-kernels, 4096×4096 from DRAM): q8_0 from
+/// ~72% to ~90% of the read bandwidth, q4_0 from ~55% to ~66% (T0 into L1 is no better, and the
+/// group of f16 rows does not fit L1).
 
 /// The token for q4_0 decode, in groups of 4 blocks (offsets from the token's base, multiples of 64):
 ///   qs    int8[ng][2][64]   per group: values 0-15 of the 4 blocks, then values 16-31 (the order the nibbles unpack in)
@@ -91,17 +96,21 @@ inline void q8_0_prepare(const float* x, std::byte* out, std::int64_t k) {
 }
 
 /// One 4-block group of a q4_0 row at p (72 bytes) against the prepared group; adds into acc.
+/// Block j's 16 quant bytes start at byte 18j + 2, i.e. at word 9j + 1: one two-source word
+/// permute over the group's 72 bytes (a 64-byte load and an 8-byte load) lines them up in the
+/// 128-bit lanes, and one more gathers the four scales (words 0, 9, 18, 27).
 LLMT_INLINE_AVX512 __m512 q4_0_step(const std::byte* p, __m512i alo, __m512i ahi, __m512i aux, __m512 as, __m512 acc) {
     const __m512i didx = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  // upper half unused
                                           27, 27, 27, 27, 18, 18, 18, 18, 9, 9, 9, 9, 0, 0, 0, 0);
+    const __m512i qidx = _mm512_set_epi16(35, 34, 33, 32, 31, 30, 29, 28, 26, 25, 24, 23, 22, 21, 20, 19,  //
+                                          17, 16, 15, 14, 13, 12, 11, 10, 8, 7, 6, 5, 4, 3, 2, 1);
     const __m512i m4 = _mm512_set1_epi8(0x0f);
-    __m512i q = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2)));
-    q = _mm512_inserti32x4(q, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 20)), 1);
-    q = _mm512_inserti32x4(q, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 38)), 2);
-    q = _mm512_inserti32x4(q, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 56)), 3);
+    const __m512i v0 = _mm512_loadu_si512(p);
+    const __m512i v1 = _mm512_castsi128_si512(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 64)));
+    const __m512i q = _mm512_permutex2var_epi16(v0, qidx, v1);
     __m512i s = simd::x86::dpbusd(aux, _mm512_and_si512(q, m4), alo);
     s = simd::x86::dpbusd(s, _mm512_and_si512(_mm512_srli_epi16(q, 4), m4), ahi);
-    const __m512 d = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(didx, _mm512_loadu_si512(p))));
+    const __m512 d = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(didx, v0)));
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, as), acc);
 }
 
@@ -111,13 +120,14 @@ LLMT_TARGET_AVX512 void q4_0_rows(const gemm_args& g, const q4_0_layout& L) {
     __m512 acc[NR];
     for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps();
     const std::int64_t full = L.nb / 4;
+    const std::size_t ahead = NR * g.w_stride;
     for (std::int64_t gi = 0; gi < full; ++gi) {
         const __m512i alo = _mm512_load_si512(a + L.qs + 128 * gi), ahi = _mm512_load_si512(a + L.qs + 128 * gi + 64);
         const __m512i aux = _mm512_load_si512(a + L.aux + 64 * gi);
         const __m512 as = _mm512_load_ps(reinterpret_cast<const float*>(a + L.scale) + 16 * gi);
         for (int r = 0; r < NR; ++r) {
             const std::byte* p = g.w + std::size_t(r) * g.w_stride + 72 * std::size_t(gi);
-            _mm_prefetch(reinterpret_cast<const char*>(p + prefetch_ahead), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(p + ahead), _MM_HINT_T1);
             acc[r] = q4_0_step(p, alo, ahi, aux, as, acc[r]);
         }
     }
@@ -152,13 +162,14 @@ LLMT_TARGET_AVX512 void q8_0_rows(const gemm_args& g, const q8x32_layout& L) {
     __m512 acc[NR];
     for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps();
     const std::int64_t pairs = L.nb / 2;
+    const std::size_t ahead = NR * g.w_stride;
     for (std::int64_t gi = 0; gi < pairs; ++gi) {
         const __m512i aq = _mm512_load_si512(a + L.qs + 64 * gi);
         const __m512i aux = _mm512_load_si512(a + L.aux + 64 * gi);
         const __m512 as = _mm512_load_ps(reinterpret_cast<const float*>(a + L.scale) + 16 * gi);
         for (int r = 0; r < NR; ++r) {
             const std::byte* p = g.w + std::size_t(r) * g.w_stride + 68 * std::size_t(gi);
-            _mm_prefetch(reinterpret_cast<const char*>(p + prefetch_ahead), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(p + ahead), _MM_HINT_T1);
             acc[r] = q8_0_step(p, aq, aux, as, acc[r]);
         }
     }
