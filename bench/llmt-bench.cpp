@@ -33,6 +33,7 @@ struct params {
     std::vector<std::pair<int, int>> n_pg;
     std::vector<int> threads;
     std::vector<int> n_batch{2048};
+    std::vector<int> mmap{1};  // 1: mmap the file; 0: read it into (huge-page) memory
     int reps = 5;
     std::string output = "md";
     bool warmup = true;
@@ -43,7 +44,7 @@ struct params {
 [[noreturn]] void usage_error(const std::string& msg) {
     std::fprintf(stderr, "llmt-bench: %s\n", msg.c_str());
     std::fprintf(stderr,
-                 "usage: llmt-bench [-m MODEL]... [-p N,N] [-n N,N] [-pg PP,TG] [-t T,T] [-b N] [-r REPS]\n"
+                 "usage: llmt-bench [-m MODEL]... [-p N,N] [-n N,N] [-pg PP,TG] [-t T,T] [-b N] [-mmp 0|1] [-r REPS]\n"
                  "                  [-o md|csv|json|jsonl] [--no-warmup] [--no-bandwidth] [-v]\n");
     std::exit(2);
 }
@@ -116,6 +117,10 @@ params parse(int argc, char** argv) {
             p.threads = int_list(next(), "-t");
         } else if (a == "-b" || a == "--batch-size") {
             p.n_batch = int_list(next(), "-b");
+        } else if (a == "-mmp" || a == "--mmap") {
+            p.mmap = int_list(next(), "-mmp");
+            for (int v : p.mmap)
+                if (v != 0 && v != 1) usage_error(fmt::format("-mmp expects 0 or 1, got {}", v));
         } else if (a == "-r" || a == "--repetitions") {
             p.reps = to_int(next(), "-r");
         } else if (a == "-o" || a == "--output") {
@@ -259,6 +264,7 @@ struct result {
     std::string model_filename;
     model_facts facts;
     int n_batch = 0, n_threads = 0, n_prompt = 0, n_gen = 0;
+    bool use_mmap = true;
     std::vector<double> samples_ns;
     double load_seconds = 0;
     double bandwidth = 0;  // bytes/s, measured with n_threads
@@ -358,7 +364,7 @@ std::string to_json(const result& r, const std::string& cpu, bool pretty) {
         {"type_v", "\"f32\""},
         {"n_gpu_layers", "0"},
         {"flash_attn", "false"},
-        {"use_mmap", "true"},
+        {"use_mmap", r.use_mmap ? "true" : "false"},
         {"n_prompt", fmt::format("{}", r.n_prompt)},
         {"n_gen", fmt::format("{}", r.n_gen)},
         {"test_time", fmt::format("\"{}\"", r.test_time)},
@@ -382,7 +388,14 @@ std::string to_json(const result& r, const std::string& cpu, bool pretty) {
     return o + (pretty ? "  }" : "}");
 }
 
+bool g_mmap_column = false;  // as llama-bench: an mmap column only when some test does not map
+
 void print_md_header() {
+    if (g_mmap_column) {
+        std::printf("| model | size | params | backend | threads | mmap | test | t/s | B/token | read BW GB/s | of bound | load s | peak RSS MiB |\n");
+        std::printf("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        return;
+    }
     std::printf("| model | size | params | backend | threads | test | t/s | B/token | read BW GB/s | of bound | load s | peak RSS MiB |\n");
     std::printf("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
 }
@@ -390,10 +403,11 @@ void print_md_header() {
 void print_md(const result& r) {
     const auto ts = r.samples_ts();
     const std::string frac = r.n_prompt == 0 && r.bandwidth > 0 ? fmt::format("{:.1f}%", 100 * r.bw_fraction()) : "-";
-    std::printf("| %s | %.2f MiB | %.2f %s | CPU | %d | %s | %.2f ± %.2f | %.2f MiB | %.2f | %s | %.3f | %.1f |\n",
+    const std::string threads_col = g_mmap_column ? fmt::format("{} | {}", r.n_threads, r.use_mmap ? 1 : 0) : fmt::format("{}", r.n_threads);
+    std::printf("| %s | %.2f MiB | %.2f %s | CPU | %s | %s | %.2f ± %.2f | %.2f MiB | %.2f | %s | %.3f | %.1f |\n",
                 r.facts.type.c_str(), double(r.facts.size) / (1024.0 * 1024.0),
                 r.facts.n_params >= 1000000000ull ? double(r.facts.n_params) / 1e9 : double(r.facts.n_params) / 1e6,
-                r.facts.n_params >= 1000000000ull ? "B" : "M", r.n_threads, r.test_name().c_str(), result::avg(ts),
+                r.facts.n_params >= 1000000000ull ? "B" : "M", threads_col.c_str(), r.test_name().c_str(), result::avg(ts),
                 result::stddev(ts), double(r.facts.bytes_per_token) / (1024.0 * 1024.0), r.bandwidth / 1e9, frac.c_str(),
                 r.load_seconds, double(r.peak_rss) / (1024.0 * 1024.0));
     std::fflush(stdout);
@@ -404,13 +418,13 @@ void print_csv(const result& r, const std::string& cpu, bool header) {
     if (header)
         std::printf("build_commit,cpu_info,backends,model_filename,model_type,model_size,model_n_params,n_batch,n_threads,"
                     "n_prompt,n_gen,test_time,avg_ns,stddev_ns,avg_ts,stddev_ts,bytes_per_token,mem_read_bw_gbps,"
-                    "bw_fraction,load_seconds,peak_rss_bytes\n");
-    std::printf("\"llmt\",\"%s\",\"CPU\",\"%s\",\"%s\",%llu,%llu,%d,%d,%d,%d,\"%s\",%llu,%llu,%.6f,%.6f,%llu,%.3f,%.4f,%.6f,%llu\n",
+                    "bw_fraction,load_seconds,peak_rss_bytes,use_mmap\n");
+    std::printf("\"llmt\",\"%s\",\"CPU\",\"%s\",\"%s\",%llu,%llu,%d,%d,%d,%d,\"%s\",%llu,%llu,%.6f,%.6f,%llu,%.3f,%.4f,%.6f,%llu,%s\n",
                 cpu.c_str(), r.model_filename.c_str(), r.facts.type.c_str(), (unsigned long long)r.facts.size,
                 (unsigned long long)r.facts.n_params, r.n_batch, r.n_threads, r.n_prompt, r.n_gen, r.test_time.c_str(),
                 (unsigned long long)result::avg(r.samples_ns), (unsigned long long)result::stddev(r.samples_ns),
                 result::avg(ts), result::stddev(ts), (unsigned long long)r.facts.bytes_per_token, r.bandwidth / 1e9,
-                r.bw_fraction(), r.load_seconds, (unsigned long long)r.peak_rss);
+                r.bw_fraction(), r.load_seconds, (unsigned long long)r.peak_rss, r.use_mmap ? "true" : "false");
     std::fflush(stdout);
 }
 
@@ -434,11 +448,12 @@ int main(int argc, char** argv) {
             if (bandwidth[std::size_t(t)] == 0) bandwidth[std::size_t(t)] = measure_read_bandwidth(t);
 
     bool first = true;
+    g_mmap_column = std::find(p.mmap.begin(), p.mmap.end(), 0) != p.mmap.end();
     if (p.output == "md") print_md_header();
     if (p.output == "json") std::printf("[\n");
     for (const auto& path : p.models) {
         for (int threads : p.threads) {
-            for (int n_batch : p.n_batch) {
+            for (int n_batch : p.n_batch) for (int mmp : p.mmap) {
                 reset_peak_rss();
                 const auto t0 = clock_type::now();
                 std::unique_ptr<llmt::model_base> m;
@@ -449,6 +464,7 @@ int main(int argc, char** argv) {
                     opt.threads = threads;
                     opt.batch = std::max(1, std::min(n_batch, std::max(1, max_ctx)));
                     opt.context = std::max(max_ctx, 1);
+                    opt.mode = mmp ? llmt::io::load_mode::mmap_or_read : llmt::io::load_mode::read_only;
                     m = llmt::load_any(path, opt);
                 } catch (const std::exception& e) {
                     std::fprintf(stderr, "llmt-bench: %s\n", e.what());
@@ -464,6 +480,7 @@ int main(int argc, char** argv) {
                     r.facts = facts;
                     r.n_batch = n_batch;
                     r.n_threads = threads;
+                    r.use_mmap = mmp != 0;
                     r.n_prompt = pp;
                     r.n_gen = tg;
                     r.load_seconds = load_s;
