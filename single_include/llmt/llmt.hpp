@@ -11955,6 +11955,40 @@ void weighted_rows_f32(const kv_cache::store<quant::f32>& kv, std::int64_t layer
     for (int c = 0; c < NB; ++c) acc[c].store_unaligned(o + c * N);
 }
 #endif
+/// Heads narrower than a vector (tiny models: head_dim 4 or 8), f32 cache: the q·k dots and the
+/// weighted sum of v with the head size known at compile time, so the sum stays in registers. Same
+/// operations in the same order as the generic loop (element_ops<f32>::dot's tail loop and axpy).
+template <int HD>
+void small_head_f32(const kv_cache::store<quant::f32>& kv, std::int64_t layer, std::int64_t g, std::int64_t first,
+                    std::int64_t last, const float* qh, float scale, float* sc, float* o) {
+    float qv[HD];  // in registers: sc may alias nothing, but the compiler cannot know
+    for (int i = 0; i < HD; ++i) qv[i] = qh[i];
+    for (std::int64_t p = first; p <= last; ++p) {
+        const float* k = reinterpret_cast<const float*>(kv.k_row(layer, p, g));
+        float d = 0;
+        for (int i = 0; i < HD; ++i) d += qv[i] * k[i];
+        sc[p - first] = d * scale;
+    }
+    kernels::softmax(sc, last - first + 1);
+    float acc[HD] = {};
+    for (std::int64_t p = first; p <= last; ++p) {
+        const float* v = reinterpret_cast<const float*>(kv.v_row(layer, p, g));
+        const float w = sc[p - first];
+        for (int i = 0; i < HD; ++i) acc[i] += w * v[i];
+    }
+    for (int i = 0; i < HD; ++i) o[i] = acc[i];
+}
+template <kv_cache::kv_element E>
+bool small_head(const kv_cache::store<E>& kv, std::int64_t layer, std::int64_t g, std::int64_t first, std::int64_t last,
+                const float* qh, float scale, float* sc, float* o, std::int64_t hd) {
+    if constexpr (std::is_same_v<E, quant::f32>) {
+        if (hd == 8) return small_head_f32<8>(kv, layer, g, first, last, qh, scale, sc, o), true;
+        if (hd == 4) return small_head_f32<4>(kv, layer, g, first, last, qh, scale, sc, o), true;
+    }
+    (void)kv, (void)layer, (void)g, (void)first, (void)last, (void)qh, (void)scale, (void)sc, (void)o, (void)hd;
+    return false;
+}
+
 /// The register-summed form when E is f32 and hd is 1, 2, 4 or 8 vectors; false otherwise.
 template <kv_cache::kv_element E>
 bool weighted_rows(const kv_cache::store<E>& kv, std::int64_t layer, std::int64_t g, std::int64_t first, std::int64_t last,
@@ -11999,6 +12033,7 @@ void attend(thread_pool& pool, const kv_cache::store<E>& kv, std::int64_t layer,
             const std::int64_t first = first_visible(pos, s.window);
             const std::int64_t count = pos - first + 1;
             const float* qh = q + (t * s.n_head + h) * hd;
+            if (detail::small_head(kv, layer, g, first, pos, qh, s.scale, sc, out + (t * s.n_head + h) * hd, hd)) continue;
             for (std::int64_t p = first; p <= pos; ++p) sc[p - first] = ops::dot(qh, kv.k_row(layer, p, g), hd) * s.scale;
             kernels::softmax(sc, count);
             float* o = out + (t * s.n_head + h) * hd;
