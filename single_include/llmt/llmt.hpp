@@ -11961,7 +11961,7 @@ void weighted_rows_f32(const kv_cache::store<quant::f32>& kv, std::int64_t layer
 template <int HD>
 void small_head_f32(const kv_cache::store<quant::f32>& kv, std::int64_t layer, std::int64_t g, std::int64_t first,
                     std::int64_t last, const float* qh, float scale, float* sc, float* o) {
-    float qv[HD];  // in registers: sc may alias nothing, but the compiler cannot know
+    float qv[HD];  // a copy in registers: as far as the compiler knows, the stores to sc could change qh
     for (int i = 0; i < HD; ++i) qv[i] = qh[i];
     for (std::int64_t p = first; p <= last; ++p) {
         const float* k = reinterpret_cast<const float*>(kv.k_row(layer, p, g));
