@@ -34,6 +34,7 @@ struct params {
     std::vector<int> threads;
     std::vector<int> n_batch{2048};
     std::vector<int> mmap{1};  // 1: mmap the file; 0: read it into (huge-page) memory
+    std::vector<int> repack{1};  // 1: load_options::repack (the default); 0: matrices stay in the file's layout
     int reps = 5;
     std::string output = "md";
     bool warmup = true;
@@ -44,8 +45,8 @@ struct params {
 [[noreturn]] void usage_error(const std::string& msg) {
     std::fprintf(stderr, "llmt-bench: %s\n", msg.c_str());
     std::fprintf(stderr,
-                 "usage: llmt-bench [-m MODEL]... [-p N,N] [-n N,N] [-pg PP,TG] [-t T,T] [-b N] [-mmp 0|1] [-r REPS]\n"
-                 "                  [-o md|csv|json|jsonl] [--no-warmup] [--no-bandwidth] [-v]\n");
+                 "usage: llmt-bench [-m MODEL]... [-p N,N] [-n N,N] [-pg PP,TG] [-t T,T] [-b N] [-mmp 0|1] [--repack 0|1]\n"
+                 "                  [-r REPS] [-o md|csv|json|jsonl] [--no-warmup] [--no-bandwidth] [-v]\n");
     std::exit(2);
 }
 
@@ -121,6 +122,10 @@ params parse(int argc, char** argv) {
             p.mmap = int_list(next(), "-mmp");
             for (int v : p.mmap)
                 if (v != 0 && v != 1) usage_error(fmt::format("-mmp expects 0 or 1, got {}", v));
+        } else if (a == "--repack") {
+            p.repack = int_list(next(), "--repack");
+            for (int v : p.repack)
+                if (v != 0 && v != 1) usage_error(fmt::format("--repack expects 0 or 1, got {}", v));
         } else if (a == "-r" || a == "--repetitions") {
             p.reps = to_int(next(), "-r");
         } else if (a == "-o" || a == "--output") {
@@ -265,6 +270,7 @@ struct result {
     model_facts facts;
     int n_batch = 0, n_threads = 0, n_prompt = 0, n_gen = 0;
     bool use_mmap = true;
+    bool repack = true;
     std::vector<double> samples_ns;
     double load_seconds = 0;
     double bandwidth = 0;  // bytes/s, measured with n_threads
@@ -365,6 +371,7 @@ std::string to_json(const result& r, const std::string& cpu, bool pretty) {
         {"n_gpu_layers", "0"},
         {"flash_attn", "false"},
         {"use_mmap", r.use_mmap ? "true" : "false"},
+        {"repack", r.repack ? "true" : "false"},
         {"n_prompt", fmt::format("{}", r.n_prompt)},
         {"n_gen", fmt::format("{}", r.n_gen)},
         {"test_time", fmt::format("\"{}\"", r.test_time)},
@@ -389,21 +396,23 @@ std::string to_json(const result& r, const std::string& cpu, bool pretty) {
 }
 
 bool g_mmap_column = false;  // as llama-bench: an mmap column only when some test does not map
+bool g_repack_column = false;  // a repack column only when some test does not repack
 
 void print_md_header() {
-    if (g_mmap_column) {
-        std::printf("| model | size | params | backend | threads | mmap | test | t/s | B/token | read BW GB/s | of bound | load s | peak RSS MiB |\n");
-        std::printf("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-        return;
-    }
-    std::printf("| model | size | params | backend | threads | test | t/s | B/token | read BW GB/s | of bound | load s | peak RSS MiB |\n");
-    std::printf("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    const char* mmap = g_mmap_column ? " mmap |" : "";
+    const char* repack = g_repack_column ? " repack |" : "";
+    std::printf("| model | size | params | backend | threads |%s%s test | t/s | B/token | read BW GB/s | of bound | load s | peak RSS MiB |\n",
+                mmap, repack);
+    std::printf("| --- | ---: | ---: | --- | ---: |%s%s ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n", g_mmap_column ? " ---: |" : "",
+                g_repack_column ? " ---: |" : "");
 }
 
 void print_md(const result& r) {
     const auto ts = r.samples_ts();
     const std::string frac = r.n_prompt == 0 && r.bandwidth > 0 ? fmt::format("{:.1f}%", 100 * r.bw_fraction()) : "-";
-    const std::string threads_col = g_mmap_column ? fmt::format("{} | {}", r.n_threads, r.use_mmap ? 1 : 0) : fmt::format("{}", r.n_threads);
+    std::string threads_col = fmt::format("{}", r.n_threads);
+    if (g_mmap_column) threads_col += fmt::format(" | {}", r.use_mmap ? 1 : 0);
+    if (g_repack_column) threads_col += fmt::format(" | {}", r.repack ? 1 : 0);
     std::printf("| %s | %.2f MiB | %.2f %s | CPU | %s | %s | %.2f ± %.2f | %.2f MiB | %.2f | %s | %.3f | %.1f |\n",
                 r.facts.type.c_str(), double(r.facts.size) / (1024.0 * 1024.0),
                 r.facts.n_params >= 1000000000ull ? double(r.facts.n_params) / 1e9 : double(r.facts.n_params) / 1e6,
@@ -418,13 +427,14 @@ void print_csv(const result& r, const std::string& cpu, bool header) {
     if (header)
         std::printf("build_commit,cpu_info,backends,model_filename,model_type,model_size,model_n_params,n_batch,n_threads,"
                     "n_prompt,n_gen,test_time,avg_ns,stddev_ns,avg_ts,stddev_ts,bytes_per_token,mem_read_bw_gbps,"
-                    "bw_fraction,load_seconds,peak_rss_bytes,use_mmap\n");
-    std::printf("\"llmt\",\"%s\",\"CPU\",\"%s\",\"%s\",%llu,%llu,%d,%d,%d,%d,\"%s\",%llu,%llu,%.6f,%.6f,%llu,%.3f,%.4f,%.6f,%llu,%s\n",
+                    "bw_fraction,load_seconds,peak_rss_bytes,use_mmap,repack\n");
+    std::printf("\"llmt\",\"%s\",\"CPU\",\"%s\",\"%s\",%llu,%llu,%d,%d,%d,%d,\"%s\",%llu,%llu,%.6f,%.6f,%llu,%.3f,%.4f,%.6f,%llu,%s,%s\n",
                 cpu.c_str(), r.model_filename.c_str(), r.facts.type.c_str(), (unsigned long long)r.facts.size,
                 (unsigned long long)r.facts.n_params, r.n_batch, r.n_threads, r.n_prompt, r.n_gen, r.test_time.c_str(),
                 (unsigned long long)result::avg(r.samples_ns), (unsigned long long)result::stddev(r.samples_ns),
                 result::avg(ts), result::stddev(ts), (unsigned long long)r.facts.bytes_per_token, r.bandwidth / 1e9,
-                r.bw_fraction(), r.load_seconds, (unsigned long long)r.peak_rss, r.use_mmap ? "true" : "false");
+                r.bw_fraction(), r.load_seconds, (unsigned long long)r.peak_rss, r.use_mmap ? "true" : "false",
+                r.repack ? "true" : "false");
     std::fflush(stdout);
 }
 
@@ -449,11 +459,12 @@ int main(int argc, char** argv) {
 
     bool first = true;
     g_mmap_column = std::find(p.mmap.begin(), p.mmap.end(), 0) != p.mmap.end();
+    g_repack_column = std::find(p.repack.begin(), p.repack.end(), 0) != p.repack.end();
     if (p.output == "md") print_md_header();
     if (p.output == "json") std::printf("[\n");
     for (const auto& path : p.models) {
         for (int threads : p.threads) {
-            for (int n_batch : p.n_batch) for (int mmp : p.mmap) {
+            for (int n_batch : p.n_batch) for (int mmp : p.mmap) for (int rpk : p.repack) {
                 reset_peak_rss();
                 const auto t0 = clock_type::now();
                 std::unique_ptr<llmt::model_base> m;
@@ -465,6 +476,7 @@ int main(int argc, char** argv) {
                     opt.batch = std::max(1, std::min(n_batch, std::max(1, max_ctx)));
                     opt.context = std::max(max_ctx, 1);
                     opt.mode = mmp ? llmt::io::load_mode::mmap_or_read : llmt::io::load_mode::read_only;
+                    opt.repack = rpk != 0;
                     m = llmt::load_any(path, opt);
                 } catch (const std::exception& e) {
                     std::fprintf(stderr, "llmt-bench: %s\n", e.what());
@@ -481,6 +493,7 @@ int main(int argc, char** argv) {
                     r.n_batch = n_batch;
                     r.n_threads = threads;
                     r.use_mmap = mmp != 0;
+                    r.repack = rpk != 0;
                     r.n_prompt = pp;
                     r.n_gen = tg;
                     r.load_seconds = load_s;

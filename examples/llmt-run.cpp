@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
     float temp = 0.8f, top_p = 0.95f, min_p = 0.05f, typical_p = 1.0f, repeat_penalty = 1.0f, presence = 0.0f,
           frequency = 0.0f, mirostat_tau = 5.0f, mirostat_eta = 0.1f;
     std::int64_t seed = -1;
-    bool ids = false, context_shift = false, no_special = false, verbose = false, no_mmap = false;
+    bool ids = false, context_shift = false, no_special = false, verbose = false, no_mmap = false, no_repack = false;
     std::vector<std::string> stops;
     std::string f16_accum = "f32";
     app.add_option("-m,--model", model_path, "GGUF model (default: the bundled stories260K)");
@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
     app.add_flag("--context-shift", context_shift, "when the context is full, drop the older half instead of failing");
     app.add_flag("--no-special", no_special, "do not add BOS to the prompt");
     app.add_flag("--no-mmap", no_mmap, "read the model into (huge-page) memory instead of mapping it: slower load, faster decode");
+    app.add_flag("--no-repack", no_repack, "keep every matrix in the file's layout (no decode layout packed at load)");
     app.add_option("--f16-accum", f16_accum,
                    "F16 dot products: f32 (default), or half = llama.cpp's AVX512-FP16 half-precision sums (slow; to reproduce its logits)")
         ->check(CLI::IsMember({"f32", "half"}));
@@ -85,7 +86,8 @@ int main(int argc, char** argv) {
                                                  .batch = batch,
                                                  .threads = threads,
                                                  .mode = no_mmap ? llmt::io::load_mode::read_only : llmt::io::load_mode::mmap_or_read,
-                                                 .f16_accum = f16_accum == "half" ? llmt::f16_accumulation::half : llmt::f16_accumulation::f32});
+                                                 .f16_accum = f16_accum == "half" ? llmt::f16_accumulation::half : llmt::f16_accumulation::f32,
+                                                 .repack = !no_repack});
         const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_load).count();
         fmt::print(stderr, "llmt-run: {} ({}: {}), {} layers, n_embd {}, vocab {}, context {}, {} threads, loaded in {:.1f} ms\n",
                    std::filesystem::path(model_path).filename().string(), model->params().arch, model->describe(),

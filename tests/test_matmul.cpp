@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <cstdint>
@@ -300,3 +301,57 @@ TEST_CASE("quantize_act: the AVX-512 conversions the AMX path uses give the refe
     CHECK(std::memcmp(rk.data(), fk.data(), sizeof(q::block_q8_k) * rk.size()) == 0);
 }
 #endif
+
+TEST_CASE_TEMPLATE_DEFINE("matmul: a matrix packed into its decode layout gives the same bits on every path and unpacks to the file's bytes", F,
+                          matmul_packed) {
+    const std::int64_t rows = 43;  // 5 groups of 8 and 3 rows left in the file's layout
+    for (std::int64_t cols : {F::block_size == 1 ? std::int64_t(256) : 4 * 256, F::block_size == 1 ? std::int64_t(96) : 3 * 256}) {
+        const matrix<F> m(rows, cols, 900u + std::uint32_t(cols));
+        for (isa level : levels()) {
+            CAPTURE(cols);
+            CAPTURE(llmt::simd::to_string(level));
+            const auto w = m.ref(level);
+            if constexpr (std::is_same_v<F, q::q4_0>)  // the format with a decode layout on AVX-512 VNNI: no vacuous pass here
+                CHECK(k::can_pack(w) == (level >= isa::avx512vnni));
+            if (!k::can_pack(w)) continue;
+            const std::size_t bytes = k::weight_bytes(w);
+            // packed into other memory, and in place at an address that is only 32-aligned (as a file's tensor may be)
+            std::vector<std::byte> other(bytes + 64), shifted(bytes + 96);
+            auto* a64 = reinterpret_cast<std::byte*>((reinterpret_cast<std::uintptr_t>(other.data()) + 63) & ~std::uintptr_t(63));
+            auto* a32 = reinterpret_cast<std::byte*>(((reinterpret_cast<std::uintptr_t>(shifted.data()) + 63) & ~std::uintptr_t(63)) + 32);
+            std::memcpy(a32, w.data, bytes);
+            llmt::thread_pool pool2(2);
+            const auto p1 = k::pack_weight(pool2, w, a64);
+            auto w_in_place = w;
+            w_in_place.data = a32;
+            const auto p2 = k::pack_weight(pool2, w_in_place, a32);
+            REQUIRE(p1.packed_rows == 40);
+            REQUIRE(p2.packed_rows == 40);
+            CHECK(std::memcmp(a64, a32, bytes) == 0);
+            CHECK(std::memcmp(a64, w.data, bytes) != 0);  // the layout really differs
+            CHECK(std::memcmp(a64 + 40 * w.row_bytes, w.data + 40 * w.row_bytes, 3 * w.row_bytes) == 0);  // the tail does not
+            for (std::int64_t r = 0; r < rows; r += 16) {  // matmul's 16-row chunks, and a group cut short
+                const std::int64_t nr = std::min<std::int64_t>(16, rows - r);
+                CHECK(std::memcmp(k::unpacked_rows(p1, r, nr), w.data + std::size_t(r) * w.row_bytes, std::size_t(nr) * w.row_bytes) == 0);
+            }
+            CHECK(std::memcmp(k::unpacked_rows(p1, 8, 5), w.data + 8 * w.row_bytes, 5 * w.row_bytes) == 0);
+            for (std::int64_t n : {1, 3, 20}) {  // decode, the tiles, the batched path
+                const auto x = randn(std::size_t(n * cols), 31u + std::uint32_t(n));
+                std::vector<std::byte> scratch(k::matmul_scratch_bytes(w, n));
+                std::vector<float> want(std::size_t(n * rows));
+                k::matmul(pool2, w, x.data(), n, want.data(), scratch.data());
+                for (int threads : {1, 2, 3}) {
+                    CAPTURE(n);
+                    CAPTURE(threads);
+                    llmt::thread_pool pool(threads);
+                    std::vector<float> y1(want.size(), -1.0f), y2(want.size(), -2.0f);
+                    k::matmul(pool, p1, x.data(), n, y1.data(), scratch.data());
+                    k::matmul(pool, p2, x.data(), n, y2.data(), scratch.data());
+                    CHECK(y1 == want);
+                    CHECK(y2 == want);
+                }
+            }
+        }
+    }
+}
+TEST_CASE_TEMPLATE_APPLY(matmul_packed, formats);

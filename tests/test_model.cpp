@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -322,4 +324,46 @@ TEST_CASE("load_any: picks the preset from general.architecture; an unknown one 
         CHECK(e.code() == llmt::errc::unsupported);
         CHECK(std::string(e.what()).find("architecture 'tinyln' is not supported (llmt knows: llama)") != std::string::npos);
     }
+}
+
+TEST_CASE("model: matrices packed for decode at load give the same logits, read into memory or mapped") {
+    tiny_model t;
+    t.n_embd = 128;  // rows of 128 and 256 values: q4_0's decode layout applies on AVX-512 VNNI
+    t.n_ff = 256;
+    t.n_vocab = 72;
+    t.wtype = llmt::quant::qtype::q4_0;
+    std::vector<int> inputs;
+    for (int i = 0; i < 16; ++i) inputs.push_back((i * 5 + 1) % t.n_vocab);
+    const auto path = std::filesystem::temp_directory_path() / "llmt-test-packed.gguf";
+    {
+        const auto file = make_tiny(t);
+        std::ofstream out(path, std::ios::binary);
+        out.write(reinterpret_cast<const char*>(file.bytes().data()), std::streamsize(file.bytes().size()));
+        REQUIRE(out.good());
+    }
+    using M = llmt::model<llmt::presets::llama>;
+    auto plain = M::load(make_tiny(t), {.batch = 512, .threads = 2, .repack = false});
+    const auto want = teacher_forced(plain, inputs, 10);
+    for (int threads : {1, 2, 3}) {
+        CAPTURE(threads);
+        auto in_memory = M::load(make_tiny(t), {.batch = 512, .threads = threads});
+        CHECK(teacher_forced(in_memory, inputs, 10) == want);
+        for (auto mode : {llmt::io::load_mode::mmap_only, llmt::io::load_mode::read_only}) {
+            auto loaded = M::load(path, {.batch = 512, .threads = threads, .mode = mode});
+            CHECK(loaded.gguf().is_mapped() == (mode == llmt::io::load_mode::mmap_only));
+            CHECK(teacher_forced(loaded, inputs, 10) == want);
+        }
+    }
+    // a mapped file keeps its bytes; one read into memory holds the packed layout where it applies
+    auto mapped = M::load(path, {.threads = 1, .mode = llmt::io::load_mode::mmap_only});
+    auto read = M::load(path, {.threads = 1, .mode = llmt::io::load_mode::read_only});
+    const auto original = make_tiny(t);
+    const auto* q = original.find_tensor("blk.0.attn_q.weight");
+    REQUIRE(q != nullptr);
+    const auto o = original.tensor_data(*q);
+    const auto m1 = mapped.gguf().tensor_data(*mapped.gguf().find_tensor("blk.0.attn_q.weight"));
+    const auto m2 = read.gguf().tensor_data(*read.gguf().find_tensor("blk.0.attn_q.weight"));
+    CHECK(std::equal(o.begin(), o.end(), m1.begin(), m1.end()));
+    CHECK(std::equal(o.begin(), o.end(), m2.begin(), m2.end()) == (llmt::simd::active_isa() < llmt::simd::isa::avx512vnni));
+    std::filesystem::remove(path);
 }

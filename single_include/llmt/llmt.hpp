@@ -419,6 +419,67 @@ enum class load_mode { mmap_or_read, mmap_only, read_only };
 /// The alignment and granule of read_only memory (an x86-64 / arm64 transparent huge page).
 inline constexpr std::size_t huge_page_bytes = std::size_t(2) << 20;
 
+/// Anonymous memory of the process, 2 MiB-aligned and advised to transparent huge pages where the OS
+/// has them (a std::vector elsewhere, or when mmap fails), rounded up to whole huge pages. Move-only.
+class page_buffer {
+public:
+    page_buffer() = default;
+    explicit page_buffer(std::size_t bytes) {
+        if (bytes == 0) return;
+#if LLMT_HAS_MMAP
+        constexpr std::size_t huge = huge_page_bytes;
+        const std::size_t want = (bytes + huge - 1) / huge * huge;
+        void* p = ::mmap(nullptr, want + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED) {
+            map_ = p;
+            map_size_ = want + huge;
+            const auto u = reinterpret_cast<std::uintptr_t>(p);
+            data_ = reinterpret_cast<std::byte*>((u + huge - 1) & ~std::uintptr_t(huge - 1));
+#ifdef MADV_HUGEPAGE
+            ::madvise(data_, want, MADV_HUGEPAGE);  // advice only: without THP the pages stay small
+#endif
+            size_ = bytes;
+            return;
+        }
+#endif
+        owned_.resize(bytes);
+        data_ = owned_.data();
+        size_ = bytes;
+    }
+    page_buffer(page_buffer&& o) noexcept { swap(o); }
+    page_buffer& operator=(page_buffer&& o) noexcept {
+        if (this != &o) {
+            page_buffer tmp(std::move(o));
+            swap(tmp);
+        }
+        return *this;
+    }
+    page_buffer(const page_buffer&) = delete;
+    page_buffer& operator=(const page_buffer&) = delete;
+    ~page_buffer() {
+#if LLMT_HAS_MMAP
+        if (map_) ::munmap(map_, map_size_);
+#endif
+    }
+    [[nodiscard]] std::byte* data() noexcept { return data_; }
+    [[nodiscard]] const std::byte* data() const noexcept { return data_; }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+
+private:
+    void swap(page_buffer& o) noexcept {
+        std::swap(map_, o.map_);
+        std::swap(map_size_, o.map_size_);
+        std::swap(data_, o.data_);
+        std::swap(size_, o.size_);
+        std::swap(owned_, o.owned_);  // a moved vector keeps its buffer: data_ stays valid
+    }
+    void* map_ = nullptr;
+    std::size_t map_size_ = 0;
+    std::byte* data_ = nullptr;
+    std::size_t size_ = 0;
+    std::vector<std::byte> owned_;
+};
+
 /// The bytes of a file, alive as long as the object. Move-only.
 class mapped_file {
 public:
@@ -447,25 +508,8 @@ public:
             if (mode == load_mode::mmap_only)
                 fail(errc::io, "cannot mmap '{}': {}", f.path_, std::strerror(errno));
         }
-        std::byte* dst = nullptr;
-        {
-            // anonymous memory, 2 MiB-aligned and advised to huge pages, rounded up to whole huge pages
-            constexpr std::size_t huge = huge_page_bytes;
-            const std::size_t want = (size + huge - 1) / huge * huge;
-            void* p = ::mmap(nullptr, want + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-            if (p != MAP_FAILED) {
-                f.map_ = p;
-                f.map_size_ = want + huge;
-                const auto u = reinterpret_cast<std::uintptr_t>(p);
-                dst = reinterpret_cast<std::byte*>((u + huge - 1) & ~std::uintptr_t(huge - 1));
-#ifdef MADV_HUGEPAGE
-                ::madvise(dst, want, MADV_HUGEPAGE);  // advice only: without THP the pages stay small
-#endif
-            } else {
-                f.owned_.resize(size);
-                dst = f.owned_.data();
-            }
-        }
+        f.buffer_ = page_buffer(size);
+        std::byte* dst = f.buffer_.data();
         // Read in parallel, one contiguous part per thread (part boundaries on huge pages): the page
         // faults (zeroing huge pages) and the copies of a cached file run on every core.
         constexpr std::size_t part_align = huge_page_bytes;
@@ -541,21 +585,37 @@ public:
     mapped_file& operator=(const mapped_file&) = delete;
     ~mapped_file() {
 #if LLMT_HAS_MMAP
-        if (map_) ::munmap(map_, map_size_ ? map_size_ : size_);
+        if (map_) ::munmap(map_, size_);
 #endif
     }
 
     [[nodiscard]] std::span<const std::byte> bytes() const noexcept { return {data_, size_}; }
     [[nodiscard]] const std::byte* data() const noexcept { return data_; }
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
-    [[nodiscard]] bool is_mapped() const noexcept { return map_ != nullptr && map_size_ == 0; }
+    [[nodiscard]] bool is_mapped() const noexcept { return map_ != nullptr; }
+    /// The bytes, writable, when they are the process's own copy (read into memory, or from_bytes);
+    /// nullptr for a file mapping.
+    [[nodiscard]] std::byte* private_data() noexcept { return map_ != nullptr ? nullptr : const_cast<std::byte*>(data_); }
+    /// Gives the whole pages inside [p, p + n) of a file mapping back to the OS: they stop counting in
+    /// the process's memory and are read from the file again if touched. Does nothing for other bytes.
+    void release(const std::byte* p, std::size_t n) noexcept {
+#if LLMT_HAS_MMAP
+        if (map_ == nullptr || p < data_ || p + n > data_ + size_) return;
+        const auto page = std::uintptr_t(::sysconf(_SC_PAGESIZE));
+        const auto lo = (reinterpret_cast<std::uintptr_t>(p) + page - 1) / page * page;
+        const auto hi = reinterpret_cast<std::uintptr_t>(p + n) / page * page;
+        if (lo < hi) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+#else
+        (void)p, (void)n;
+#endif
+    }
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
 private:
     void swap(mapped_file& o) noexcept {
         std::swap(path_, o.path_);
         std::swap(map_, o.map_);
-        std::swap(map_size_, o.map_size_);
+        std::swap(buffer_, o.buffer_);
         std::swap(data_, o.data_);
         std::swap(size_, o.size_);
         // a moved vector keeps its buffer, so data_ pointing into owned_ stays valid
@@ -563,8 +623,8 @@ private:
     }
 
     std::string path_;
-    void* map_ = nullptr;      // a file mapping (size_ bytes), or the anonymous memory read into (map_size_ bytes)
-    std::size_t map_size_ = 0;
+    void* map_ = nullptr;      // a file mapping (size_ bytes)
+    page_buffer buffer_;       // or the memory the file was read into
     const std::byte* data_ = nullptr;
     std::size_t size_ = 0;
     std::vector<std::byte> owned_;
@@ -1066,6 +1126,15 @@ public:
     [[nodiscard]] std::span<const std::byte> tensor_data(const gguf_tensor_info& t) const noexcept {
         return {file_.data() + data_offset_ + t.offset, static_cast<std::size_t>(t.n_bytes)};
     }
+
+    /// Bytes of the file (e.g. a tensor's), writable, when the file was read into memory
+    /// (load_mode::read_only, from_bytes); nullptr when it is mapped.
+    [[nodiscard]] std::byte* private_bytes(std::span<const std::byte> part) noexcept {
+        std::byte* base = file_.private_data();
+        return base ? base + (part.data() - file_.data()) : nullptr;
+    }
+    /// Gives the whole pages of a mapped file inside part back to the OS (read again if touched).
+    void release_pages(std::span<const std::byte> part) noexcept { file_.release(part.data(), part.size()); }
 
     /// A short human description of a value, for messages ("uint32 7", "string 'llama'", "array of 32000 string").
     static std::string describe(const gguf_value& v) {
@@ -4979,6 +5048,7 @@ struct weight_ref {
     std::int64_t cols = 0;
     std::size_t row_bytes = 0;
     const kernel_entry* kern = nullptr;        // resolved once at load (matmul's fast path)
+    std::int64_t packed_rows = 0;              // rows [0, packed_rows) are in kern's decode layout (kernels/pack.hpp)
 };
 
 }  // namespace kernels
@@ -5120,6 +5190,10 @@ using gemv_fn = void (*)(const gemm_args& g, std::int64_t nr);
 /// thread split, scratch of batch_bytes(k, n) bytes (64-aligned).
 using batch_fn = void (*)(thread_pool& pool, const weight_ref& w, const float* x, std::int64_t n, float* y, std::byte* scratch);
 using batch_bytes_fn = std::size_t (*)(std::int64_t k, std::int64_t n);
+/// The decode layout: pack_rows rows of k values in the GGUF layout (src, one after the other) → one
+/// packed group of the same size (dst); unpack is the inverse. src and dst do not overlap.
+using pack_fn = void (*)(const std::byte* src, std::byte* dst, std::int64_t k);
+using packable_fn = bool (*)(std::int64_t k);
 
 /// The resolved kernel of one weight format on one instruction set. Every output element is
 /// computed by the same sequence of operations whatever the tile shape (nr ≤ mr, nc ≤ nc_max),
@@ -5141,6 +5215,14 @@ struct kernel_entry {
     int batch_min = 0;
     batch_bytes_fn batch_bytes = nullptr;
     batch_fn batch = nullptr;
+    // Optional decode layout (kernels/pack.hpp): groups of pack_rows rows rearranged once at load so that
+    // decode reads each thread's rows as one sequential run of aligned bytes. gemv_packed is gemv on
+    // whole groups (same prepared activation, same results bit for bit); the other paths unpack.
+    int pack_rows = 0;
+    packable_fn packable = nullptr;  // whether rows of k values can take the layout
+    pack_fn pack = nullptr;
+    pack_fn unpack = nullptr;
+    gemv_fn gemv_packed = nullptr;
     [[nodiscard]] bool valid() const noexcept { return tile != nullptr; }
     [[nodiscard]] bool batched(std::int64_t n) const noexcept { return batch != nullptr && n >= batch_min; }
 };
@@ -5158,6 +5240,7 @@ struct gemm_impl {
 /// gemv_impl<F, I>: a decode kernel of format F on instruction set I (one token, many rows per call):
 ///   static constexpr bool available = true; static std::size_t act_bytes(std::int64_t k);
 ///   static void prepare(const float*, std::byte*, std::int64_t); static void gemv(const gemm_args&, std::int64_t nr);
+/// and optionally a decode layout: static constexpr int pack_rows; packable, pack, unpack, gemv_packed (see kernel_entry).
 /// Every row is computed by the same operations whatever nr and its position, so results do not
 /// depend on the thread count; they may differ in the last bits from the batched tiles.
 template <typename F, simd::isa I>
@@ -5232,6 +5315,13 @@ constexpr kernel_entry make_entry_exact() noexcept {
         e.gemv_act_bytes = &gemv_impl<F, gi>::act_bytes;
         e.gemv_prepare = &gemv_impl<F, gi>::prepare;
         e.gemv = &gemv_impl<F, gi>::gemv;
+        if constexpr (requires { gemv_impl<F, gi>::pack_rows; }) {
+            e.pack_rows = gemv_impl<F, gi>::pack_rows;
+            e.packable = &gemv_impl<F, gi>::packable;
+            e.pack = &gemv_impl<F, gi>::pack;
+            e.unpack = &gemv_impl<F, gi>::unpack;
+            e.gemv_packed = &gemv_impl<F, gi>::gemv_packed;
+        }
     }
     if constexpr (requires { impl::batch_min; }) {
         e.batch_min = impl::batch_min;
@@ -6549,6 +6639,74 @@ LLMT_TARGET_AVX512 void q4_0_rows(const gemm_args& g, const q4_0_layout& L) {
     for (int r = 0; r < NR; ++r) g.y[r] = simd::x86::hsum(acc[r]);
 }
 
+/// The q4_0 decode layout (kernels/pack.hpp), for rows of a multiple of 128 values: 8 rows at a time,
+/// per group of 4 blocks (128 values) 576 bytes (64-aligned when the data is: a copy is, a file's
+/// tensor packed in place may be only 32-aligned):
+///   [64·r, 64·r + 64)   row r's 4 blocks' 16 quant bytes, block j at 16j (the unpack order of q4_0_step)
+///   [512, 576)          the 32 block scales (f16), row r's block j at 4r + j
+/// The same bytes as the 8 GGUF rows, so a packed group takes their place.
+inline constexpr int q4_0_pack_rows = 8;
+inline bool q4_0_packable(std::int64_t k) { return k > 0 && k % 128 == 0; }
+
+inline void q4_0_pack(const std::byte* src, std::byte* dst, std::int64_t k) {
+    const std::int64_t nb = k / 32, ng = nb / 4;
+    const std::size_t row = std::size_t(nb) * sizeof(quant::block_q4_0);
+    for (std::int64_t g = 0; g < ng; ++g) {
+        std::byte* out = dst + 576 * std::size_t(g);
+        for (int r = 0; r < 8; ++r)
+            for (int j = 0; j < 4; ++j) {
+                const std::byte* b = src + std::size_t(r) * row + std::size_t(4 * g + j) * sizeof(quant::block_q4_0);
+                std::memcpy(out + 64 * r + 16 * j, b + 2, 16);
+                std::memcpy(out + 512 + 2 * (4 * r + j), b, 2);
+            }
+    }
+}
+
+inline void q4_0_unpack(const std::byte* src, std::byte* dst, std::int64_t k) {
+    const std::int64_t nb = k / 32, ng = nb / 4;
+    const std::size_t row = std::size_t(nb) * sizeof(quant::block_q4_0);
+    for (std::int64_t g = 0; g < ng; ++g) {
+        const std::byte* in = src + 576 * std::size_t(g);
+        for (int r = 0; r < 8; ++r)
+            for (int j = 0; j < 4; ++j) {
+                std::byte* b = dst + std::size_t(r) * row + std::size_t(4 * g + j) * sizeof(quant::block_q4_0);
+                std::memcpy(b + 2, in + 64 * r + 16 * j, 16);
+                std::memcpy(b, in + 512 + 2 * (4 * r + j), 2);
+            }
+    }
+}
+
+/// 8 packed rows (one group column after another, 576 bytes each) into y[0, 8). The same operations
+/// as q4_0_rows, so the same results bit for bit: the product d·as is formed once per step for all
+/// 8 rows (two multiplies instead of eight) and each row picks its lanes with one permute.
+/// Prefetch: the group's one stream, 4 steps (2304 bytes) ahead into L2.
+LLMT_TARGET_AVX512 inline void q4_0_packed8(const std::byte* w, const std::byte* a, float* y, const q4_0_layout& L) {
+    __m512 acc[8];
+    for (auto& v : acc) v = _mm512_setzero_ps();
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
+    const __m512i spread = _mm512_set_epi32(12, 8, 4, 0, 12, 8, 4, 0, 12, 8, 4, 0, 12, 8, 4, 0);  // as of block j → lane 4r + j
+    for (std::int64_t gi = 0; gi < L.ng; ++gi) {
+        const std::byte* p = w + 576 * std::size_t(gi);
+        for (int c = 0; c < 9; ++c) _mm_prefetch(reinterpret_cast<const char*>(p + 2304 + 64 * c), _MM_HINT_T1);
+        const __m512i alo = _mm512_load_si512(a + L.qs + 128 * gi), ahi = _mm512_load_si512(a + L.qs + 128 * gi + 64);
+        const __m512i aux = _mm512_load_si512(a + L.aux + 64 * gi);
+        const __m512 as = _mm512_permutexvar_ps(spread, _mm512_load_ps(reinterpret_cast<const float*>(a + L.scale) + 16 * gi));
+        const __m512i dv = _mm512_loadu_si512(p + 512);
+        const __m512 ds[2] = {_mm512_mul_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(dv)), as),
+                              _mm512_mul_ps(_mm512_cvtph_ps(_mm512_extracti64x4_epi64(dv, 1)), as)};
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; ++r) {
+            const __m512i q = _mm512_loadu_si512(p + 64 * r);
+            __m512i s = simd::x86::dpbusd(aux, _mm512_and_si512(q, m4), alo);
+            s = simd::x86::dpbusd(s, _mm512_and_si512(_mm512_srli_epi16(q, 4), m4), ahi);
+            const int b = 4 * (r % 4);  // row r's 4 scales → lanes 4j..4j+3
+            const __m512i pick = _mm512_set_epi32(b + 3, b + 3, b + 3, b + 3, b + 2, b + 2, b + 2, b + 2, b + 1, b + 1, b + 1, b + 1, b, b, b, b);
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_permutexvar_ps(pick, ds[r / 4]), acc[r]);
+        }
+    }
+    for (int r = 0; r < 8; ++r) y[r] = simd::x86::hsum(acc[r]);
+}
+
 /// One 2-block group of a q8_0 row at p (68 bytes) against the q8x32 layout (aux = -128 · lane sums).
 LLMT_INLINE_AVX512 __m512 q8_0_step(const std::byte* p, __m512i aq, __m512i aux, __m512 as, __m512 acc) {
     const __m512i didx = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -6628,6 +6786,15 @@ struct gemv_impl<quant::q4_0, simd::isa::avx512vnni> {
         using L = gemv32::q4_0_layout;
         gemv32::by_rows<L, &gemv32::q4_0_rows<1>, &gemv32::q4_0_rows<2>, &gemv32::q4_0_rows<3>, &gemv32::q4_0_rows<4>, &gemv32::q4_0_rows<8>>(g, nr, L::make(g.k));
     }
+    static constexpr int pack_rows = gemv32::q4_0_pack_rows;
+    static bool packable(std::int64_t k) { return gemv32::q4_0_packable(k); }
+    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { gemv32::q4_0_pack(src, dst, k); }
+    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { gemv32::q4_0_unpack(src, dst, k); }
+    /// nr: whole groups of 8 packed rows.
+    static void gemv_packed(const gemm_args& g, std::int64_t nr) {
+        const auto L = gemv32::q4_0_layout::make(g.k);
+        for (std::int64_t r = 0; r < nr; r += 8) gemv32::q4_0_packed8(g.w + std::size_t(r) * g.w_stride, g.a, g.y + r, L);
+    }
 };
 
 template <>
@@ -6650,6 +6817,92 @@ LLMT_END_NAMESPACE
 // ---- begin llmt/kernels/gemm_amx.hpp ----
 // gemm_amx: the batched AMX int8 path (q4_0, q8_0, q4_K, q6_K): weight row blocks unpacked once to int8 panels, 16×16 tiles per sub-block
 
+// ---- begin llmt/kernels/pack.hpp ----
+// pack: a weight matrix rearranged once at load into its kernel's decode layout, and rows read back out of it
+
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace kernels {
+
+/// Why: a decode kernel reads 8 rows side by side. In the GGUF layout those are 8 streams a row
+/// apart, and a 4096-column q4_0 row (2304 bytes) is too short for the hardware prefetcher to get
+/// ahead of; each stream's blocks are also unaligned (18 bytes). The packed layout puts the 8 rows'
+/// blocks of one step next to each other, aligned, so that a thread reads one sequential run of
+/// bytes (measured on 4096×4096 q4_0 from DRAM: 8.5-9 → 12-12.5 GB/s with 1 thread). A packed group
+/// takes exactly the bytes of its pack_rows GGUF rows, so row r's group starts where row r started.
+/// Rows past the last whole group stay in the GGUF layout.
+
+/// Whether w can take its kernel's decode layout (and has not already).
+[[nodiscard]] inline bool can_pack(const weight_ref& w) noexcept {
+    return w.kern != nullptr && w.kern->pack != nullptr && w.packed_rows == 0 && w.rows >= w.kern->pack_rows &&
+           w.kern->packable(w.cols);
+}
+
+/// Bytes of w's data (all rows).
+[[nodiscard]] inline std::size_t weight_bytes(const weight_ref& w) noexcept { return std::size_t(w.rows) * w.row_bytes; }
+
+/// w packed into dst (weight_bytes(w) bytes; dst == w.data packs in place), the groups split across
+/// the pool's threads. Returns the packed view. Requires can_pack(w).
+inline weight_ref pack_weight(thread_pool& pool, const weight_ref& w, std::byte* dst) {
+    const kernel_entry& K = *w.kern;
+    const std::int64_t rows_per = K.pack_rows;
+    const std::int64_t groups = w.rows / rows_per;
+    const std::size_t group_bytes = std::size_t(rows_per) * w.row_bytes;
+    const bool in_place = dst == w.data;
+    pool.run([&](int ith, int nth) {
+        std::vector<std::byte> tmp(in_place ? group_bytes : 0);
+        for (std::int64_t gi = groups * ith / nth; gi < groups * (ith + 1) / nth; ++gi) {
+            const std::byte* src = w.data + std::size_t(gi) * group_bytes;
+            if (in_place) {
+                std::memcpy(tmp.data(), src, group_bytes);
+                src = tmp.data();
+            }
+            K.pack(src, dst + std::size_t(gi) * group_bytes, w.cols);
+        }
+    });
+    const std::size_t done = std::size_t(groups) * group_bytes;
+    if (!in_place) std::memcpy(dst + done, w.data + done, weight_bytes(w) - done);
+    weight_ref p = w;
+    p.data = dst;
+    p.packed_rows = groups * rows_per;
+    return p;
+}
+
+/// Rows [r, r + nr) of w in the GGUF layout (row_bytes apart): w's own bytes where they are in that
+/// layout, else unpacked into a buffer of the calling thread (valid until its next call; grown on first
+/// use only). r must start a packed group when r < packed_rows.
+inline const std::byte* unpacked_rows(const weight_ref& w, std::int64_t r, std::int64_t nr) {
+    if (r >= w.packed_rows) return w.data + std::size_t(r) * w.row_bytes;
+    thread_local std::vector<std::byte> buf;
+    const std::size_t need = std::size_t(nr) * w.row_bytes;
+    if (buf.size() < need) buf.resize(need);
+    const std::int64_t rows_per = w.kern->pack_rows;
+    const std::size_t group_bytes = std::size_t(rows_per) * w.row_bytes;
+    std::int64_t i = 0;
+    for (; i < nr && r + i < w.packed_rows; i += rows_per) {
+        const std::byte* src = w.data + std::size_t(r + i) * w.row_bytes;
+        if (i + rows_per <= nr) {
+            w.kern->unpack(src, buf.data() + std::size_t(i) * w.row_bytes, w.cols);
+        } else {  // a group cut by the end of the range: unpack it whole, keep its first rows
+            thread_local std::vector<std::byte> part;
+            if (part.size() < group_bytes) part.resize(group_bytes);
+            w.kern->unpack(src, part.data(), w.cols);
+            std::memcpy(buf.data() + std::size_t(i) * w.row_bytes, part.data(), std::size_t(nr - i) * w.row_bytes);
+        }
+    }
+    if (i < nr) std::memcpy(buf.data() + std::size_t(i) * w.row_bytes, w.data + std::size_t(r + i) * w.row_bytes, std::size_t(nr - i) * w.row_bytes);
+    return buf.data();
+}
+
+}  // namespace kernels
+LLMT_END_NAMESPACE
+// ---- end llmt/kernels/pack.hpp ----
 
 #include <algorithm>
 #include <cmath>
@@ -6915,8 +7168,8 @@ LLMT_TARGET_AVX512 void run_rows(const weight_ref& w, std::int64_t n, float* y, 
     const std::int64_t nsb = G.nsb;
     for (std::int64_t R = r0; R < r1; R += 16) {
         const int nr = int(std::min<std::int64_t>(16, r1 - R));
-        for (int r = 0; r < nr; ++r)
-            U::row(w.data + std::size_t(R + r) * w.row_bytes, k, pq + std::size_t(r) * S, dw + r, mw + r);
+        const std::byte* rows = unpacked_rows(w, R, nr);
+        for (int r = 0; r < nr; ++r) U::row(rows + std::size_t(r) * w.row_bytes, k, pq + std::size_t(r) * S, dw + r, mw + r);
         for (int r = nr; r < 16; ++r) {
             for (std::int64_t j = 0; j < nsb; ++j) std::memset(pq + std::size_t(j) * 16 * S + std::size_t(r) * S, 0, S);
             for (std::int64_t j = 0; j < nsb; ++j) dw[16 * j + r] = mw[16 * j + r] = 0.0f;
@@ -7366,11 +7619,19 @@ inline void matmul(thread_pool& pool, const weight_ref& w, const float* x, std::
             if (r1 <= r0) return;
             gemm_args g;
             g.k = w.cols;
-            g.w = w.data + std::size_t(r0) * w.row_bytes;
             g.w_stride = w.row_bytes;
             g.a = act;
-            g.y = y + r0;
-            K.gemv(g, r1 - r0);
+            const std::int64_t p1 = std::clamp(w.packed_rows, r0, r1);  // [r0, p1) packed: r0 starts a group
+            if (r0 < p1) {
+                g.w = w.data + std::size_t(r0) * w.row_bytes;
+                g.y = y + r0;
+                K.gemv_packed(g, p1 - r0);
+            }
+            if (p1 < r1) {
+                g.w = w.data + std::size_t(p1) * w.row_bytes;
+                g.y = y + p1;
+                K.gemv(g, r1 - p1);
+            }
         });
         return;
     }
@@ -7394,13 +7655,18 @@ inline void matmul(thread_pool& pool, const weight_ref& w, const float* x, std::
         g.y_stride = std::size_t(w.rows);
         for (std::int64_t p0 = 0; p0 < n; p0 += panel) {
             const std::int64_t p1 = std::min(n, p0 + panel);
-            for (std::int64_t r = r0; r < r1; r += mr) {
-                const int nr = int(std::min(mr, r1 - r));
-                g.w = w.data + std::size_t(r) * w.row_bytes;
-                for (std::int64_t t = p0; t < p1; t += nc) {
-                    g.a = act + std::size_t(t) * a_stride;
-                    g.y = y + t * w.rows + r;
-                    K.tile(g, nr, int(std::min(nc, p1 - t)));
+            // 16-row chunks (a packed matrix's are unpacked, once per panel), tiles of mr rows in each
+            for (std::int64_t c = r0; c < r1; c += detail::row_unit) {
+                const std::int64_t c1 = std::min(r1, c + detail::row_unit);
+                const std::byte* rows = unpacked_rows(w, c, c1 - c);
+                for (std::int64_t r = c; r < c1; r += mr) {
+                    const int nr = int(std::min(mr, c1 - r));
+                    g.w = rows + std::size_t(r - c) * w.row_bytes;
+                    for (std::int64_t t = p0; t < p1; t += nc) {
+                        g.a = act + std::size_t(t) * a_stride;
+                        g.y = y + t * w.rows + r;
+                        K.tile(g, nr, int(std::min(nc, p1 - t)));
+                    }
                 }
             }
         }
@@ -12260,6 +12526,11 @@ struct load_options {
     std::int64_t sliding_window = -1;  ///< attention window: -1 = the file's, 0 = none, > 0 = this one
     io::load_mode mode = io::load_mode::mmap_or_read;
     f16_accumulation f16_accum = f16_accumulation::f32;
+    /// Rearrange the matrices whose decode kernel has a packed layout (q4_0 on AVX-512 VNNI) into it,
+    /// once at load (kernels/pack.hpp): same results, faster decode. A file read into memory is packed
+    /// in place, so gguf().tensor_data() then shows those tensors packed; a mapped file is left as it
+    /// is and the packed copy replaces its pages in memory.
+    bool repack = true;
 };
 
 /// The run-time face of a loaded model: what a session or a CLI needs, whatever the policies.
@@ -12475,6 +12746,7 @@ private:
 
         const int n_threads = opt.threads > 0 ? opt.threads : int(std::max(1u, std::thread::hardware_concurrency()));
         pool_ = std::make_unique<thread_pool>(n_threads);
+        if (opt.repack) pack_weights();
 
         const auto nb = std::size_t(n_batch_);
         x_.assign(nb * std::size_t(d), 0.0f);
@@ -12493,6 +12765,35 @@ private:
                 if (w->w.fmt) scratch = std::max(scratch, kernels::matmul_scratch_bytes(w->w, n_batch_));
         mm_scratch_.assign(scratch, std::byte{0});
         n_past_ = 0;
+    }
+
+    // The matrices whose kernel has a decode layout, packed into it (kernels/pack.hpp): in place when
+    // the file's bytes are the process's own, else into huge pages of the model, the file's pages of
+    // each tensor given back as soon as it is packed (memory stays at one copy plus one tensor).
+    void pack_weights() {
+        std::vector<kernels::weight_ref*> todo;
+        for (auto& L : layers_)
+            for (detail::linear* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down})
+                if (w->w.fmt && kernels::can_pack(w->w)) todo.push_back(&w->w);
+        if (output_.data != tok_embd_.data && kernels::can_pack(output_)) todo.push_back(&output_);  // tied: get_rows reads it
+        if (todo.empty()) return;
+        auto round64 = [](std::size_t n) { return (n + 63) / 64 * 64; };
+        const bool in_place = file_->private_bytes(std::span<const std::byte>(todo[0]->data, 0)) != nullptr;
+        if (!in_place) {
+            std::size_t total = 0;
+            for (const auto* w : todo) total += round64(kernels::weight_bytes(*w));
+            packed_ = io::page_buffer(total);
+        }
+        std::size_t at = 0;
+        for (auto* w : todo) {
+            const std::span<const std::byte> src(w->data, kernels::weight_bytes(*w));
+            std::byte* dst = in_place ? file_->private_bytes(src) : packed_.data() + at;
+            *w = kernels::pack_weight(*pool_, *w, dst);
+            if (!in_place) {
+                file_->release_pages(src);
+                at += round64(src.size());
+            }
+        }
     }
 
     // A weight matrix [rows][cols]; rows < 0 accepts any row count.
@@ -12583,6 +12884,7 @@ private:
     }
 
     std::unique_ptr<io::gguf_file> file_;  // owns the mapped weights
+    io::page_buffer packed_;               // packed matrices of a mapped file (pack_weights)
     f16_accumulation f16_accum_ = f16_accumulation::f32;
     hparams hp_;
     std::int64_t n_ctx_ = 0;    // positions available

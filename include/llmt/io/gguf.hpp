@@ -144,6 +144,15 @@ public:
         return {file_.data() + data_offset_ + t.offset, static_cast<std::size_t>(t.n_bytes)};
     }
 
+    /// Bytes of the file (e.g. a tensor's), writable, when the file was read into memory
+    /// (load_mode::read_only, from_bytes); nullptr when it is mapped.
+    [[nodiscard]] std::byte* private_bytes(std::span<const std::byte> part) noexcept {
+        std::byte* base = file_.private_data();
+        return base ? base + (part.data() - file_.data()) : nullptr;
+    }
+    /// Gives the whole pages of a mapped file inside part back to the OS (read again if touched).
+    void release_pages(std::span<const std::byte> part) noexcept { file_.release(part.data(), part.size()); }
+
     /// A short human description of a value, for messages ("uint32 7", "string 'llama'", "array of 32000 string").
     static std::string describe(const gguf_value& v) {
         switch (v.type) {

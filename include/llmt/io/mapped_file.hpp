@@ -41,6 +41,67 @@ enum class load_mode { mmap_or_read, mmap_only, read_only };
 /// The alignment and granule of read_only memory (an x86-64 / arm64 transparent huge page).
 inline constexpr std::size_t huge_page_bytes = std::size_t(2) << 20;
 
+/// Anonymous memory of the process, 2 MiB-aligned and advised to transparent huge pages where the OS
+/// has them (a std::vector elsewhere, or when mmap fails), rounded up to whole huge pages. Move-only.
+class page_buffer {
+public:
+    page_buffer() = default;
+    explicit page_buffer(std::size_t bytes) {
+        if (bytes == 0) return;
+#if LLMT_HAS_MMAP
+        constexpr std::size_t huge = huge_page_bytes;
+        const std::size_t want = (bytes + huge - 1) / huge * huge;
+        void* p = ::mmap(nullptr, want + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED) {
+            map_ = p;
+            map_size_ = want + huge;
+            const auto u = reinterpret_cast<std::uintptr_t>(p);
+            data_ = reinterpret_cast<std::byte*>((u + huge - 1) & ~std::uintptr_t(huge - 1));
+#ifdef MADV_HUGEPAGE
+            ::madvise(data_, want, MADV_HUGEPAGE);  // advice only: without THP the pages stay small
+#endif
+            size_ = bytes;
+            return;
+        }
+#endif
+        owned_.resize(bytes);
+        data_ = owned_.data();
+        size_ = bytes;
+    }
+    page_buffer(page_buffer&& o) noexcept { swap(o); }
+    page_buffer& operator=(page_buffer&& o) noexcept {
+        if (this != &o) {
+            page_buffer tmp(std::move(o));
+            swap(tmp);
+        }
+        return *this;
+    }
+    page_buffer(const page_buffer&) = delete;
+    page_buffer& operator=(const page_buffer&) = delete;
+    ~page_buffer() {
+#if LLMT_HAS_MMAP
+        if (map_) ::munmap(map_, map_size_);
+#endif
+    }
+    [[nodiscard]] std::byte* data() noexcept { return data_; }
+    [[nodiscard]] const std::byte* data() const noexcept { return data_; }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+
+private:
+    void swap(page_buffer& o) noexcept {
+        std::swap(map_, o.map_);
+        std::swap(map_size_, o.map_size_);
+        std::swap(data_, o.data_);
+        std::swap(size_, o.size_);
+        std::swap(owned_, o.owned_);  // a moved vector keeps its buffer: data_ stays valid
+    }
+    void* map_ = nullptr;
+    std::size_t map_size_ = 0;
+    std::byte* data_ = nullptr;
+    std::size_t size_ = 0;
+    std::vector<std::byte> owned_;
+};
+
 /// The bytes of a file, alive as long as the object. Move-only.
 class mapped_file {
 public:
@@ -69,25 +130,8 @@ public:
             if (mode == load_mode::mmap_only)
                 fail(errc::io, "cannot mmap '{}': {}", f.path_, std::strerror(errno));
         }
-        std::byte* dst = nullptr;
-        {
-            // anonymous memory, 2 MiB-aligned and advised to huge pages, rounded up to whole huge pages
-            constexpr std::size_t huge = huge_page_bytes;
-            const std::size_t want = (size + huge - 1) / huge * huge;
-            void* p = ::mmap(nullptr, want + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-            if (p != MAP_FAILED) {
-                f.map_ = p;
-                f.map_size_ = want + huge;
-                const auto u = reinterpret_cast<std::uintptr_t>(p);
-                dst = reinterpret_cast<std::byte*>((u + huge - 1) & ~std::uintptr_t(huge - 1));
-#ifdef MADV_HUGEPAGE
-                ::madvise(dst, want, MADV_HUGEPAGE);  // advice only: without THP the pages stay small
-#endif
-            } else {
-                f.owned_.resize(size);
-                dst = f.owned_.data();
-            }
-        }
+        f.buffer_ = page_buffer(size);
+        std::byte* dst = f.buffer_.data();
         // Read in parallel, one contiguous part per thread (part boundaries on huge pages): the page
         // faults (zeroing huge pages) and the copies of a cached file run on every core.
         constexpr std::size_t part_align = huge_page_bytes;
@@ -163,21 +207,37 @@ public:
     mapped_file& operator=(const mapped_file&) = delete;
     ~mapped_file() {
 #if LLMT_HAS_MMAP
-        if (map_) ::munmap(map_, map_size_ ? map_size_ : size_);
+        if (map_) ::munmap(map_, size_);
 #endif
     }
 
     [[nodiscard]] std::span<const std::byte> bytes() const noexcept { return {data_, size_}; }
     [[nodiscard]] const std::byte* data() const noexcept { return data_; }
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
-    [[nodiscard]] bool is_mapped() const noexcept { return map_ != nullptr && map_size_ == 0; }
+    [[nodiscard]] bool is_mapped() const noexcept { return map_ != nullptr; }
+    /// The bytes, writable, when they are the process's own copy (read into memory, or from_bytes);
+    /// nullptr for a file mapping.
+    [[nodiscard]] std::byte* private_data() noexcept { return map_ != nullptr ? nullptr : const_cast<std::byte*>(data_); }
+    /// Gives the whole pages inside [p, p + n) of a file mapping back to the OS: they stop counting in
+    /// the process's memory and are read from the file again if touched. Does nothing for other bytes.
+    void release(const std::byte* p, std::size_t n) noexcept {
+#if LLMT_HAS_MMAP
+        if (map_ == nullptr || p < data_ || p + n > data_ + size_) return;
+        const auto page = std::uintptr_t(::sysconf(_SC_PAGESIZE));
+        const auto lo = (reinterpret_cast<std::uintptr_t>(p) + page - 1) / page * page;
+        const auto hi = reinterpret_cast<std::uintptr_t>(p + n) / page * page;
+        if (lo < hi) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+#else
+        (void)p, (void)n;
+#endif
+    }
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
 private:
     void swap(mapped_file& o) noexcept {
         std::swap(path_, o.path_);
         std::swap(map_, o.map_);
-        std::swap(map_size_, o.map_size_);
+        std::swap(buffer_, o.buffer_);
         std::swap(data_, o.data_);
         std::swap(size_, o.size_);
         // a moved vector keeps its buffer, so data_ pointing into owned_ stays valid
@@ -185,8 +245,8 @@ private:
     }
 
     std::string path_;
-    void* map_ = nullptr;      // a file mapping (size_ bytes), or the anonymous memory read into (map_size_ bytes)
-    std::size_t map_size_ = 0;
+    void* map_ = nullptr;      // a file mapping (size_ bytes)
+    page_buffer buffer_;       // or the memory the file was read into
     const std::byte* data_ = nullptr;
     std::size_t size_ = 0;
     std::vector<std::byte> owned_;

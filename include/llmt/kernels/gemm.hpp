@@ -37,6 +37,10 @@ using gemv_fn = void (*)(const gemm_args& g, std::int64_t nr);
 /// thread split, scratch of batch_bytes(k, n) bytes (64-aligned).
 using batch_fn = void (*)(thread_pool& pool, const weight_ref& w, const float* x, std::int64_t n, float* y, std::byte* scratch);
 using batch_bytes_fn = std::size_t (*)(std::int64_t k, std::int64_t n);
+/// The decode layout: pack_rows rows of k values in the GGUF layout (src, one after the other) → one
+/// packed group of the same size (dst); unpack is the inverse. src and dst do not overlap.
+using pack_fn = void (*)(const std::byte* src, std::byte* dst, std::int64_t k);
+using packable_fn = bool (*)(std::int64_t k);
 
 /// The resolved kernel of one weight format on one instruction set. Every output element is
 /// computed by the same sequence of operations whatever the tile shape (nr ≤ mr, nc ≤ nc_max),
@@ -58,6 +62,14 @@ struct kernel_entry {
     int batch_min = 0;
     batch_bytes_fn batch_bytes = nullptr;
     batch_fn batch = nullptr;
+    // Optional decode layout (kernels/pack.hpp): groups of pack_rows rows rearranged once at load so that
+    // decode reads each thread's rows as one sequential run of aligned bytes. gemv_packed is gemv on
+    // whole groups (same prepared activation, same results bit for bit); the other paths unpack.
+    int pack_rows = 0;
+    packable_fn packable = nullptr;  // whether rows of k values can take the layout
+    pack_fn pack = nullptr;
+    pack_fn unpack = nullptr;
+    gemv_fn gemv_packed = nullptr;
     [[nodiscard]] bool valid() const noexcept { return tile != nullptr; }
     [[nodiscard]] bool batched(std::int64_t n) const noexcept { return batch != nullptr && n >= batch_min; }
 };
@@ -75,6 +87,7 @@ struct gemm_impl {
 /// gemv_impl<F, I>: a decode kernel of format F on instruction set I (one token, many rows per call):
 ///   static constexpr bool available = true; static std::size_t act_bytes(std::int64_t k);
 ///   static void prepare(const float*, std::byte*, std::int64_t); static void gemv(const gemm_args&, std::int64_t nr);
+/// and optionally a decode layout: static constexpr int pack_rows; packable, pack, unpack, gemv_packed (see kernel_entry).
 /// Every row is computed by the same operations whatever nr and its position, so results do not
 /// depend on the thread count; they may differ in the last bits from the batched tiles.
 template <typename F, simd::isa I>
@@ -149,6 +162,13 @@ constexpr kernel_entry make_entry_exact() noexcept {
         e.gemv_act_bytes = &gemv_impl<F, gi>::act_bytes;
         e.gemv_prepare = &gemv_impl<F, gi>::prepare;
         e.gemv = &gemv_impl<F, gi>::gemv;
+        if constexpr (requires { gemv_impl<F, gi>::pack_rows; }) {
+            e.pack_rows = gemv_impl<F, gi>::pack_rows;
+            e.packable = &gemv_impl<F, gi>::packable;
+            e.pack = &gemv_impl<F, gi>::pack;
+            e.unpack = &gemv_impl<F, gi>::unpack;
+            e.gemv_packed = &gemv_impl<F, gi>::gemv_packed;
+        }
     }
     if constexpr (requires { impl::batch_min; }) {
         e.batch_min = impl::batch_min;

@@ -5,6 +5,7 @@
 #include <llmt/core/f16.hpp>
 #include <llmt/core/thread_pool.hpp>
 #include <llmt/kernels/gemm.hpp>
+#include <llmt/kernels/pack.hpp>
 #include <llmt/kernels/gemm_k.hpp>
 #include <llmt/kernels/gemm_q8x32.hpp>
 #include <llmt/kernels/quantize_act.hpp>
@@ -281,8 +282,8 @@ LLMT_TARGET_AVX512 void run_rows(const weight_ref& w, std::int64_t n, float* y, 
     const std::int64_t nsb = G.nsb;
     for (std::int64_t R = r0; R < r1; R += 16) {
         const int nr = int(std::min<std::int64_t>(16, r1 - R));
-        for (int r = 0; r < nr; ++r)
-            U::row(w.data + std::size_t(R + r) * w.row_bytes, k, pq + std::size_t(r) * S, dw + r, mw + r);
+        const std::byte* rows = unpacked_rows(w, R, nr);
+        for (int r = 0; r < nr; ++r) U::row(rows + std::size_t(r) * w.row_bytes, k, pq + std::size_t(r) * S, dw + r, mw + r);
         for (int r = nr; r < 16; ++r) {
             for (std::int64_t j = 0; j < nsb; ++j) std::memset(pq + std::size_t(j) * 16 * S + std::size_t(r) * S, 0, S);
             for (std::int64_t j = 0; j < nsb; ++j) dw[16 * j + r] = mw[16 * j + r] = 0.0f;

@@ -5,6 +5,7 @@
 #include <llmt/core/error.hpp>
 #include <llmt/core/thread_pool.hpp>
 #include <llmt/kernels/gemm.hpp>
+#include <llmt/kernels/pack.hpp>
 #include <llmt/kernels/weight_ref.hpp>
 #include <llmt/quant/dispatch.hpp>
 #include <llmt/quant/qtype.hpp>
@@ -76,11 +77,19 @@ inline void matmul(thread_pool& pool, const weight_ref& w, const float* x, std::
             if (r1 <= r0) return;
             gemm_args g;
             g.k = w.cols;
-            g.w = w.data + std::size_t(r0) * w.row_bytes;
             g.w_stride = w.row_bytes;
             g.a = act;
-            g.y = y + r0;
-            K.gemv(g, r1 - r0);
+            const std::int64_t p1 = std::clamp(w.packed_rows, r0, r1);  // [r0, p1) packed: r0 starts a group
+            if (r0 < p1) {
+                g.w = w.data + std::size_t(r0) * w.row_bytes;
+                g.y = y + r0;
+                K.gemv_packed(g, p1 - r0);
+            }
+            if (p1 < r1) {
+                g.w = w.data + std::size_t(p1) * w.row_bytes;
+                g.y = y + p1;
+                K.gemv(g, r1 - p1);
+            }
         });
         return;
     }
@@ -104,13 +113,18 @@ inline void matmul(thread_pool& pool, const weight_ref& w, const float* x, std::
         g.y_stride = std::size_t(w.rows);
         for (std::int64_t p0 = 0; p0 < n; p0 += panel) {
             const std::int64_t p1 = std::min(n, p0 + panel);
-            for (std::int64_t r = r0; r < r1; r += mr) {
-                const int nr = int(std::min(mr, r1 - r));
-                g.w = w.data + std::size_t(r) * w.row_bytes;
-                for (std::int64_t t = p0; t < p1; t += nc) {
-                    g.a = act + std::size_t(t) * a_stride;
-                    g.y = y + t * w.rows + r;
-                    K.tile(g, nr, int(std::min(nc, p1 - t)));
+            // 16-row chunks (a packed matrix's are unpacked, once per panel), tiles of mr rows in each
+            for (std::int64_t c = r0; c < r1; c += detail::row_unit) {
+                const std::int64_t c1 = std::min(r1, c + detail::row_unit);
+                const std::byte* rows = unpacked_rows(w, c, c1 - c);
+                for (std::int64_t r = c; r < c1; r += mr) {
+                    const int nr = int(std::min(mr, c1 - r));
+                    g.w = rows + std::size_t(r - c) * w.row_bytes;
+                    for (std::int64_t t = p0; t < p1; t += nc) {
+                        g.a = act + std::size_t(t) * a_stride;
+                        g.y = y + t * w.rows + r;
+                        K.tile(g, nr, int(std::min(nc, p1 - t)));
+                    }
                 }
             }
         }

@@ -22,6 +22,7 @@ struct weight_ref {
     std::int64_t cols = 0;
     std::size_t row_bytes = 0;
     const kernel_entry* kern = nullptr;        // resolved once at load (matmul's fast path)
+    std::int64_t packed_rows = 0;              // rows [0, packed_rows) are in kern's decode layout (kernels/pack.hpp)
 };
 
 }  // namespace kernels

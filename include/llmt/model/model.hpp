@@ -11,6 +11,7 @@
 #include <llmt/kernels/get_rows.hpp>
 #include <llmt/kernels/kernel_table.hpp>
 #include <llmt/kernels/matmul.hpp>
+#include <llmt/kernels/pack.hpp>
 #include <llmt/kernels/rope.hpp>
 #include <llmt/kv_cache/contiguous.hpp>
 #include <llmt/kv_cache/sliding_window.hpp>
@@ -203,6 +204,7 @@ private:
 
         const int n_threads = opt.threads > 0 ? opt.threads : int(std::max(1u, std::thread::hardware_concurrency()));
         pool_ = std::make_unique<thread_pool>(n_threads);
+        if (opt.repack) pack_weights();
 
         const auto nb = std::size_t(n_batch_);
         x_.assign(nb * std::size_t(d), 0.0f);
@@ -221,6 +223,35 @@ private:
                 if (w->w.fmt) scratch = std::max(scratch, kernels::matmul_scratch_bytes(w->w, n_batch_));
         mm_scratch_.assign(scratch, std::byte{0});
         n_past_ = 0;
+    }
+
+    // The matrices whose kernel has a decode layout, packed into it (kernels/pack.hpp): in place when
+    // the file's bytes are the process's own, else into huge pages of the model, the file's pages of
+    // each tensor given back as soon as it is packed (memory stays at one copy plus one tensor).
+    void pack_weights() {
+        std::vector<kernels::weight_ref*> todo;
+        for (auto& L : layers_)
+            for (detail::linear* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down})
+                if (w->w.fmt && kernels::can_pack(w->w)) todo.push_back(&w->w);
+        if (output_.data != tok_embd_.data && kernels::can_pack(output_)) todo.push_back(&output_);  // tied: get_rows reads it
+        if (todo.empty()) return;
+        auto round64 = [](std::size_t n) { return (n + 63) / 64 * 64; };
+        const bool in_place = file_->private_bytes(std::span<const std::byte>(todo[0]->data, 0)) != nullptr;
+        if (!in_place) {
+            std::size_t total = 0;
+            for (const auto* w : todo) total += round64(kernels::weight_bytes(*w));
+            packed_ = io::page_buffer(total);
+        }
+        std::size_t at = 0;
+        for (auto* w : todo) {
+            const std::span<const std::byte> src(w->data, kernels::weight_bytes(*w));
+            std::byte* dst = in_place ? file_->private_bytes(src) : packed_.data() + at;
+            *w = kernels::pack_weight(*pool_, *w, dst);
+            if (!in_place) {
+                file_->release_pages(src);
+                at += round64(src.size());
+            }
+        }
     }
 
     // A weight matrix [rows][cols]; rows < 0 accepts any row count.
@@ -311,6 +342,7 @@ private:
     }
 
     std::unique_ptr<io::gguf_file> file_;  // owns the mapped weights
+    io::page_buffer packed_;               // packed matrices of a mapped file (pack_weights)
     f16_accumulation f16_accum_ = f16_accumulation::f32;
     hparams hp_;
     std::int64_t n_ctx_ = 0;    // positions available
