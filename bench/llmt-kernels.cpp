@@ -33,6 +33,7 @@ struct options {
     std::size_t ws_bytes = 0;   // weight set of the matvec runs (0: twice the LLC, at least 256 MiB)
     std::string json;
     bool no_matmul = false, no_matvec = false;
+    bool repack = true;         // matvec on the decode layout where the kernel has one (as models load)
 };
 
 std::vector<std::string> split(std::string_view s) {
@@ -57,6 +58,7 @@ void usage() {
         "  --min-time S            seconds per measurement (default 0.25)\n"
         "  --ws-mb N               matvec weight set in MiB (default: 2 x LLC, >= 256)\n"
         "  --no-matmul / --no-matvec\n"
+        "  --no-repack             matvec on the file's layout even where the kernel has a decode layout\n"
         "  --quick                 q4_0,q8_0,q4_K,q6_K,f16 at 4096x4096, batch 32, 0.1 s\n"
         "  --json FILE             one record per measurement");
 }
@@ -100,6 +102,8 @@ options parse(int argc, char** argv) {
             o.no_matmul = true;
         } else if (a == "--no-matvec") {
             o.no_matvec = true;
+        } else if (a == "--no-repack") {
+            o.repack = false;
         } else if (a == "--quick") {
             o.types = {quant::qtype::q4_0, quant::qtype::q8_0, quant::qtype::q4_k, quant::qtype::q6_k, quant::qtype::f16};
             o.sizes = {{4096, 4096}};
@@ -153,6 +157,7 @@ struct record {
     std::int64_t rows = 0, cols = 0, batch = 0;
     int threads = 0;
     double seconds = 0, gbps = 0, bw_fraction = 0, gflops = 0, speedup = 0;
+    bool packed = false;  // matvec on the decode layout (kernels/pack.hpp)
 };
 
 /// A random matrix of type t: a 64-row block quantized with the reference quantizer, repeated.
@@ -210,10 +215,14 @@ int main(int argc, char** argv) try {
             if (cols % quant::block_size(type) != 0) continue;
             const std::size_t mat_bytes = quant::row_size(type, std::size_t(cols)) * std::size_t(rows);
             const std::size_t n_mats = std::max<std::size_t>(1, ws / mat_bytes);
-            for (std::size_t m = 0; m < n_mats; ++m) {
-                if (m == 0) fill_matrix(fe, arena.data(), rows, cols, 1);
-                else std::memcpy(arena.data() + m * mat_bytes, arena.data(), mat_bytes);
-            }
+            auto fill_arena = [&] {
+                for (std::size_t m = 0; m < n_mats; ++m) {
+                    if (m == 0) fill_matrix(fe, arena.data(), rows, cols, 1);
+                    else std::memcpy(arena.data() + m * mat_bytes, arena.data(), mat_bytes);
+                }
+            };
+            fill_arena();
+            bool arena_packed = false;  // the matrices are in a level's decode layout
             std::vector<float> x(std::size_t(cols) * std::size_t(std::max<std::int64_t>(1, *std::max_element(o.batches.begin(), o.batches.end()))));
             std::mt19937 rng(5);
             std::normal_distribution<float> nd(0.0f, 1.0f);
@@ -230,6 +239,11 @@ int main(int argc, char** argv) try {
                         for (std::size_t m = 0; m < n_mats; ++m)
                             ws_refs.push_back(kernels::make_weight_ref<quant::all_formats>(type, arena.data() + m * mat_bytes, rows, cols, "bench", level));
                         if (ws_refs[0].kern->isa != level) continue;  // no hand path at this level: same as a lower one
+                        const bool pack = o.repack && kernels::can_pack(ws_refs[0]);
+                        if (arena_packed) fill_arena();  // back to the file's layout
+                        arena_packed = pack;
+                        if (pack)
+                            for (auto& w : ws_refs) w = kernels::pack_weight(pool, w, const_cast<std::byte*>(w.data));  // in place
                         std::vector<std::byte> scratch(kernels::matmul_scratch_bytes(ws_refs[0], 1));
                         kernels::matvec(pool, ws_refs[0], x.data(), y.data(), scratch.data());  // warm the code
                         std::size_t calls = 0, m = 1 % n_mats;
@@ -243,6 +257,7 @@ int main(int argc, char** argv) try {
                         }
                         record r;
                         r.kernel = "matvec";
+                        r.packed = pack;
                         r.type = std::string(quant::name(type));
                         r.isa = std::string(simd::to_string(level));
                         r.rows = rows;
@@ -256,8 +271,8 @@ int main(int argc, char** argv) try {
                         if (level == simd::isa::scalar) scalar_gbps = r.gbps;
                         r.speedup = scalar_gbps > 0 ? r.gbps / scalar_gbps : 0;
                         records.push_back(r);
-                        fmt::print("{:<7} {:<6} {:>5}x{:<5} {:>5} {:>3} {:<10} {:>9.3f} {:>8.2f} {:>5.0f}% {:>8.1f} {:>7.1f}x\n", r.kernel, r.type, rows, cols, 1,
-                                   r.threads, r.isa, r.seconds * 1e3, r.gbps, r.bw_fraction * 100, r.gflops, r.speedup);
+                        fmt::print("{:<7} {:<6} {:>5}x{:<5} {:>5} {:>3} {:<10} {:>9.3f} {:>8.2f} {:>5.0f}% {:>8.1f} {:>7.1f}x{}\n", r.kernel, r.type, rows, cols, 1,
+                                   r.threads, r.isa, r.seconds * 1e3, r.gbps, r.bw_fraction * 100, r.gflops, r.speedup, pack ? "  packed" : "");
                         std::fflush(stdout);
                     }
                 }
@@ -265,6 +280,7 @@ int main(int argc, char** argv) try {
 
             // 3. matmul (prefill), one matrix (compute-bound); the scalar path runs on fewer rows to bound its time
             if (!o.no_matmul) {
+                if (arena_packed) fill_arena();
                 for (std::int64_t batch : o.batches) {
                     for (std::size_t ti = 0; ti < o.threads.size(); ++ti) {
                         thread_pool& pool = *owned[ti];
@@ -316,9 +332,9 @@ int main(int argc, char** argv) try {
             const auto& r = records[i];
             fmt::print(f,
                        "  {{\"kernel\": \"{}\", \"type\": \"{}\", \"rows\": {}, \"cols\": {}, \"batch\": {}, \"threads\": {}, \"seconds\": {:.9g}, "
-                       "\"gbps\": {:.6g}, \"bw_fraction\": {:.6g}, \"gflops\": {:.6g}, \"isa\": \"{}\", \"speedup_vs_scalar\": {:.6g}}}{}\n",
+                       "\"gbps\": {:.6g}, \"bw_fraction\": {:.6g}, \"gflops\": {:.6g}, \"isa\": \"{}\", \"speedup_vs_scalar\": {:.6g}, \"packed\": {}}}{}\n",
                        json_escape(r.kernel), json_escape(r.type), r.rows, r.cols, r.batch, r.threads, r.seconds, r.gbps, r.bw_fraction, r.gflops,
-                       json_escape(r.isa), r.speedup, i + 1 < records.size() ? "," : "");
+                       json_escape(r.isa), r.speedup, r.packed, i + 1 < records.size() ? "," : "");
         }
         fmt::print(f, "]\n");
         std::fclose(f);
