@@ -311,7 +311,8 @@ TEST_CASE_TEMPLATE_DEFINE("matmul: a matrix packed into its decode layout gives 
             CAPTURE(cols);
             CAPTURE(llmt::simd::to_string(level));
             const auto w = m.ref(level);
-            if constexpr (std::is_same_v<F, q::q4_0>)  // the format with a decode layout on AVX-512 VNNI: no vacuous pass here
+            // the formats with a decode layout on AVX-512 VNNI: no vacuous pass here
+            if constexpr (std::is_same_v<F, q::q4_0> || std::is_same_v<F, q::q8_0> || std::is_same_v<F, q::q4_k> || std::is_same_v<F, q::q6_k>)
                 CHECK(k::can_pack(w) == (level >= isa::avx512vnni));
             if (!k::can_pack(w)) continue;
             const std::size_t bytes = k::weight_bytes(w);

@@ -6243,6 +6243,105 @@ LLMT_END_NAMESPACE
 // ---- begin llmt/kernels/gemv_k.hpp ----
 // gemv_k: AVX-512 VNNI decode kernels (one token, many rows) for q4_K and q6_K, unpacked in registers
 
+// ---- begin llmt/kernels/pack.hpp ----
+// pack: a weight matrix rearranged once at load into its kernel's decode layout, and rows read back out of it
+
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace kernels {
+
+/// Why: a decode kernel reads 8 rows side by side. In the GGUF layout those are 8 streams a row
+/// apart, and a 4096-column q4_0 row (2304 bytes) is too short for the hardware prefetcher to get
+/// ahead of; each stream's blocks are also unaligned (18 bytes). The packed layout puts the 8 rows'
+/// blocks of one step next to each other, aligned, so that a thread reads one sequential run of
+/// bytes (measured on 4096×4096 q4_0 from DRAM: 8.5-9 → 12-12.5 GB/s with 1 thread). A packed group
+/// takes exactly the bytes of its pack_rows GGUF rows, so row r's group starts where row r started.
+/// Rows past the last whole group stay in the GGUF layout.
+
+/// The plain decode layout: P rows' units of U bytes (a block, or the blocks of one kernel step)
+/// interleaved — unit u of row r at (u·P + r)·U — for kernels that read P rows' units side by side.
+template <int P, std::size_t U>
+void interleave_rows(const std::byte* src, std::byte* dst, std::int64_t units) {
+    for (std::int64_t u = 0; u < units; ++u)
+        for (int r = 0; r < P; ++r) std::memcpy(dst + (std::size_t(u) * P + std::size_t(r)) * U, src + (std::size_t(r) * std::size_t(units) + std::size_t(u)) * U, U);
+}
+template <int P, std::size_t U>
+void deinterleave_rows(const std::byte* src, std::byte* dst, std::int64_t units) {
+    for (std::int64_t u = 0; u < units; ++u)
+        for (int r = 0; r < P; ++r) std::memcpy(dst + (std::size_t(r) * std::size_t(units) + std::size_t(u)) * U, src + (std::size_t(u) * P + std::size_t(r)) * U, U);
+}
+
+/// Whether w can take its kernel's decode layout (and has not already).
+[[nodiscard]] inline bool can_pack(const weight_ref& w) noexcept {
+    return w.kern != nullptr && w.kern->pack != nullptr && w.packed_rows == 0 && w.rows >= w.kern->pack_rows &&
+           w.kern->packable(w.cols);
+}
+
+/// Bytes of w's data (all rows).
+[[nodiscard]] inline std::size_t weight_bytes(const weight_ref& w) noexcept { return std::size_t(w.rows) * w.row_bytes; }
+
+/// w packed into dst (weight_bytes(w) bytes; dst == w.data packs in place), the groups split across
+/// the pool's threads. Returns the packed view. Requires can_pack(w).
+inline weight_ref pack_weight(thread_pool& pool, const weight_ref& w, std::byte* dst) {
+    const kernel_entry& K = *w.kern;
+    const std::int64_t rows_per = K.pack_rows;
+    const std::int64_t groups = w.rows / rows_per;
+    const std::size_t group_bytes = std::size_t(rows_per) * w.row_bytes;
+    const bool in_place = dst == w.data;
+    pool.run([&](int ith, int nth) {
+        std::vector<std::byte> tmp(in_place ? group_bytes : 0);
+        for (std::int64_t gi = groups * ith / nth; gi < groups * (ith + 1) / nth; ++gi) {
+            const std::byte* src = w.data + std::size_t(gi) * group_bytes;
+            if (in_place) {
+                std::memcpy(tmp.data(), src, group_bytes);
+                src = tmp.data();
+            }
+            K.pack(src, dst + std::size_t(gi) * group_bytes, w.cols);
+        }
+    });
+    const std::size_t done = std::size_t(groups) * group_bytes;
+    if (!in_place) std::memcpy(dst + done, w.data + done, weight_bytes(w) - done);
+    weight_ref p = w;
+    p.data = dst;
+    p.packed_rows = groups * rows_per;
+    return p;
+}
+
+/// Rows [r, r + nr) of w in the GGUF layout (row_bytes apart): w's own bytes where they are in that
+/// layout, else unpacked into a buffer of the calling thread (valid until its next call; grown on first
+/// use only). r must start a packed group when r < packed_rows.
+inline const std::byte* unpacked_rows(const weight_ref& w, std::int64_t r, std::int64_t nr) {
+    if (r >= w.packed_rows) return w.data + std::size_t(r) * w.row_bytes;
+    thread_local std::vector<std::byte> buf;
+    const std::size_t need = std::size_t(nr) * w.row_bytes;
+    if (buf.size() < need) buf.resize(need);
+    const std::int64_t rows_per = w.kern->pack_rows;
+    const std::size_t group_bytes = std::size_t(rows_per) * w.row_bytes;
+    std::int64_t i = 0;
+    for (; i < nr && r + i < w.packed_rows; i += rows_per) {
+        const std::byte* src = w.data + std::size_t(r + i) * w.row_bytes;
+        if (i + rows_per <= nr) {
+            w.kern->unpack(src, buf.data() + std::size_t(i) * w.row_bytes, w.cols);
+        } else {  // a group cut by the end of the range: unpack it whole, keep its first rows
+            thread_local std::vector<std::byte> part;
+            if (part.size() < group_bytes) part.resize(group_bytes);
+            w.kern->unpack(src, part.data(), w.cols);
+            std::memcpy(buf.data() + std::size_t(i) * w.row_bytes, part.data(), std::size_t(nr - i) * w.row_bytes);
+        }
+    }
+    if (i < nr) std::memcpy(buf.data() + std::size_t(i) * w.row_bytes, w.data + std::size_t(r + i) * w.row_bytes, std::size_t(nr - i) * w.row_bytes);
+    return buf.data();
+}
+
+}  // namespace kernels
+LLMT_END_NAMESPACE
+// ---- end llmt/kernels/pack.hpp ----
 // ---- begin llmt/kernels/quantize_act.hpp ----
 // quantize_act: AVX-512 f32 → q8_0 / q8_K conversion of one token, bit-identical to the reference quantizers
 
@@ -6391,8 +6490,14 @@ LLMT_INLINE_AVX512 void q4_k_step(const quant::block_q4_k& x, const q4_k_act& a,
     macc = _mm_fnmadd_ps(_mm_cvtepi32_ps(_mm_madd_epi16(m16, a.bsum2)), _mm_shuffle_ps(dm, dm, 0x55), macc);
 }
 
-template <int NR>
+/// Packed (the decode layout, kernels/pack.hpp): the NR = 4 rows' super-blocks interleaved, one
+/// sequential stream prefetched 4 steps ahead; else NR rows of the file's layout, the next group of
+/// rows prefetched. The same operations either way.
+template <int NR, bool Packed = false>
 LLMT_TARGET_AVX512 void q4_k_rows(const gemm_args& g) {
+    constexpr std::size_t B = sizeof(quant::block_q4_k);
+    const std::size_t row_step = Packed ? B : g.w_stride, block_step = Packed ? NR * B : B;
+    const std::size_t ahead = Packed ? 4 * NR * B : NR * g.w_stride;
     const std::int64_t nb = g.k / quant::qk_k;
     const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
     __m512 acc[NR];
@@ -6402,8 +6507,9 @@ LLMT_TARGET_AVX512 void q4_k_rows(const gemm_args& g) {
         q4_k_act a;
         load_q4_k_act(ab[b], a);
         for (int r = 0; r < NR; ++r) {
-            const auto* x = reinterpret_cast<const quant::block_q4_k*>(g.w + std::size_t(r) * g.w_stride) + b;
-            prefetch_block<sizeof(quant::block_q4_k)>(reinterpret_cast<const std::byte*>(x), NR * g.w_stride);
+            const std::byte* p = g.w + std::size_t(r) * row_step + std::size_t(b) * block_step;
+            prefetch_block<B>(p, ahead);
+            const auto* x = reinterpret_cast<const quant::block_q4_k*>(p);
             q4_k_step(*x, a, acc[r], macc[r]);
         }
     }
@@ -6437,8 +6543,11 @@ LLMT_INLINE_AVX512 void q6_k_step(const quant::block_q6_k& x, const quant::block
     macc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(sc, bs)), _mm256_set1_ps(-32.0f * dd), macc);
 }
 
-template <int NR>
+template <int NR, bool Packed = false>
 LLMT_TARGET_AVX512 void q6_k_rows(const gemm_args& g) {
+    constexpr std::size_t B = sizeof(quant::block_q6_k);
+    const std::size_t row_step = Packed ? B : g.w_stride, block_step = Packed ? NR * B : B;
+    const std::size_t ahead = Packed ? 4 * NR * B : NR * g.w_stride;
     const std::int64_t nb = g.k / quant::qk_k;
     const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
     __m512 acc[NR];
@@ -6446,8 +6555,9 @@ LLMT_TARGET_AVX512 void q6_k_rows(const gemm_args& g) {
     for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps(), macc[r] = _mm256_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b) {
         for (int r = 0; r < NR; ++r) {
-            const auto* x = reinterpret_cast<const quant::block_q6_k*>(g.w + std::size_t(r) * g.w_stride) + b;
-            prefetch_block<sizeof(quant::block_q6_k)>(reinterpret_cast<const std::byte*>(x), NR * g.w_stride);
+            const std::byte* p = g.w + std::size_t(r) * row_step + std::size_t(b) * block_step;
+            prefetch_block<B>(p, ahead);
+            const auto* x = reinterpret_cast<const quant::block_q6_k*>(p);
             q6_k_step(*x, ab[b], acc[r], macc[r]);
         }
     }
@@ -6484,6 +6594,19 @@ struct gemv_impl<quant::q4_k, simd::isa::avx512vnni> {
     static void gemv(const gemm_args& g, std::int64_t nr) {
         gemvk::by_rows<&gemvk::q4_k_rows<1>, &gemvk::q4_k_rows<2>, &gemvk::q4_k_rows<3>, &gemvk::q4_k_rows<4>>(g, nr);
     }
+    // decode layout: 4 rows' super-blocks interleaved (kernels/pack.hpp)
+    static constexpr int pack_rows = 4;
+    static bool packable(std::int64_t k) { return k > 0 && k % quant::qk_k == 0; }
+    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { interleave_rows<4, sizeof(quant::block_q4_k)>(src, dst, k / quant::qk_k); }
+    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { deinterleave_rows<4, sizeof(quant::block_q4_k)>(src, dst, k / quant::qk_k); }
+    static void gemv_packed(const gemm_args& g0, std::int64_t nr) {
+        gemm_args g = g0;
+        for (std::int64_t r = 0; r < nr; r += 4) {
+            g.w = g0.w + std::size_t(r) * g0.w_stride;
+            g.y = g0.y + r;
+            gemvk::q4_k_rows<4, true>(g);
+        }
+    }
 };
 
 template <>
@@ -6493,6 +6616,19 @@ struct gemv_impl<quant::q6_k, simd::isa::avx512vnni> {
     static void prepare(const float* x, std::byte* out, std::int64_t k) { qact::quantize_q8_k(x, reinterpret_cast<quant::block_q8_k*>(out), k); }
     static void gemv(const gemm_args& g, std::int64_t nr) {
         gemvk::by_rows<&gemvk::q6_k_rows<1>, &gemvk::q6_k_rows<2>, &gemvk::q6_k_rows<3>, &gemvk::q6_k_rows<4>>(g, nr);
+    }
+    // decode layout: 4 rows' super-blocks interleaved (kernels/pack.hpp)
+    static constexpr int pack_rows = 4;
+    static bool packable(std::int64_t k) { return k > 0 && k % quant::qk_k == 0; }
+    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { interleave_rows<4, sizeof(quant::block_q6_k)>(src, dst, k / quant::qk_k); }
+    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { deinterleave_rows<4, sizeof(quant::block_q6_k)>(src, dst, k / quant::qk_k); }
+    static void gemv_packed(const gemm_args& g0, std::int64_t nr) {
+        gemm_args g = g0;
+        for (std::int64_t r = 0; r < nr; r += 4) {
+            g.w = g0.w + std::size_t(r) * g0.w_stride;
+            g.y = g0.y + r;
+            gemvk::q6_k_rows<4, true>(g);
+        }
     }
 };
 
@@ -6718,24 +6854,28 @@ LLMT_INLINE_AVX512 __m512 q8_0_step(const std::byte* p, __m512i aq, __m512i aux,
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, as), acc);
 }
 
-template <int NR>
+/// Packed (the decode layout, kernels/pack.hpp; an even block count): the NR = 8 rows' block pairs
+/// interleaved, one stream prefetched 4 steps ahead; else NR rows of the file's layout.
+template <int NR, bool Packed = false>
 LLMT_TARGET_AVX512 void q8_0_rows(const gemm_args& g, const q8x32_layout& L) {
     const std::byte* a = g.a;
     __m512 acc[NR];
     for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps();
     const std::int64_t pairs = L.nb / 2;
-    const std::size_t ahead = NR * g.w_stride;
+    const std::size_t row_step = Packed ? 68 : g.w_stride, pair_step = Packed ? NR * 68 : 68;
+    const std::size_t ahead = Packed ? 4 * NR * 68 : NR * g.w_stride;
     for (std::int64_t gi = 0; gi < pairs; ++gi) {
         const __m512i aq = _mm512_load_si512(a + L.qs + 64 * gi);
         const __m512i aux = _mm512_load_si512(a + L.aux + 64 * gi);
         const __m512 as = _mm512_load_ps(reinterpret_cast<const float*>(a + L.scale) + 16 * gi);
         for (int r = 0; r < NR; ++r) {
-            const std::byte* p = g.w + std::size_t(r) * g.w_stride + 68 * std::size_t(gi);
+            const std::byte* p = g.w + std::size_t(r) * row_step + pair_step * std::size_t(gi);
             _mm_prefetch(reinterpret_cast<const char*>(p + ahead), _MM_HINT_T1);
+            if constexpr (Packed) _mm_prefetch(reinterpret_cast<const char*>(p + ahead + 64), _MM_HINT_T1);
             acc[r] = q8_0_step(p, aq, aux, as, acc[r]);
         }
     }
-    if (L.nb % 2) {  // the last block alone: the activation's second half is masked to zero
+    if (!Packed && L.nb % 2) {  // the last block alone: the activation's second half is masked to zero
         const std::int64_t gi = pairs;
         const __m512i aq = _mm512_maskz_loadu_epi32(0x00ff, a + L.qs + 64 * gi);
         const __m512i aux = _mm512_maskz_loadu_epi32(0x00ff, a + L.aux + 64 * gi);
@@ -6807,6 +6947,20 @@ struct gemv_impl<quant::q8_0, simd::isa::avx512vnni> {
         gemv32::by_rows<L, &gemv32::q8_0_rows<1>, &gemv32::q8_0_rows<2>, &gemv32::q8_0_rows<3>, &gemv32::q8_0_rows<4>, &gemv32::q8_0_rows<8>>(
             g, nr, L::make<quant::q8_0>(g.k));
     }
+    // decode layout: 8 rows' block pairs interleaved (kernels/pack.hpp)
+    static constexpr int pack_rows = 8;
+    static bool packable(std::int64_t k) { return k > 0 && k % 64 == 0; }
+    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { interleave_rows<8, 68>(src, dst, k / 64); }
+    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { deinterleave_rows<8, 68>(src, dst, k / 64); }
+    static void gemv_packed(const gemm_args& g0, std::int64_t nr) {
+        const auto L = q8x32_layout::make<quant::q8_0>(g0.k);
+        gemm_args g = g0;
+        for (std::int64_t r = 0; r < nr; r += 8) {
+            g.w = g0.w + std::size_t(r) * g0.w_stride;
+            g.y = g0.y + r;
+            gemv32::q8_0_rows<8, true>(g, L);
+        }
+    }
 };
 
 }  // namespace kernels
@@ -6817,92 +6971,6 @@ LLMT_END_NAMESPACE
 // ---- begin llmt/kernels/gemm_amx.hpp ----
 // gemm_amx: the batched AMX int8 path (q4_0, q8_0, q4_K, q6_K): weight row blocks unpacked once to int8 panels, 16×16 tiles per sub-block
 
-// ---- begin llmt/kernels/pack.hpp ----
-// pack: a weight matrix rearranged once at load into its kernel's decode layout, and rows read back out of it
-
-
-#include <algorithm>
-#include <cstddef>
-#include <cstdint>
-#include <cstring>
-#include <vector>
-
-LLMT_BEGIN_NAMESPACE
-namespace kernels {
-
-/// Why: a decode kernel reads 8 rows side by side. In the GGUF layout those are 8 streams a row
-/// apart, and a 4096-column q4_0 row (2304 bytes) is too short for the hardware prefetcher to get
-/// ahead of; each stream's blocks are also unaligned (18 bytes). The packed layout puts the 8 rows'
-/// blocks of one step next to each other, aligned, so that a thread reads one sequential run of
-/// bytes (measured on 4096×4096 q4_0 from DRAM: 8.5-9 → 12-12.5 GB/s with 1 thread). A packed group
-/// takes exactly the bytes of its pack_rows GGUF rows, so row r's group starts where row r started.
-/// Rows past the last whole group stay in the GGUF layout.
-
-/// Whether w can take its kernel's decode layout (and has not already).
-[[nodiscard]] inline bool can_pack(const weight_ref& w) noexcept {
-    return w.kern != nullptr && w.kern->pack != nullptr && w.packed_rows == 0 && w.rows >= w.kern->pack_rows &&
-           w.kern->packable(w.cols);
-}
-
-/// Bytes of w's data (all rows).
-[[nodiscard]] inline std::size_t weight_bytes(const weight_ref& w) noexcept { return std::size_t(w.rows) * w.row_bytes; }
-
-/// w packed into dst (weight_bytes(w) bytes; dst == w.data packs in place), the groups split across
-/// the pool's threads. Returns the packed view. Requires can_pack(w).
-inline weight_ref pack_weight(thread_pool& pool, const weight_ref& w, std::byte* dst) {
-    const kernel_entry& K = *w.kern;
-    const std::int64_t rows_per = K.pack_rows;
-    const std::int64_t groups = w.rows / rows_per;
-    const std::size_t group_bytes = std::size_t(rows_per) * w.row_bytes;
-    const bool in_place = dst == w.data;
-    pool.run([&](int ith, int nth) {
-        std::vector<std::byte> tmp(in_place ? group_bytes : 0);
-        for (std::int64_t gi = groups * ith / nth; gi < groups * (ith + 1) / nth; ++gi) {
-            const std::byte* src = w.data + std::size_t(gi) * group_bytes;
-            if (in_place) {
-                std::memcpy(tmp.data(), src, group_bytes);
-                src = tmp.data();
-            }
-            K.pack(src, dst + std::size_t(gi) * group_bytes, w.cols);
-        }
-    });
-    const std::size_t done = std::size_t(groups) * group_bytes;
-    if (!in_place) std::memcpy(dst + done, w.data + done, weight_bytes(w) - done);
-    weight_ref p = w;
-    p.data = dst;
-    p.packed_rows = groups * rows_per;
-    return p;
-}
-
-/// Rows [r, r + nr) of w in the GGUF layout (row_bytes apart): w's own bytes where they are in that
-/// layout, else unpacked into a buffer of the calling thread (valid until its next call; grown on first
-/// use only). r must start a packed group when r < packed_rows.
-inline const std::byte* unpacked_rows(const weight_ref& w, std::int64_t r, std::int64_t nr) {
-    if (r >= w.packed_rows) return w.data + std::size_t(r) * w.row_bytes;
-    thread_local std::vector<std::byte> buf;
-    const std::size_t need = std::size_t(nr) * w.row_bytes;
-    if (buf.size() < need) buf.resize(need);
-    const std::int64_t rows_per = w.kern->pack_rows;
-    const std::size_t group_bytes = std::size_t(rows_per) * w.row_bytes;
-    std::int64_t i = 0;
-    for (; i < nr && r + i < w.packed_rows; i += rows_per) {
-        const std::byte* src = w.data + std::size_t(r + i) * w.row_bytes;
-        if (i + rows_per <= nr) {
-            w.kern->unpack(src, buf.data() + std::size_t(i) * w.row_bytes, w.cols);
-        } else {  // a group cut by the end of the range: unpack it whole, keep its first rows
-            thread_local std::vector<std::byte> part;
-            if (part.size() < group_bytes) part.resize(group_bytes);
-            w.kern->unpack(src, part.data(), w.cols);
-            std::memcpy(buf.data() + std::size_t(i) * w.row_bytes, part.data(), std::size_t(nr - i) * w.row_bytes);
-        }
-    }
-    if (i < nr) std::memcpy(buf.data() + std::size_t(i) * w.row_bytes, w.data + std::size_t(r + i) * w.row_bytes, std::size_t(nr - i) * w.row_bytes);
-    return buf.data();
-}
-
-}  // namespace kernels
-LLMT_END_NAMESPACE
-// ---- end llmt/kernels/pack.hpp ----
 
 #include <algorithm>
 #include <cmath>
@@ -12526,7 +12594,7 @@ struct load_options {
     std::int64_t sliding_window = -1;  ///< attention window: -1 = the file's, 0 = none, > 0 = this one
     io::load_mode mode = io::load_mode::mmap_or_read;
     f16_accumulation f16_accum = f16_accumulation::f32;
-    /// Rearrange the matrices whose decode kernel has a packed layout (q4_0 on AVX-512 VNNI) into it,
+    /// Rearrange the matrices whose decode kernel has a packed layout (q4_0, q8_0, q4_K, q6_K on AVX-512 VNNI) into it,
     /// once at load (kernels/pack.hpp): same results, faster decode. A file read into memory is packed
     /// in place, so gguf().tensor_data() then shows those tensors packed; a mapped file is left as it
     /// is and the packed copy replaces its pages in memory.

@@ -6,6 +6,7 @@
 #include <llmt/kernels/act.hpp>
 #include <llmt/kernels/gemm.hpp>
 #include <llmt/kernels/gemm_k.hpp>
+#include <llmt/kernels/pack.hpp>
 #include <llmt/kernels/quantize_act.hpp>
 #include <llmt/quant/q4_k.hpp>
 #include <llmt/quant/q6_k.hpp>
@@ -86,8 +87,14 @@ LLMT_INLINE_AVX512 void q4_k_step(const quant::block_q4_k& x, const q4_k_act& a,
     macc = _mm_fnmadd_ps(_mm_cvtepi32_ps(_mm_madd_epi16(m16, a.bsum2)), _mm_shuffle_ps(dm, dm, 0x55), macc);
 }
 
-template <int NR>
+/// Packed (the decode layout, kernels/pack.hpp): the NR = 4 rows' super-blocks interleaved, one
+/// sequential stream prefetched 4 steps ahead; else NR rows of the file's layout, the next group of
+/// rows prefetched. The same operations either way.
+template <int NR, bool Packed = false>
 LLMT_TARGET_AVX512 void q4_k_rows(const gemm_args& g) {
+    constexpr std::size_t B = sizeof(quant::block_q4_k);
+    const std::size_t row_step = Packed ? B : g.w_stride, block_step = Packed ? NR * B : B;
+    const std::size_t ahead = Packed ? 4 * NR * B : NR * g.w_stride;
     const std::int64_t nb = g.k / quant::qk_k;
     const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
     __m512 acc[NR];
@@ -97,8 +104,9 @@ LLMT_TARGET_AVX512 void q4_k_rows(const gemm_args& g) {
         q4_k_act a;
         load_q4_k_act(ab[b], a);
         for (int r = 0; r < NR; ++r) {
-            const auto* x = reinterpret_cast<const quant::block_q4_k*>(g.w + std::size_t(r) * g.w_stride) + b;
-            prefetch_block<sizeof(quant::block_q4_k)>(reinterpret_cast<const std::byte*>(x), NR * g.w_stride);
+            const std::byte* p = g.w + std::size_t(r) * row_step + std::size_t(b) * block_step;
+            prefetch_block<B>(p, ahead);
+            const auto* x = reinterpret_cast<const quant::block_q4_k*>(p);
             q4_k_step(*x, a, acc[r], macc[r]);
         }
     }
@@ -132,8 +140,11 @@ LLMT_INLINE_AVX512 void q6_k_step(const quant::block_q6_k& x, const quant::block
     macc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(sc, bs)), _mm256_set1_ps(-32.0f * dd), macc);
 }
 
-template <int NR>
+template <int NR, bool Packed = false>
 LLMT_TARGET_AVX512 void q6_k_rows(const gemm_args& g) {
+    constexpr std::size_t B = sizeof(quant::block_q6_k);
+    const std::size_t row_step = Packed ? B : g.w_stride, block_step = Packed ? NR * B : B;
+    const std::size_t ahead = Packed ? 4 * NR * B : NR * g.w_stride;
     const std::int64_t nb = g.k / quant::qk_k;
     const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
     __m512 acc[NR];
@@ -141,8 +152,9 @@ LLMT_TARGET_AVX512 void q6_k_rows(const gemm_args& g) {
     for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps(), macc[r] = _mm256_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b) {
         for (int r = 0; r < NR; ++r) {
-            const auto* x = reinterpret_cast<const quant::block_q6_k*>(g.w + std::size_t(r) * g.w_stride) + b;
-            prefetch_block<sizeof(quant::block_q6_k)>(reinterpret_cast<const std::byte*>(x), NR * g.w_stride);
+            const std::byte* p = g.w + std::size_t(r) * row_step + std::size_t(b) * block_step;
+            prefetch_block<B>(p, ahead);
+            const auto* x = reinterpret_cast<const quant::block_q6_k*>(p);
             q6_k_step(*x, ab[b], acc[r], macc[r]);
         }
     }
@@ -179,6 +191,19 @@ struct gemv_impl<quant::q4_k, simd::isa::avx512vnni> {
     static void gemv(const gemm_args& g, std::int64_t nr) {
         gemvk::by_rows<&gemvk::q4_k_rows<1>, &gemvk::q4_k_rows<2>, &gemvk::q4_k_rows<3>, &gemvk::q4_k_rows<4>>(g, nr);
     }
+    // decode layout: 4 rows' super-blocks interleaved (kernels/pack.hpp)
+    static constexpr int pack_rows = 4;
+    static bool packable(std::int64_t k) { return k > 0 && k % quant::qk_k == 0; }
+    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { interleave_rows<4, sizeof(quant::block_q4_k)>(src, dst, k / quant::qk_k); }
+    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { deinterleave_rows<4, sizeof(quant::block_q4_k)>(src, dst, k / quant::qk_k); }
+    static void gemv_packed(const gemm_args& g0, std::int64_t nr) {
+        gemm_args g = g0;
+        for (std::int64_t r = 0; r < nr; r += 4) {
+            g.w = g0.w + std::size_t(r) * g0.w_stride;
+            g.y = g0.y + r;
+            gemvk::q4_k_rows<4, true>(g);
+        }
+    }
 };
 
 template <>
@@ -188,6 +213,19 @@ struct gemv_impl<quant::q6_k, simd::isa::avx512vnni> {
     static void prepare(const float* x, std::byte* out, std::int64_t k) { qact::quantize_q8_k(x, reinterpret_cast<quant::block_q8_k*>(out), k); }
     static void gemv(const gemm_args& g, std::int64_t nr) {
         gemvk::by_rows<&gemvk::q6_k_rows<1>, &gemvk::q6_k_rows<2>, &gemvk::q6_k_rows<3>, &gemvk::q6_k_rows<4>>(g, nr);
+    }
+    // decode layout: 4 rows' super-blocks interleaved (kernels/pack.hpp)
+    static constexpr int pack_rows = 4;
+    static bool packable(std::int64_t k) { return k > 0 && k % quant::qk_k == 0; }
+    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { interleave_rows<4, sizeof(quant::block_q6_k)>(src, dst, k / quant::qk_k); }
+    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { deinterleave_rows<4, sizeof(quant::block_q6_k)>(src, dst, k / quant::qk_k); }
+    static void gemv_packed(const gemm_args& g0, std::int64_t nr) {
+        gemm_args g = g0;
+        for (std::int64_t r = 0; r < nr; r += 4) {
+            g.w = g0.w + std::size_t(r) * g0.w_stride;
+            g.y = g0.y + r;
+            gemvk::q6_k_rows<4, true>(g);
+        }
     }
 };
 

@@ -6,6 +6,7 @@
 #include <llmt/kernels/act.hpp>
 #include <llmt/kernels/gemm.hpp>
 #include <llmt/kernels/gemm_q8x32.hpp>
+#include <llmt/kernels/pack.hpp>
 #include <llmt/kernels/quantize_act.hpp>
 #include <llmt/quant/q4_0.hpp>
 #include <llmt/quant/q8_0.hpp>
@@ -224,24 +225,28 @@ LLMT_INLINE_AVX512 __m512 q8_0_step(const std::byte* p, __m512i aq, __m512i aux,
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, as), acc);
 }
 
-template <int NR>
+/// Packed (the decode layout, kernels/pack.hpp; an even block count): the NR = 8 rows' block pairs
+/// interleaved, one stream prefetched 4 steps ahead; else NR rows of the file's layout.
+template <int NR, bool Packed = false>
 LLMT_TARGET_AVX512 void q8_0_rows(const gemm_args& g, const q8x32_layout& L) {
     const std::byte* a = g.a;
     __m512 acc[NR];
     for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps();
     const std::int64_t pairs = L.nb / 2;
-    const std::size_t ahead = NR * g.w_stride;
+    const std::size_t row_step = Packed ? 68 : g.w_stride, pair_step = Packed ? NR * 68 : 68;
+    const std::size_t ahead = Packed ? 4 * NR * 68 : NR * g.w_stride;
     for (std::int64_t gi = 0; gi < pairs; ++gi) {
         const __m512i aq = _mm512_load_si512(a + L.qs + 64 * gi);
         const __m512i aux = _mm512_load_si512(a + L.aux + 64 * gi);
         const __m512 as = _mm512_load_ps(reinterpret_cast<const float*>(a + L.scale) + 16 * gi);
         for (int r = 0; r < NR; ++r) {
-            const std::byte* p = g.w + std::size_t(r) * g.w_stride + 68 * std::size_t(gi);
+            const std::byte* p = g.w + std::size_t(r) * row_step + pair_step * std::size_t(gi);
             _mm_prefetch(reinterpret_cast<const char*>(p + ahead), _MM_HINT_T1);
+            if constexpr (Packed) _mm_prefetch(reinterpret_cast<const char*>(p + ahead + 64), _MM_HINT_T1);
             acc[r] = q8_0_step(p, aq, aux, as, acc[r]);
         }
     }
-    if (L.nb % 2) {  // the last block alone: the activation's second half is masked to zero
+    if (!Packed && L.nb % 2) {  // the last block alone: the activation's second half is masked to zero
         const std::int64_t gi = pairs;
         const __m512i aq = _mm512_maskz_loadu_epi32(0x00ff, a + L.qs + 64 * gi);
         const __m512i aux = _mm512_maskz_loadu_epi32(0x00ff, a + L.aux + 64 * gi);
@@ -312,6 +317,20 @@ struct gemv_impl<quant::q8_0, simd::isa::avx512vnni> {
         using L = q8x32_layout;
         gemv32::by_rows<L, &gemv32::q8_0_rows<1>, &gemv32::q8_0_rows<2>, &gemv32::q8_0_rows<3>, &gemv32::q8_0_rows<4>, &gemv32::q8_0_rows<8>>(
             g, nr, L::make<quant::q8_0>(g.k));
+    }
+    // decode layout: 8 rows' block pairs interleaved (kernels/pack.hpp)
+    static constexpr int pack_rows = 8;
+    static bool packable(std::int64_t k) { return k > 0 && k % 64 == 0; }
+    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { interleave_rows<8, 68>(src, dst, k / 64); }
+    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { deinterleave_rows<8, 68>(src, dst, k / 64); }
+    static void gemv_packed(const gemm_args& g0, std::int64_t nr) {
+        const auto L = q8x32_layout::make<quant::q8_0>(g0.k);
+        gemm_args g = g0;
+        for (std::int64_t r = 0; r < nr; r += 8) {
+            g.w = g0.w + std::size_t(r) * g0.w_stride;
+            g.y = g0.y + r;
+            gemv32::q8_0_rows<8, true>(g, L);
+        }
     }
 };
 

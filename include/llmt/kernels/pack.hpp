@@ -23,6 +23,19 @@ namespace kernels {
 /// takes exactly the bytes of its pack_rows GGUF rows, so row r's group starts where row r started.
 /// Rows past the last whole group stay in the GGUF layout.
 
+/// The plain decode layout: P rows' units of U bytes (a block, or the blocks of one kernel step)
+/// interleaved — unit u of row r at (u·P + r)·U — for kernels that read P rows' units side by side.
+template <int P, std::size_t U>
+void interleave_rows(const std::byte* src, std::byte* dst, std::int64_t units) {
+    for (std::int64_t u = 0; u < units; ++u)
+        for (int r = 0; r < P; ++r) std::memcpy(dst + (std::size_t(u) * P + std::size_t(r)) * U, src + (std::size_t(r) * std::size_t(units) + std::size_t(u)) * U, U);
+}
+template <int P, std::size_t U>
+void deinterleave_rows(const std::byte* src, std::byte* dst, std::int64_t units) {
+    for (std::int64_t u = 0; u < units; ++u)
+        for (int r = 0; r < P; ++r) std::memcpy(dst + (std::size_t(r) * std::size_t(units) + std::size_t(u)) * U, src + (std::size_t(u) * P + std::size_t(r)) * U, U);
+}
+
 /// Whether w can take its kernel's decode layout (and has not already).
 [[nodiscard]] inline bool can_pack(const weight_ref& w) noexcept {
     return w.kern != nullptr && w.kern->pack != nullptr && w.packed_rows == 0 && w.rows >= w.kern->pack_rows &&

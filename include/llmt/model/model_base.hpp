@@ -28,7 +28,7 @@ struct load_options {
     std::int64_t sliding_window = -1;  ///< attention window: -1 = the file's, 0 = none, > 0 = this one
     io::load_mode mode = io::load_mode::mmap_or_read;
     f16_accumulation f16_accum = f16_accumulation::f32;
-    /// Rearrange the matrices whose decode kernel has a packed layout (q4_0 on AVX-512 VNNI) into it,
+    /// Rearrange the matrices whose decode kernel has a packed layout (q4_0, q8_0, q4_K, q6_K on AVX-512 VNNI) into it,
     /// once at load (kernels/pack.hpp): same results, faster decode. A file read into memory is packed
     /// in place, so gguf().tensor_data() then shows those tensors packed; a mapped file is left as it
     /// is and the packed copy replaces its pages in memory.
