@@ -5574,6 +5574,16 @@ inline void unpack_scale_min6x8(const std::uint8_t* b, std::uint8_t* sc, std::ui
     std::memcpy(m, &m_lo, 4);
     std::memcpy(m + 4, &m_hi, 4);
 }
+/// The same 8 scales and 8 mins, bytes 0-7 of sc and mn (scale j in byte j): in registers, without the
+/// two 4-byte stores and one 8-byte reload that would defeat store-to-load forwarding in a hot loop.
+inline void unpack_scale_min6x8(const std::uint8_t* b, std::uint64_t& sc, std::uint64_t& mn) noexcept {
+    std::uint32_t u0, u1, u2;
+    std::memcpy(&u0, b, 4);
+    std::memcpy(&u1, b + 4, 4);
+    std::memcpy(&u2, b + 8, 4);
+    sc = (u0 & 0x3f3f3f3fu) | std::uint64_t((u2 & 0x0f0f0f0fu) | (((u0 >> 6) & 0x03030303u) << 4)) << 32;
+    mn = (u1 & 0x3f3f3f3fu) | std::uint64_t(((u2 >> 4) & 0x0f0f0f0fu) | (((u1 >> 6) & 0x03030303u) << 4)) << 32;
+}
 /// mn[2j] = mn[2j+1] = m[j] (a 32-value min applies to two 16-value activation sums).
 LLMT_INLINE_AVX2 void mins_32(const std::uint8_t* m, decoded& o) {
     const __m128i v = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(m)));
@@ -6464,11 +6474,8 @@ LLMT_INLINE_AVX512 void load_q4_k_act(const quant::block_q8_k& b, q4_k_act& o) {
 
 /// One q4_K super-block of a row against the prepared activation: acc += d·da·Σ sc·q·a, macc += -dmin·da·Σ m·bsum.
 LLMT_INLINE_AVX512 void q4_k_step(const quant::block_q4_k& x, const q4_k_act& a, __m512& acc, __m128& macc) {
-    std::uint8_t sc[8], mn[8];
-    kq::unpack_scale_min6x8(x.scales, sc, mn);
     std::uint64_t sc8, mn8;
-    std::memcpy(&sc8, sc, 8);
-    std::memcpy(&mn8, mn, 8);
+    kq::unpack_scale_min6x8(x.scales, sc8, mn8);
     const __m512i s16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(std::int64_t(sc8))));
     const __m512i m4 = _mm512_set1_epi8(0x0f);
     __m512i isum = _mm512_setzero_si512();
@@ -6506,6 +6513,7 @@ LLMT_TARGET_AVX512 void q4_k_rows(const gemm_args& g) {
     for (std::int64_t b = 0; b < nb; ++b) {
         q4_k_act a;
         load_q4_k_act(ab[b], a);
+#pragma GCC unroll 4
         for (int r = 0; r < NR; ++r) {
             const std::byte* p = g.w + std::size_t(r) * row_step + std::size_t(b) * block_step;
             prefetch_block<B>(p, ahead);
@@ -6554,6 +6562,7 @@ LLMT_TARGET_AVX512 void q6_k_rows(const gemm_args& g) {
     __m256 macc[NR];
     for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps(), macc[r] = _mm256_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b) {
+#pragma GCC unroll 4
         for (int r = 0; r < NR; ++r) {
             const std::byte* p = g.w + std::size_t(r) * row_step + std::size_t(b) * block_step;
             prefetch_block<B>(p, ahead);

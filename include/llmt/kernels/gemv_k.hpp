@@ -61,11 +61,8 @@ LLMT_INLINE_AVX512 void load_q4_k_act(const quant::block_q8_k& b, q4_k_act& o) {
 
 /// One q4_K super-block of a row against the prepared activation: acc += d·da·Σ sc·q·a, macc += -dmin·da·Σ m·bsum.
 LLMT_INLINE_AVX512 void q4_k_step(const quant::block_q4_k& x, const q4_k_act& a, __m512& acc, __m128& macc) {
-    std::uint8_t sc[8], mn[8];
-    kq::unpack_scale_min6x8(x.scales, sc, mn);
     std::uint64_t sc8, mn8;
-    std::memcpy(&sc8, sc, 8);
-    std::memcpy(&mn8, mn, 8);
+    kq::unpack_scale_min6x8(x.scales, sc8, mn8);
     const __m512i s16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(std::int64_t(sc8))));
     const __m512i m4 = _mm512_set1_epi8(0x0f);
     __m512i isum = _mm512_setzero_si512();
@@ -103,6 +100,7 @@ LLMT_TARGET_AVX512 void q4_k_rows(const gemm_args& g) {
     for (std::int64_t b = 0; b < nb; ++b) {
         q4_k_act a;
         load_q4_k_act(ab[b], a);
+#pragma GCC unroll 4
         for (int r = 0; r < NR; ++r) {
             const std::byte* p = g.w + std::size_t(r) * row_step + std::size_t(b) * block_step;
             prefetch_block<B>(p, ahead);
@@ -151,6 +149,7 @@ LLMT_TARGET_AVX512 void q6_k_rows(const gemm_args& g) {
     __m256 macc[NR];
     for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps(), macc[r] = _mm256_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b) {
+#pragma GCC unroll 4
         for (int r = 0; r < NR; ++r) {
             const std::byte* p = g.w + std::size_t(r) * row_step + std::size_t(b) * block_step;
             prefetch_block<B>(p, ahead);
