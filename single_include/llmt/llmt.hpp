@@ -6287,6 +6287,26 @@ void deinterleave_rows(const std::byte* src, std::byte* dst, std::int64_t units)
         for (int r = 0; r < P; ++r) std::memcpy(dst + (std::size_t(r) * std::size_t(units) + std::size_t(u)) * U, src + (std::size_t(u) * P + std::size_t(r)) * U, U);
 }
 
+/// The members a gemv_impl needs for the interleaved layout, units of U bytes holding V values of a row.
+template <int P, std::size_t U, std::int64_t V>
+struct interleaved_layout {
+    static constexpr int pack_rows = P;
+    static bool packable(std::int64_t k) { return k > 0 && k % V == 0; }
+    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { interleave_rows<P, U>(src, dst, k / V); }
+    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { deinterleave_rows<P, U>(src, dst, k / V); }
+};
+
+/// gemv_packed for a row kernel of one whole group of P packed rows: the groups one after the other.
+template <int P, void (*Rows)(const gemm_args&)>
+void packed_groups(const gemm_args& g0, std::int64_t nr) {
+    gemm_args g = g0;
+    for (std::int64_t r = 0; r < nr; r += P) {
+        g.w = g0.w + std::size_t(r) * g0.w_stride;
+        g.y = g0.y + r;
+        Rows(g);
+    }
+}
+
 /// Whether w can take its kernel's decode layout (and has not already).
 [[nodiscard]] inline bool can_pack(const weight_ref& w) noexcept {
     return w.kern != nullptr && w.kern->pack != nullptr && w.packed_rows == 0 && w.rows >= w.kern->pack_rows &&
@@ -6595,50 +6615,28 @@ void by_rows(const gemm_args& g0, std::int64_t nr) {
 
 }  // namespace gemvk
 
+/// Decode layout: 4 rows' super-blocks interleaved (kernels/pack.hpp).
 template <>
-struct gemv_impl<quant::q4_k, simd::isa::avx512vnni> {
+struct gemv_impl<quant::q4_k, simd::isa::avx512vnni> : interleaved_layout<4, sizeof(quant::block_q4_k), quant::qk_k> {
     static constexpr bool available = true;
     static std::size_t act_bytes(std::int64_t k) { return blocks_act_bytes<quant::q8_k>(k); }
     static void prepare(const float* x, std::byte* out, std::int64_t k) { qact::quantize_q8_k(x, reinterpret_cast<quant::block_q8_k*>(out), k); }
     static void gemv(const gemm_args& g, std::int64_t nr) {
         gemvk::by_rows<&gemvk::q4_k_rows<1>, &gemvk::q4_k_rows<2>, &gemvk::q4_k_rows<3>, &gemvk::q4_k_rows<4>>(g, nr);
     }
-    // decode layout: 4 rows' super-blocks interleaved (kernels/pack.hpp)
-    static constexpr int pack_rows = 4;
-    static bool packable(std::int64_t k) { return k > 0 && k % quant::qk_k == 0; }
-    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { interleave_rows<4, sizeof(quant::block_q4_k)>(src, dst, k / quant::qk_k); }
-    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { deinterleave_rows<4, sizeof(quant::block_q4_k)>(src, dst, k / quant::qk_k); }
-    static void gemv_packed(const gemm_args& g0, std::int64_t nr) {
-        gemm_args g = g0;
-        for (std::int64_t r = 0; r < nr; r += 4) {
-            g.w = g0.w + std::size_t(r) * g0.w_stride;
-            g.y = g0.y + r;
-            gemvk::q4_k_rows<4, true>(g);
-        }
-    }
+    static void gemv_packed(const gemm_args& g, std::int64_t nr) { packed_groups<4, &gemvk::q4_k_rows<4, true>>(g, nr); }
 };
 
+/// Decode layout: 4 rows' super-blocks interleaved (kernels/pack.hpp).
 template <>
-struct gemv_impl<quant::q6_k, simd::isa::avx512vnni> {
+struct gemv_impl<quant::q6_k, simd::isa::avx512vnni> : interleaved_layout<4, sizeof(quant::block_q6_k), quant::qk_k> {
     static constexpr bool available = true;
     static std::size_t act_bytes(std::int64_t k) { return blocks_act_bytes<quant::q8_k>(k); }
     static void prepare(const float* x, std::byte* out, std::int64_t k) { qact::quantize_q8_k(x, reinterpret_cast<quant::block_q8_k*>(out), k); }
     static void gemv(const gemm_args& g, std::int64_t nr) {
         gemvk::by_rows<&gemvk::q6_k_rows<1>, &gemvk::q6_k_rows<2>, &gemvk::q6_k_rows<3>, &gemvk::q6_k_rows<4>>(g, nr);
     }
-    // decode layout: 4 rows' super-blocks interleaved (kernels/pack.hpp)
-    static constexpr int pack_rows = 4;
-    static bool packable(std::int64_t k) { return k > 0 && k % quant::qk_k == 0; }
-    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { interleave_rows<4, sizeof(quant::block_q6_k)>(src, dst, k / quant::qk_k); }
-    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { deinterleave_rows<4, sizeof(quant::block_q6_k)>(src, dst, k / quant::qk_k); }
-    static void gemv_packed(const gemm_args& g0, std::int64_t nr) {
-        gemm_args g = g0;
-        for (std::int64_t r = 0; r < nr; r += 4) {
-            g.w = g0.w + std::size_t(r) * g0.w_stride;
-            g.y = g0.y + r;
-            gemvk::q6_k_rows<4, true>(g);
-        }
-    }
+    static void gemv_packed(const gemm_args& g, std::int64_t nr) { packed_groups<4, &gemvk::q6_k_rows<4, true>>(g, nr); }
 };
 
 }  // namespace kernels
@@ -6946,8 +6944,9 @@ struct gemv_impl<quant::q4_0, simd::isa::avx512vnni> {
     }
 };
 
+/// Decode layout: 8 rows' block pairs (68 bytes, 64 values) interleaved (kernels/pack.hpp).
 template <>
-struct gemv_impl<quant::q8_0, simd::isa::avx512vnni> {
+struct gemv_impl<quant::q8_0, simd::isa::avx512vnni> : interleaved_layout<8, 2 * sizeof(quant::block_q8_0), 64> {
     static constexpr bool available = true;
     static std::size_t act_bytes(std::int64_t k) { return q8x32_layout::make<quant::q8_0>(k).bytes; }
     static void prepare(const float* x, std::byte* out, std::int64_t k) { gemv32::q8_0_prepare(x, out, k); }
@@ -6956,11 +6955,6 @@ struct gemv_impl<quant::q8_0, simd::isa::avx512vnni> {
         gemv32::by_rows<L, &gemv32::q8_0_rows<1>, &gemv32::q8_0_rows<2>, &gemv32::q8_0_rows<3>, &gemv32::q8_0_rows<4>, &gemv32::q8_0_rows<8>>(
             g, nr, L::make<quant::q8_0>(g.k));
     }
-    // decode layout: 8 rows' block pairs interleaved (kernels/pack.hpp)
-    static constexpr int pack_rows = 8;
-    static bool packable(std::int64_t k) { return k > 0 && k % 64 == 0; }
-    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { interleave_rows<8, 68>(src, dst, k / 64); }
-    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { deinterleave_rows<8, 68>(src, dst, k / 64); }
     static void gemv_packed(const gemm_args& g0, std::int64_t nr) {
         const auto L = q8x32_layout::make<quant::q8_0>(g0.k);
         gemm_args g = g0;

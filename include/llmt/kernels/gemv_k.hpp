@@ -182,50 +182,28 @@ void by_rows(const gemm_args& g0, std::int64_t nr) {
 
 }  // namespace gemvk
 
+/// Decode layout: 4 rows' super-blocks interleaved (kernels/pack.hpp).
 template <>
-struct gemv_impl<quant::q4_k, simd::isa::avx512vnni> {
+struct gemv_impl<quant::q4_k, simd::isa::avx512vnni> : interleaved_layout<4, sizeof(quant::block_q4_k), quant::qk_k> {
     static constexpr bool available = true;
     static std::size_t act_bytes(std::int64_t k) { return blocks_act_bytes<quant::q8_k>(k); }
     static void prepare(const float* x, std::byte* out, std::int64_t k) { qact::quantize_q8_k(x, reinterpret_cast<quant::block_q8_k*>(out), k); }
     static void gemv(const gemm_args& g, std::int64_t nr) {
         gemvk::by_rows<&gemvk::q4_k_rows<1>, &gemvk::q4_k_rows<2>, &gemvk::q4_k_rows<3>, &gemvk::q4_k_rows<4>>(g, nr);
     }
-    // decode layout: 4 rows' super-blocks interleaved (kernels/pack.hpp)
-    static constexpr int pack_rows = 4;
-    static bool packable(std::int64_t k) { return k > 0 && k % quant::qk_k == 0; }
-    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { interleave_rows<4, sizeof(quant::block_q4_k)>(src, dst, k / quant::qk_k); }
-    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { deinterleave_rows<4, sizeof(quant::block_q4_k)>(src, dst, k / quant::qk_k); }
-    static void gemv_packed(const gemm_args& g0, std::int64_t nr) {
-        gemm_args g = g0;
-        for (std::int64_t r = 0; r < nr; r += 4) {
-            g.w = g0.w + std::size_t(r) * g0.w_stride;
-            g.y = g0.y + r;
-            gemvk::q4_k_rows<4, true>(g);
-        }
-    }
+    static void gemv_packed(const gemm_args& g, std::int64_t nr) { packed_groups<4, &gemvk::q4_k_rows<4, true>>(g, nr); }
 };
 
+/// Decode layout: 4 rows' super-blocks interleaved (kernels/pack.hpp).
 template <>
-struct gemv_impl<quant::q6_k, simd::isa::avx512vnni> {
+struct gemv_impl<quant::q6_k, simd::isa::avx512vnni> : interleaved_layout<4, sizeof(quant::block_q6_k), quant::qk_k> {
     static constexpr bool available = true;
     static std::size_t act_bytes(std::int64_t k) { return blocks_act_bytes<quant::q8_k>(k); }
     static void prepare(const float* x, std::byte* out, std::int64_t k) { qact::quantize_q8_k(x, reinterpret_cast<quant::block_q8_k*>(out), k); }
     static void gemv(const gemm_args& g, std::int64_t nr) {
         gemvk::by_rows<&gemvk::q6_k_rows<1>, &gemvk::q6_k_rows<2>, &gemvk::q6_k_rows<3>, &gemvk::q6_k_rows<4>>(g, nr);
     }
-    // decode layout: 4 rows' super-blocks interleaved (kernels/pack.hpp)
-    static constexpr int pack_rows = 4;
-    static bool packable(std::int64_t k) { return k > 0 && k % quant::qk_k == 0; }
-    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { interleave_rows<4, sizeof(quant::block_q6_k)>(src, dst, k / quant::qk_k); }
-    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { deinterleave_rows<4, sizeof(quant::block_q6_k)>(src, dst, k / quant::qk_k); }
-    static void gemv_packed(const gemm_args& g0, std::int64_t nr) {
-        gemm_args g = g0;
-        for (std::int64_t r = 0; r < nr; r += 4) {
-            g.w = g0.w + std::size_t(r) * g0.w_stride;
-            g.y = g0.y + r;
-            gemvk::q6_k_rows<4, true>(g);
-        }
-    }
+    static void gemv_packed(const gemm_args& g, std::int64_t nr) { packed_groups<4, &gemvk::q6_k_rows<4, true>>(g, nr); }
 };
 
 }  // namespace kernels

@@ -308,8 +308,9 @@ struct gemv_impl<quant::q4_0, simd::isa::avx512vnni> {
     }
 };
 
+/// Decode layout: 8 rows' block pairs (68 bytes, 64 values) interleaved (kernels/pack.hpp).
 template <>
-struct gemv_impl<quant::q8_0, simd::isa::avx512vnni> {
+struct gemv_impl<quant::q8_0, simd::isa::avx512vnni> : interleaved_layout<8, 2 * sizeof(quant::block_q8_0), 64> {
     static constexpr bool available = true;
     static std::size_t act_bytes(std::int64_t k) { return q8x32_layout::make<quant::q8_0>(k).bytes; }
     static void prepare(const float* x, std::byte* out, std::int64_t k) { gemv32::q8_0_prepare(x, out, k); }
@@ -318,11 +319,6 @@ struct gemv_impl<quant::q8_0, simd::isa::avx512vnni> {
         gemv32::by_rows<L, &gemv32::q8_0_rows<1>, &gemv32::q8_0_rows<2>, &gemv32::q8_0_rows<3>, &gemv32::q8_0_rows<4>, &gemv32::q8_0_rows<8>>(
             g, nr, L::make<quant::q8_0>(g.k));
     }
-    // decode layout: 8 rows' block pairs interleaved (kernels/pack.hpp)
-    static constexpr int pack_rows = 8;
-    static bool packable(std::int64_t k) { return k > 0 && k % 64 == 0; }
-    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { interleave_rows<8, 68>(src, dst, k / 64); }
-    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { deinterleave_rows<8, 68>(src, dst, k / 64); }
     static void gemv_packed(const gemm_args& g0, std::int64_t nr) {
         const auto L = q8x32_layout::make<quant::q8_0>(g0.k);
         gemm_args g = g0;

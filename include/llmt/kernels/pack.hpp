@@ -36,6 +36,26 @@ void deinterleave_rows(const std::byte* src, std::byte* dst, std::int64_t units)
         for (int r = 0; r < P; ++r) std::memcpy(dst + (std::size_t(r) * std::size_t(units) + std::size_t(u)) * U, src + (std::size_t(u) * P + std::size_t(r)) * U, U);
 }
 
+/// The members a gemv_impl needs for the interleaved layout, units of U bytes holding V values of a row.
+template <int P, std::size_t U, std::int64_t V>
+struct interleaved_layout {
+    static constexpr int pack_rows = P;
+    static bool packable(std::int64_t k) { return k > 0 && k % V == 0; }
+    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { interleave_rows<P, U>(src, dst, k / V); }
+    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { deinterleave_rows<P, U>(src, dst, k / V); }
+};
+
+/// gemv_packed for a row kernel of one whole group of P packed rows: the groups one after the other.
+template <int P, void (*Rows)(const gemm_args&)>
+void packed_groups(const gemm_args& g0, std::int64_t nr) {
+    gemm_args g = g0;
+    for (std::int64_t r = 0; r < nr; r += P) {
+        g.w = g0.w + std::size_t(r) * g0.w_stride;
+        g.y = g0.y + r;
+        Rows(g);
+    }
+}
+
 /// Whether w can take its kernel's decode layout (and has not already).
 [[nodiscard]] inline bool can_pack(const weight_ref& w) noexcept {
     return w.kern != nullptr && w.kern->pack != nullptr && w.packed_rows == 0 && w.rows >= w.kern->pack_rows &&
