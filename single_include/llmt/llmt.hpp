@@ -5560,22 +5560,8 @@ LLMT_INLINE_AVX2 void scales_16(const std::int8_t* s8, decoded& o) {
     store256(o.mn, s);  // callers scale it
 }
 
-/// Q4_K/Q5_K: the 8 six-bit scales and mins of detail::unpack_scale_min6, four at a time.
-inline void unpack_scale_min6x8(const std::uint8_t* b, std::uint8_t* sc, std::uint8_t* m) noexcept {
-    std::uint32_t u0, u1, u2;
-    std::memcpy(&u0, b, 4);
-    std::memcpy(&u1, b + 4, 4);
-    std::memcpy(&u2, b + 8, 4);
-    const std::uint32_t s_lo = u0 & 0x3f3f3f3fu, m_lo = u1 & 0x3f3f3f3fu;
-    const std::uint32_t s_hi = (u2 & 0x0f0f0f0fu) | (((u0 >> 6) & 0x03030303u) << 4);
-    const std::uint32_t m_hi = ((u2 >> 4) & 0x0f0f0f0fu) | (((u1 >> 6) & 0x03030303u) << 4);
-    std::memcpy(sc, &s_lo, 4);
-    std::memcpy(sc + 4, &s_hi, 4);
-    std::memcpy(m, &m_lo, 4);
-    std::memcpy(m + 4, &m_hi, 4);
-}
-/// The same 8 scales and 8 mins, bytes 0-7 of sc and mn (scale j in byte j): in registers, without the
-/// two 4-byte stores and one 8-byte reload that would defeat store-to-load forwarding in a hot loop.
+/// Q4_K/Q5_K: the 8 six-bit scales and mins of detail::unpack_scale_min6, four at a time, as the
+/// bytes 0-7 of sc and mn (scale j in byte j, this being little-endian like the block layout).
 inline void unpack_scale_min6x8(const std::uint8_t* b, std::uint64_t& sc, std::uint64_t& mn) noexcept {
     std::uint32_t u0, u1, u2;
     std::memcpy(&u0, b, 4);
@@ -5583,6 +5569,13 @@ inline void unpack_scale_min6x8(const std::uint8_t* b, std::uint64_t& sc, std::u
     std::memcpy(&u2, b + 8, 4);
     sc = (u0 & 0x3f3f3f3fu) | std::uint64_t((u2 & 0x0f0f0f0fu) | (((u0 >> 6) & 0x03030303u) << 4)) << 32;
     mn = (u1 & 0x3f3f3f3fu) | std::uint64_t(((u2 >> 4) & 0x0f0f0f0fu) | (((u1 >> 6) & 0x03030303u) << 4)) << 32;
+}
+/// The same into byte arrays.
+inline void unpack_scale_min6x8(const std::uint8_t* b, std::uint8_t* sc, std::uint8_t* m) noexcept {
+    std::uint64_t s, n;
+    unpack_scale_min6x8(b, s, n);
+    std::memcpy(sc, &s, 8);
+    std::memcpy(m, &n, 8);
 }
 /// mn[2j] = mn[2j+1] = m[j] (a 32-value min applies to two 16-value activation sums).
 LLMT_INLINE_AVX2 void mins_32(const std::uint8_t* m, decoded& o) {
