@@ -59,8 +59,19 @@ LLMT_INLINE_AVX512 void load_q4_k_act(const quant::block_q8_k& b, q4_k_act& o) {
     o.d = b.d;
 }
 
-/// One q4_K super-block of a row against the prepared activation: acc += d·da·Σ sc·q·a, macc += -dmin·da·Σ m·bsum.
-LLMT_INLINE_AVX512 void q4_k_step(const quant::block_q4_k& x, const q4_k_act& a, __m512& acc, __m128& macc) {
+/// The 4 lanes of a row's accumulator summed in one fixed order, (v0 + v2) + (v1 + v3): the file
+/// layout's kernel and the decode layout's kernel both end with it.
+LLMT_INLINE_AVX512 float sum4(__m128 v) {
+    const __m128 m = _mm_add_ps(v, _mm_movehl_ps(v, v));
+    return _mm_cvtss_f32(_mm_add_ss(m, _mm_movehdup_ps(m)));
+}
+
+/// One q4_K super-block of a row against the prepared activation:
+/// acc += d·da·(Σ sc·q·a, in 4 int32 lanes) then acc -= dmin·da·(Σ m·bsum, in 4 int32 lanes).
+/// Lane l of the first sum holds bytes 4l..4l+3 of every 16-byte piece of qs; lane l of the second,
+/// sub-blocks 2l and 2l+1. The decode layout's kernel (q4_k_packed4) forms the same integers and
+/// applies the same float operations, so both give the same bits.
+LLMT_INLINE_AVX512 void q4_k_step(const quant::block_q4_k& x, const q4_k_act& a, __m128& acc) {
     std::uint64_t sc8, mn8;
     kq::unpack_scale_min6x8(x.scales, sc8, mn8);
     const __m512i s16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(std::int64_t(sc8))));
@@ -74,45 +85,135 @@ LLMT_INLINE_AVX512 void q4_k_step(const quant::block_q4_k& x, const q4_k_act& a,
         isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(lo, a.a[2 * c]), slo);
         isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(hi, a.a[2 * c + 1]), shi);
     }
+    const __m256i i8 = _mm256_add_epi32(_mm512_castsi512_si256(isum), _mm512_extracti64x4_epi64(isum, 1));
+    const __m128i i4 = _mm_add_epi32(_mm256_castsi256_si128(i8), _mm256_extracti128_si256(i8, 1));
     // d and dmin (adjacent fp16 values) converted together by F16C, times the activation's scale
     static_assert(offsetof(quant::block_q4_k, d) == 0 && offsetof(quant::block_q4_k, dmin) == 2);
     std::uint32_t dbits;
     std::memcpy(&dbits, reinterpret_cast<const std::byte*>(&x), 4);
     const __m128 dm = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(int(dbits))), _mm_set1_ps(a.d));
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_broadcastss_ps(dm), acc);
+    acc = _mm_fmadd_ps(_mm_cvtepi32_ps(i4), _mm_shuffle_ps(dm, dm, 0x00), acc);
     const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(std::int64_t(mn8)));
-    macc = _mm_fnmadd_ps(_mm_cvtepi32_ps(_mm_madd_epi16(m16, a.bsum2)), _mm_shuffle_ps(dm, dm, 0x55), macc);
+    acc = _mm_fnmadd_ps(_mm_cvtepi32_ps(_mm_madd_epi16(m16, a.bsum2)), _mm_shuffle_ps(dm, dm, 0x55), acc);
 }
 
-/// Packed (the decode layout, kernels/pack.hpp): the NR = 4 rows' super-blocks interleaved, one
-/// sequential stream prefetched 4 steps ahead; else NR rows of the file's layout, the next group of
-/// rows prefetched. The same operations either way.
-template <int NR, bool Packed = false>
+/// NR rows of the file's layout, the next group of rows prefetched.
+template <int NR>
 LLMT_TARGET_AVX512 void q4_k_rows(const gemm_args& g) {
     constexpr std::size_t B = sizeof(quant::block_q4_k);
-    const std::size_t row_step = Packed ? B : g.w_stride, block_step = Packed ? NR * B : B;
-    const std::size_t ahead = Packed ? 4 * NR * B : NR * g.w_stride;
     const std::int64_t nb = g.k / quant::qk_k;
     const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
-    __m512 acc[NR];
-    __m128 macc[NR];
-    for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps(), macc[r] = _mm_setzero_ps();
+    __m128 acc[NR];
+    for (int r = 0; r < NR; ++r) acc[r] = _mm_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b) {
         q4_k_act a;
         load_q4_k_act(ab[b], a);
 #pragma GCC unroll 4
         for (int r = 0; r < NR; ++r) {
-            const std::byte* p = g.w + std::size_t(r) * row_step + std::size_t(b) * block_step;
-            prefetch_block<B>(p, ahead);
-            const auto* x = reinterpret_cast<const quant::block_q4_k*>(p);
-            q4_k_step(*x, a, acc[r], macc[r]);
+            const std::byte* p = g.w + std::size_t(r) * g.w_stride + std::size_t(b) * B;
+            prefetch_block<B>(p, NR * g.w_stride);
+            q4_k_step(*reinterpret_cast<const quant::block_q4_k*>(p), a, acc[r]);
         }
     }
-    for (int r = 0; r < NR; ++r) {
-        __m128 m = _mm_add_ps(macc[r], _mm_movehl_ps(macc[r], macc[r]));
-        m = _mm_add_ss(m, _mm_movehdup_ps(m));
-        g.y[r] = simd::x86::hsum(acc[r]) + _mm_cvtss_f32(m);
+    for (int r = 0; r < NR; ++r) g.y[r] = sum4(acc[r]);
+}
+
+/// The q4_K decode layout (kernels/pack.hpp), for rows of a multiple of 256 values: 4 rows at a time,
+/// per super-block 576 bytes (the 4 rows' 4 × 144), one 128-bit lane per row:
+///   [64t, 64t + 64), t = 2c + h   16 quant bytes per row, row r at 16r: its qs[32c + 16h, +16)
+///                                 (low nibbles: sub-block 2c, high nibbles: sub-block 2c + 1)
+///   [512, 520), [520, 528)        the 4 rows' d, then their dmin (f16)
+///   [528, 576)                    the 4 rows' 6-bit scales and mins S, S[16r + j] = scale j and
+///                                 S[16r + 8 + j] = min j of row r, as 32 bytes of low nibbles
+///                                 (byte k: S[k] | S[k + 32] << 4) and 16 bytes of top 2 bits
+///                                 (byte k: bits 2q..2q+1 = S[k + 16q] >> 4)
+/// The scales then decode for 4 rows with 4 vector operations, and one byte shuffle spreads a
+/// sub-block's scale over its rows' lanes, where the file layout needs scalar unpacking and two
+/// permutes per row. A lossless rearrangement of the same bytes, so a packed group takes their place.
+inline constexpr std::size_t q4_k_step_bytes = 4 * sizeof(quant::block_q4_k);
+static_assert(q4_k_step_bytes == 576);
+
+inline void q4_k_pack(const std::byte* src, std::byte* dst, std::int64_t k) {
+    const std::int64_t nb = k / quant::qk_k;
+    const std::size_t row = std::size_t(nb) * sizeof(quant::block_q4_k);
+    for (std::int64_t b = 0; b < nb; ++b) {
+        std::byte* out = dst + q4_k_step_bytes * std::size_t(b);
+        std::uint8_t S[64];
+        for (int r = 0; r < 4; ++r) {
+            const auto* x = reinterpret_cast<const quant::block_q4_k*>(src + std::size_t(r) * row + std::size_t(b) * sizeof(quant::block_q4_k));
+            for (int t = 0; t < 8; ++t) std::memcpy(out + 64 * t + 16 * r, x->qs + 16 * t, 16);
+            std::memcpy(out + 512 + 2 * r, &x->d, 2);
+            std::memcpy(out + 520 + 2 * r, &x->dmin, 2);
+            kq::unpack_scale_min6x8(x->scales, S + 16 * r, S + 16 * r + 8);
+        }
+        auto* o = reinterpret_cast<std::uint8_t*>(out + 528);
+        for (int i = 0; i < 32; ++i) o[i] = std::uint8_t((S[i] & 15) | (S[i + 32] & 15) << 4);
+        for (int i = 0; i < 16; ++i)
+            o[32 + i] = std::uint8_t((S[i] >> 4) | (S[i + 16] >> 4) << 2 | (S[i + 32] >> 4) << 4 | (S[i + 48] >> 4) << 6);
     }
+}
+
+inline void q4_k_unpack(const std::byte* src, std::byte* dst, std::int64_t k) {
+    const std::int64_t nb = k / quant::qk_k;
+    const std::size_t row = std::size_t(nb) * sizeof(quant::block_q4_k);
+    for (std::int64_t b = 0; b < nb; ++b) {
+        const std::byte* in = src + q4_k_step_bytes * std::size_t(b);
+        const auto* o = reinterpret_cast<const std::uint8_t*>(in + 528);
+        std::uint8_t S[64];
+        for (int i = 0; i < 64; ++i) S[i] = std::uint8_t((o[i % 32] >> (i < 32 ? 0 : 4) & 15) | (o[32 + i % 16] >> (2 * (i / 16)) & 3) << 4);
+        for (int r = 0; r < 4; ++r) {
+            auto* x = reinterpret_cast<quant::block_q4_k*>(dst + std::size_t(r) * row + std::size_t(b) * sizeof(quant::block_q4_k));
+            for (int t = 0; t < 8; ++t) std::memcpy(x->qs + 16 * t, in + 64 * t + 16 * r, 16);
+            std::memcpy(&x->d, in + 512 + 2 * r, 2);
+            std::memcpy(&x->dmin, in + 520 + 2 * r, 2);
+            for (int j = 0; j < 8; ++j) quant::detail::pack_scale_min6(j, S[16 * r + j], S[16 * r + 8 + j], x->scales);
+        }
+    }
+}
+
+/// 4 packed rows into y[0, 4): the integers and float operations of q4_k_rows, per 128-bit lane.
+/// Prefetch: the group's one stream, 4 steps (2304 bytes) ahead into L2.
+LLMT_TARGET_AVX512 inline void q4_k_packed4(const std::byte* w, const quant::block_q8_k* ab, std::int64_t nb, float* y) {
+    const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
+    const __m512i nib_shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);  // S[k + 32]: the high nibbles
+    const __m512i top_rot = _mm512_set_epi32(30, 30, 30, 30, 0, 0, 0, 0, 2, 2, 2, 2, 4, 4, 4, 4);  // bits 2q..2q+1 → 4..5 in lane q
+    const __m512i min_idx = _mm512_broadcast_i32x4(_mm_setr_epi16(short(0x8008), short(0x8009), short(0x800a), short(0x800b),
+                                                                  short(0x800c), short(0x800d), short(0x800e), short(0x800f)));
+    const __m512i d_idx = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+    const __m512i dm_idx = _mm512_add_epi32(d_idx, _mm512_set1_epi32(4));
+    __m512 acc = _mm512_setzero_ps();
+    for (std::int64_t b = 0; b < nb; ++b) {
+        const std::byte* p = w + q4_k_step_bytes * std::size_t(b);
+        for (int c = 0; c < 9; ++c) _mm_prefetch(reinterpret_cast<const char*>(p + 4 * q4_k_step_bytes + 64 * c), _MM_HINT_T1);
+        const quant::block_q8_k& a = ab[b];
+        const __m512i lowbits = _mm512_and_si512(_mm512_srlv_epi16(_mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 528))), nib_shift), m4);
+        const __m512i topbits = _mm512_rolv_epi32(_mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 560))), top_rot);
+        const __m512i S = _mm512_ternarylogic_epi32(lowbits, topbits, m30, 0xf8);  // lowbits | (topbits & 0x30)
+        __m512i isum = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; ++c) {
+            const __m512i slo = _mm512_shuffle_epi8(S, _mm512_set1_epi16(short(0x8000 | (2 * c))));
+            const __m512i shi = _mm512_shuffle_epi8(S, _mm512_set1_epi16(short(0x8000 | (2 * c + 1))));
+            for (int h = 0; h < 2; ++h) {
+                const __m512i q = _mm512_loadu_si512(p + 64 * (2 * c + h));
+                const __m512i alo = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs + 64 * c + 16 * h)));
+                const __m512i ahi = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs + 64 * c + 32 + 16 * h)));
+                isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(_mm512_and_si512(q, m4), alo), slo);
+                isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), ahi), shi);
+            }
+        }
+        const __m512 dd = _mm512_castps256_ps512(
+            _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 512))), _mm256_set1_ps(a.d)));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_permutexvar_ps(d_idx, dd), acc);
+        const __m512i bsum = _mm512_broadcast_i32x4(_mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums)),
+                                                                   _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums + 8))));
+        const __m512i msum = _mm512_madd_epi16(_mm512_shuffle_epi8(S, min_idx), bsum);
+        acc = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(msum), _mm512_permutexvar_ps(dm_idx, dd), acc);
+    }
+    y[0] = sum4(_mm512_castps512_ps128(acc));
+    y[1] = sum4(_mm512_extractf32x4_ps(acc, 1));
+    y[2] = sum4(_mm512_extractf32x4_ps(acc, 2));
+    y[3] = sum4(_mm512_extractf32x4_ps(acc, 3));
 }
 
 /// One q6_K super-block of a row against the reference q8_K block: values q - 32 (q ≥ 0 in the int8 dot,
@@ -182,16 +283,24 @@ void by_rows(const gemm_args& g0, std::int64_t nr) {
 
 }  // namespace gemvk
 
-/// Decode layout: 4 rows' super-blocks interleaved (kernels/pack.hpp).
+/// Decode layout: gemvk::q4_k_pack (kernels/pack.hpp).
 template <>
-struct gemv_impl<quant::q4_k, simd::isa::avx512vnni> : interleaved_layout<4, sizeof(quant::block_q4_k), quant::qk_k> {
+struct gemv_impl<quant::q4_k, simd::isa::avx512vnni> {
     static constexpr bool available = true;
     static std::size_t act_bytes(std::int64_t k) { return blocks_act_bytes<quant::q8_k>(k); }
     static void prepare(const float* x, std::byte* out, std::int64_t k) { qact::quantize_q8_k(x, reinterpret_cast<quant::block_q8_k*>(out), k); }
     static void gemv(const gemm_args& g, std::int64_t nr) {
         gemvk::by_rows<&gemvk::q4_k_rows<1>, &gemvk::q4_k_rows<2>, &gemvk::q4_k_rows<3>, &gemvk::q4_k_rows<4>>(g, nr);
     }
-    static void gemv_packed(const gemm_args& g, std::int64_t nr) { packed_groups<4, &gemvk::q4_k_rows<4, true>>(g, nr); }
+    static constexpr int pack_rows = 4;
+    static bool packable(std::int64_t k) { return k > 0 && k % quant::qk_k == 0; }
+    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q4_k_pack(src, dst, k); }
+    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q4_k_unpack(src, dst, k); }
+    /// nr: whole groups of 4 packed rows.
+    static void gemv_packed(const gemm_args& g, std::int64_t nr) {
+        const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
+        for (std::int64_t r = 0; r < nr; r += 4) gemvk::q4_k_packed4(g.w + std::size_t(r) * g.w_stride, ab, g.k / quant::qk_k, g.y + r);
+    }
 };
 
 /// Decode layout: 4 rows' super-blocks interleaved (kernels/pack.hpp).
