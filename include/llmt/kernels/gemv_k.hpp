@@ -189,7 +189,7 @@ LLMT_TARGET_AVX512 inline void q4_k_packed4(const std::byte* w, const quant::blo
         const __m512i lowbits = _mm512_and_si512(_mm512_srlv_epi16(_mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 528))), nib_shift), m4);
         const __m512i topbits = _mm512_rolv_epi32(_mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 560))), top_rot);
         const __m512i S = _mm512_ternarylogic_epi32(lowbits, topbits, m30, 0xf8);  // lowbits | (topbits & 0x30)
-        __m512i isum = _mm512_setzero_si512();
+        __m512i is[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
 #pragma GCC unroll 4
         for (int c = 0; c < 4; ++c) {
             const __m512i slo = _mm512_shuffle_epi8(S, _mm512_set1_epi16(short(0x8000 | (2 * c))));
@@ -198,10 +198,12 @@ LLMT_TARGET_AVX512 inline void q4_k_packed4(const std::byte* w, const quant::blo
                 const __m512i q = _mm512_loadu_si512(p + 64 * (2 * c + h));
                 const __m512i alo = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs + 64 * c + 16 * h)));
                 const __m512i ahi = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs + 64 * c + 32 + 16 * h)));
-                isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(_mm512_and_si512(q, m4), alo), slo);
-                isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), ahi), shi);
+                // four independent chains (the sums are exact integers, so their split does not matter)
+                is[2 * h] = simd::x86::dpwssd(is[2 * h], _mm512_maddubs_epi16(_mm512_and_si512(q, m4), alo), slo);
+                is[2 * h + 1] = simd::x86::dpwssd(is[2 * h + 1], _mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), ahi), shi);
             }
         }
+        const __m512i isum = _mm512_add_epi32(_mm512_add_epi32(is[0], is[1]), _mm512_add_epi32(is[2], is[3]));
         const __m512 dd = _mm512_castps256_ps512(
             _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 512))), _mm256_set1_ps(a.d)));
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_permutexvar_ps(d_idx, dd), acc);
@@ -216,9 +218,11 @@ LLMT_TARGET_AVX512 inline void q4_k_packed4(const std::byte* w, const quant::blo
     y[3] = sum4(_mm512_extractf32x4_ps(acc, 3));
 }
 
-/// One q6_K super-block of a row against the reference q8_K block: values q - 32 (q ≥ 0 in the int8 dot,
-/// -32·Σ sc·bsum in macc).
-LLMT_INLINE_AVX512 void q6_k_step(const quant::block_q6_k& x, const quant::block_q8_k& a, __m512& acc, __m256& macc) {
+/// One q6_K super-block of a row against the q8_K block: values q - 32, so
+/// acc += d·da·(Σ sc·q·a - 32·Σ sc·bsum), the integers in 4 int32 lanes: lane l holds bytes 4l..4l+3
+/// of every 16-byte piece of ql and, of the correction, sub-blocks 2l, 2l+1, 2l+8 and 2l+9. The decode
+/// layout's kernel (q6_k_packed4) forms the same integers and applies the same float operations.
+LLMT_INLINE_AVX512 void q6_k_step(const quant::block_q6_k& x, const quant::block_q8_k& a, __m128& acc) {
     const __m256i sc = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)));
     const __m512i s16 = _mm512_castsi256_si512(sc);
     const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
@@ -227,38 +231,112 @@ LLMT_INLINE_AVX512 void q6_k_step(const quant::block_q6_k& x, const quant::block
         const __m512i l = _mm512_loadu_si512(x.ql + 64 * h);
         const __m256i hb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh + 32 * h));
         const __m512i hz = _mm512_inserti64x4(_mm512_castsi256_si512(hb), _mm256_srli_epi16(hb, 2), 1);
-        const __m512i qlo = _mm512_or_si512(_mm512_and_si512(l, m4), _mm512_and_si512(_mm512_slli_epi16(hz, 4), m30));
-        const __m512i qhi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4), _mm512_and_si512(hz, m30));
+        const __m512i qlo = _mm512_ternarylogic_epi32(_mm512_and_si512(l, m4), _mm512_slli_epi16(hz, 4), m30, 0xf8);
+        const __m512i qhi = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4), hz, m30, 0xf8);
         const __m512i alo = _mm512_loadu_si512(a.qs + 128 * h), ahi = _mm512_loadu_si512(a.qs + 128 * h + 64);
         isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(qlo, alo), _mm512_permutexvar_epi16(idx_4x8(short(8 * h)), s16));
         isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(qhi, ahi), _mm512_permutexvar_epi16(idx_4x8(short(8 * h + 4)), s16));
     }
-    const float dd = _cvtsh_ss(x.d.bits) * a.d;  // F16C
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(dd), acc);
-    const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums));
-    macc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(sc, bs)), _mm256_set1_ps(-32.0f * dd), macc);
+    const __m256i i8 = _mm256_add_epi32(_mm512_castsi512_si256(isum), _mm512_extracti64x4_epi64(isum, 1));
+    __m128i i4 = _mm_add_epi32(_mm256_castsi256_si128(i8), _mm256_extracti128_si256(i8, 1));
+    const __m256i c8 = _mm256_madd_epi16(sc, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)));
+    i4 = _mm_sub_epi32(i4, _mm_slli_epi32(_mm_add_epi32(_mm256_castsi256_si128(c8), _mm256_extracti128_si256(c8, 1)), 5));
+    acc = _mm_fmadd_ps(_mm_cvtepi32_ps(i4), _mm_set1_ps(_cvtsh_ss(x.d.bits) * a.d), acc);  // F16C
 }
 
-template <int NR, bool Packed = false>
+template <int NR>
 LLMT_TARGET_AVX512 void q6_k_rows(const gemm_args& g) {
     constexpr std::size_t B = sizeof(quant::block_q6_k);
-    const std::size_t row_step = Packed ? B : g.w_stride, block_step = Packed ? NR * B : B;
-    const std::size_t ahead = Packed ? 4 * NR * B : NR * g.w_stride;
     const std::int64_t nb = g.k / quant::qk_k;
     const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
-    __m512 acc[NR];
-    __m256 macc[NR];
-    for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps(), macc[r] = _mm256_setzero_ps();
+    __m128 acc[NR];
+    for (int r = 0; r < NR; ++r) acc[r] = _mm_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b) {
 #pragma GCC unroll 4
         for (int r = 0; r < NR; ++r) {
-            const std::byte* p = g.w + std::size_t(r) * row_step + std::size_t(b) * block_step;
-            prefetch_block<B>(p, ahead);
-            const auto* x = reinterpret_cast<const quant::block_q6_k*>(p);
-            q6_k_step(*x, ab[b], acc[r], macc[r]);
+            const std::byte* p = g.w + std::size_t(r) * g.w_stride + std::size_t(b) * B;
+            prefetch_block<B>(p, NR * g.w_stride);
+            q6_k_step(*reinterpret_cast<const quant::block_q6_k*>(p), ab[b], acc[r]);
         }
     }
-    for (int r = 0; r < NR; ++r) g.y[r] = simd::x86::hsum(acc[r]) + simd::x86::hsum(macc[r]);
+    for (int r = 0; r < NR; ++r) g.y[r] = sum4(acc[r]);
+}
+
+/// The q6_K decode layout (kernels/pack.hpp), for rows of a multiple of 256 values: 4 rows at a time,
+/// per super-block 840 bytes (the 4 rows' 4 × 210), one 128-bit lane per row:
+///   [64t, 64t + 64), t = 4n + u   16 ql bytes per row, row r at 16r: its ql[16t, +16) (low nibbles:
+///                                 sub-block 8n + u, high nibbles: 8n + u + 4)
+///   [512 + 64v, +64), v = 2n + e  16 qh bytes per row: its qh[32n + 16e, +16) (pieces t = 4n + e and
+///                                 4n + e + 2 take their top bits from it)
+///   [768, 832)                    16 scales per row
+///   [832, 840)                    the 4 rows' d (f16)
+/// Every 16 values of a piece's nibble half are one sub-block, so one in-lane shuffle gives each row
+/// its scale. A rearrangement of the same bytes, so a packed group takes their place.
+inline constexpr std::size_t q6_k_step_bytes = 4 * sizeof(quant::block_q6_k);
+static_assert(q6_k_step_bytes == 840);
+
+template <bool Pack>
+inline void q6_k_shuffle(const std::byte* src, std::byte* dst, std::int64_t k) {
+    const std::int64_t nb = k / quant::qk_k;
+    const std::size_t row = std::size_t(nb) * sizeof(quant::block_q6_k);
+    for (std::int64_t b = 0; b < nb; ++b) {
+        for (int r = 0; r < 4; ++r) {
+            const std::size_t file = std::size_t(r) * row + std::size_t(b) * sizeof(quant::block_q6_k);
+            const std::size_t packed = q6_k_step_bytes * std::size_t(b) + 16 * std::size_t(r);
+            const auto move = [&](std::size_t file_off, std::size_t packed_off, std::size_t n) {
+                if constexpr (Pack) std::memcpy(dst + packed - 16 * std::size_t(r) + packed_off, src + file + file_off, n);
+                else std::memcpy(dst + file + file_off, src + packed - 16 * std::size_t(r) + packed_off, n);
+            };
+            for (std::size_t t = 0; t < 8; ++t) move(offsetof(quant::block_q6_k, ql) + 16 * t, 64 * t + 16 * std::size_t(r), 16);
+            for (std::size_t v = 0; v < 4; ++v) move(offsetof(quant::block_q6_k, qh) + 16 * v, 512 + 64 * v + 16 * std::size_t(r), 16);
+            move(offsetof(quant::block_q6_k, scales), 768 + 16 * std::size_t(r), 16);
+            move(offsetof(quant::block_q6_k, d), 832 + 2 * std::size_t(r), 2);
+        }
+    }
+}
+
+/// 4 packed rows into y[0, 4): the integers and float operations of q6_k_rows, per 128-bit lane.
+/// Prefetch: the group's one stream, 3 steps (2520 bytes) ahead into L2.
+LLMT_TARGET_AVX512 inline void q6_k_packed4(const std::byte* w, const quant::block_q8_k* ab, std::int64_t nb, float* y) {
+    const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
+    const __m512i d_idx = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+    __m512 acc = _mm512_setzero_ps();
+    for (std::int64_t b = 0; b < nb; ++b) {
+        const std::byte* p = w + q6_k_step_bytes * std::size_t(b);
+        for (int c = 0; c < 14; ++c) _mm_prefetch(reinterpret_cast<const char*>(p + 3 * q6_k_step_bytes + 64 * c), _MM_HINT_T1);
+        const quant::block_q8_k& a = ab[b];
+        const __m512i sc8 = _mm512_loadu_si512(p + 768);
+        const __m512i w16[2] = {_mm512_srai_epi16(_mm512_unpacklo_epi8(sc8, sc8), 8), _mm512_srai_epi16(_mm512_unpackhi_epi8(sc8, sc8), 8)};
+        __m512i is[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+#pragma GCC unroll 8
+        for (int t = 0; t < 8; ++t) {
+            const int n = t / 4, u = t % 4, lo = 8 * n + u, hi = lo + 4;
+            const __m512i q = _mm512_loadu_si512(p + 64 * t);
+            const __m512i h = _mm512_loadu_si512(p + 512 + 64 * (2 * n + u % 2));
+            const __m512i hlo = u < 2 ? _mm512_slli_epi16(h, 4) : _mm512_slli_epi16(h, 2);
+            const __m512i hhi = u < 2 ? h : _mm512_srli_epi16(h, 2);
+            const __m512i qlo = _mm512_ternarylogic_epi32(_mm512_and_si512(q, m4), hlo, m30, 0xf8);
+            const __m512i qhi = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), hhi, m30, 0xf8);
+            const __m512i alo = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs + 16 * lo)));
+            const __m512i ahi = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs + 16 * hi)));
+            const __m512i slo = _mm512_shuffle_epi8(w16[lo / 8], _mm512_set1_epi16(short((2 * (lo % 8) + 1) << 8 | 2 * (lo % 8))));
+            const __m512i shi = _mm512_shuffle_epi8(w16[hi / 8], _mm512_set1_epi16(short((2 * (hi % 8) + 1) << 8 | 2 * (hi % 8))));
+            // four independent chains (the sums are exact integers, so their split does not matter)
+            is[2 * (t % 2)] = simd::x86::dpwssd(is[2 * (t % 2)], _mm512_maddubs_epi16(qlo, alo), slo);
+            is[2 * (t % 2) + 1] = simd::x86::dpwssd(is[2 * (t % 2) + 1], _mm512_maddubs_epi16(qhi, ahi), shi);
+        }
+        __m512i isum = _mm512_add_epi32(_mm512_add_epi32(is[0], is[1]), _mm512_add_epi32(is[2], is[3]));
+        const __m512i bs_lo = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums)));
+        const __m512i bs_hi = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums + 8)));
+        const __m512i corr = _mm512_add_epi32(_mm512_madd_epi16(w16[0], bs_lo), _mm512_madd_epi16(w16[1], bs_hi));
+        isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(corr, 5));
+        const __m128 d4 = _mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 832))), _mm_set1_ps(a.d));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_permutexvar_ps(d_idx, _mm512_castps128_ps512(d4)), acc);
+    }
+    y[0] = sum4(_mm512_castps512_ps128(acc));
+    y[1] = sum4(_mm512_extractf32x4_ps(acc, 1));
+    y[2] = sum4(_mm512_extractf32x4_ps(acc, 2));
+    y[3] = sum4(_mm512_extractf32x4_ps(acc, 3));
 }
 
 /// Rows in groups of 4 (the last 1-3 alone); each row's operations do not depend on its group.
@@ -303,16 +381,24 @@ struct gemv_impl<quant::q4_k, simd::isa::avx512vnni> {
     }
 };
 
-/// Decode layout: 4 rows' super-blocks interleaved (kernels/pack.hpp).
+/// Decode layout: gemvk::q6_k_shuffle (kernels/pack.hpp).
 template <>
-struct gemv_impl<quant::q6_k, simd::isa::avx512vnni> : interleaved_layout<4, sizeof(quant::block_q6_k), quant::qk_k> {
+struct gemv_impl<quant::q6_k, simd::isa::avx512vnni> {
     static constexpr bool available = true;
     static std::size_t act_bytes(std::int64_t k) { return blocks_act_bytes<quant::q8_k>(k); }
     static void prepare(const float* x, std::byte* out, std::int64_t k) { qact::quantize_q8_k(x, reinterpret_cast<quant::block_q8_k*>(out), k); }
     static void gemv(const gemm_args& g, std::int64_t nr) {
         gemvk::by_rows<&gemvk::q6_k_rows<1>, &gemvk::q6_k_rows<2>, &gemvk::q6_k_rows<3>, &gemvk::q6_k_rows<4>>(g, nr);
     }
-    static void gemv_packed(const gemm_args& g, std::int64_t nr) { packed_groups<4, &gemvk::q6_k_rows<4, true>>(g, nr); }
+    static constexpr int pack_rows = 4;
+    static bool packable(std::int64_t k) { return k > 0 && k % quant::qk_k == 0; }
+    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q6_k_shuffle<true>(src, dst, k); }
+    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q6_k_shuffle<false>(src, dst, k); }
+    /// nr: whole groups of 4 packed rows.
+    static void gemv_packed(const gemm_args& g, std::int64_t nr) {
+        const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
+        for (std::int64_t r = 0; r < nr; r += 4) gemvk::q6_k_packed4(g.w + std::size_t(r) * g.w_stride, ab, g.k / quant::qk_k, g.y + r);
+    }
 };
 
 }  // namespace kernels
