@@ -59,18 +59,19 @@ LLMT_INLINE_AVX512 void load_q4_k_act(const quant::block_q8_k& b, q4_k_act& o) {
     o.d = b.d;
 }
 
-/// The 4 lanes of a row's accumulator summed in one fixed order, (v0 + v2) + (v1 + v3): the file
-/// layout's kernel and the decode layout's kernel both end with it.
-LLMT_INLINE_AVX512 float sum4(__m128 v) {
-    const __m128 m = _mm_add_ps(v, _mm_movehl_ps(v, v));
-    return _mm_cvtss_f32(_mm_add_ss(m, _mm_movehdup_ps(m)));
+/// The result of a row from its accumulator, whose lanes 0 and 1 hold the scaled sums (see q4_k_step).
+LLMT_INLINE_AVX512 float sum2(__m128 v) { return _mm_cvtss_f32(_mm_add_ss(v, _mm_movehdup_ps(v))); }
+
+/// An int32 vector's lanes summed per 128-bit lane, the sum in every lane of it (exact).
+LLMT_INLINE_AVX512 __m128i hsum_lanes(__m128i v) {
+    v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0x4e));
+    return _mm_add_epi32(v, _mm_shuffle_epi32(v, 0xb1));
 }
 
-/// One q4_K super-block of a row against the prepared activation:
-/// acc += d·da·(Σ sc·q·a, in 4 int32 lanes) then acc -= dmin·da·(Σ m·bsum, in 4 int32 lanes).
-/// Lane l of the first sum holds bytes 4l..4l+3 of every 16-byte piece of qs; lane l of the second,
-/// sub-blocks 2l and 2l+1. The decode layout's kernel (q4_k_packed4) forms the same integers and
-/// applies the same float operations, so both give the same bits.
+/// One q4_K super-block of a row against the prepared activation, in a form the decode layout's
+/// kernel (q4_k_packed4) reproduces bit for bit: the exact integers T = Σ sc·q·a and M = Σ m·bsum,
+/// then acc[0] += T·(d·da) and acc[1] += M·(-dmin·da), one fused multiply-add; the row's result is
+/// acc[0] + acc[1] (sum2).
 LLMT_INLINE_AVX512 void q4_k_step(const quant::block_q4_k& x, const q4_k_act& a, __m128& acc) {
     std::uint64_t sc8, mn8;
     kq::unpack_scale_min6x8(x.scales, sc8, mn8);
@@ -86,15 +87,15 @@ LLMT_INLINE_AVX512 void q4_k_step(const quant::block_q4_k& x, const q4_k_act& a,
         isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(hi, a.a[2 * c + 1]), shi);
     }
     const __m256i i8 = _mm256_add_epi32(_mm512_castsi512_si256(isum), _mm512_extracti64x4_epi64(isum, 1));
-    const __m128i i4 = _mm_add_epi32(_mm256_castsi256_si128(i8), _mm256_extracti128_si256(i8, 1));
+    const __m128i t = hsum_lanes(_mm_add_epi32(_mm256_castsi256_si128(i8), _mm256_extracti128_si256(i8, 1)));
+    const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(std::int64_t(mn8)));
+    const __m128i tm = _mm_unpacklo_epi32(t, hsum_lanes(_mm_madd_epi16(m16, a.bsum2)));  // T, M, T, M
     // d and dmin (adjacent fp16 values) converted together by F16C, times the activation's scale
     static_assert(offsetof(quant::block_q4_k, d) == 0 && offsetof(quant::block_q4_k, dmin) == 2);
     std::uint32_t dbits;
     std::memcpy(&dbits, reinterpret_cast<const std::byte*>(&x), 4);
-    const __m128 dm = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(int(dbits))), _mm_set1_ps(a.d));
-    acc = _mm_fmadd_ps(_mm_cvtepi32_ps(i4), _mm_shuffle_ps(dm, dm, 0x00), acc);
-    const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(std::int64_t(mn8)));
-    acc = _mm_fnmadd_ps(_mm_cvtepi32_ps(_mm_madd_epi16(m16, a.bsum2)), _mm_shuffle_ps(dm, dm, 0x55), acc);
+    const __m128 dm = _mm_xor_ps(_mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(int(dbits))), _mm_set1_ps(a.d)), _mm_set_ps(-0.0f, 0.0f, -0.0f, 0.0f));
+    acc = _mm_fmadd_ps(_mm_cvtepi32_ps(tm), _mm_movelh_ps(dm, dm), acc);
 }
 
 /// NR rows of the file's layout, the next group of rows prefetched.
@@ -115,7 +116,7 @@ LLMT_TARGET_AVX512 void q4_k_rows(const gemm_args& g) {
             q4_k_step(*reinterpret_cast<const quant::block_q4_k*>(p), a, acc[r]);
         }
     }
-    for (int r = 0; r < NR; ++r) g.y[r] = sum4(acc[r]);
+    for (int r = 0; r < NR; ++r) g.y[r] = sum2(acc[r]);
 }
 
 /// The q4_K decode layout (kernels/pack.hpp), for rows of a multiple of 256 values: 4 rows at a time,
@@ -172,6 +173,10 @@ inline void q4_k_unpack(const std::byte* src, std::byte* dst, std::int64_t k) {
 }
 
 /// 4 packed rows into y[0, 4): the integers and float operations of q4_k_rows, per 128-bit lane.
+/// Each 16-value half of a piece is one sub-block of one row, so the unscaled sums come from vpdpbusd
+/// (one instruction per 64 values where vpmaddubsw + vpdpwssd take two; the port both use is what
+/// bounds this kernel), two pieces' sums per sub-block fit int16 (|Σ| ≤ 8·15·127), and one vpdpwssd
+/// per 2 sub-blocks applies the scales to them packed to words.
 /// Prefetch: the group's one stream, 4 steps (2304 bytes) ahead into L2.
 LLMT_TARGET_AVX512 inline void q4_k_packed4(const std::byte* w, const quant::block_q8_k* ab, std::int64_t nb, float* y) {
     const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
@@ -179,8 +184,8 @@ LLMT_TARGET_AVX512 inline void q4_k_packed4(const std::byte* w, const quant::blo
     const __m512i top_rot = _mm512_set_epi32(30, 30, 30, 30, 0, 0, 0, 0, 2, 2, 2, 2, 4, 4, 4, 4);  // bits 2q..2q+1 → 4..5 in lane q
     const __m512i min_idx = _mm512_broadcast_i32x4(_mm_setr_epi16(short(0x8008), short(0x8009), short(0x800a), short(0x800b),
                                                                   short(0x800c), short(0x800d), short(0x800e), short(0x800f)));
-    const __m512i d_idx = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
-    const __m512i dm_idx = _mm512_add_epi32(d_idx, _mm512_set1_epi32(4));
+    const __m512i d_idx = _mm512_set_epi32(7, 3, 7, 3, 6, 2, 6, 2, 5, 1, 5, 1, 4, 0, 4, 0);  // lane r: d_r, -dmin_r, d_r, -dmin_r
+    const __m256 neg_dmin = _mm256_setr_ps(0.0f, 0.0f, 0.0f, 0.0f, -0.0f, -0.0f, -0.0f, -0.0f);
     __m512 acc = _mm512_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b) {
         const std::byte* p = w + q4_k_step_bytes * std::size_t(b);
@@ -189,39 +194,42 @@ LLMT_TARGET_AVX512 inline void q4_k_packed4(const std::byte* w, const quant::blo
         const __m512i lowbits = _mm512_and_si512(_mm512_srlv_epi16(_mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 528))), nib_shift), m4);
         const __m512i topbits = _mm512_rolv_epi32(_mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 560))), top_rot);
         const __m512i S = _mm512_ternarylogic_epi32(lowbits, topbits, m30, 0xf8);  // lowbits | (topbits & 0x30)
-        __m512i is[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+        __m512i is[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
 #pragma GCC unroll 4
         for (int c = 0; c < 4; ++c) {
-            const __m512i slo = _mm512_shuffle_epi8(S, _mm512_set1_epi16(short(0x8000 | (2 * c))));
-            const __m512i shi = _mm512_shuffle_epi8(S, _mm512_set1_epi16(short(0x8000 | (2 * c + 1))));
-            for (int h = 0; h < 2; ++h) {
-                const __m512i q = _mm512_loadu_si512(p + 64 * (2 * c + h));
-                const __m512i alo = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs + 64 * c + 16 * h)));
-                const __m512i ahi = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs + 64 * c + 32 + 16 * h)));
-                // four independent chains (the sums are exact integers, so their split does not matter)
-                is[2 * h] = simd::x86::dpwssd(is[2 * h], _mm512_maddubs_epi16(_mm512_and_si512(q, m4), alo), slo);
-                is[2 * h + 1] = simd::x86::dpwssd(is[2 * h + 1], _mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), ahi), shi);
-            }
+            const auto act = [&](int o) { return _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs + 64 * c + o))); };
+            const __m512i q0 = _mm512_loadu_si512(p + 128 * c), q1 = _mm512_loadu_si512(p + 128 * c + 64);
+            __m512i slo = simd::x86::dpbusd(_mm512_setzero_si512(), _mm512_and_si512(q0, m4), act(0));
+            slo = simd::x86::dpbusd(slo, _mm512_and_si512(q1, m4), act(16));
+            __m512i shi = simd::x86::dpbusd(_mm512_setzero_si512(), _mm512_and_si512(_mm512_srli_epi16(q0, 4), m4), act(32));
+            shi = simd::x86::dpbusd(shi, _mm512_and_si512(_mm512_srli_epi16(q1, 4), m4), act(48));
+            // words 0-3 of a row's lane: sub-block 2c's sums, 4-7: 2c + 1's; the scales to match
+            const __m512i sc = _mm512_shuffle_epi8(S, _mm512_set_epi16(
+                short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c),
+                short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c),
+                short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c),
+                short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c)));
+            is[c % 2] = simd::x86::dpwssd(is[c % 2], _mm512_packs_epi32(slo, shi), sc);
         }
-        const __m512i isum = _mm512_add_epi32(_mm512_add_epi32(is[0], is[1]), _mm512_add_epi32(is[2], is[3]));
-        const __m512 dd = _mm512_castps256_ps512(
-            _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 512))), _mm256_set1_ps(a.d)));
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_permutexvar_ps(d_idx, dd), acc);
+        const __m512i isum = _mm512_add_epi32(is[0], is[1]);
         const __m512i bsum = _mm512_broadcast_i32x4(_mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums)),
                                                                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums + 8))));
         const __m512i msum = _mm512_madd_epi16(_mm512_shuffle_epi8(S, min_idx), bsum);
-        acc = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(msum), _mm512_permutexvar_ps(dm_idx, dd), acc);
+        // per row lane: T, M, T, M (the exact sums of q4_k_step)
+        __m512i tm = _mm512_add_epi32(_mm512_unpacklo_epi32(isum, msum), _mm512_unpackhi_epi32(isum, msum));
+        tm = _mm512_add_epi32(tm, _mm512_shuffle_epi32(tm, _MM_PERM_BADC));
+        const __m256 dd = _mm256_xor_ps(_mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 512))), _mm256_set1_ps(a.d)), neg_dmin);
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(tm), _mm512_permutexvar_ps(d_idx, _mm512_castps256_ps512(dd)), acc);
     }
-    y[0] = sum4(_mm512_castps512_ps128(acc));
-    y[1] = sum4(_mm512_extractf32x4_ps(acc, 1));
-    y[2] = sum4(_mm512_extractf32x4_ps(acc, 2));
-    y[3] = sum4(_mm512_extractf32x4_ps(acc, 3));
+    y[0] = sum2(_mm512_castps512_ps128(acc));
+    y[1] = sum2(_mm512_extractf32x4_ps(acc, 1));
+    y[2] = sum2(_mm512_extractf32x4_ps(acc, 2));
+    y[3] = sum2(_mm512_extractf32x4_ps(acc, 3));
 }
 
-/// One q6_K super-block of a row against the q8_K block: values q - 32, so
-/// acc += d·da·(Σ sc·q·a - 32·Σ sc·bsum), the integers in 4 int32 lanes: lane l holds bytes 4l..4l+3
-/// of every 16-byte piece of ql and, of the correction, sub-blocks 2l, 2l+1, 2l+8 and 2l+9. The decode
-/// layout's kernel (q6_k_packed4) forms the same integers and applies the same float operations.
+/// One q6_K super-block of a row against the q8_K block: values q - 32, so acc += T·(d·da) for the
+/// exact integer T = Σ sc·q·a - 32·Σ sc·bsum (in every lane; the row's result is lane 0). The decode
+/// layout's kernel (q6_k_packed4) forms the same T and applies the same float operation.
 LLMT_INLINE_AVX512 void q6_k_step(const quant::block_q6_k& x, const quant::block_q8_k& a, __m128& acc) {
     const __m256i sc = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)));
     const __m512i s16 = _mm512_castsi256_si512(sc);
@@ -241,7 +249,7 @@ LLMT_INLINE_AVX512 void q6_k_step(const quant::block_q6_k& x, const quant::block
     __m128i i4 = _mm_add_epi32(_mm256_castsi256_si128(i8), _mm256_extracti128_si256(i8, 1));
     const __m256i c8 = _mm256_madd_epi16(sc, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)));
     i4 = _mm_sub_epi32(i4, _mm_slli_epi32(_mm_add_epi32(_mm256_castsi256_si128(c8), _mm256_extracti128_si256(c8, 1)), 5));
-    acc = _mm_fmadd_ps(_mm_cvtepi32_ps(i4), _mm_set1_ps(_cvtsh_ss(x.d.bits) * a.d), acc);  // F16C
+    acc = _mm_fmadd_ps(_mm_cvtepi32_ps(hsum_lanes(i4)), _mm_set1_ps(_cvtsh_ss(x.d.bits) * a.d), acc);  // F16C
 }
 
 template <int NR>
@@ -259,7 +267,7 @@ LLMT_TARGET_AVX512 void q6_k_rows(const gemm_args& g) {
             q6_k_step(*reinterpret_cast<const quant::block_q6_k*>(p), ab[b], acc[r]);
         }
     }
-    for (int r = 0; r < NR; ++r) g.y[r] = sum4(acc[r]);
+    for (int r = 0; r < NR; ++r) g.y[r] = _mm_cvtss_f32(acc[r]);
 }
 
 /// The q6_K decode layout (kernels/pack.hpp), for rows of a multiple of 256 values: 4 rows at a time,
@@ -271,7 +279,7 @@ LLMT_TARGET_AVX512 void q6_k_rows(const gemm_args& g) {
 ///   [768, 832)                    16 scales per row
 ///   [832, 840)                    the 4 rows' d (f16)
 /// Every 16 values of a piece's nibble half are one sub-block, so one in-lane shuffle gives each row
-/// its scale. A rearrangement of the same bytes, so a packed group takes their place.
+/// the scales of a piece. A rearrangement of the same bytes, so a packed group takes their place.
 inline constexpr std::size_t q6_k_step_bytes = 4 * sizeof(quant::block_q6_k);
 static_assert(q6_k_step_bytes == 840);
 
@@ -295,7 +303,8 @@ inline void q6_k_shuffle(const std::byte* src, std::byte* dst, std::int64_t k) {
     }
 }
 
-/// 4 packed rows into y[0, 4): the integers and float operations of q6_k_rows, per 128-bit lane.
+/// 4 packed rows into y[0, 4): the integer T and float operation of q6_k_rows, per 128-bit lane. As in
+/// q4_k_packed4, the unscaled sums of a piece come from vpdpbusd and one vpdpwssd scales both halves.
 /// Prefetch: the group's one stream, 3 steps (2520 bytes) ahead into L2.
 LLMT_TARGET_AVX512 inline void q6_k_packed4(const std::byte* w, const quant::block_q8_k* ab, std::int64_t nb, float* y) {
     const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
@@ -307,36 +316,38 @@ LLMT_TARGET_AVX512 inline void q6_k_packed4(const std::byte* w, const quant::blo
         const quant::block_q8_k& a = ab[b];
         const __m512i sc8 = _mm512_loadu_si512(p + 768);
         const __m512i w16[2] = {_mm512_srai_epi16(_mm512_unpacklo_epi8(sc8, sc8), 8), _mm512_srai_epi16(_mm512_unpackhi_epi8(sc8, sc8), 8)};
-        __m512i is[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+        __m512i is[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
 #pragma GCC unroll 8
         for (int t = 0; t < 8; ++t) {
-            const int n = t / 4, u = t % 4, lo = 8 * n + u, hi = lo + 4;
+            const int n = t / 4, u = t % 4, lo = u, hi = u + 4;  // the sub-blocks 8n + lo and 8n + hi
             const __m512i q = _mm512_loadu_si512(p + 64 * t);
             const __m512i h = _mm512_loadu_si512(p + 512 + 64 * (2 * n + u % 2));
             const __m512i hlo = u < 2 ? _mm512_slli_epi16(h, 4) : _mm512_slli_epi16(h, 2);
             const __m512i hhi = u < 2 ? h : _mm512_srli_epi16(h, 2);
             const __m512i qlo = _mm512_ternarylogic_epi32(_mm512_and_si512(q, m4), hlo, m30, 0xf8);
             const __m512i qhi = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), hhi, m30, 0xf8);
-            const __m512i alo = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs + 16 * lo)));
-            const __m512i ahi = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs + 16 * hi)));
-            const __m512i slo = _mm512_shuffle_epi8(w16[lo / 8], _mm512_set1_epi16(short((2 * (lo % 8) + 1) << 8 | 2 * (lo % 8))));
-            const __m512i shi = _mm512_shuffle_epi8(w16[hi / 8], _mm512_set1_epi16(short((2 * (hi % 8) + 1) << 8 | 2 * (hi % 8))));
-            // four independent chains (the sums are exact integers, so their split does not matter)
-            is[2 * (t % 2)] = simd::x86::dpwssd(is[2 * (t % 2)], _mm512_maddubs_epi16(qlo, alo), slo);
-            is[2 * (t % 2) + 1] = simd::x86::dpwssd(is[2 * (t % 2) + 1], _mm512_maddubs_epi16(qhi, ahi), shi);
+            const __m512i alo = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs + 16 * (8 * n + lo))));
+            const __m512i ahi = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs + 16 * (8 * n + hi))));
+            // unscaled sums (|Σ| ≤ 4·63·128 fits int16), packed to words: 0-3 sub-block lo, 4-7 hi; the scales to match
+            const __m512i sums = _mm512_packs_epi32(simd::x86::dpbusd(_mm512_setzero_si512(), qlo, alo), simd::x86::dpbusd(_mm512_setzero_si512(), qhi, ahi));
+            const short wl = short((2 * lo + 1) << 8 | 2 * lo), wh = short((2 * hi + 1) << 8 | 2 * hi);
+            const __m512i sc = _mm512_shuffle_epi8(w16[n], _mm512_broadcast_i32x4(_mm_setr_epi16(wl, wl, wl, wl, wh, wh, wh, wh)));
+            is[t % 2] = simd::x86::dpwssd(is[t % 2], sums, sc);
         }
-        __m512i isum = _mm512_add_epi32(_mm512_add_epi32(is[0], is[1]), _mm512_add_epi32(is[2], is[3]));
+        __m512i isum = _mm512_add_epi32(is[0], is[1]);
         const __m512i bs_lo = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums)));
         const __m512i bs_hi = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums + 8)));
         const __m512i corr = _mm512_add_epi32(_mm512_madd_epi16(w16[0], bs_lo), _mm512_madd_epi16(w16[1], bs_hi));
         isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(corr, 5));
+        isum = _mm512_add_epi32(isum, _mm512_shuffle_epi32(isum, _MM_PERM_BADC));
+        isum = _mm512_add_epi32(isum, _mm512_shuffle_epi32(isum, _MM_PERM_CDAB));  // T of row r in every lane of r
         const __m128 d4 = _mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 832))), _mm_set1_ps(a.d));
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_permutexvar_ps(d_idx, _mm512_castps128_ps512(d4)), acc);
     }
-    y[0] = sum4(_mm512_castps512_ps128(acc));
-    y[1] = sum4(_mm512_extractf32x4_ps(acc, 1));
-    y[2] = sum4(_mm512_extractf32x4_ps(acc, 2));
-    y[3] = sum4(_mm512_extractf32x4_ps(acc, 3));
+    y[0] = _mm512_cvtss_f32(acc);
+    y[1] = _mm_cvtss_f32(_mm512_extractf32x4_ps(acc, 1));
+    y[2] = _mm_cvtss_f32(_mm512_extractf32x4_ps(acc, 2));
+    y[3] = _mm_cvtss_f32(_mm512_extractf32x4_ps(acc, 3));
 }
 
 /// Rows in groups of 4 (the last 1-3 alone); each row's operations do not depend on its group.
