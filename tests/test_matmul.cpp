@@ -4,11 +4,14 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <cstdint>
 #include <cstring>
 #include <random>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -73,6 +76,35 @@ TEST_CASE("isa names parse and the detected level is consistent with the feature
     if (llmt::simd::best_isa() >= isa::avx512) CHECK((f.avx512f && f.avx512bw && f.avx512vl));
     if (llmt::simd::best_isa() == isa::avx512vnni) CHECK(f.avx512vnni);
     CHECK(llmt::simd::active_isa() <= llmt::simd::best_isa());
+}
+
+TEST_CASE("thread_pool::run_balanced covers every unit exactly once, and the others take a held-up thread's share") {
+    for (int threads : {1, 2, 3, 5}) {
+        llmt::thread_pool pool(threads);
+        for (std::int64_t n : {0, 1, 7, 64, 1000})
+            for (std::int64_t grain : {0, 1, 3, 16, 2000}) {
+                std::vector<std::atomic<int>> hits(static_cast<std::size_t>(n));
+                std::atomic<int> bad_range{0};
+                pool.run_balanced(n, grain, [&](std::int64_t i0, std::int64_t i1) {
+                    if (i0 < 0 || i1 > n || i1 <= i0 || (i1 - i0 > std::max<std::int64_t>(grain, 1) && i1 - i0 != n)) bad_range.fetch_add(1);
+                    for (std::int64_t i = std::max<std::int64_t>(i0, 0); i < std::min(i1, n); ++i) hits[std::size_t(i)].fetch_add(1);
+                });
+                CHECK(bad_range.load() == 0);
+                CHECK(std::all_of(hits.begin(), hits.end(), [](const std::atomic<int>& h) { return h.load() == 1; }));
+            }
+    }
+    // a worker stuck in its first chunk (as if the host took its CPU away): the caller does the rest
+    llmt::thread_pool pool(2);
+    const auto caller = std::this_thread::get_id();
+    std::atomic<int> by_caller{0}, stalls{0};
+    pool.run_balanced(64, 1, [&](std::int64_t i0, std::int64_t i1) {
+        if (std::this_thread::get_id() != caller) {
+            if (stalls.fetch_add(1) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        } else {
+            by_caller.fetch_add(int(i1 - i0));
+        }
+    });
+    CHECK(by_caller.load() >= 63);
 }
 
 TEST_CASE_TEMPLATE_DEFINE("matmul: every path of this CPU matches the format's reference dot", F, matmul_vs_ref) {

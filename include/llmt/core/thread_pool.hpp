@@ -3,8 +3,10 @@
 
 #include <llmt/config.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <type_traits>
 #include <thread>
 #include <vector>
@@ -48,7 +50,66 @@ public:
             if (spin > 4096) std::this_thread::yield();
     }
 
+    /// Calls f(i0, i1) on ranges covering [0, n) exactly once, in chunks of at most `grain` units.
+    /// Each thread starts with its static share (n·i/nth ..), in order, and when it has finished
+    /// takes chunks from the end of the others' shares: a thread whose CPU is taken away (a busy
+    /// host, a virtual machine's stolen time) holds the others up for one chunk at most, and each
+    /// thread still reads its share front to back. Which thread runs a range must not change what f
+    /// computes. f must not throw.
+    template <typename F>
+    void run_balanced(std::int64_t n, std::int64_t grain, F&& f) {
+        if (n <= 0) return;
+        grain = std::max<std::int64_t>(grain, 1);
+        if (n_ == 1 || n <= grain || n > 0x7fffffff) {
+            f(std::int64_t(0), n);
+            return;
+        }
+        // shares as (front, back) unit indices packed in one word, so claims from either end are one
+        // CAS; set here, before the workers are released, so that even a thread not yet running has
+        // a share the others can take from
+        for (int i = 0; i < n_; ++i) shares_[std::size_t(i)].v.store(pack(n * i / n_, n * (i + 1) / n_), std::memory_order_relaxed);
+        run([&](int ith, int nth) {
+            for (;;) {  // own share from the front
+                std::uint64_t cur = shares_[std::size_t(ith)].v.load(std::memory_order_acquire);
+                std::int64_t i0 = 0, i1 = 0;
+                for (;;) {
+                    const std::int64_t f0 = front(cur), b0 = back(cur);
+                    if (f0 >= b0) break;
+                    const std::int64_t f1 = std::min(b0, f0 + grain);
+                    if (shares_[std::size_t(ith)].v.compare_exchange_weak(cur, pack(f1, b0), std::memory_order_acq_rel)) {
+                        i0 = f0, i1 = f1;
+                        break;
+                    }
+                }
+                if (i1 <= i0) break;
+                f(i0, i1);
+            }
+            for (int k = 1; k < nth; ++k) {  // then the others' shares from the back
+                auto& v = shares_[std::size_t((ith + k) % nth)].v;
+                for (;;) {
+                    std::uint64_t cur = v.load(std::memory_order_acquire);
+                    std::int64_t i0 = 0, i1 = 0;
+                    for (;;) {
+                        const std::int64_t f0 = front(cur), b0 = back(cur);
+                        if (f0 >= b0) break;
+                        const std::int64_t b1 = std::max(f0, b0 - grain);
+                        if (v.compare_exchange_weak(cur, pack(f0, b1), std::memory_order_acq_rel)) {
+                            i0 = b1, i1 = b0;
+                            break;
+                        }
+                    }
+                    if (i1 <= i0) break;
+                    f(i0, i1);
+                }
+            }
+        });
+    }
+
 private:
+    static std::uint64_t pack(std::int64_t f, std::int64_t b) noexcept { return std::uint64_t(f) << 32 | std::uint64_t(b); }
+    static std::int64_t front(std::uint64_t v) noexcept { return std::int64_t(v >> 32); }
+    static std::int64_t back(std::uint64_t v) noexcept { return std::int64_t(v & 0xffffffffu); }
+
     void worker(int index) {
         std::uint64_t seen = 0;
         for (;;) {
@@ -70,6 +131,10 @@ private:
     alignas(64) std::atomic<std::uint64_t> generation_{0};
     alignas(64) std::atomic<int> pending_{0};
     std::atomic<bool> stop_{false};
+    struct alignas(64) share {
+        std::atomic<std::uint64_t> v{0};
+    };
+    std::unique_ptr<share[]> shares_ = std::make_unique<share[]>(std::size_t(n_));
     void* task_ = nullptr;
     void (*call_)(void*, int, int) = nullptr;
 };

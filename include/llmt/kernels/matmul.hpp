@@ -69,12 +69,14 @@ inline void matmul(thread_pool& pool, const weight_ref& w, const float* x, std::
         return;
     }
     const kernel_entry& K = *w.kern;
-    if (n == 1 && K.gemv != nullptr) {  // decode: the format's one-token kernel over each thread's rows
+    if (n == 1 && K.gemv != nullptr) {  // decode: the format's one-token kernel over the rows, in 16-row units
         K.gemv_prepare(x, act, w.cols);
-        pool.run([&](int ith, int nth) {
-            std::int64_t r0, r1;
-            detail::thread_rows(w.rows, ith, nth, r0, r1);
-            if (r1 <= r0) return;
+        // balanced (thread_pool::run_balanced): each thread streams its share front to back, in about
+        // 8 chunks, and then helps with the others' ends, so a thread whose CPU the host takes away
+        // for a while does not stall the matrix
+        const std::int64_t units = (w.rows + detail::row_unit - 1) / detail::row_unit;
+        pool.run_balanced(units, std::max<std::int64_t>(1, units / (8 * std::int64_t(pool.size()))), [&](std::int64_t u0, std::int64_t u1) {
+            const std::int64_t r0 = u0 * detail::row_unit, r1 = std::min(w.rows, u1 * detail::row_unit);
             gemm_args g;
             g.k = w.cols;
             g.w_stride = w.row_bytes;
