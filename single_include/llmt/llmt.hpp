@@ -4324,8 +4324,10 @@ LLMT_END_NAMESPACE
 // thread_pool: persistent workers running one parallel region at a time with a spinning low-latency barrier
 
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <type_traits>
 #include <thread>
 #include <vector>
@@ -4369,7 +4371,66 @@ public:
             if (spin > 4096) std::this_thread::yield();
     }
 
+    /// Calls f(i0, i1) on ranges covering [0, n) exactly once, in chunks of at most `grain` units.
+    /// Each thread starts with its static share (n·i/nth ..), in order, and when it has finished
+    /// takes chunks from the end of the others' shares: a thread whose CPU is taken away (a busy
+    /// host, a virtual machine's stolen time) holds the others up for one chunk at most, and each
+    /// thread still reads its share front to back. Which thread runs a range must not change what f
+    /// computes. f must not throw.
+    template <typename F>
+    void run_balanced(std::int64_t n, std::int64_t grain, F&& f) {
+        if (n <= 0) return;
+        grain = std::max<std::int64_t>(grain, 1);
+        if (n_ == 1 || n <= grain || n > 0x7fffffff) {
+            f(std::int64_t(0), n);
+            return;
+        }
+        // shares as (front, back) unit indices packed in one word, so claims from either end are one
+        // CAS; set here, before the workers are released, so that even a thread not yet running has
+        // a share the others can take from
+        for (int i = 0; i < n_; ++i) shares_[std::size_t(i)].v.store(pack(n * i / n_, n * (i + 1) / n_), std::memory_order_relaxed);
+        run([&](int ith, int nth) {
+            for (;;) {  // own share from the front
+                std::uint64_t cur = shares_[std::size_t(ith)].v.load(std::memory_order_acquire);
+                std::int64_t i0 = 0, i1 = 0;
+                for (;;) {
+                    const std::int64_t f0 = front(cur), b0 = back(cur);
+                    if (f0 >= b0) break;
+                    const std::int64_t f1 = std::min(b0, f0 + grain);
+                    if (shares_[std::size_t(ith)].v.compare_exchange_weak(cur, pack(f1, b0), std::memory_order_acq_rel)) {
+                        i0 = f0, i1 = f1;
+                        break;
+                    }
+                }
+                if (i1 <= i0) break;
+                f(i0, i1);
+            }
+            for (int k = 1; k < nth; ++k) {  // then the others' shares from the back
+                auto& v = shares_[std::size_t((ith + k) % nth)].v;
+                for (;;) {
+                    std::uint64_t cur = v.load(std::memory_order_acquire);
+                    std::int64_t i0 = 0, i1 = 0;
+                    for (;;) {
+                        const std::int64_t f0 = front(cur), b0 = back(cur);
+                        if (f0 >= b0) break;
+                        const std::int64_t b1 = std::max(f0, b0 - grain);
+                        if (v.compare_exchange_weak(cur, pack(f0, b1), std::memory_order_acq_rel)) {
+                            i0 = b1, i1 = b0;
+                            break;
+                        }
+                    }
+                    if (i1 <= i0) break;
+                    f(i0, i1);
+                }
+            }
+        });
+    }
+
 private:
+    static std::uint64_t pack(std::int64_t f, std::int64_t b) noexcept { return std::uint64_t(f) << 32 | std::uint64_t(b); }
+    static std::int64_t front(std::uint64_t v) noexcept { return std::int64_t(v >> 32); }
+    static std::int64_t back(std::uint64_t v) noexcept { return std::int64_t(v & 0xffffffffu); }
+
     void worker(int index) {
         std::uint64_t seen = 0;
         for (;;) {
@@ -4391,6 +4452,10 @@ private:
     alignas(64) std::atomic<std::uint64_t> generation_{0};
     alignas(64) std::atomic<int> pending_{0};
     std::atomic<bool> stop_{false};
+    struct alignas(64) share {
+        std::atomic<std::uint64_t> v{0};
+    };
+    std::unique_ptr<share[]> shares_ = std::make_unique<share[]>(std::size_t(n_));
     void* task_ = nullptr;
     void (*call_)(void*, int, int) = nullptr;
 };
@@ -6466,6 +6531,9 @@ LLMT_INLINE_AVX512 __m512i idx_4x8(short w) {
                               _mm256_set_m128i(_mm_set1_epi16(short(w + 3)), _mm_set1_epi16(short(w + 2))), 1);
 }
 
+/// 16 bytes at p in each 128-bit lane.
+LLMT_INLINE_AVX512 __m512i bcast16(const std::int8_t* p) { return _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+
 /// The activation's quants of one super-block in q4_K's nibble order: [0-31 | 64-95], [32-63 | 96-127], ...
 struct q4_k_act {
     __m512i a[4];
@@ -6485,8 +6553,20 @@ LLMT_INLINE_AVX512 void load_q4_k_act(const quant::block_q8_k& b, q4_k_act& o) {
     o.d = b.d;
 }
 
-/// One q4_K super-block of a row against the prepared activation: acc += d·da·Σ sc·q·a, macc += -dmin·da·Σ m·bsum.
-LLMT_INLINE_AVX512 void q4_k_step(const quant::block_q4_k& x, const q4_k_act& a, __m512& acc, __m128& macc) {
+/// The result of a row from its accumulator, whose lanes 0 and 1 hold the scaled sums (see q4_k_step).
+LLMT_INLINE_AVX512 float sum2(__m128 v) { return _mm_cvtss_f32(_mm_add_ss(v, _mm_movehdup_ps(v))); }
+
+/// An int32 vector's lanes summed per 128-bit lane, the sum in every lane of it (exact).
+LLMT_INLINE_AVX512 __m128i hsum_lanes(__m128i v) {
+    v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0x4e));
+    return _mm_add_epi32(v, _mm_shuffle_epi32(v, 0xb1));
+}
+
+/// One q4_K super-block of a row against the prepared activation, in a form the decode layout's
+/// kernel (q4_k_packed4) reproduces bit for bit: the exact integers T = Σ sc·q·a and M = Σ m·bsum,
+/// then acc[0] += T·(d·da) and acc[1] += M·(-dmin·da), one fused multiply-add; the row's result is
+/// acc[0] + acc[1] (sum2).
+LLMT_INLINE_AVX512 void q4_k_step(const quant::block_q4_k& x, const q4_k_act& a, __m128& acc) {
     std::uint64_t sc8, mn8;
     kq::unpack_scale_min6x8(x.scales, sc8, mn8);
     const __m512i s16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(std::int64_t(sc8))));
@@ -6500,50 +6580,150 @@ LLMT_INLINE_AVX512 void q4_k_step(const quant::block_q4_k& x, const q4_k_act& a,
         isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(lo, a.a[2 * c]), slo);
         isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(hi, a.a[2 * c + 1]), shi);
     }
+    const __m256i i8 = _mm256_add_epi32(_mm512_castsi512_si256(isum), _mm512_extracti64x4_epi64(isum, 1));
+    const __m128i t = hsum_lanes(_mm_add_epi32(_mm256_castsi256_si128(i8), _mm256_extracti128_si256(i8, 1)));
+    const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(std::int64_t(mn8)));
+    const __m128i tm = _mm_unpacklo_epi32(t, hsum_lanes(_mm_madd_epi16(m16, a.bsum2)));  // T, M, T, M
     // d and dmin (adjacent fp16 values) converted together by F16C, times the activation's scale
     static_assert(offsetof(quant::block_q4_k, d) == 0 && offsetof(quant::block_q4_k, dmin) == 2);
     std::uint32_t dbits;
     std::memcpy(&dbits, reinterpret_cast<const std::byte*>(&x), 4);
-    const __m128 dm = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(int(dbits))), _mm_set1_ps(a.d));
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_broadcastss_ps(dm), acc);
-    const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(std::int64_t(mn8)));
-    macc = _mm_fnmadd_ps(_mm_cvtepi32_ps(_mm_madd_epi16(m16, a.bsum2)), _mm_shuffle_ps(dm, dm, 0x55), macc);
+    const __m128 dm = _mm_xor_ps(_mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(int(dbits))), _mm_set1_ps(a.d)), _mm_set_ps(-0.0f, 0.0f, -0.0f, 0.0f));
+    acc = _mm_fmadd_ps(_mm_cvtepi32_ps(tm), _mm_movelh_ps(dm, dm), acc);
 }
 
-/// Packed (the decode layout, kernels/pack.hpp): the NR = 4 rows' super-blocks interleaved, one
-/// sequential stream prefetched 4 steps ahead; else NR rows of the file's layout, the next group of
-/// rows prefetched. The same operations either way.
-template <int NR, bool Packed = false>
+/// NR rows of the file's layout, the next group of rows prefetched.
+template <int NR>
 LLMT_TARGET_AVX512 void q4_k_rows(const gemm_args& g) {
     constexpr std::size_t B = sizeof(quant::block_q4_k);
-    const std::size_t row_step = Packed ? B : g.w_stride, block_step = Packed ? NR * B : B;
-    const std::size_t ahead = Packed ? 4 * NR * B : NR * g.w_stride;
     const std::int64_t nb = g.k / quant::qk_k;
     const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
-    __m512 acc[NR];
-    __m128 macc[NR];
-    for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps(), macc[r] = _mm_setzero_ps();
+    __m128 acc[NR];
+    for (int r = 0; r < NR; ++r) acc[r] = _mm_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b) {
         q4_k_act a;
         load_q4_k_act(ab[b], a);
 #pragma GCC unroll 4
         for (int r = 0; r < NR; ++r) {
-            const std::byte* p = g.w + std::size_t(r) * row_step + std::size_t(b) * block_step;
-            prefetch_block<B>(p, ahead);
-            const auto* x = reinterpret_cast<const quant::block_q4_k*>(p);
-            q4_k_step(*x, a, acc[r], macc[r]);
+            const std::byte* p = g.w + std::size_t(r) * g.w_stride + std::size_t(b) * B;
+            prefetch_block<B>(p, NR * g.w_stride);
+            q4_k_step(*reinterpret_cast<const quant::block_q4_k*>(p), a, acc[r]);
         }
     }
-    for (int r = 0; r < NR; ++r) {
-        __m128 m = _mm_add_ps(macc[r], _mm_movehl_ps(macc[r], macc[r]));
-        m = _mm_add_ss(m, _mm_movehdup_ps(m));
-        g.y[r] = simd::x86::hsum(acc[r]) + _mm_cvtss_f32(m);
+    for (int r = 0; r < NR; ++r) g.y[r] = sum2(acc[r]);
+}
+
+/// The q4_K decode layout (kernels/pack.hpp), for rows of a multiple of 256 values: 4 rows at a time,
+/// per super-block 576 bytes (the 4 rows' 4 × 144), one 128-bit lane per row:
+///   [64t, 64t + 64), t = 2c + h   16 quant bytes per row, row r at 16r: its qs[32c + 16h, +16)
+///                                 (low nibbles: sub-block 2c, high nibbles: sub-block 2c + 1)
+///   [512, 520), [520, 528)        the 4 rows' d, then their dmin (f16)
+///   [528, 576)                    the 4 rows' 6-bit scales and mins S, S[16r + j] = scale j and
+///                                 S[16r + 8 + j] = min j of row r, as 32 bytes of low nibbles
+///                                 (byte k: S[k] | S[k + 32] << 4) and 16 bytes of top 2 bits
+///                                 (byte k: bits 2q..2q+1 = S[k + 16q] >> 4)
+/// The scales then decode for 4 rows with 4 vector operations, and one byte shuffle spreads a
+/// sub-block's scale over its rows' lanes, where the file layout needs scalar unpacking and two
+/// permutes per row. A lossless rearrangement of the same bytes, so a packed group takes their place.
+inline constexpr std::size_t q4_k_step_bytes = 4 * sizeof(quant::block_q4_k);
+static_assert(q4_k_step_bytes == 576);
+
+inline void q4_k_pack(const std::byte* src, std::byte* dst, std::int64_t k) {
+    const std::int64_t nb = k / quant::qk_k;
+    const std::size_t row = std::size_t(nb) * sizeof(quant::block_q4_k);
+    for (std::int64_t b = 0; b < nb; ++b) {
+        std::byte* out = dst + q4_k_step_bytes * std::size_t(b);
+        std::uint8_t S[64];
+        for (int r = 0; r < 4; ++r) {
+            const auto* x = reinterpret_cast<const quant::block_q4_k*>(src + std::size_t(r) * row + std::size_t(b) * sizeof(quant::block_q4_k));
+            for (int t = 0; t < 8; ++t) std::memcpy(out + 64 * t + 16 * r, x->qs + 16 * t, 16);
+            std::memcpy(out + 512 + 2 * r, &x->d, 2);
+            std::memcpy(out + 520 + 2 * r, &x->dmin, 2);
+            kq::unpack_scale_min6x8(x->scales, S + 16 * r, S + 16 * r + 8);
+        }
+        auto* o = reinterpret_cast<std::uint8_t*>(out + 528);
+        for (int i = 0; i < 32; ++i) o[i] = std::uint8_t((S[i] & 15) | (S[i + 32] & 15) << 4);
+        for (int i = 0; i < 16; ++i)
+            o[32 + i] = std::uint8_t((S[i] >> 4) | (S[i + 16] >> 4) << 2 | (S[i + 32] >> 4) << 4 | (S[i + 48] >> 4) << 6);
     }
 }
 
-/// One q6_K super-block of a row against the reference q8_K block: values q - 32 (q ≥ 0 in the int8 dot,
-/// -32·Σ sc·bsum in macc).
-LLMT_INLINE_AVX512 void q6_k_step(const quant::block_q6_k& x, const quant::block_q8_k& a, __m512& acc, __m256& macc) {
+inline void q4_k_unpack(const std::byte* src, std::byte* dst, std::int64_t k) {
+    const std::int64_t nb = k / quant::qk_k;
+    const std::size_t row = std::size_t(nb) * sizeof(quant::block_q4_k);
+    for (std::int64_t b = 0; b < nb; ++b) {
+        const std::byte* in = src + q4_k_step_bytes * std::size_t(b);
+        const auto* o = reinterpret_cast<const std::uint8_t*>(in + 528);
+        std::uint8_t S[64];
+        for (int i = 0; i < 64; ++i) S[i] = std::uint8_t((o[i % 32] >> (i < 32 ? 0 : 4) & 15) | (o[32 + i % 16] >> (2 * (i / 16)) & 3) << 4);
+        for (int r = 0; r < 4; ++r) {
+            auto* x = reinterpret_cast<quant::block_q4_k*>(dst + std::size_t(r) * row + std::size_t(b) * sizeof(quant::block_q4_k));
+            for (int t = 0; t < 8; ++t) std::memcpy(x->qs + 16 * t, in + 64 * t + 16 * r, 16);
+            std::memcpy(&x->d, in + 512 + 2 * r, 2);
+            std::memcpy(&x->dmin, in + 520 + 2 * r, 2);
+            for (int j = 0; j < 8; ++j) quant::detail::pack_scale_min6(j, S[16 * r + j], S[16 * r + 8 + j], x->scales);
+        }
+    }
+}
+
+/// 4 packed rows into y[0, 4): the integers and float operations of q4_k_rows, per 128-bit lane.
+/// Each 16-value half of a piece is one sub-block of one row, so the unscaled sums come from vpdpbusd
+/// (one instruction per 64 values where vpmaddubsw + vpdpwssd take two; the port both use is what
+/// bounds this kernel), two pieces' sums per sub-block fit int16 (|Σ| ≤ 8·15·127), and one vpdpwssd
+/// per 2 sub-blocks applies the scales to them packed to words.
+/// Prefetch: the group's one stream, 4 steps (2304 bytes) ahead into L2.
+LLMT_TARGET_AVX512 inline void q4_k_packed4(const std::byte* w, const quant::block_q8_k* ab, std::int64_t nb, float* y) {
+    const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
+    const __m512i nib_shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);  // S[k + 32]: the high nibbles
+    const __m512i top_rot = _mm512_set_epi32(30, 30, 30, 30, 0, 0, 0, 0, 2, 2, 2, 2, 4, 4, 4, 4);  // bits 2q..2q+1 → 4..5 in lane q
+    const __m512i min_idx = _mm512_broadcast_i32x4(_mm_setr_epi16(short(0x8008), short(0x8009), short(0x800a), short(0x800b),
+                                                                  short(0x800c), short(0x800d), short(0x800e), short(0x800f)));
+    const __m512i d_idx = _mm512_set_epi32(7, 3, 7, 3, 6, 2, 6, 2, 5, 1, 5, 1, 4, 0, 4, 0);  // lane r: d_r, -dmin_r, d_r, -dmin_r
+    const __m256 neg_dmin = _mm256_setr_ps(0.0f, 0.0f, 0.0f, 0.0f, -0.0f, -0.0f, -0.0f, -0.0f);
+    __m512 acc = _mm512_setzero_ps();
+    for (std::int64_t b = 0; b < nb; ++b) {
+        const std::byte* p = w + q4_k_step_bytes * std::size_t(b);
+        for (int c = 0; c < 9; ++c) _mm_prefetch(reinterpret_cast<const char*>(p + 4 * q4_k_step_bytes + 64 * c), _MM_HINT_T1);
+        const quant::block_q8_k& a = ab[b];
+        const __m512i lowbits = _mm512_and_si512(_mm512_srlv_epi16(_mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 528))), nib_shift), m4);
+        const __m512i topbits = _mm512_rolv_epi32(_mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 560))), top_rot);
+        const __m512i S = _mm512_ternarylogic_epi32(lowbits, topbits, m30, 0xf8);  // lowbits | (topbits & 0x30)
+        __m512i is[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; ++c) {
+            const __m512i q0 = _mm512_loadu_si512(p + 128 * c), q1 = _mm512_loadu_si512(p + 128 * c + 64);
+            __m512i slo = simd::x86::dpbusd(_mm512_setzero_si512(), _mm512_and_si512(q0, m4), bcast16(a.qs + 64 * c + 0));
+            slo = simd::x86::dpbusd(slo, _mm512_and_si512(q1, m4), bcast16(a.qs + 64 * c + 16));
+            __m512i shi = simd::x86::dpbusd(_mm512_setzero_si512(), _mm512_and_si512(_mm512_srli_epi16(q0, 4), m4), bcast16(a.qs + 64 * c + 32));
+            shi = simd::x86::dpbusd(shi, _mm512_and_si512(_mm512_srli_epi16(q1, 4), m4), bcast16(a.qs + 64 * c + 48));
+            // words 0-3 of a row's lane: sub-block 2c's sums, 4-7: 2c + 1's; the scales to match
+            const __m512i sc = _mm512_shuffle_epi8(S, _mm512_set_epi16(
+                short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c),
+                short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c),
+                short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c),
+                short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c)));
+            is[c % 2] = simd::x86::dpwssd(is[c % 2], _mm512_packs_epi32(slo, shi), sc);
+        }
+        const __m512i isum = _mm512_add_epi32(is[0], is[1]);
+        const __m512i bsum = _mm512_broadcast_i32x4(_mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums)),
+                                                                   _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums + 8))));
+        const __m512i msum = _mm512_madd_epi16(_mm512_shuffle_epi8(S, min_idx), bsum);
+        // per row lane: T, M, T, M (the exact sums of q4_k_step)
+        __m512i tm = _mm512_add_epi32(_mm512_unpacklo_epi32(isum, msum), _mm512_unpackhi_epi32(isum, msum));
+        tm = _mm512_add_epi32(tm, _mm512_shuffle_epi32(tm, _MM_PERM_BADC));
+        const __m256 dd = _mm256_xor_ps(_mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 512))), _mm256_set1_ps(a.d)), neg_dmin);
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(tm), _mm512_permutexvar_ps(d_idx, _mm512_castps256_ps512(dd)), acc);
+    }
+    y[0] = sum2(_mm512_castps512_ps128(acc));
+    y[1] = sum2(_mm512_extractf32x4_ps(acc, 1));
+    y[2] = sum2(_mm512_extractf32x4_ps(acc, 2));
+    y[3] = sum2(_mm512_extractf32x4_ps(acc, 3));
+}
+
+/// One q6_K super-block of a row against the q8_K block: values q - 32, so acc += T·(d·da) for the
+/// exact integer T = Σ sc·q·a - 32·Σ sc·bsum (in every lane; the row's result is lane 0). The decode
+/// layout's kernel (q6_k_packed4) forms the same T and applies the same float operation.
+LLMT_INLINE_AVX512 void q6_k_step(const quant::block_q6_k& x, const quant::block_q8_k& a, __m128& acc) {
     const __m256i sc = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)));
     const __m512i s16 = _mm512_castsi256_si512(sc);
     const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
@@ -6552,38 +6732,115 @@ LLMT_INLINE_AVX512 void q6_k_step(const quant::block_q6_k& x, const quant::block
         const __m512i l = _mm512_loadu_si512(x.ql + 64 * h);
         const __m256i hb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh + 32 * h));
         const __m512i hz = _mm512_inserti64x4(_mm512_castsi256_si512(hb), _mm256_srli_epi16(hb, 2), 1);
-        const __m512i qlo = _mm512_or_si512(_mm512_and_si512(l, m4), _mm512_and_si512(_mm512_slli_epi16(hz, 4), m30));
-        const __m512i qhi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4), _mm512_and_si512(hz, m30));
+        const __m512i qlo = _mm512_ternarylogic_epi32(_mm512_and_si512(l, m4), _mm512_slli_epi16(hz, 4), m30, 0xf8);
+        const __m512i qhi = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4), hz, m30, 0xf8);
         const __m512i alo = _mm512_loadu_si512(a.qs + 128 * h), ahi = _mm512_loadu_si512(a.qs + 128 * h + 64);
         isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(qlo, alo), _mm512_permutexvar_epi16(idx_4x8(short(8 * h)), s16));
         isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(qhi, ahi), _mm512_permutexvar_epi16(idx_4x8(short(8 * h + 4)), s16));
     }
-    const float dd = _cvtsh_ss(x.d.bits) * a.d;  // F16C
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(dd), acc);
-    const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums));
-    macc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(sc, bs)), _mm256_set1_ps(-32.0f * dd), macc);
+    const __m256i i8 = _mm256_add_epi32(_mm512_castsi512_si256(isum), _mm512_extracti64x4_epi64(isum, 1));
+    __m128i i4 = _mm_add_epi32(_mm256_castsi256_si128(i8), _mm256_extracti128_si256(i8, 1));
+    const __m256i c8 = _mm256_madd_epi16(sc, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)));
+    i4 = _mm_sub_epi32(i4, _mm_slli_epi32(_mm_add_epi32(_mm256_castsi256_si128(c8), _mm256_extracti128_si256(c8, 1)), 5));
+    acc = _mm_fmadd_ps(_mm_cvtepi32_ps(hsum_lanes(i4)), _mm_set1_ps(_cvtsh_ss(x.d.bits) * a.d), acc);  // F16C
 }
 
-template <int NR, bool Packed = false>
+template <int NR>
 LLMT_TARGET_AVX512 void q6_k_rows(const gemm_args& g) {
     constexpr std::size_t B = sizeof(quant::block_q6_k);
-    const std::size_t row_step = Packed ? B : g.w_stride, block_step = Packed ? NR * B : B;
-    const std::size_t ahead = Packed ? 4 * NR * B : NR * g.w_stride;
     const std::int64_t nb = g.k / quant::qk_k;
     const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
-    __m512 acc[NR];
-    __m256 macc[NR];
-    for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps(), macc[r] = _mm256_setzero_ps();
+    __m128 acc[NR];
+    for (int r = 0; r < NR; ++r) acc[r] = _mm_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b) {
 #pragma GCC unroll 4
         for (int r = 0; r < NR; ++r) {
-            const std::byte* p = g.w + std::size_t(r) * row_step + std::size_t(b) * block_step;
-            prefetch_block<B>(p, ahead);
-            const auto* x = reinterpret_cast<const quant::block_q6_k*>(p);
-            q6_k_step(*x, ab[b], acc[r], macc[r]);
+            const std::byte* p = g.w + std::size_t(r) * g.w_stride + std::size_t(b) * B;
+            prefetch_block<B>(p, NR * g.w_stride);
+            q6_k_step(*reinterpret_cast<const quant::block_q6_k*>(p), ab[b], acc[r]);
         }
     }
-    for (int r = 0; r < NR; ++r) g.y[r] = simd::x86::hsum(acc[r]) + simd::x86::hsum(macc[r]);
+    for (int r = 0; r < NR; ++r) g.y[r] = _mm_cvtss_f32(acc[r]);
+}
+
+/// The q6_K decode layout (kernels/pack.hpp), for rows of a multiple of 256 values: 4 rows at a time,
+/// per super-block 840 bytes (the 4 rows' 4 × 210), one 128-bit lane per row:
+///   [64t, 64t + 64), t = 4n + u   16 ql bytes per row, row r at 16r: its ql[16t, +16) (low nibbles:
+///                                 sub-block 8n + u, high nibbles: 8n + u + 4)
+///   [512 + 64v, +64), v = 2n + e  16 qh bytes per row: its qh[32n + 16e, +16) (pieces t = 4n + e and
+///                                 4n + e + 2 take their top bits from it)
+///   [768, 832)                    16 scales per row
+///   [832, 840)                    the 4 rows' d (f16)
+/// Every 16 values of a piece's nibble half are one sub-block, so one in-lane shuffle gives each row
+/// the scales of a piece. A rearrangement of the same bytes, so a packed group takes their place.
+inline constexpr std::size_t q6_k_step_bytes = 4 * sizeof(quant::block_q6_k);
+static_assert(q6_k_step_bytes == 840);
+
+template <bool Pack>
+inline void q6_k_shuffle(const std::byte* src, std::byte* dst, std::int64_t k) {
+    const std::int64_t nb = k / quant::qk_k;
+    const std::size_t row = std::size_t(nb) * sizeof(quant::block_q6_k);
+    for (std::int64_t b = 0; b < nb; ++b) {
+        for (int r = 0; r < 4; ++r) {
+            const std::size_t file = std::size_t(r) * row + std::size_t(b) * sizeof(quant::block_q6_k);
+            const std::size_t packed = q6_k_step_bytes * std::size_t(b) + 16 * std::size_t(r);
+            const auto move = [&](std::size_t file_off, std::size_t packed_off, std::size_t n) {
+                if constexpr (Pack) std::memcpy(dst + packed - 16 * std::size_t(r) + packed_off, src + file + file_off, n);
+                else std::memcpy(dst + file + file_off, src + packed - 16 * std::size_t(r) + packed_off, n);
+            };
+            for (std::size_t t = 0; t < 8; ++t) move(offsetof(quant::block_q6_k, ql) + 16 * t, 64 * t + 16 * std::size_t(r), 16);
+            for (std::size_t v = 0; v < 4; ++v) move(offsetof(quant::block_q6_k, qh) + 16 * v, 512 + 64 * v + 16 * std::size_t(r), 16);
+            move(offsetof(quant::block_q6_k, scales), 768 + 16 * std::size_t(r), 16);
+            move(offsetof(quant::block_q6_k, d), 832 + 2 * std::size_t(r), 2);
+        }
+    }
+}
+
+/// 4 packed rows into y[0, 4): the integer T and float operation of q6_k_rows, per 128-bit lane. As in
+/// q4_k_packed4, the unscaled sums of a piece come from vpdpbusd and one vpdpwssd scales both halves.
+/// Prefetch: the group's one stream, 4 steps (3360 bytes) ahead into L2.
+LLMT_TARGET_AVX512 inline void q6_k_packed4(const std::byte* w, const quant::block_q8_k* ab, std::int64_t nb, float* y) {
+    const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
+    const __m512i d_idx = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+    __m512 acc = _mm512_setzero_ps();
+    for (std::int64_t b = 0; b < nb; ++b) {
+        const std::byte* p = w + q6_k_step_bytes * std::size_t(b);
+        for (int c = 0; c < 14; ++c) _mm_prefetch(reinterpret_cast<const char*>(p + 4 * q6_k_step_bytes + 64 * c), _MM_HINT_T1);
+        const quant::block_q8_k& a = ab[b];
+        const __m512i sc8 = _mm512_loadu_si512(p + 768);
+        const __m512i w16[2] = {_mm512_srai_epi16(_mm512_unpacklo_epi8(sc8, sc8), 8), _mm512_srai_epi16(_mm512_unpackhi_epi8(sc8, sc8), 8)};
+        __m512i is[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+#pragma GCC unroll 8
+        for (int t = 0; t < 8; ++t) {
+            const int n = t / 4, u = t % 4, lo = u, hi = u + 4;  // the sub-blocks 8n + lo and 8n + hi
+            const __m512i q = _mm512_loadu_si512(p + 64 * t);
+            const __m512i h = _mm512_loadu_si512(p + 512 + 64 * (2 * n + u % 2));
+            const __m512i hlo = u < 2 ? _mm512_slli_epi16(h, 4) : _mm512_slli_epi16(h, 2);
+            const __m512i hhi = u < 2 ? h : _mm512_srli_epi16(h, 2);
+            const __m512i qlo = _mm512_ternarylogic_epi32(_mm512_and_si512(q, m4), hlo, m30, 0xf8);
+            const __m512i qhi = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), hhi, m30, 0xf8);
+            const __m512i alo = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs + 16 * (8 * n + lo))));
+            const __m512i ahi = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs + 16 * (8 * n + hi))));
+            // unscaled sums (|Σ| ≤ 4·63·128 fits int16), packed to words: 0-3 sub-block lo, 4-7 hi; the scales to match
+            const __m512i sums = _mm512_packs_epi32(simd::x86::dpbusd(_mm512_setzero_si512(), qlo, alo), simd::x86::dpbusd(_mm512_setzero_si512(), qhi, ahi));
+            const short wl = short((2 * lo + 1) << 8 | 2 * lo), wh = short((2 * hi + 1) << 8 | 2 * hi);
+            const __m512i sc = _mm512_shuffle_epi8(w16[n], _mm512_broadcast_i32x4(_mm_setr_epi16(wl, wl, wl, wl, wh, wh, wh, wh)));
+            is[t % 2] = simd::x86::dpwssd(is[t % 2], sums, sc);
+        }
+        __m512i isum = _mm512_add_epi32(is[0], is[1]);
+        const __m512i bs_lo = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums)));
+        const __m512i bs_hi = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums + 8)));
+        const __m512i corr = _mm512_add_epi32(_mm512_madd_epi16(w16[0], bs_lo), _mm512_madd_epi16(w16[1], bs_hi));
+        isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(corr, 5));
+        isum = _mm512_add_epi32(isum, _mm512_shuffle_epi32(isum, _MM_PERM_BADC));
+        isum = _mm512_add_epi32(isum, _mm512_shuffle_epi32(isum, _MM_PERM_CDAB));  // T of row r in every lane of r
+        const __m128 d4 = _mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 832))), _mm_set1_ps(a.d));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_permutexvar_ps(d_idx, _mm512_castps128_ps512(d4)), acc);
+    }
+    y[0] = _mm512_cvtss_f32(acc);
+    y[1] = _mm_cvtss_f32(_mm512_extractf32x4_ps(acc, 1));
+    y[2] = _mm_cvtss_f32(_mm512_extractf32x4_ps(acc, 2));
+    y[3] = _mm_cvtss_f32(_mm512_extractf32x4_ps(acc, 3));
 }
 
 /// Rows in groups of 4 (the last 1-3 alone); each row's operations do not depend on its group.
@@ -6608,28 +6865,44 @@ void by_rows(const gemm_args& g0, std::int64_t nr) {
 
 }  // namespace gemvk
 
-/// Decode layout: 4 rows' super-blocks interleaved (kernels/pack.hpp).
+/// Decode layout: gemvk::q4_k_pack (kernels/pack.hpp).
 template <>
-struct gemv_impl<quant::q4_k, simd::isa::avx512vnni> : interleaved_layout<4, sizeof(quant::block_q4_k), quant::qk_k> {
+struct gemv_impl<quant::q4_k, simd::isa::avx512vnni> {
     static constexpr bool available = true;
     static std::size_t act_bytes(std::int64_t k) { return blocks_act_bytes<quant::q8_k>(k); }
     static void prepare(const float* x, std::byte* out, std::int64_t k) { qact::quantize_q8_k(x, reinterpret_cast<quant::block_q8_k*>(out), k); }
     static void gemv(const gemm_args& g, std::int64_t nr) {
         gemvk::by_rows<&gemvk::q4_k_rows<1>, &gemvk::q4_k_rows<2>, &gemvk::q4_k_rows<3>, &gemvk::q4_k_rows<4>>(g, nr);
     }
-    static void gemv_packed(const gemm_args& g, std::int64_t nr) { packed_groups<4, &gemvk::q4_k_rows<4, true>>(g, nr); }
+    static constexpr int pack_rows = 4;
+    static bool packable(std::int64_t k) { return k > 0 && k % quant::qk_k == 0; }
+    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q4_k_pack(src, dst, k); }
+    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q4_k_unpack(src, dst, k); }
+    /// nr: whole groups of 4 packed rows.
+    static void gemv_packed(const gemm_args& g, std::int64_t nr) {
+        const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
+        for (std::int64_t r = 0; r < nr; r += 4) gemvk::q4_k_packed4(g.w + std::size_t(r) * g.w_stride, ab, g.k / quant::qk_k, g.y + r);
+    }
 };
 
-/// Decode layout: 4 rows' super-blocks interleaved (kernels/pack.hpp).
+/// Decode layout: gemvk::q6_k_shuffle (kernels/pack.hpp).
 template <>
-struct gemv_impl<quant::q6_k, simd::isa::avx512vnni> : interleaved_layout<4, sizeof(quant::block_q6_k), quant::qk_k> {
+struct gemv_impl<quant::q6_k, simd::isa::avx512vnni> {
     static constexpr bool available = true;
     static std::size_t act_bytes(std::int64_t k) { return blocks_act_bytes<quant::q8_k>(k); }
     static void prepare(const float* x, std::byte* out, std::int64_t k) { qact::quantize_q8_k(x, reinterpret_cast<quant::block_q8_k*>(out), k); }
     static void gemv(const gemm_args& g, std::int64_t nr) {
         gemvk::by_rows<&gemvk::q6_k_rows<1>, &gemvk::q6_k_rows<2>, &gemvk::q6_k_rows<3>, &gemvk::q6_k_rows<4>>(g, nr);
     }
-    static void gemv_packed(const gemm_args& g, std::int64_t nr) { packed_groups<4, &gemvk::q6_k_rows<4, true>>(g, nr); }
+    static constexpr int pack_rows = 4;
+    static bool packable(std::int64_t k) { return k > 0 && k % quant::qk_k == 0; }
+    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q6_k_shuffle<true>(src, dst, k); }
+    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q6_k_shuffle<false>(src, dst, k); }
+    /// nr: whole groups of 4 packed rows.
+    static void gemv_packed(const gemm_args& g, std::int64_t nr) {
+        const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
+        for (std::int64_t r = 0; r < nr; r += 4) gemvk::q6_k_packed4(g.w + std::size_t(r) * g.w_stride, ab, g.k / quant::qk_k, g.y + r);
+    }
 };
 
 }  // namespace kernels
@@ -7675,12 +7948,14 @@ inline void matmul(thread_pool& pool, const weight_ref& w, const float* x, std::
         return;
     }
     const kernel_entry& K = *w.kern;
-    if (n == 1 && K.gemv != nullptr) {  // decode: the format's one-token kernel over each thread's rows
+    if (n == 1 && K.gemv != nullptr) {  // decode: the format's one-token kernel over the rows, in 16-row units
         K.gemv_prepare(x, act, w.cols);
-        pool.run([&](int ith, int nth) {
-            std::int64_t r0, r1;
-            detail::thread_rows(w.rows, ith, nth, r0, r1);
-            if (r1 <= r0) return;
+        // balanced (thread_pool::run_balanced): each thread streams its share front to back, in about
+        // 8 chunks, and then helps with the others' ends, so a thread whose CPU the host takes away
+        // for a while does not stall the matrix
+        const std::int64_t units = (w.rows + detail::row_unit - 1) / detail::row_unit;
+        pool.run_balanced(units, std::max<std::int64_t>(1, units / (8 * std::int64_t(pool.size()))), [&](std::int64_t u0, std::int64_t u1) {
+            const std::int64_t r0 = u0 * detail::row_unit, r1 = std::min(w.rows, u1 * detail::row_unit);
             gemm_args g;
             g.k = w.cols;
             g.w_stride = w.row_bytes;

@@ -40,6 +40,9 @@ LLMT_INLINE_AVX512 __m512i idx_4x8(short w) {
                               _mm256_set_m128i(_mm_set1_epi16(short(w + 3)), _mm_set1_epi16(short(w + 2))), 1);
 }
 
+/// 16 bytes at p in each 128-bit lane.
+LLMT_INLINE_AVX512 __m512i bcast16(const std::int8_t* p) { return _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+
 /// The activation's quants of one super-block in q4_K's nibble order: [0-31 | 64-95], [32-63 | 96-127], ...
 struct q4_k_act {
     __m512i a[4];
@@ -197,12 +200,11 @@ LLMT_TARGET_AVX512 inline void q4_k_packed4(const std::byte* w, const quant::blo
         __m512i is[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
 #pragma GCC unroll 4
         for (int c = 0; c < 4; ++c) {
-            const auto act = [&](int o) { return _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs + 64 * c + o))); };
             const __m512i q0 = _mm512_loadu_si512(p + 128 * c), q1 = _mm512_loadu_si512(p + 128 * c + 64);
-            __m512i slo = simd::x86::dpbusd(_mm512_setzero_si512(), _mm512_and_si512(q0, m4), act(0));
-            slo = simd::x86::dpbusd(slo, _mm512_and_si512(q1, m4), act(16));
-            __m512i shi = simd::x86::dpbusd(_mm512_setzero_si512(), _mm512_and_si512(_mm512_srli_epi16(q0, 4), m4), act(32));
-            shi = simd::x86::dpbusd(shi, _mm512_and_si512(_mm512_srli_epi16(q1, 4), m4), act(48));
+            __m512i slo = simd::x86::dpbusd(_mm512_setzero_si512(), _mm512_and_si512(q0, m4), bcast16(a.qs + 64 * c + 0));
+            slo = simd::x86::dpbusd(slo, _mm512_and_si512(q1, m4), bcast16(a.qs + 64 * c + 16));
+            __m512i shi = simd::x86::dpbusd(_mm512_setzero_si512(), _mm512_and_si512(_mm512_srli_epi16(q0, 4), m4), bcast16(a.qs + 64 * c + 32));
+            shi = simd::x86::dpbusd(shi, _mm512_and_si512(_mm512_srli_epi16(q1, 4), m4), bcast16(a.qs + 64 * c + 48));
             // words 0-3 of a row's lane: sub-block 2c's sums, 4-7: 2c + 1's; the scales to match
             const __m512i sc = _mm512_shuffle_epi8(S, _mm512_set_epi16(
                 short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c),
@@ -305,14 +307,14 @@ inline void q6_k_shuffle(const std::byte* src, std::byte* dst, std::int64_t k) {
 
 /// 4 packed rows into y[0, 4): the integer T and float operation of q6_k_rows, per 128-bit lane. As in
 /// q4_k_packed4, the unscaled sums of a piece come from vpdpbusd and one vpdpwssd scales both halves.
-/// Prefetch: the group's one stream, 3 steps (2520 bytes) ahead into L2.
+/// Prefetch: the group's one stream, 4 steps (3360 bytes) ahead into L2.
 LLMT_TARGET_AVX512 inline void q6_k_packed4(const std::byte* w, const quant::block_q8_k* ab, std::int64_t nb, float* y) {
     const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
     const __m512i d_idx = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
     __m512 acc = _mm512_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b) {
         const std::byte* p = w + q6_k_step_bytes * std::size_t(b);
-        for (int c = 0; c < 14; ++c) _mm_prefetch(reinterpret_cast<const char*>(p + 3 * q6_k_step_bytes + 64 * c), _MM_HINT_T1);
+        for (int c = 0; c < 14; ++c) _mm_prefetch(reinterpret_cast<const char*>(p + 4 * q6_k_step_bytes + 64 * c), _MM_HINT_T1);
         const quant::block_q8_k& a = ab[b];
         const __m512i sc8 = _mm512_loadu_si512(p + 768);
         const __m512i w16[2] = {_mm512_srai_epi16(_mm512_unpacklo_epi8(sc8, sc8), 8), _mm512_srai_epi16(_mm512_unpackhi_epi8(sc8, sc8), 8)};
