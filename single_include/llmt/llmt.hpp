@@ -4390,39 +4390,10 @@ public:
         // a share the others can take from
         for (int i = 0; i < n_; ++i) shares_[std::size_t(i)].v.store(pack(n * i / n_, n * (i + 1) / n_), std::memory_order_relaxed);
         run([&](int ith, int nth) {
-            for (;;) {  // own share from the front
-                std::uint64_t cur = shares_[std::size_t(ith)].v.load(std::memory_order_acquire);
-                std::int64_t i0 = 0, i1 = 0;
-                for (;;) {
-                    const std::int64_t f0 = front(cur), b0 = back(cur);
-                    if (f0 >= b0) break;
-                    const std::int64_t f1 = std::min(b0, f0 + grain);
-                    if (shares_[std::size_t(ith)].v.compare_exchange_weak(cur, pack(f1, b0), std::memory_order_acq_rel)) {
-                        i0 = f0, i1 = f1;
-                        break;
-                    }
-                }
-                if (i1 <= i0) break;
-                f(i0, i1);
-            }
-            for (int k = 1; k < nth; ++k) {  // then the others' shares from the back
-                auto& v = shares_[std::size_t((ith + k) % nth)].v;
-                for (;;) {
-                    std::uint64_t cur = v.load(std::memory_order_acquire);
-                    std::int64_t i0 = 0, i1 = 0;
-                    for (;;) {
-                        const std::int64_t f0 = front(cur), b0 = back(cur);
-                        if (f0 >= b0) break;
-                        const std::int64_t b1 = std::max(f0, b0 - grain);
-                        if (v.compare_exchange_weak(cur, pack(f0, b1), std::memory_order_acq_rel)) {
-                            i0 = b1, i1 = b0;
-                            break;
-                        }
-                    }
-                    if (i1 <= i0) break;
-                    f(i0, i1);
-                }
-            }
+            std::int64_t i0 = 0, i1 = 0;
+            while (claim(shares_[std::size_t(ith)].v, true, grain, i0, i1)) f(i0, i1);  // own share from the front
+            for (int k = 1; k < nth; ++k)  // then the others' from the back
+                while (claim(shares_[std::size_t((ith + k) % nth)].v, false, grain, i0, i1)) f(i0, i1);
         });
     }
 
@@ -4430,6 +4401,17 @@ private:
     static std::uint64_t pack(std::int64_t f, std::int64_t b) noexcept { return std::uint64_t(f) << 32 | std::uint64_t(b); }
     static std::int64_t front(std::uint64_t v) noexcept { return std::int64_t(v >> 32); }
     static std::int64_t back(std::uint64_t v) noexcept { return std::int64_t(v & 0xffffffffu); }
+    /// Takes up to grain units off the front or the back of a share into [i0, i1); false once it is empty.
+    static bool claim(std::atomic<std::uint64_t>& share, bool from_front, std::int64_t grain, std::int64_t& i0, std::int64_t& i1) noexcept {
+        std::uint64_t cur = share.load(std::memory_order_acquire);
+        for (;;) {
+            const std::int64_t f = front(cur), b = back(cur);
+            if (f >= b) return false;
+            i0 = from_front ? f : std::max(f, b - grain);
+            i1 = from_front ? std::min(b, f + grain) : b;
+            if (share.compare_exchange_weak(cur, from_front ? pack(i1, b) : pack(f, i0), std::memory_order_acq_rel)) return true;
+        }
+    }
 
     void worker(int index) {
         std::uint64_t seen = 0;
@@ -6672,7 +6654,11 @@ inline void q4_k_unpack(const std::byte* src, std::byte* dst, std::int64_t k) {
 /// bounds this kernel), two pieces' sums per sub-block fit int16 (|Σ| ≤ 8·15·127), and one vpdpwssd
 /// per 2 sub-blocks applies the scales to them packed to words.
 /// Prefetch: the group's one stream, 4 steps (2304 bytes) ahead into L2.
-LLMT_TARGET_AVX512 inline void q4_k_packed4(const std::byte* w, const quant::block_q8_k* ab, std::int64_t nb, float* y) {
+LLMT_TARGET_AVX512 inline void q4_k_packed4(const gemm_args& g) {
+    const std::byte* w = g.w;
+    const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
+    const std::int64_t nb = g.k / quant::qk_k;
+    float* y = g.y;
     const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
     const __m512i nib_shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);  // S[k + 32]: the high nibbles
     const __m512i top_rot = _mm512_set_epi32(30, 30, 30, 30, 0, 0, 0, 0, 2, 2, 2, 2, 4, 4, 4, 4);  // bits 2q..2q+1 → 4..5 in lane q
@@ -6799,7 +6785,11 @@ inline void q6_k_shuffle(const std::byte* src, std::byte* dst, std::int64_t k) {
 /// 4 packed rows into y[0, 4): the integer T and float operation of q6_k_rows, per 128-bit lane. As in
 /// q4_k_packed4, the unscaled sums of a piece come from vpdpbusd and one vpdpwssd scales both halves.
 /// Prefetch: the group's one stream, 4 steps (3360 bytes) ahead into L2.
-LLMT_TARGET_AVX512 inline void q6_k_packed4(const std::byte* w, const quant::block_q8_k* ab, std::int64_t nb, float* y) {
+LLMT_TARGET_AVX512 inline void q6_k_packed4(const gemm_args& g) {
+    const std::byte* w = g.w;
+    const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
+    const std::int64_t nb = g.k / quant::qk_k;
+    float* y = g.y;
     const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
     const __m512i d_idx = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
     __m512 acc = _mm512_setzero_ps();
@@ -6878,11 +6868,7 @@ struct gemv_impl<quant::q4_k, simd::isa::avx512vnni> {
     static bool packable(std::int64_t k) { return k > 0 && k % quant::qk_k == 0; }
     static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q4_k_pack(src, dst, k); }
     static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q4_k_unpack(src, dst, k); }
-    /// nr: whole groups of 4 packed rows.
-    static void gemv_packed(const gemm_args& g, std::int64_t nr) {
-        const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
-        for (std::int64_t r = 0; r < nr; r += 4) gemvk::q4_k_packed4(g.w + std::size_t(r) * g.w_stride, ab, g.k / quant::qk_k, g.y + r);
-    }
+    static void gemv_packed(const gemm_args& g, std::int64_t nr) { packed_groups<4, &gemvk::q4_k_packed4>(g, nr); }
 };
 
 /// Decode layout: gemvk::q6_k_shuffle (kernels/pack.hpp).
@@ -6898,11 +6884,7 @@ struct gemv_impl<quant::q6_k, simd::isa::avx512vnni> {
     static bool packable(std::int64_t k) { return k > 0 && k % quant::qk_k == 0; }
     static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q6_k_shuffle<true>(src, dst, k); }
     static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q6_k_shuffle<false>(src, dst, k); }
-    /// nr: whole groups of 4 packed rows.
-    static void gemv_packed(const gemm_args& g, std::int64_t nr) {
-        const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
-        for (std::int64_t r = 0; r < nr; r += 4) gemvk::q6_k_packed4(g.w + std::size_t(r) * g.w_stride, ab, g.k / quant::qk_k, g.y + r);
-    }
+    static void gemv_packed(const gemm_args& g, std::int64_t nr) { packed_groups<4, &gemvk::q6_k_packed4>(g, nr); }
 };
 
 }  // namespace kernels

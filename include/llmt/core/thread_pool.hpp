@@ -69,39 +69,10 @@ public:
         // a share the others can take from
         for (int i = 0; i < n_; ++i) shares_[std::size_t(i)].v.store(pack(n * i / n_, n * (i + 1) / n_), std::memory_order_relaxed);
         run([&](int ith, int nth) {
-            for (;;) {  // own share from the front
-                std::uint64_t cur = shares_[std::size_t(ith)].v.load(std::memory_order_acquire);
-                std::int64_t i0 = 0, i1 = 0;
-                for (;;) {
-                    const std::int64_t f0 = front(cur), b0 = back(cur);
-                    if (f0 >= b0) break;
-                    const std::int64_t f1 = std::min(b0, f0 + grain);
-                    if (shares_[std::size_t(ith)].v.compare_exchange_weak(cur, pack(f1, b0), std::memory_order_acq_rel)) {
-                        i0 = f0, i1 = f1;
-                        break;
-                    }
-                }
-                if (i1 <= i0) break;
-                f(i0, i1);
-            }
-            for (int k = 1; k < nth; ++k) {  // then the others' shares from the back
-                auto& v = shares_[std::size_t((ith + k) % nth)].v;
-                for (;;) {
-                    std::uint64_t cur = v.load(std::memory_order_acquire);
-                    std::int64_t i0 = 0, i1 = 0;
-                    for (;;) {
-                        const std::int64_t f0 = front(cur), b0 = back(cur);
-                        if (f0 >= b0) break;
-                        const std::int64_t b1 = std::max(f0, b0 - grain);
-                        if (v.compare_exchange_weak(cur, pack(f0, b1), std::memory_order_acq_rel)) {
-                            i0 = b1, i1 = b0;
-                            break;
-                        }
-                    }
-                    if (i1 <= i0) break;
-                    f(i0, i1);
-                }
-            }
+            std::int64_t i0 = 0, i1 = 0;
+            while (claim(shares_[std::size_t(ith)].v, true, grain, i0, i1)) f(i0, i1);  // own share from the front
+            for (int k = 1; k < nth; ++k)  // then the others' from the back
+                while (claim(shares_[std::size_t((ith + k) % nth)].v, false, grain, i0, i1)) f(i0, i1);
         });
     }
 
@@ -109,6 +80,17 @@ private:
     static std::uint64_t pack(std::int64_t f, std::int64_t b) noexcept { return std::uint64_t(f) << 32 | std::uint64_t(b); }
     static std::int64_t front(std::uint64_t v) noexcept { return std::int64_t(v >> 32); }
     static std::int64_t back(std::uint64_t v) noexcept { return std::int64_t(v & 0xffffffffu); }
+    /// Takes up to grain units off the front or the back of a share into [i0, i1); false once it is empty.
+    static bool claim(std::atomic<std::uint64_t>& share, bool from_front, std::int64_t grain, std::int64_t& i0, std::int64_t& i1) noexcept {
+        std::uint64_t cur = share.load(std::memory_order_acquire);
+        for (;;) {
+            const std::int64_t f = front(cur), b = back(cur);
+            if (f >= b) return false;
+            i0 = from_front ? f : std::max(f, b - grain);
+            i1 = from_front ? std::min(b, f + grain) : b;
+            if (share.compare_exchange_weak(cur, from_front ? pack(i1, b) : pack(f, i0), std::memory_order_acq_rel)) return true;
+        }
+    }
 
     void worker(int index) {
         std::uint64_t seen = 0;

@@ -181,7 +181,11 @@ inline void q4_k_unpack(const std::byte* src, std::byte* dst, std::int64_t k) {
 /// bounds this kernel), two pieces' sums per sub-block fit int16 (|Σ| ≤ 8·15·127), and one vpdpwssd
 /// per 2 sub-blocks applies the scales to them packed to words.
 /// Prefetch: the group's one stream, 4 steps (2304 bytes) ahead into L2.
-LLMT_TARGET_AVX512 inline void q4_k_packed4(const std::byte* w, const quant::block_q8_k* ab, std::int64_t nb, float* y) {
+LLMT_TARGET_AVX512 inline void q4_k_packed4(const gemm_args& g) {
+    const std::byte* w = g.w;
+    const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
+    const std::int64_t nb = g.k / quant::qk_k;
+    float* y = g.y;
     const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
     const __m512i nib_shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);  // S[k + 32]: the high nibbles
     const __m512i top_rot = _mm512_set_epi32(30, 30, 30, 30, 0, 0, 0, 0, 2, 2, 2, 2, 4, 4, 4, 4);  // bits 2q..2q+1 → 4..5 in lane q
@@ -308,7 +312,11 @@ inline void q6_k_shuffle(const std::byte* src, std::byte* dst, std::int64_t k) {
 /// 4 packed rows into y[0, 4): the integer T and float operation of q6_k_rows, per 128-bit lane. As in
 /// q4_k_packed4, the unscaled sums of a piece come from vpdpbusd and one vpdpwssd scales both halves.
 /// Prefetch: the group's one stream, 4 steps (3360 bytes) ahead into L2.
-LLMT_TARGET_AVX512 inline void q6_k_packed4(const std::byte* w, const quant::block_q8_k* ab, std::int64_t nb, float* y) {
+LLMT_TARGET_AVX512 inline void q6_k_packed4(const gemm_args& g) {
+    const std::byte* w = g.w;
+    const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
+    const std::int64_t nb = g.k / quant::qk_k;
+    float* y = g.y;
     const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
     const __m512i d_idx = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
     __m512 acc = _mm512_setzero_ps();
@@ -387,11 +395,7 @@ struct gemv_impl<quant::q4_k, simd::isa::avx512vnni> {
     static bool packable(std::int64_t k) { return k > 0 && k % quant::qk_k == 0; }
     static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q4_k_pack(src, dst, k); }
     static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q4_k_unpack(src, dst, k); }
-    /// nr: whole groups of 4 packed rows.
-    static void gemv_packed(const gemm_args& g, std::int64_t nr) {
-        const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
-        for (std::int64_t r = 0; r < nr; r += 4) gemvk::q4_k_packed4(g.w + std::size_t(r) * g.w_stride, ab, g.k / quant::qk_k, g.y + r);
-    }
+    static void gemv_packed(const gemm_args& g, std::int64_t nr) { packed_groups<4, &gemvk::q4_k_packed4>(g, nr); }
 };
 
 /// Decode layout: gemvk::q6_k_shuffle (kernels/pack.hpp).
@@ -407,11 +411,7 @@ struct gemv_impl<quant::q6_k, simd::isa::avx512vnni> {
     static bool packable(std::int64_t k) { return k > 0 && k % quant::qk_k == 0; }
     static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q6_k_shuffle<true>(src, dst, k); }
     static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q6_k_shuffle<false>(src, dst, k); }
-    /// nr: whole groups of 4 packed rows.
-    static void gemv_packed(const gemm_args& g, std::int64_t nr) {
-        const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
-        for (std::int64_t r = 0; r < nr; r += 4) gemvk::q6_k_packed4(g.w + std::size_t(r) * g.w_stride, ab, g.k / quant::qk_k, g.y + r);
-    }
+    static void gemv_packed(const gemm_args& g, std::int64_t nr) { packed_groups<4, &gemvk::q6_k_packed4>(g, nr); }
 };
 
 }  // namespace kernels
