@@ -87,56 +87,90 @@ inline void pin_to(int i) {
 
 }  // namespace membw_detail
 
-/// Read bandwidth in bytes/s with n_threads: a buffer of `bytes` (default 1 GiB, far above any LLC;
-/// pages touched beforehand) split in equal slices, one per thread, each thread pinned to its own
-/// CPU; a pass is timed from the common start to the end of the slowest thread; best of `passes`.
-inline double read_bandwidth(int n_threads, std::size_t bytes = std::size_t(1) << 30, int passes = 6) {
-    n_threads = std::max(1, n_threads);
-    bytes = bytes / (std::size_t(n_threads) * 512) * (std::size_t(n_threads) * 512);
-    auto* buf = static_cast<std::byte*>(::operator new(bytes, std::align_val_t(4096)));
+/// A buffer of `bytes` (2 MiB aligned, transparent huge pages asked for, every page touched) whose
+/// timed read passes give the machine's read bandwidth. A pass splits the buffer in equal slices, one
+/// per thread, each thread pinned to its own CPU, and is timed from the common start to the end of the
+/// slowest thread. Benchmarks that compare a kernel with the bandwidth interleave passes with their own
+/// runs (llmt-kernels), so that both see the same state of the machine.
+class read_meter {
+public:
+    explicit read_meter(std::size_t bytes = std::size_t(1) << 30) : bytes_(std::max<std::size_t>(bytes / 4096 * 4096, 4096)) {
+        buf_ = static_cast<std::byte*>(::operator new(bytes_, std::align_val_t(2 << 20)));
 #ifdef MADV_HUGEPAGE
-    ::madvise(buf, bytes, MADV_HUGEPAGE);
+        ::madvise(buf_, bytes_, MADV_HUGEPAGE);
 #endif
-    for (std::size_t i = 0; i < bytes; i += 4096) std::memset(buf + i, int(i >> 12) & 0xff, 4096);
-    const std::size_t slice = bytes / std::size_t(n_threads);
-
-    std::atomic<int> go{-1}, done{0};
-    std::vector<std::uint64_t> sink(std::size_t(n_threads) * 8, 0);
-    auto work = [&](int ith) {
-        membw_detail::pin_to(ith);
-        for (int pass = 0; pass < passes; ++pass) {
-            while (go.load(std::memory_order_acquire) < pass) {
-            }
-            sink[std::size_t(ith) * 8] ^= membw_detail::read_slice(buf + slice * std::size_t(ith), slice);
-            done.fetch_add(1, std::memory_order_acq_rel);
-        }
-    };
-    std::vector<std::thread> helpers;
-    for (int i = 1; i < n_threads; ++i) helpers.emplace_back(work, i);
-    double best = 0;
-    cpu_set_t saved;
-    CPU_ZERO(&saved);
-    const bool have_saved = pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) == 0;
-    membw_detail::pin_to(0);
-    for (int pass = 0; pass < passes; ++pass) {
-        // the helpers spin on `go`; give them a moment to be on their CPUs before the clock starts
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        const auto t0 = std::chrono::steady_clock::now();
-        go.store(pass, std::memory_order_release);
-        sink[0] ^= membw_detail::read_slice(buf, slice);
-        done.fetch_add(1, std::memory_order_acq_rel);
-        while (done.load(std::memory_order_acquire) < n_threads * (pass + 1)) {
-        }
-        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        best = std::max(best, double(bytes) / s);
+        for (std::size_t i = 0; i < bytes_; i += 4096) std::memset(buf_ + i, int(i >> 12) & 0xff, 4096);
     }
-    for (auto& h : helpers) h.join();
-    // unpin the caller (threads created later inherit its mask)
-    if (have_saved) pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
-    std::uint64_t x = 0;
-    for (auto v : sink) x ^= v;
-    ::operator delete(buf, std::align_val_t(4096));
-    return x == 0x5a5a5a5a5a5a5a5aull ? best * (1 + 1e-12) : best;  // keeps the reads alive
+    read_meter(const read_meter&) = delete;
+    read_meter& operator=(const read_meter&) = delete;
+    ~read_meter() { ::operator delete(buf_, std::align_val_t(2 << 20)); }
+
+    [[nodiscard]] std::size_t bytes() const { return bytes_; }
+
+    /// Bytes/s of `passes` timed passes with n_threads: the best pass, and the mean over the passes.
+    struct result {
+        double best = 0, mean = 0;
+    };
+    result measure(int n_threads, int passes) {
+        n_threads = std::max(1, n_threads);
+        passes = std::max(1, passes);
+        const std::size_t slice = bytes_ / (std::size_t(n_threads) * 512) * 512;
+        const std::size_t total = slice * std::size_t(n_threads);
+        std::atomic<int> go{-1}, done{0};
+        std::vector<std::uint64_t> sink(std::size_t(n_threads) * 8, 0);
+        auto work = [&](int ith) {
+            membw_detail::pin_to(ith);
+            for (int pass = 0; pass < passes; ++pass) {
+                while (go.load(std::memory_order_acquire) < pass) {
+                }
+                sink[std::size_t(ith) * 8] ^= membw_detail::read_slice(buf_ + slice * std::size_t(ith), slice);
+                done.fetch_add(1, std::memory_order_acq_rel);
+            }
+        };
+        std::vector<std::thread> helpers;
+        for (int i = 1; i < n_threads; ++i) helpers.emplace_back(work, i);
+        cpu_set_t saved;
+        CPU_ZERO(&saved);
+        const bool have_saved = pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) == 0;
+        membw_detail::pin_to(0);
+        result r;
+        double seconds = 0;
+        for (int pass = 0; pass < passes; ++pass) {
+            // the helpers spin on `go`; give them a moment to be on their CPUs before the clock starts
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            const auto t0 = std::chrono::steady_clock::now();
+            go.store(pass, std::memory_order_release);
+            sink[0] ^= membw_detail::read_slice(buf_, slice);
+            done.fetch_add(1, std::memory_order_acq_rel);
+            while (done.load(std::memory_order_acquire) < n_threads * (pass + 1)) {
+            }
+            const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            seconds += s;
+            r.best = std::max(r.best, double(total) / s);
+        }
+        for (auto& h : helpers) h.join();
+        // unpin the caller (threads created later inherit its mask)
+        if (have_saved) pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
+        r.mean = double(total) * passes / seconds;
+        for (auto v : sink) sink_ ^= v;  // keeps the reads alive
+        return r;
+    }
+
+    /// Whatever the passes read, folded together; only there so the compiler keeps the reads.
+    [[nodiscard]] std::uint64_t sink() const { return sink_; }
+
+private:
+    std::byte* buf_ = nullptr;
+    std::size_t bytes_ = 0;
+    std::uint64_t sink_ = 0;
+};
+
+/// Read bandwidth in bytes/s with n_threads over a buffer of `bytes` (default 1 GiB, far above any
+/// LLC): the best of `passes` passes of a read_meter.
+inline double read_bandwidth(int n_threads, std::size_t bytes = std::size_t(1) << 30, int passes = 6) {
+    read_meter m(bytes);
+    const double best = m.measure(n_threads, passes).best;
+    return m.sink() == 0x5a5a5a5a5a5a5a5aull ? best * (1 + 1e-12) : best;
 }
 
 }  // namespace llmt_bench
