@@ -4326,6 +4326,7 @@ LLMT_END_NAMESPACE
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <type_traits>
@@ -4375,7 +4376,9 @@ public:
     /// Each thread starts with its static share (n·i/nth ..), in order, and when it has finished
     /// takes chunks from the end of the others' shares: a thread whose CPU is taken away (a busy
     /// host, a virtual machine's stolen time) holds the others up for one chunk at most, and each
-    /// thread still reads its share front to back. Which thread runs a range must not change what f
+    /// thread still reads its share front to back. Chunks shrink as a share runs out (to a
+    /// 2·nth-th of what is left, at least one unit), so the threads end a call close together
+    /// rather than up to a whole chunk apart. Which thread runs a range must not change what f
     /// computes. f must not throw.
     template <typename F>
     void run_balanced(std::int64_t n, std::int64_t grain, F&& f) {
@@ -4391,9 +4394,10 @@ public:
         for (int i = 0; i < n_; ++i) shares_[std::size_t(i)].v.store(pack(n * i / n_, n * (i + 1) / n_), std::memory_order_relaxed);
         run([&](int ith, int nth) {
             std::int64_t i0 = 0, i1 = 0;
-            while (claim(shares_[std::size_t(ith)].v, true, grain, i0, i1)) f(i0, i1);  // own share from the front
+            const std::int64_t tail_div = 2 * std::int64_t(nth);
+            while (claim(shares_[std::size_t(ith)].v, true, grain, tail_div, i0, i1)) f(i0, i1);  // own share from the front
             for (int k = 1; k < nth; ++k)  // then the others' from the back
-                while (claim(shares_[std::size_t((ith + k) % nth)].v, false, grain, i0, i1)) f(i0, i1);
+                while (claim(shares_[std::size_t((ith + k) % nth)].v, false, grain, tail_div, i0, i1)) f(i0, i1);
         });
     }
 
@@ -4402,13 +4406,17 @@ private:
     static std::int64_t front(std::uint64_t v) noexcept { return std::int64_t(v >> 32); }
     static std::int64_t back(std::uint64_t v) noexcept { return std::int64_t(v & 0xffffffffu); }
     /// Takes up to grain units off the front or the back of a share into [i0, i1); false once it is empty.
-    static bool claim(std::atomic<std::uint64_t>& share, bool from_front, std::int64_t grain, std::int64_t& i0, std::int64_t& i1) noexcept {
+    static bool claim(std::atomic<std::uint64_t>& share, bool from_front, std::int64_t grain, std::int64_t tail_div, std::int64_t& i0,
+                      std::int64_t& i1) noexcept {
         std::uint64_t cur = share.load(std::memory_order_acquire);
         for (;;) {
             const std::int64_t f = front(cur), b = back(cur);
             if (f >= b) return false;
-            i0 = from_front ? f : std::max(f, b - grain);
-            i1 = from_front ? std::min(b, f + grain) : b;
+            // chunks shrink as the share runs out (at most grain, at least one unit), so that threads
+            // finishing the last chunks of a call finish close together
+            const std::int64_t take = std::clamp<std::int64_t>((b - f) / tail_div, 1, grain);
+            i0 = from_front ? f : b - take;
+            i1 = from_front ? f + take : b;
             if (share.compare_exchange_weak(cur, from_front ? pack(i1, b) : pack(f, i0), std::memory_order_acq_rel)) return true;
         }
     }
@@ -4417,10 +4425,18 @@ private:
         std::uint64_t seen = 0;
         for (;;) {
             std::uint64_t g;
-            int spin = 0;
+            // spin for up to spin_time before sleeping: a model's forward pass calls run() every few
+            // microseconds, and waking a sleeping thread costs tens of microseconds (more in a
+            // virtual machine); a 20000-iteration spin (a few µs) made a tiny model 6× slower on 2
+            // threads than on 1
+            std::uint32_t spin = 0;
+            auto since = std::chrono::steady_clock::now();
             while ((g = generation_.load(std::memory_order_acquire)) == seen) {
-                if (++spin < 20000) continue;
+                if ((++spin & 1023u) != 0) continue;
+                const auto now = std::chrono::steady_clock::now();
+                if (now - since < spin_time) continue;
                 generation_.wait(seen, std::memory_order_acquire);
+                since = std::chrono::steady_clock::now();
             }
             seen = g;
             if (stop_.load(std::memory_order_acquire)) return;
@@ -4429,6 +4445,7 @@ private:
         }
     }
 
+    static constexpr std::chrono::microseconds spin_time{2000};
     int n_;
     std::vector<std::thread> workers_;
     alignas(64) std::atomic<std::uint64_t> generation_{0};
