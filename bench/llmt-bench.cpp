@@ -156,25 +156,64 @@ params parse(int argc, char** argv) {
 
 // ---- machine facts measured in this run ----
 
-/// Read bandwidth (bytes/s) of this machine with n threads (bench/membw.hpp, shared with llmt-kernels).
-/// Runs in a child process so that its buffer does not count in this process's peak RSS.
-double measure_read_bandwidth(int n_threads) {
-    int fds[2];
-    if (::pipe(fds) != 0) return 0;
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        ::close(fds[0]);
-        const double best = llmt_bench::read_bandwidth(n_threads);
-        [[maybe_unused]] auto w = ::write(fds[1], &best, sizeof best);
-        ::_exit(0);
+/// Read bandwidth of this machine (bench/membw.hpp, shared with llmt-kernels), measured by a child
+/// process forked before any model is loaded, so that its buffer does not count in this process's
+/// peak RSS and no thread pool is forked. The parent asks for passes through a pipe and waits.
+class bandwidth_child {
+public:
+    bandwidth_child() {
+        int to_child[2], to_parent[2];
+        if (::pipe(to_child) != 0) return;
+        if (::pipe(to_parent) != 0) {
+            ::close(to_child[0]);
+            ::close(to_child[1]);
+            return;
+        }
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::close(to_child[1]);
+            ::close(to_parent[0]);
+            serve(to_child[0], to_parent[1]);
+            ::_exit(0);
+        }
+        ::close(to_child[0]);
+        ::close(to_parent[1]);
+        if (pid_ < 0) {
+            ::close(to_child[1]);
+            ::close(to_parent[0]);
+            return;
+        }
+        out_ = to_child[1];
+        in_ = to_parent[0];
     }
-    ::close(fds[1]);
-    double bw = 0;
-    if (pid < 0 || ::read(fds[0], &bw, sizeof bw) != sizeof bw) bw = 0;
-    ::close(fds[0]);
-    if (pid > 0) ::waitpid(pid, nullptr, 0);
-    return bw;
-}
+    bandwidth_child(const bandwidth_child&) = delete;
+    bandwidth_child& operator=(const bandwidth_child&) = delete;
+    ~bandwidth_child() {
+        if (out_ >= 0) ::close(out_);  // the child sees end of file and exits
+        if (in_ >= 0) ::close(in_);
+        if (pid_ > 0) ::waitpid(pid_, nullptr, 0);
+    }
+
+    /// Bytes/s of `passes` passes over 1 GiB with n_threads: best and mean; zeros if the child failed.
+    llmt_bench::read_meter::result measure(int n_threads, int passes) {
+        llmt_bench::read_meter::result r;
+        const int req[2] = {n_threads, passes};
+        if (out_ < 0 || ::write(out_, req, sizeof req) != sizeof req || ::read(in_, &r, sizeof r) != sizeof r) return {};
+        return r;
+    }
+
+private:
+    static void serve(int in, int out) {
+        llmt_bench::read_meter meter;
+        int req[2];
+        while (::read(in, req, sizeof req) == sizeof req) {
+            const auto r = meter.measure(req[0], req[1]);
+            if (::write(out, &r, sizeof r) != sizeof r) return;
+        }
+    }
+    pid_t pid_ = -1;
+    int out_ = -1, in_ = -1;
+};
 
 /// Resets the kernel's peak-RSS counter of this process (Linux: clear_refs 5).
 void reset_peak_rss() {
@@ -274,6 +313,7 @@ struct result {
     std::vector<double> samples_ns;
     double load_seconds = 0;
     double bandwidth = 0;  // bytes/s, measured with n_threads
+    std::vector<double> paired;  // decode: bytes/s of the read passes made between its tokens
     std::uint64_t peak_rss = 0;
     std::string test_time;
 
@@ -301,6 +341,21 @@ struct result {
         if (n_prompt != 0 || bandwidth <= 0) return 0;
         return avg(samples_ts()) * double(facts.bytes_per_token) / bandwidth;
     }
+    /// Decode: median rate of the read passes made between its tokens (bytes/s; 0 if none). The
+    /// median: a pass takes ~0.1 s, a repetition seconds, and one pass the host slowed down should
+    /// not move the bound.
+    [[nodiscard]] double paired_bandwidth() const {
+        if (paired.empty()) return 0;
+        std::vector<double> v = paired;
+        std::sort(v.begin(), v.end());
+        const std::size_t h = v.size() / 2;
+        return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
+    }
+    /// Fraction of the bound taken from the paired passes: mean tokens/s against their median rate.
+    [[nodiscard]] double paired_bw_fraction() const {
+        const double bw = paired_bandwidth();
+        return n_prompt == 0 && bw > 0 ? avg(samples_ts()) * double(facts.bytes_per_token) / bw : 0;
+    }
 };
 
 void run_prompt(llmt::model_base& m, int n_prompt, int n_batch, std::mt19937& rng, std::vector<float>& logits) {
@@ -314,13 +369,27 @@ void run_prompt(llmt::model_base& m, int n_prompt, int n_batch, std::mt19937& rn
     }
 }
 
-void run_gen(llmt::model_base& m, int n_gen, std::mt19937& rng, std::vector<float>& logits) {
+/// Generates n_gen tokens and returns the nanoseconds spent generating them. Before every
+/// `pause_every`-th token (0: never) it calls pause(), outside the timed part.
+template <typename Pause>
+double run_gen(llmt::model_base& m, int n_gen, std::mt19937& rng, std::vector<float>& logits, int pause_every, Pause&& pause) {
     std::uniform_int_distribution<int> dist(0, int(m.n_vocab()) - 1);
     llmt::token_id t = llmt::token_id(m.gguf().get_or<std::uint32_t>("tokenizer.ggml.bos_token_id", 1) % std::uint32_t(m.n_vocab()));
+    double ns = 0;
+    auto s0 = clock_type::now();
     for (int i = 0; i < n_gen; ++i) {
+        if (pause_every > 0 && i % pause_every == 0) {
+            ns += std::chrono::duration<double, std::nano>(clock_type::now() - s0).count();
+            pause();
+            s0 = clock_type::now();
+        }
         m.forward(std::span<const llmt::token_id>(&t, 1), m.n_past(), logits, false);
         t = dist(rng);
     }
+    return ns + std::chrono::duration<double, std::nano>(clock_type::now() - s0).count();
+}
+double run_gen(llmt::model_base& m, int n_gen, std::mt19937& rng, std::vector<float>& logits) {
+    return run_gen(m, n_gen, rng, logits, 0, [] {});
 }
 
 std::string now_iso() {
@@ -384,6 +453,8 @@ std::string to_json(const result& r, const std::string& cpu, bool pretty) {
         {"bytes_per_token", fmt::format("{}", r.facts.bytes_per_token)},
         {"mem_read_bw_gbps", fmt::format("{:.3f}", r.bandwidth / 1e9)},
         {"bw_fraction", fmt::format("{:.4f}", r.bw_fraction())},
+        {"paired_bw_gbps", fmt::format("{:.3f}", r.paired_bandwidth() / 1e9)},
+        {"paired_bw_fraction", fmt::format("{:.4f}", r.paired_bw_fraction())},
         {"load_seconds", fmt::format("{:.6f}", r.load_seconds)},
         {"peak_rss_bytes", fmt::format("{}", r.peak_rss)},
     };
@@ -401,24 +472,25 @@ bool g_repack_column = false;  // a repack column only when some test does not r
 void print_md_header() {
     const char* mmap = g_mmap_column ? " mmap |" : "";
     const char* repack = g_repack_column ? " repack |" : "";
-    std::printf("| model | size | params | backend | threads |%s%s test | t/s | B/token | read BW GB/s | of bound | load s | peak RSS MiB |\n",
+    std::printf("| model | size | params | backend | threads |%s%s test | t/s | B/token | read BW GB/s | of bound | paired BW GB/s | of paired | load s | peak RSS MiB |\n",
                 mmap, repack);
-    std::printf("| --- | ---: | ---: | --- | ---: |%s%s ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n", g_mmap_column ? " ---: |" : "",
+    std::printf("| --- | ---: | ---: | --- | ---: |%s%s ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n", g_mmap_column ? " ---: |" : "",
                 g_repack_column ? " ---: |" : "");
 }
 
 void print_md(const result& r) {
     const auto ts = r.samples_ts();
     const std::string frac = r.n_prompt == 0 && r.bandwidth > 0 ? fmt::format("{:.1f}%", 100 * r.bw_fraction()) : "-";
+    const std::string paired = r.paired_bandwidth() > 0 ? fmt::format("{:.2f} | {:.1f}%", r.paired_bandwidth() / 1e9, 100 * r.paired_bw_fraction()) : "- | -";
     std::string threads_col = fmt::format("{}", r.n_threads);
     if (g_mmap_column) threads_col += fmt::format(" | {}", r.use_mmap ? 1 : 0);
     if (g_repack_column) threads_col += fmt::format(" | {}", r.repack ? 1 : 0);
-    std::printf("| %s | %.2f MiB | %.2f %s | CPU | %s | %s | %.2f ± %.2f | %.2f MiB | %.2f | %s | %.3f | %.1f |\n",
+    std::printf("| %s | %.2f MiB | %.2f %s | CPU | %s | %s | %.2f ± %.2f | %.2f MiB | %.2f | %s | %s | %.3f | %.1f |\n",
                 r.facts.type.c_str(), double(r.facts.size) / (1024.0 * 1024.0),
                 r.facts.n_params >= 1000000000ull ? double(r.facts.n_params) / 1e9 : double(r.facts.n_params) / 1e6,
                 r.facts.n_params >= 1000000000ull ? "B" : "M", threads_col.c_str(), r.test_name().c_str(), result::avg(ts),
                 result::stddev(ts), double(r.facts.bytes_per_token) / (1024.0 * 1024.0), r.bandwidth / 1e9, frac.c_str(),
-                r.load_seconds, double(r.peak_rss) / (1024.0 * 1024.0));
+                paired.c_str(), r.load_seconds, double(r.peak_rss) / (1024.0 * 1024.0));
     std::fflush(stdout);
 }
 
@@ -427,14 +499,14 @@ void print_csv(const result& r, const std::string& cpu, bool header) {
     if (header)
         std::printf("build_commit,cpu_info,backends,model_filename,model_type,model_size,model_n_params,n_batch,n_threads,"
                     "n_prompt,n_gen,test_time,avg_ns,stddev_ns,avg_ts,stddev_ts,bytes_per_token,mem_read_bw_gbps,"
-                    "bw_fraction,load_seconds,peak_rss_bytes,use_mmap,repack\n");
-    std::printf("\"llmt\",\"%s\",\"CPU\",\"%s\",\"%s\",%llu,%llu,%d,%d,%d,%d,\"%s\",%llu,%llu,%.6f,%.6f,%llu,%.3f,%.4f,%.6f,%llu,%s,%s\n",
+                    "bw_fraction,load_seconds,peak_rss_bytes,use_mmap,repack,paired_bw_gbps,paired_bw_fraction\n");
+    std::printf("\"llmt\",\"%s\",\"CPU\",\"%s\",\"%s\",%llu,%llu,%d,%d,%d,%d,\"%s\",%llu,%llu,%.6f,%.6f,%llu,%.3f,%.4f,%.6f,%llu,%s,%s,%.3f,%.4f\n",
                 cpu.c_str(), r.model_filename.c_str(), r.facts.type.c_str(), (unsigned long long)r.facts.size,
                 (unsigned long long)r.facts.n_params, r.n_batch, r.n_threads, r.n_prompt, r.n_gen, r.test_time.c_str(),
                 (unsigned long long)result::avg(r.samples_ns), (unsigned long long)result::stddev(r.samples_ns),
                 result::avg(ts), result::stddev(ts), (unsigned long long)r.facts.bytes_per_token, r.bandwidth / 1e9,
                 r.bw_fraction(), r.load_seconds, (unsigned long long)r.peak_rss, r.use_mmap ? "true" : "false",
-                r.repack ? "true" : "false");
+                r.repack ? "true" : "false", r.paired_bandwidth() / 1e9, r.paired_bw_fraction());
     std::fflush(stdout);
 }
 
@@ -453,9 +525,13 @@ int main(int argc, char** argv) {
     for (auto pg : p.n_pg) tests.push_back(pg);
 
     std::vector<double> bandwidth(std::size_t(*std::max_element(p.threads.begin(), p.threads.end()) + 1), 0.0);
-    if (p.measure_bw)
+    std::unique_ptr<bandwidth_child> meter;
+    constexpr int paired_every = 16;
+    if (p.measure_bw) {
+        meter = std::make_unique<bandwidth_child>();
         for (int t : p.threads)
-            if (bandwidth[std::size_t(t)] == 0) bandwidth[std::size_t(t)] = measure_read_bandwidth(t);
+            if (bandwidth[std::size_t(t)] == 0) bandwidth[std::size_t(t)] = meter->measure(t, 6).best;
+    }
 
     bool first = true;
     g_mmap_column = std::find(p.mmap.begin(), p.mmap.end(), 0) != p.mmap.end();
@@ -504,12 +580,22 @@ int main(int argc, char** argv) {
                         if (pp > 0) run_prompt(*m, pp, n_batch, rng, logits);
                         else run_gen(*m, 1, rng, logits);
                     }
+                    // decode: a read pass of the bandwidth meter before every 16th token, outside the
+                    // timed part, gives a bound measured in the same seconds as the tokens
+                    auto paired_pass = [&] {
+                        const auto b = meter->measure(threads, 1);
+                        if (b.best > 0) r.paired.push_back(b.best);
+                    };
                     for (int rep = 0; rep < p.reps; ++rep) {
                         m->clear();
-                        const auto s0 = clock_type::now();
-                        if (pp > 0) run_prompt(*m, pp, n_batch, rng, logits);
-                        if (tg > 0) run_gen(*m, tg, rng, logits);
-                        r.samples_ns.push_back(std::chrono::duration<double, std::nano>(clock_type::now() - s0).count());
+                        if (pp == 0 && meter) {
+                            r.samples_ns.push_back(run_gen(*m, tg, rng, logits, paired_every, paired_pass));
+                        } else {
+                            const auto s0 = clock_type::now();
+                            if (pp > 0) run_prompt(*m, pp, n_batch, rng, logits);
+                            if (tg > 0) run_gen(*m, tg, rng, logits);
+                            r.samples_ns.push_back(std::chrono::duration<double, std::nano>(clock_type::now() - s0).count());
+                        }
                         if (p.verbose) std::fprintf(stderr, "llmt-bench: %s %s rep %d: %.3f ms\n", path.c_str(), r.test_name().c_str(), rep, r.samples_ns.back() / 1e6);
                     }
                     r.peak_rss = peak_rss_bytes();

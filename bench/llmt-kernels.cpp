@@ -190,7 +190,8 @@ int main(int argc, char** argv) try {
 
     fmt::print("llmt-kernels: best isa {}, LLC {} MiB, matvec weight set {} MiB\n", simd::to_string(simd::best_isa()), llc >> 20, ws >> 20);
     aligned_buffer arena(ws);
-    llmt_bench::read_meter meter(ws);  // matvec records take their bandwidth from passes next to them
+    // matvec records take their bandwidth from passes of this meter next to them
+    llmt_bench::read_meter meter(ws, std::clamp<std::size_t>(ws / 64, 4096, std::size_t(1) << 20));
 
     // 1. memory read bandwidth
     std::vector<double> bw(std::size_t(max_threads) + 1, 0.0);

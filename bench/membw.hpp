@@ -88,13 +88,17 @@ inline void pin_to(int i) {
 }  // namespace membw_detail
 
 /// A buffer of `bytes` (2 MiB aligned, transparent huge pages asked for, every page touched) whose
-/// timed read passes give the machine's read bandwidth. A pass splits the buffer in equal slices, one
-/// per thread, each thread pinned to its own CPU, and is timed from the common start to the end of the
-/// slowest thread. Benchmarks that compare a kernel with the bandwidth interleave passes with their own
-/// runs (llmt-kernels), so that both see the same state of the machine.
+/// timed read passes give the machine's read bandwidth. In a pass the threads, each pinned to its own
+/// CPU, take chunks (1 MiB by default) in order from a shared counter until none is left (as the decode kernels
+/// share rows, thread_pool::run_balanced: a CPU the host takes away for a while holds up one chunk,
+/// not the pass); a pass is timed from the common start to the end of the last thread. Benchmarks
+/// that compare a kernel with the bandwidth interleave passes with their own runs (llmt-kernels),
+/// so that both see the same state of the machine.
 class read_meter {
 public:
-    explicit read_meter(std::size_t bytes = std::size_t(1) << 30) : bytes_(std::max<std::size_t>(bytes / 4096 * 4096, 4096)) {
+    /// `bytes` rounded down to whole chunks of `chunk` bytes (a multiple of 512; at least one chunk).
+    explicit read_meter(std::size_t bytes = std::size_t(1) << 30, std::size_t chunk = std::size_t(1) << 20)
+        : chunk_(std::max<std::size_t>(chunk / 512, 1) * 512), bytes_(std::max<std::size_t>(bytes / chunk_, 1) * chunk_) {
         buf_ = static_cast<std::byte*>(::operator new(bytes_, std::align_val_t(2 << 20)));
 #ifdef MADV_HUGEPAGE
         ::madvise(buf_, bytes_, MADV_HUGEPAGE);
@@ -114,16 +118,21 @@ public:
     result measure(int n_threads, int passes) {
         n_threads = std::max(1, n_threads);
         passes = std::max(1, passes);
-        const std::size_t slice = bytes_ / (std::size_t(n_threads) * 512) * 512;
-        const std::size_t total = slice * std::size_t(n_threads);
+        const std::size_t total = bytes_;
+        const std::size_t n_chunks = total / chunk_;
         std::atomic<int> go{-1}, done{0};
+        std::atomic<std::size_t> next{0};  // next chunk to read in this pass
         std::vector<std::uint64_t> sink(std::size_t(n_threads) * 8, 0);
+        auto read_chunks = [&](int ith) {
+            for (std::size_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < n_chunks;)
+                sink[std::size_t(ith) * 8] ^= membw_detail::read_slice(buf_ + c * chunk_, chunk_);
+        };
         auto work = [&](int ith) {
             membw_detail::pin_to(ith);
             for (int pass = 0; pass < passes; ++pass) {
                 while (go.load(std::memory_order_acquire) < pass) {
                 }
-                sink[std::size_t(ith) * 8] ^= membw_detail::read_slice(buf_ + slice * std::size_t(ith), slice);
+                read_chunks(ith);
                 done.fetch_add(1, std::memory_order_acq_rel);
             }
         };
@@ -138,9 +147,10 @@ public:
         for (int pass = 0; pass < passes; ++pass) {
             // the helpers spin on `go`; give them a moment to be on their CPUs before the clock starts
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            next.store(0, std::memory_order_relaxed);  // every thread is done with the last pass; `go` publishes it
             const auto t0 = std::chrono::steady_clock::now();
             go.store(pass, std::memory_order_release);
-            sink[0] ^= membw_detail::read_slice(buf_, slice);
+            read_chunks(0);
             done.fetch_add(1, std::memory_order_acq_rel);
             while (done.load(std::memory_order_acquire) < n_threads * (pass + 1)) {
             }
@@ -160,8 +170,8 @@ public:
     [[nodiscard]] std::uint64_t sink() const { return sink_; }
 
 private:
+    std::size_t chunk_ = 0, bytes_ = 0;
     std::byte* buf_ = nullptr;
-    std::size_t bytes_ = 0;
     std::uint64_t sink_ = 0;
 };
 

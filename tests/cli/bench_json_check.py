@@ -92,7 +92,8 @@ def check_kernels(exe):
 def check_bench(exe, model):
     shared = ["model_filename", "model_type", "model_size", "model_n_params", "n_prompt", "n_gen", "n_threads",
               "avg_ts", "stddev_ts", "samples_ts", "avg_ns", "stddev_ns", "samples_ns", "test_time", "n_batch"]
-    extra = ["bytes_per_token", "mem_read_bw_gbps", "bw_fraction", "load_seconds", "peak_rss_bytes"]
+    extra = ["bytes_per_token", "mem_read_bw_gbps", "bw_fraction", "load_seconds", "peak_rss_bytes", "paired_bw_gbps",
+             "paired_bw_fraction"]
     base = [exe, "-m", model, "-p", "8", "-n", "4", "-pg", "8,4", "-t", "1,2", "-r", "3"]
     recs = json.loads(run(base + ["-o", "json"]))
     want = {(8, 0, 1), (8, 0, 2), (0, 4, 1), (0, 4, 2), (8, 4, 1), (8, 4, 2)}
@@ -122,6 +123,12 @@ def check_bench(exe, model):
             bound = r["mem_read_bw_gbps"] * 1e9 / r["bytes_per_token"]
             if not close(r["bw_fraction"], r["avg_ts"] / bound, 1e-2):
                 fail(f"bw_fraction is not avg_ts / (bandwidth / bytes per token) in {r}")
+            # read passes between the tokens: a bound of their own
+            paired = r["paired_bw_gbps"] * 1e9 / r["bytes_per_token"]
+            if not (r["paired_bw_gbps"] > 0 and close(r["paired_bw_fraction"], r["avg_ts"] / paired, 1e-2)):
+                fail(f"paired_bw_fraction is not avg_ts / (paired bandwidth / bytes per token) in {r}")
+        elif r["paired_bw_gbps"] != 0 or r["paired_bw_fraction"] != 0:
+            fail(f"a test with a prompt has no paired bandwidth: {r}")
     lines = [json.loads(x) for x in run(base + ["-o", "jsonl", "--no-bandwidth"]).splitlines() if x.strip()]
     if len(lines) != len(want) or any("avg_ts" not in r for r in lines):
         fail(f"jsonl: expected {len(want)} records with avg_ts")
