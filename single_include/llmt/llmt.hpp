@@ -4327,10 +4327,12 @@ LLMT_END_NAMESPACE
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <type_traits>
 #include <thread>
+#include <utility>
 #include <vector>
 
 LLMT_BEGIN_NAMESPACE
@@ -4368,8 +4370,10 @@ public:
         generation_.notify_all();
         f(0, n_);
         // wait for workers: spin briefly, then yield
-        for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin)
+        for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+            cpu_relax();
             if (spin > 4096) std::this_thread::yield();
+        }
     }
 
     /// Calls f(i0, i1) on ranges covering [0, n) exactly once, in chunks of at most `grain` units.
@@ -4380,6 +4384,22 @@ public:
     /// 2·nth-th of what is left, at least one unit), so the threads end a call close together
     /// rather than up to a whole chunk apart. Which thread runs a range must not change what f
     /// computes. f must not throw.
+    /// Smallest amount of memory a region should touch to be worth splitting: handing work to the
+    /// other threads and waiting for them costs a few microseconds (more in a virtual machine), about
+    /// the time one thread takes to stream this much from L2.
+    static constexpr std::size_t parallel_min_bytes = std::size_t(64) << 10;
+
+    /// run(f) when the region touches at least parallel_min_bytes per thread, else f(0, 1) on the
+    /// caller: a tiny model's layers are cheaper done by one thread than shared by several.
+    template <typename F>
+    void run_sized(std::size_t bytes, F&& f) {
+        if (bytes < parallel_min_bytes * std::size_t(n_)) {
+            f(0, 1);
+            return;
+        }
+        run(std::forward<F>(f));
+    }
+
     template <typename F>
     void run_balanced(std::int64_t n, std::int64_t grain, F&& f) {
         if (n <= 0) return;
@@ -4402,6 +4422,16 @@ public:
     }
 
 private:
+    /// A spin-wait hint: the core (and, in a virtual machine, the hypervisor's pause-loop exiting)
+    /// can give this thread's time to others while it waits.
+    static void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        asm volatile("yield");
+#endif
+    }
+
     static std::uint64_t pack(std::int64_t f, std::int64_t b) noexcept { return std::uint64_t(f) << 32 | std::uint64_t(b); }
     static std::int64_t front(std::uint64_t v) noexcept { return std::int64_t(v >> 32); }
     static std::int64_t back(std::uint64_t v) noexcept { return std::int64_t(v & 0xffffffffu); }
@@ -4432,7 +4462,8 @@ private:
             std::uint32_t spin = 0;
             auto since = std::chrono::steady_clock::now();
             while ((g = generation_.load(std::memory_order_acquire)) == seen) {
-                if ((++spin & 1023u) != 0) continue;
+                cpu_relax();
+                if ((++spin & 255u) != 0) continue;
                 const auto now = std::chrono::steady_clock::now();
                 if (now - since < spin_time) continue;
                 generation_.wait(seen, std::memory_order_acquire);
@@ -7953,7 +7984,10 @@ inline void matmul(thread_pool& pool, const weight_ref& w, const float* x, std::
         // 8 chunks, and then helps with the others' ends, so a thread whose CPU the host takes away
         // for a while does not stall the matrix
         const std::int64_t units = (w.rows + detail::row_unit - 1) / detail::row_unit;
-        pool.run_balanced(units, std::max<std::int64_t>(1, units / (8 * std::int64_t(pool.size()))), [&](std::int64_t u0, std::int64_t u1) {
+        // a matrix too small to be worth splitting (thread_pool::parallel_min_bytes) is one chunk
+        const bool split = w.row_bytes * std::size_t(w.rows) >= thread_pool::parallel_min_bytes * std::size_t(pool.size());
+        const std::int64_t grain = split ? std::max<std::int64_t>(1, units / (8 * std::int64_t(pool.size()))) : units;
+        pool.run_balanced(units, grain, [&](std::int64_t u0, std::int64_t u1) {
             const std::int64_t r0 = u0 * detail::row_unit, r1 = std::min(w.rows, u1 * detail::row_unit);
             gemm_args g;
             g.k = w.cols;
@@ -7983,7 +8017,7 @@ inline void matmul(thread_pool& pool, const weight_ref& w, const float* x, std::
     }
     const std::int64_t nc = K.nc, mr = K.mr;
     const std::int64_t panel = std::max<std::int64_t>(nc, std::int64_t(detail::panel_bytes / a_stride) / nc * nc);
-    pool.run([&](int ith, int nth) {
+    pool.run_sized(w.row_bytes * std::size_t(w.rows) + std::size_t(n) * a_stride, [&](int ith, int nth) {
         std::int64_t r0, r1;
         detail::thread_rows(w.rows, ith, nth, r0, r1);
         gemm_args g;
@@ -12638,7 +12672,9 @@ void attend(thread_pool& pool, const kv_cache::store<E>& kv, std::int64_t layer,
     const std::int64_t group = s.n_head / s.n_head_kv;
     const std::int64_t hd = s.head_dim;
     const std::int64_t items = n * s.n_head;
-    pool.run([&](int ith, int nth) {
+    // K and V rows read: for each item, up to pos0 + n positions, one K and one V row each
+    const std::size_t touched = std::size_t(items) * std::size_t(pos0 + n) * 2 * ops::row_bytes(hd);
+    pool.run_sized(touched, [&](int ith, int nth) {
         const std::int64_t chunk = (items + nth - 1) / nth;
         const std::int64_t i0 = std::min(items, chunk * ith), i1 = std::min(items, i0 + chunk);
         float* sc = scores + std::int64_t(ith) * scores_stride;

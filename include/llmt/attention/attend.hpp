@@ -116,7 +116,9 @@ void attend(thread_pool& pool, const kv_cache::store<E>& kv, std::int64_t layer,
     const std::int64_t group = s.n_head / s.n_head_kv;
     const std::int64_t hd = s.head_dim;
     const std::int64_t items = n * s.n_head;
-    pool.run([&](int ith, int nth) {
+    // K and V rows read: for each item, up to pos0 + n positions, one K and one V row each
+    const std::size_t touched = std::size_t(items) * std::size_t(pos0 + n) * 2 * ops::row_bytes(hd);
+    pool.run_sized(touched, [&](int ith, int nth) {
         const std::int64_t chunk = (items + nth - 1) / nth;
         const std::int64_t i0 = std::min(items, chunk * ith), i1 = std::min(items, i0 + chunk);
         float* sc = scores + std::int64_t(ith) * scores_stride;

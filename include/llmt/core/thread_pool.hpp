@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <type_traits>
 #include <thread>
+#include <utility>
 #include <vector>
 
 LLMT_BEGIN_NAMESPACE
@@ -47,8 +49,10 @@ public:
         generation_.notify_all();
         f(0, n_);
         // wait for workers: spin briefly, then yield
-        for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin)
+        for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+            cpu_relax();
             if (spin > 4096) std::this_thread::yield();
+        }
     }
 
     /// Calls f(i0, i1) on ranges covering [0, n) exactly once, in chunks of at most `grain` units.
@@ -59,6 +63,22 @@ public:
     /// 2·nth-th of what is left, at least one unit), so the threads end a call close together
     /// rather than up to a whole chunk apart. Which thread runs a range must not change what f
     /// computes. f must not throw.
+    /// Smallest amount of memory a region should touch to be worth splitting: handing work to the
+    /// other threads and waiting for them costs a few microseconds (more in a virtual machine), about
+    /// the time one thread takes to stream this much from L2.
+    static constexpr std::size_t parallel_min_bytes = std::size_t(64) << 10;
+
+    /// run(f) when the region touches at least parallel_min_bytes per thread, else f(0, 1) on the
+    /// caller: a tiny model's layers are cheaper done by one thread than shared by several.
+    template <typename F>
+    void run_sized(std::size_t bytes, F&& f) {
+        if (bytes < parallel_min_bytes * std::size_t(n_)) {
+            f(0, 1);
+            return;
+        }
+        run(std::forward<F>(f));
+    }
+
     template <typename F>
     void run_balanced(std::int64_t n, std::int64_t grain, F&& f) {
         if (n <= 0) return;
@@ -81,6 +101,16 @@ public:
     }
 
 private:
+    /// A spin-wait hint: the core (and, in a virtual machine, the hypervisor's pause-loop exiting)
+    /// can give this thread's time to others while it waits.
+    static void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        asm volatile("yield");
+#endif
+    }
+
     static std::uint64_t pack(std::int64_t f, std::int64_t b) noexcept { return std::uint64_t(f) << 32 | std::uint64_t(b); }
     static std::int64_t front(std::uint64_t v) noexcept { return std::int64_t(v >> 32); }
     static std::int64_t back(std::uint64_t v) noexcept { return std::int64_t(v & 0xffffffffu); }
@@ -111,7 +141,8 @@ private:
             std::uint32_t spin = 0;
             auto since = std::chrono::steady_clock::now();
             while ((g = generation_.load(std::memory_order_acquire)) == seen) {
-                if ((++spin & 1023u) != 0) continue;
+                cpu_relax();
+                if ((++spin & 255u) != 0) continue;
                 const auto now = std::chrono::steady_clock::now();
                 if (now - since < spin_time) continue;
                 generation_.wait(seen, std::memory_order_acquire);

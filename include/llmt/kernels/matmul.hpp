@@ -75,7 +75,10 @@ inline void matmul(thread_pool& pool, const weight_ref& w, const float* x, std::
         // 8 chunks, and then helps with the others' ends, so a thread whose CPU the host takes away
         // for a while does not stall the matrix
         const std::int64_t units = (w.rows + detail::row_unit - 1) / detail::row_unit;
-        pool.run_balanced(units, std::max<std::int64_t>(1, units / (8 * std::int64_t(pool.size()))), [&](std::int64_t u0, std::int64_t u1) {
+        // a matrix too small to be worth splitting (thread_pool::parallel_min_bytes) is one chunk
+        const bool split = w.row_bytes * std::size_t(w.rows) >= thread_pool::parallel_min_bytes * std::size_t(pool.size());
+        const std::int64_t grain = split ? std::max<std::int64_t>(1, units / (8 * std::int64_t(pool.size()))) : units;
+        pool.run_balanced(units, grain, [&](std::int64_t u0, std::int64_t u1) {
             const std::int64_t r0 = u0 * detail::row_unit, r1 = std::min(w.rows, u1 * detail::row_unit);
             gemm_args g;
             g.k = w.cols;
@@ -105,7 +108,7 @@ inline void matmul(thread_pool& pool, const weight_ref& w, const float* x, std::
     }
     const std::int64_t nc = K.nc, mr = K.mr;
     const std::int64_t panel = std::max<std::int64_t>(nc, std::int64_t(detail::panel_bytes / a_stride) / nc * nc);
-    pool.run([&](int ith, int nth) {
+    pool.run_sized(w.row_bytes * std::size_t(w.rows) + std::size_t(n) * a_stride, [&](int ith, int nth) {
         std::int64_t r0, r1;
         detail::thread_rows(w.rows, ith, nth, r0, r1);
         gemm_args g;
