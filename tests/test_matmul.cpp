@@ -107,6 +107,48 @@ TEST_CASE("thread_pool::run_balanced covers every unit exactly once, and the oth
     CHECK(by_caller.load() >= 63);
 }
 
+TEST_CASE("thread_pool::run_balanced ends with small chunks; run_sized keeps small regions on the caller") {
+    llmt::thread_pool pool(2);
+    // the worker held up after its first chunk: the caller drains its own share, then the worker's
+    // from the back, each time in chunks that shrink from the grain to a single unit
+    const auto caller = std::this_thread::get_id();
+    std::vector<std::int64_t> sizes;
+    std::atomic<std::int64_t> by_caller{0}, by_worker{0};
+    pool.run_balanced(256, 16, [&](std::int64_t i0, std::int64_t i1) {
+        if (std::this_thread::get_id() != caller) {
+            by_worker.fetch_add(i1 - i0);
+            while (by_caller.load() + by_worker.load() < 256) std::this_thread::yield();
+            return;
+        }
+        sizes.push_back(i1 - i0);
+        by_caller.fetch_add(i1 - i0);
+    });
+    CHECK(by_caller.load() + by_worker.load() == 256);
+    REQUIRE(sizes.size() >= 2);
+    CHECK(sizes.front() == 16);
+    CHECK(*std::max_element(sizes.begin(), sizes.end()) <= 16);
+    CHECK(sizes.back() == 1);
+    int rises = 0;
+    for (std::size_t i = 1; i < sizes.size(); ++i) rises += sizes[i] > sizes[i - 1];
+    CHECK(rises == 1);  // shrinking through its own share, back up to at most the grain for the other's
+
+    std::atomic<int> calls{0}, on_caller{0};
+    pool.run_sized(llmt::thread_pool::parallel_min_bytes, [&](int ith, int nth) {  // below 2 × the minimum: one call
+        calls.fetch_add(1);
+        if (ith == 0 && nth == 1 && std::this_thread::get_id() == caller) on_caller.fetch_add(1);
+    });
+    CHECK(calls.load() == 1);
+    CHECK(on_caller.load() == 1);
+    calls.store(0);
+    std::atomic<int> saw_two{0};
+    pool.run_sized(2 * llmt::thread_pool::parallel_min_bytes, [&](int, int nth) {
+        calls.fetch_add(1);
+        if (nth == 2) saw_two.fetch_add(1);
+    });
+    CHECK(calls.load() == 2);
+    CHECK(saw_two.load() == 2);
+}
+
 TEST_CASE_TEMPLATE_DEFINE("matmul: every path of this CPU matches the format's reference dot", F, matmul_vs_ref) {
     using V = typename F::vec_dot_type;
     constexpr std::int64_t rows = 37;  // not a multiple of any tile or row unit

@@ -4376,14 +4376,6 @@ public:
         }
     }
 
-    /// Calls f(i0, i1) on ranges covering [0, n) exactly once, in chunks of at most `grain` units.
-    /// Each thread starts with its static share (n·i/nth ..), in order, and when it has finished
-    /// takes chunks from the end of the others' shares: a thread whose CPU is taken away (a busy
-    /// host, a virtual machine's stolen time) holds the others up for one chunk at most, and each
-    /// thread still reads its share front to back. Chunks shrink as a share runs out (to a
-    /// 2·nth-th of what is left, at least one unit), so the threads end a call close together
-    /// rather than up to a whole chunk apart. Which thread runs a range must not change what f
-    /// computes. f must not throw.
     /// Smallest amount of memory a region should touch to be worth splitting: handing work to the
     /// other threads and waiting for them costs a few microseconds (more in a virtual machine), about
     /// the time one thread takes to stream this much from L2.
@@ -4400,6 +4392,14 @@ public:
         run(std::forward<F>(f));
     }
 
+    /// Calls f(i0, i1) on ranges covering [0, n) exactly once, in chunks of at most `grain` units.
+    /// Each thread starts with its static share (n·i/nth ..), in order, and when it has finished
+    /// takes chunks from the end of the others' shares: a thread whose CPU is taken away (a busy
+    /// host, a virtual machine's stolen time) holds the others up for one chunk at most, and each
+    /// thread still reads its share front to back. Chunks shrink as a share runs out (to a
+    /// 2·nth-th of what is left, at least one unit), so the threads end a call close together
+    /// rather than up to a whole chunk apart. Which thread runs a range must not change what f
+    /// computes. f must not throw.
     template <typename F>
     void run_balanced(std::int64_t n, std::int64_t grain, F&& f) {
         if (n <= 0) return;
