@@ -225,16 +225,14 @@ LLMT_INLINE_AVX512 __m512 q8_0_step(const std::byte* p, __m512i aq, __m512i aux,
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, as), acc);
 }
 
-/// Packed (the decode layout, kernels/pack.hpp; an even block count): the NR = 8 rows' block pairs
-/// interleaved, one stream prefetched 4 steps ahead; else NR rows of the file's layout.
-template <int NR, bool Packed = false>
+/// NR rows of the file's layout, the next group of rows prefetched.
+template <int NR>
 LLMT_TARGET_AVX512 void q8_0_rows(const gemm_args& g, const q8x32_layout& L) {
     const std::byte* a = g.a;
     __m512 acc[NR];
     for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps();
     const std::int64_t pairs = L.nb / 2;
-    const std::size_t row_step = Packed ? 68 : g.w_stride, pair_step = Packed ? NR * 68 : 68;
-    const std::size_t ahead = Packed ? 4 * NR * 68 : NR * g.w_stride;
+    const std::size_t row_step = g.w_stride, pair_step = 68, ahead = NR * g.w_stride;
     for (std::int64_t gi = 0; gi < pairs; ++gi) {
         const __m512i aq = _mm512_load_si512(a + L.qs + 64 * gi);
         const __m512i aux = _mm512_load_si512(a + L.aux + 64 * gi);
@@ -242,11 +240,10 @@ LLMT_TARGET_AVX512 void q8_0_rows(const gemm_args& g, const q8x32_layout& L) {
         for (int r = 0; r < NR; ++r) {
             const std::byte* p = g.w + std::size_t(r) * row_step + pair_step * std::size_t(gi);
             _mm_prefetch(reinterpret_cast<const char*>(p + ahead), _MM_HINT_T1);
-            if constexpr (Packed) _mm_prefetch(reinterpret_cast<const char*>(p + ahead + 64), _MM_HINT_T1);
             acc[r] = q8_0_step(p, aq, aux, as, acc[r]);
         }
     }
-    if (!Packed && L.nb % 2) {  // the last block alone: the activation's second half is masked to zero
+    if (L.nb % 2) {  // the last block alone: the activation's second half is masked to zero
         const std::int64_t gi = pairs;
         const __m512i aq = _mm512_maskz_loadu_epi32(0x00ff, a + L.qs + 64 * gi);
         const __m512i aux = _mm512_maskz_loadu_epi32(0x00ff, a + L.aux + 64 * gi);
@@ -258,6 +255,71 @@ LLMT_TARGET_AVX512 void q8_0_rows(const gemm_args& g, const q8x32_layout& L) {
         }
     }
     for (int r = 0; r < NR; ++r) g.y[r] = simd::x86::hsum(acc[r]);
+}
+
+/// q8_0's decode layout: per step of 2 blocks (64 values), 8 rows side by side in 544 bytes (the
+/// bytes of the 8 rows' block pairs, so a group takes exactly the bytes of its 8 GGUF rows):
+///   [64r, 64r + 64)        row r's 64 values, each stored as q + 128 (the unsigned operand vpdpbusd
+///                          takes, so the kernel needs no flip)
+///   [512 + 4r + 2j, +2)    row r's scale d of block j of the pair (f16)
+/// The kernel converts the 16 scales and multiplies them by the activation's scales once per step,
+/// and each row picks its two with one permute: the same products as the file layout's kernel (the
+/// same bits), in about half the operations on port 0.
+inline constexpr std::size_t q8_0_step_bytes = 8 * 2 * sizeof(quant::block_q8_0);
+static_assert(q8_0_step_bytes == 544);
+
+inline void q8_0_pack(const std::byte* src, std::byte* dst, std::int64_t k) {
+    const std::int64_t pairs = k / 64;
+    const std::size_t row = std::size_t(pairs) * 2 * sizeof(quant::block_q8_0);
+    for (std::int64_t u = 0; u < pairs; ++u) {
+        std::byte* out = dst + q8_0_step_bytes * std::size_t(u);
+        for (int r = 0; r < 8; ++r)
+            for (int j = 0; j < 2; ++j) {
+                const std::byte* b = src + std::size_t(r) * row + std::size_t(2 * u + j) * sizeof(quant::block_q8_0);
+                for (int i = 0; i < 32; ++i) out[64 * r + 32 * j + i] = b[2 + i] ^ std::byte{0x80};
+                std::memcpy(out + 512 + 4 * r + 2 * j, b, 2);
+            }
+    }
+}
+
+inline void q8_0_unpack(const std::byte* src, std::byte* dst, std::int64_t k) {
+    const std::int64_t pairs = k / 64;
+    const std::size_t row = std::size_t(pairs) * 2 * sizeof(quant::block_q8_0);
+    for (std::int64_t u = 0; u < pairs; ++u) {
+        const std::byte* in = src + q8_0_step_bytes * std::size_t(u);
+        for (int r = 0; r < 8; ++r)
+            for (int j = 0; j < 2; ++j) {
+                std::byte* b = dst + std::size_t(r) * row + std::size_t(2 * u + j) * sizeof(quant::block_q8_0);
+                std::memcpy(b, in + 512 + 4 * r + 2 * j, 2);
+                for (int i = 0; i < 32; ++i) b[2 + i] = in[64 * r + 32 * j + i] ^ std::byte{0x80};
+            }
+    }
+}
+
+/// One group of 8 packed q8_0 rows into g.y[0, 8). Prefetch: the group's one stream, 4 steps ahead.
+LLMT_TARGET_AVX512 inline void q8_0_packed8(const gemm_args& g, const q8x32_layout& L) {
+    const std::byte* a = g.a;
+    __m512 acc[8];
+    for (auto& v : acc) v = _mm512_setzero_ps();
+    // activation scales: lanes 0-7 block 0, 8-15 block 1 → lane 2r + j takes block j's
+    const __m512i alt = _mm512_set_epi32(8, 0, 8, 0, 8, 0, 8, 0, 8, 0, 8, 0, 8, 0, 8, 0);
+    const std::int64_t pairs = L.nb / 2;
+    for (std::int64_t gi = 0; gi < pairs; ++gi) {
+        const std::byte* p = g.w + q8_0_step_bytes * std::size_t(gi);
+        for (int c = 0; c < 9; ++c) _mm_prefetch(reinterpret_cast<const char*>(p + 4 * q8_0_step_bytes + 64 * c), _MM_HINT_T1);
+        const __m512i aq = _mm512_load_si512(a + L.qs + 64 * gi);
+        const __m512i aux = _mm512_load_si512(a + L.aux + 64 * gi);
+        const __m512 as = _mm512_permutexvar_ps(alt, _mm512_load_ps(reinterpret_cast<const float*>(a + L.scale) + 16 * gi));
+        const __m512 ds = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 512))), as);
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; ++r) {
+            const __m512i s = simd::x86::dpbusd(aux, _mm512_loadu_si512(p + 64 * r), aq);
+            const __m512i pick = _mm512_set_epi32(2 * r + 1, 2 * r + 1, 2 * r + 1, 2 * r + 1, 2 * r + 1, 2 * r + 1, 2 * r + 1, 2 * r + 1,
+                                                  2 * r, 2 * r, 2 * r, 2 * r, 2 * r, 2 * r, 2 * r, 2 * r);
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_permutexvar_ps(pick, ds), acc[r]);
+        }
+    }
+    for (int r = 0; r < 8; ++r) g.y[r] = simd::x86::hsum(acc[r]);
 }
 
 /// Rows in groups of 8, then 4 (the last 1-3 alone); each row's operations do not depend on its group.
@@ -308,9 +370,10 @@ struct gemv_impl<quant::q4_0, simd::isa::avx512vnni> {
     }
 };
 
-/// Decode layout: 8 rows' block pairs (68 bytes, 64 values) interleaved (kernels/pack.hpp).
+/// Decode layout: 8 rows' block pairs in 544-byte steps, values offset to unsigned, scales together
+/// (gemv32::q8_0_pack).
 template <>
-struct gemv_impl<quant::q8_0, simd::isa::avx512vnni> : interleaved_layout<8, 2 * sizeof(quant::block_q8_0), 64> {
+struct gemv_impl<quant::q8_0, simd::isa::avx512vnni> {
     static constexpr bool available = true;
     static std::size_t act_bytes(std::int64_t k) { return q8x32_layout::make<quant::q8_0>(k).bytes; }
     static void prepare(const float* x, std::byte* out, std::int64_t k) { gemv32::q8_0_prepare(x, out, k); }
@@ -319,13 +382,18 @@ struct gemv_impl<quant::q8_0, simd::isa::avx512vnni> : interleaved_layout<8, 2 *
         gemv32::by_rows<L, &gemv32::q8_0_rows<1>, &gemv32::q8_0_rows<2>, &gemv32::q8_0_rows<3>, &gemv32::q8_0_rows<4>, &gemv32::q8_0_rows<8>>(
             g, nr, L::make<quant::q8_0>(g.k));
     }
+    static constexpr int pack_rows = 8;
+    static bool packable(std::int64_t k) { return k > 0 && k % 64 == 0; }
+    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { gemv32::q8_0_pack(src, dst, k); }
+    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { gemv32::q8_0_unpack(src, dst, k); }
+    /// nr: whole groups of 8 packed rows.
     static void gemv_packed(const gemm_args& g0, std::int64_t nr) {
         const auto L = q8x32_layout::make<quant::q8_0>(g0.k);
         gemm_args g = g0;
         for (std::int64_t r = 0; r < nr; r += 8) {
             g.w = g0.w + std::size_t(r) * g0.w_stride;
             g.y = g0.y + r;
-            gemv32::q8_0_rows<8, true>(g, L);
+            gemv32::q8_0_packed8(g, L);
         }
     }
 };

@@ -23,28 +23,6 @@ namespace kernels {
 /// takes exactly the bytes of its pack_rows GGUF rows, so row r's group starts where row r started.
 /// Rows past the last whole group stay in the GGUF layout.
 
-/// The plain decode layout: P rows' units of U bytes (a block, or the blocks of one kernel step)
-/// interleaved — unit u of row r at (u·P + r)·U — for kernels that read P rows' units side by side.
-template <int P, std::size_t U>
-void interleave_rows(const std::byte* src, std::byte* dst, std::int64_t units) {
-    for (std::int64_t u = 0; u < units; ++u)
-        for (int r = 0; r < P; ++r) std::memcpy(dst + (std::size_t(u) * P + std::size_t(r)) * U, src + (std::size_t(r) * std::size_t(units) + std::size_t(u)) * U, U);
-}
-template <int P, std::size_t U>
-void deinterleave_rows(const std::byte* src, std::byte* dst, std::int64_t units) {
-    for (std::int64_t u = 0; u < units; ++u)
-        for (int r = 0; r < P; ++r) std::memcpy(dst + (std::size_t(r) * std::size_t(units) + std::size_t(u)) * U, src + (std::size_t(u) * P + std::size_t(r)) * U, U);
-}
-
-/// The members a gemv_impl needs for the interleaved layout, units of U bytes holding V values of a row.
-template <int P, std::size_t U, std::int64_t V>
-struct interleaved_layout {
-    static constexpr int pack_rows = P;
-    static bool packable(std::int64_t k) { return k > 0 && k % V == 0; }
-    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { interleave_rows<P, U>(src, dst, k / V); }
-    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { deinterleave_rows<P, U>(src, dst, k / V); }
-};
-
 /// gemv_packed for a row kernel of one whole group of P packed rows: the groups one after the other.
 template <int P, void (*Rows)(const gemm_args&)>
 void packed_groups(const gemm_args& g0, std::int64_t nr) {
