@@ -268,6 +268,16 @@ LLMT_TARGET_AVX512 void q8_0_rows(const gemm_args& g, const q8x32_layout& L) {
 inline constexpr std::size_t q8_0_step_bytes = 8 * 2 * sizeof(quant::block_q8_0);
 static_assert(q8_0_step_bytes == 544);
 
+/// 32 bytes copied with their top bits flipped (q ↔ q + 128), 8 at a time.
+inline void copy_flip32(std::byte* dst, const std::byte* src) {
+    for (int w = 0; w < 4; ++w) {
+        std::uint64_t v;
+        std::memcpy(&v, src + 8 * w, 8);
+        v ^= 0x8080808080808080ull;
+        std::memcpy(dst + 8 * w, &v, 8);
+    }
+}
+
 inline void q8_0_pack(const std::byte* src, std::byte* dst, std::int64_t k) {
     const std::int64_t pairs = k / 64;
     const std::size_t row = std::size_t(pairs) * 2 * sizeof(quant::block_q8_0);
@@ -276,7 +286,7 @@ inline void q8_0_pack(const std::byte* src, std::byte* dst, std::int64_t k) {
         for (int r = 0; r < 8; ++r)
             for (int j = 0; j < 2; ++j) {
                 const std::byte* b = src + std::size_t(r) * row + std::size_t(2 * u + j) * sizeof(quant::block_q8_0);
-                for (int i = 0; i < 32; ++i) out[64 * r + 32 * j + i] = b[2 + i] ^ std::byte{0x80};
+                copy_flip32(out + 64 * r + 32 * j, b + 2);
                 std::memcpy(out + 512 + 4 * r + 2 * j, b, 2);
             }
     }
@@ -291,7 +301,7 @@ inline void q8_0_unpack(const std::byte* src, std::byte* dst, std::int64_t k) {
             for (int j = 0; j < 2; ++j) {
                 std::byte* b = dst + std::size_t(r) * row + std::size_t(2 * u + j) * sizeof(quant::block_q8_0);
                 std::memcpy(b, in + 512 + 4 * r + 2 * j, 2);
-                for (int i = 0; i < 32; ++i) b[2 + i] = in[64 * r + 32 * j + i] ^ std::byte{0x80};
+                copy_flip32(b + 2, in + 64 * r + 32 * j);
             }
     }
 }
