@@ -259,8 +259,8 @@ int main(int argc, char** argv) try {
                         int rounds = 0;
                         while (rounds < 5 || (kernel_seconds < o.min_time && rounds < 1000)) {
                             const auto pass = meter.measure(pool.size(), 1);
-                            meter_best = std::max(meter_best, pass.best);
-                            meter_inv += 1.0 / pass.best;  // passes are equal in size: mean rate = passes / sum of 1/rate
+                            meter_best = std::max(meter_best, pass);
+                            meter_inv += 1.0 / pass;  // passes are equal in size: mean rate = passes / sum of 1/rate
                             const auto t0 = clock_type::now();
                             for (std::size_t m = 0; m < n_mats; ++m) kernels::matvec(pool, ws_refs[m], x.data(), y.data(), scratch.data());
                             const double el = std::chrono::duration<double>(clock_type::now() - t0).count();

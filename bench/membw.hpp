@@ -111,11 +111,8 @@ public:
 
     [[nodiscard]] std::size_t bytes() const { return bytes_; }
 
-    /// Bytes/s of `passes` timed passes with n_threads: the best pass, and the mean over the passes.
-    struct result {
-        double best = 0, mean = 0;
-    };
-    result measure(int n_threads, int passes) {
+    /// Bytes/s of the best of `passes` timed passes with n_threads.
+    double measure(int n_threads, int passes) {
         n_threads = std::max(1, n_threads);
         passes = std::max(1, passes);
         const std::size_t total = bytes_;
@@ -142,8 +139,7 @@ public:
         CPU_ZERO(&saved);
         const bool have_saved = pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) == 0;
         membw_detail::pin_to(0);
-        result r;
-        double seconds = 0;
+        double best = 0;
         for (int pass = 0; pass < passes; ++pass) {
             // the helpers spin on `go`; give them a moment to be on their CPUs before the clock starts
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -155,15 +151,13 @@ public:
             while (done.load(std::memory_order_acquire) < n_threads * (pass + 1)) {
             }
             const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            seconds += s;
-            r.best = std::max(r.best, double(total) / s);
+            best = std::max(best, double(total) / s);
         }
         for (auto& h : helpers) h.join();
         // unpin the caller (threads created later inherit its mask)
         if (have_saved) pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
-        r.mean = double(total) * passes / seconds;
         for (auto v : sink) sink_ ^= v;  // keeps the reads alive
-        return r;
+        return best;
     }
 
     /// Whatever the passes read, folded together; only there so the compiler keeps the reads.
@@ -179,7 +173,7 @@ private:
 /// LLC): the best of `passes` passes of a read_meter.
 inline double read_bandwidth(int n_threads, std::size_t bytes = std::size_t(1) << 30, int passes = 6) {
     read_meter m(bytes);
-    const double best = m.measure(n_threads, passes).best;
+    const double best = m.measure(n_threads, passes);
     return m.sink() == 0x5a5a5a5a5a5a5a5aull ? best * (1 + 1e-12) : best;
 }
 
