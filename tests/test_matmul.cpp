@@ -426,6 +426,22 @@ TEST_CASE_TEMPLATE_DEFINE("matmul: a matrix packed into its decode layout gives 
                     CHECK(y2 == want);
                 }
             }
+            // decode reads a run of groups as two streams, an odd last group alone (pack.hpp,
+            // packed_streams): views of the first 1, 2, 3 and 5 groups give the same bits
+            const std::int64_t P = w.kern->pack_rows;
+            const auto x = randn(std::size_t(cols), 77u);
+            std::vector<std::byte> scratch(k::matmul_scratch_bytes(w, 1));
+            std::vector<float> want(static_cast<std::size_t>(rows));
+            k::matmul(pool2, w, x.data(), 1, want.data(), scratch.data());
+            for (std::int64_t groups : {1, 2, 3, 5}) {
+                CAPTURE(groups);
+                auto view = p1;
+                view.rows = view.packed_rows = groups * P;
+                llmt::thread_pool pool1(1);
+                std::vector<float> y(std::size_t(view.rows), -1.0f);
+                k::matmul(pool1, view, x.data(), 1, y.data(), scratch.data());
+                CHECK(std::equal(y.begin(), y.end(), want.begin()));
+            }
         }
     }
 }

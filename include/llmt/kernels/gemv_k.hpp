@@ -180,12 +180,12 @@ inline void q4_k_unpack(const std::byte* src, std::byte* dst, std::int64_t k) {
 /// (one instruction per 64 values where vpmaddubsw + vpdpwssd take two; the port both use is what
 /// bounds this kernel), two pieces' sums per sub-block fit int16 (|Σ| ≤ 8·15·127), and one vpdpwssd
 /// per 2 sub-blocks applies the scales to them packed to words.
-/// Prefetch: the group's one stream, 4 steps (2304 bytes) ahead into L2.
-LLMT_TARGET_AVX512 inline void q4_k_packed4(const gemm_args& g) {
-    const std::byte* w = g.w;
-    const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
-    const std::int64_t nb = g.k / quant::qk_k;
-    float* y = g.y;
+/// NS groups (g[0, NS), the same activation) at once, each its own stream: see packed_streams.
+/// Prefetch: each stream 4 steps (2304 bytes) ahead into L2.
+template <int NS>
+LLMT_TARGET_AVX512 inline void q4_k_packed4(const gemm_args* g) {
+    const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g[0].a);
+    const std::int64_t nb = g[0].k / quant::qk_k;
     const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
     const __m512i nib_shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);  // S[k + 32]: the high nibbles
     const __m512i top_rot = _mm512_set_epi32(30, 30, 30, 30, 0, 0, 0, 0, 2, 2, 2, 2, 4, 4, 4, 4);  // bits 2q..2q+1 → 4..5 in lane q
@@ -193,44 +193,50 @@ LLMT_TARGET_AVX512 inline void q4_k_packed4(const gemm_args& g) {
                                                                   short(0x800c), short(0x800d), short(0x800e), short(0x800f)));
     const __m512i d_idx = _mm512_set_epi32(7, 3, 7, 3, 6, 2, 6, 2, 5, 1, 5, 1, 4, 0, 4, 0);  // lane r: d_r, -dmin_r, d_r, -dmin_r
     const __m256 neg_dmin = _mm256_setr_ps(0.0f, 0.0f, 0.0f, 0.0f, -0.0f, -0.0f, -0.0f, -0.0f);
-    __m512 acc = _mm512_setzero_ps();
+    __m512 acc[NS];
+    for (int st = 0; st < NS; ++st) acc[st] = _mm512_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b) {
-        const std::byte* p = w + q4_k_step_bytes * std::size_t(b);
-        for (int c = 0; c < 9; ++c) _mm_prefetch(reinterpret_cast<const char*>(p + 4 * q4_k_step_bytes + 64 * c), _MM_HINT_T1);
         const quant::block_q8_k& a = ab[b];
-        const __m512i lowbits = _mm512_and_si512(_mm512_srlv_epi16(_mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 528))), nib_shift), m4);
-        const __m512i topbits = _mm512_rolv_epi32(_mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 560))), top_rot);
-        const __m512i S = _mm512_ternarylogic_epi32(lowbits, topbits, m30, 0xf8);  // lowbits | (topbits & 0x30)
-        __m512i is[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
 #pragma GCC unroll 4
-        for (int c = 0; c < 4; ++c) {
-            const __m512i q0 = _mm512_loadu_si512(p + 128 * c), q1 = _mm512_loadu_si512(p + 128 * c + 64);
-            __m512i slo = simd::x86::dpbusd(_mm512_setzero_si512(), _mm512_and_si512(q0, m4), bcast16(a.qs + 64 * c + 0));
-            slo = simd::x86::dpbusd(slo, _mm512_and_si512(q1, m4), bcast16(a.qs + 64 * c + 16));
-            __m512i shi = simd::x86::dpbusd(_mm512_setzero_si512(), _mm512_and_si512(_mm512_srli_epi16(q0, 4), m4), bcast16(a.qs + 64 * c + 32));
-            shi = simd::x86::dpbusd(shi, _mm512_and_si512(_mm512_srli_epi16(q1, 4), m4), bcast16(a.qs + 64 * c + 48));
-            // words 0-3 of a row's lane: sub-block 2c's sums, 4-7: 2c + 1's; the scales to match
-            const __m512i sc = _mm512_shuffle_epi8(S, _mm512_set_epi16(
-                short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c),
-                short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c),
-                short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c),
-                short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c)));
-            is[c % 2] = simd::x86::dpwssd(is[c % 2], _mm512_packs_epi32(slo, shi), sc);
+        for (int st = 0; st < NS; ++st) {
+            const std::byte* p = g[st].w + q4_k_step_bytes * std::size_t(b);
+            for (int c = 0; c < 9; ++c) _mm_prefetch(reinterpret_cast<const char*>(p + 4 * q4_k_step_bytes + 64 * c), _MM_HINT_T1);
+            const __m512i lowbits = _mm512_and_si512(_mm512_srlv_epi16(_mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 528))), nib_shift), m4);
+            const __m512i topbits = _mm512_rolv_epi32(_mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 560))), top_rot);
+            const __m512i S = _mm512_ternarylogic_epi32(lowbits, topbits, m30, 0xf8);  // lowbits | (topbits & 0x30)
+            __m512i is[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+#pragma GCC unroll 4
+            for (int c = 0; c < 4; ++c) {
+                const __m512i q0 = _mm512_loadu_si512(p + 128 * c), q1 = _mm512_loadu_si512(p + 128 * c + 64);
+                __m512i slo = simd::x86::dpbusd(_mm512_setzero_si512(), _mm512_and_si512(q0, m4), bcast16(a.qs + 64 * c + 0));
+                slo = simd::x86::dpbusd(slo, _mm512_and_si512(q1, m4), bcast16(a.qs + 64 * c + 16));
+                __m512i shi = simd::x86::dpbusd(_mm512_setzero_si512(), _mm512_and_si512(_mm512_srli_epi16(q0, 4), m4), bcast16(a.qs + 64 * c + 32));
+                shi = simd::x86::dpbusd(shi, _mm512_and_si512(_mm512_srli_epi16(q1, 4), m4), bcast16(a.qs + 64 * c + 48));
+                // words 0-3 of a row's lane: sub-block 2c's sums, 4-7: 2c + 1's; the scales to match
+                const __m512i sc = _mm512_shuffle_epi8(S, _mm512_set_epi16(
+                    short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c),
+                    short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c),
+                    short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c),
+                    short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c)));
+                is[c % 2] = simd::x86::dpwssd(is[c % 2], _mm512_packs_epi32(slo, shi), sc);
+            }
+            const __m512i isum = _mm512_add_epi32(is[0], is[1]);
+            const __m512i bsum = _mm512_broadcast_i32x4(_mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums)),
+                                                                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums + 8))));
+            const __m512i msum = _mm512_madd_epi16(_mm512_shuffle_epi8(S, min_idx), bsum);
+            // per row lane: T, M, T, M (the exact sums of q4_k_step)
+            __m512i tm = _mm512_add_epi32(_mm512_unpacklo_epi32(isum, msum), _mm512_unpackhi_epi32(isum, msum));
+            tm = _mm512_add_epi32(tm, _mm512_shuffle_epi32(tm, _MM_PERM_BADC));
+            const __m256 dd = _mm256_xor_ps(_mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 512))), _mm256_set1_ps(a.d)), neg_dmin);
+            acc[st] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(tm), _mm512_permutexvar_ps(d_idx, _mm512_castps256_ps512(dd)), acc[st]);
         }
-        const __m512i isum = _mm512_add_epi32(is[0], is[1]);
-        const __m512i bsum = _mm512_broadcast_i32x4(_mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums)),
-                                                                   _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums + 8))));
-        const __m512i msum = _mm512_madd_epi16(_mm512_shuffle_epi8(S, min_idx), bsum);
-        // per row lane: T, M, T, M (the exact sums of q4_k_step)
-        __m512i tm = _mm512_add_epi32(_mm512_unpacklo_epi32(isum, msum), _mm512_unpackhi_epi32(isum, msum));
-        tm = _mm512_add_epi32(tm, _mm512_shuffle_epi32(tm, _MM_PERM_BADC));
-        const __m256 dd = _mm256_xor_ps(_mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 512))), _mm256_set1_ps(a.d)), neg_dmin);
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(tm), _mm512_permutexvar_ps(d_idx, _mm512_castps256_ps512(dd)), acc);
     }
-    y[0] = sum2(_mm512_castps512_ps128(acc));
-    y[1] = sum2(_mm512_extractf32x4_ps(acc, 1));
-    y[2] = sum2(_mm512_extractf32x4_ps(acc, 2));
-    y[3] = sum2(_mm512_extractf32x4_ps(acc, 3));
+    for (int st = 0; st < NS; ++st) {
+        g[st].y[0] = sum2(_mm512_castps512_ps128(acc[st]));
+        g[st].y[1] = sum2(_mm512_extractf32x4_ps(acc[st], 1));
+        g[st].y[2] = sum2(_mm512_extractf32x4_ps(acc[st], 2));
+        g[st].y[3] = sum2(_mm512_extractf32x4_ps(acc[st], 3));
+    }
 }
 
 /// One q6_K super-block of a row against the q8_K block: values q - 32, so acc += T·(d·da) for the
@@ -311,53 +317,59 @@ inline void q6_k_shuffle(const std::byte* src, std::byte* dst, std::int64_t k) {
 
 /// 4 packed rows into y[0, 4): the integer T and float operation of q6_k_rows, per 128-bit lane. As in
 /// q4_k_packed4, the unscaled sums of a piece come from vpdpbusd and one vpdpwssd scales both halves.
-/// Prefetch: the group's one stream, 4 steps (3360 bytes) ahead into L2.
-LLMT_TARGET_AVX512 inline void q6_k_packed4(const gemm_args& g) {
-    const std::byte* w = g.w;
-    const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
-    const std::int64_t nb = g.k / quant::qk_k;
-    float* y = g.y;
+/// NS groups at once, each its own stream (see packed_streams). Prefetch: each stream 4 steps (3360
+/// bytes) ahead into L2.
+template <int NS>
+LLMT_TARGET_AVX512 inline void q6_k_packed4(const gemm_args* g) {
+    const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g[0].a);
+    const std::int64_t nb = g[0].k / quant::qk_k;
     const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
     const __m512i d_idx = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
-    __m512 acc = _mm512_setzero_ps();
+    __m512 acc[NS];
+    for (int st = 0; st < NS; ++st) acc[st] = _mm512_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b) {
-        const std::byte* p = w + q6_k_step_bytes * std::size_t(b);
-        for (int c = 0; c < 14; ++c) _mm_prefetch(reinterpret_cast<const char*>(p + 4 * q6_k_step_bytes + 64 * c), _MM_HINT_T1);
         const quant::block_q8_k& a = ab[b];
-        const __m512i sc8 = _mm512_loadu_si512(p + 768);
-        const __m512i w16[2] = {_mm512_srai_epi16(_mm512_unpacklo_epi8(sc8, sc8), 8), _mm512_srai_epi16(_mm512_unpackhi_epi8(sc8, sc8), 8)};
-        __m512i is[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+#pragma GCC unroll 4
+        for (int st = 0; st < NS; ++st) {
+            const std::byte* p = g[st].w + q6_k_step_bytes * std::size_t(b);
+            for (int c = 0; c < 14; ++c) _mm_prefetch(reinterpret_cast<const char*>(p + 4 * q6_k_step_bytes + 64 * c), _MM_HINT_T1);
+            const __m512i sc8 = _mm512_loadu_si512(p + 768);
+            const __m512i w16[2] = {_mm512_srai_epi16(_mm512_unpacklo_epi8(sc8, sc8), 8), _mm512_srai_epi16(_mm512_unpackhi_epi8(sc8, sc8), 8)};
+            __m512i is[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
 #pragma GCC unroll 8
-        for (int t = 0; t < 8; ++t) {
-            const int n = t / 4, u = t % 4, lo = u, hi = u + 4;  // the sub-blocks 8n + lo and 8n + hi
-            const __m512i q = _mm512_loadu_si512(p + 64 * t);
-            const __m512i h = _mm512_loadu_si512(p + 512 + 64 * (2 * n + u % 2));
-            const __m512i hlo = u < 2 ? _mm512_slli_epi16(h, 4) : _mm512_slli_epi16(h, 2);
-            const __m512i hhi = u < 2 ? h : _mm512_srli_epi16(h, 2);
-            const __m512i qlo = _mm512_ternarylogic_epi32(_mm512_and_si512(q, m4), hlo, m30, 0xf8);
-            const __m512i qhi = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), hhi, m30, 0xf8);
-            const __m512i alo = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs + 16 * (8 * n + lo))));
-            const __m512i ahi = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs + 16 * (8 * n + hi))));
-            // unscaled sums (|Σ| ≤ 4·63·128 fits int16), packed to words: 0-3 sub-block lo, 4-7 hi; the scales to match
-            const __m512i sums = _mm512_packs_epi32(simd::x86::dpbusd(_mm512_setzero_si512(), qlo, alo), simd::x86::dpbusd(_mm512_setzero_si512(), qhi, ahi));
-            const short wl = short((2 * lo + 1) << 8 | 2 * lo), wh = short((2 * hi + 1) << 8 | 2 * hi);
-            const __m512i sc = _mm512_shuffle_epi8(w16[n], _mm512_broadcast_i32x4(_mm_setr_epi16(wl, wl, wl, wl, wh, wh, wh, wh)));
-            is[t % 2] = simd::x86::dpwssd(is[t % 2], sums, sc);
+            for (int t = 0; t < 8; ++t) {
+                const int n = t / 4, u = t % 4, lo = u, hi = u + 4;  // the sub-blocks 8n + lo and 8n + hi
+                const __m512i q = _mm512_loadu_si512(p + 64 * t);
+                const __m512i h = _mm512_loadu_si512(p + 512 + 64 * (2 * n + u % 2));
+                const __m512i hlo = u < 2 ? _mm512_slli_epi16(h, 4) : _mm512_slli_epi16(h, 2);
+                const __m512i hhi = u < 2 ? h : _mm512_srli_epi16(h, 2);
+                const __m512i qlo = _mm512_ternarylogic_epi32(_mm512_and_si512(q, m4), hlo, m30, 0xf8);
+                const __m512i qhi = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), hhi, m30, 0xf8);
+                const __m512i alo = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs + 16 * (8 * n + lo))));
+                const __m512i ahi = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs + 16 * (8 * n + hi))));
+                // unscaled sums (|Σ| ≤ 4·63·128 fits int16), packed to words: 0-3 sub-block lo, 4-7 hi; the scales to match
+                const __m512i sums = _mm512_packs_epi32(simd::x86::dpbusd(_mm512_setzero_si512(), qlo, alo), simd::x86::dpbusd(_mm512_setzero_si512(), qhi, ahi));
+                const short wl = short((2 * lo + 1) << 8 | 2 * lo), wh = short((2 * hi + 1) << 8 | 2 * hi);
+                const __m512i sc = _mm512_shuffle_epi8(w16[n], _mm512_broadcast_i32x4(_mm_setr_epi16(wl, wl, wl, wl, wh, wh, wh, wh)));
+                is[t % 2] = simd::x86::dpwssd(is[t % 2], sums, sc);
+            }
+            __m512i isum = _mm512_add_epi32(is[0], is[1]);
+            const __m512i bs_lo = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums)));
+            const __m512i bs_hi = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums + 8)));
+            const __m512i corr = _mm512_add_epi32(_mm512_madd_epi16(w16[0], bs_lo), _mm512_madd_epi16(w16[1], bs_hi));
+            isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(corr, 5));
+            isum = _mm512_add_epi32(isum, _mm512_shuffle_epi32(isum, _MM_PERM_BADC));
+            isum = _mm512_add_epi32(isum, _mm512_shuffle_epi32(isum, _MM_PERM_CDAB));  // T of row r in every lane of r
+            const __m128 d4 = _mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 832))), _mm_set1_ps(a.d));
+            acc[st] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_permutexvar_ps(d_idx, _mm512_castps128_ps512(d4)), acc[st]);
         }
-        __m512i isum = _mm512_add_epi32(is[0], is[1]);
-        const __m512i bs_lo = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums)));
-        const __m512i bs_hi = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums + 8)));
-        const __m512i corr = _mm512_add_epi32(_mm512_madd_epi16(w16[0], bs_lo), _mm512_madd_epi16(w16[1], bs_hi));
-        isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(corr, 5));
-        isum = _mm512_add_epi32(isum, _mm512_shuffle_epi32(isum, _MM_PERM_BADC));
-        isum = _mm512_add_epi32(isum, _mm512_shuffle_epi32(isum, _MM_PERM_CDAB));  // T of row r in every lane of r
-        const __m128 d4 = _mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 832))), _mm_set1_ps(a.d));
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_permutexvar_ps(d_idx, _mm512_castps128_ps512(d4)), acc);
     }
-    y[0] = _mm512_cvtss_f32(acc);
-    y[1] = _mm_cvtss_f32(_mm512_extractf32x4_ps(acc, 1));
-    y[2] = _mm_cvtss_f32(_mm512_extractf32x4_ps(acc, 2));
-    y[3] = _mm_cvtss_f32(_mm512_extractf32x4_ps(acc, 3));
+    for (int st = 0; st < NS; ++st) {
+        g[st].y[0] = _mm512_cvtss_f32(acc[st]);
+        g[st].y[1] = _mm_cvtss_f32(_mm512_extractf32x4_ps(acc[st], 1));
+        g[st].y[2] = _mm_cvtss_f32(_mm512_extractf32x4_ps(acc[st], 2));
+        g[st].y[3] = _mm_cvtss_f32(_mm512_extractf32x4_ps(acc[st], 3));
+    }
 }
 
 /// Rows in groups of 4 (the last 1-3 alone); each row's operations do not depend on its group.
@@ -395,7 +407,7 @@ struct gemv_impl<quant::q4_k, simd::isa::avx512vnni> {
     static bool packable(std::int64_t k) { return k > 0 && k % quant::qk_k == 0; }
     static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q4_k_pack(src, dst, k); }
     static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q4_k_unpack(src, dst, k); }
-    static void gemv_packed(const gemm_args& g, std::int64_t nr) { packed_groups<4, &gemvk::q4_k_packed4>(g, nr); }
+    static void gemv_packed(const gemm_args& g, std::int64_t nr) { packed_streams<4, &gemvk::q4_k_packed4<1>, &gemvk::q4_k_packed4<2>>(g, nr); }
 };
 
 /// Decode layout: gemvk::q6_k_shuffle (kernels/pack.hpp).
@@ -411,7 +423,7 @@ struct gemv_impl<quant::q6_k, simd::isa::avx512vnni> {
     static bool packable(std::int64_t k) { return k > 0 && k % quant::qk_k == 0; }
     static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q6_k_shuffle<true>(src, dst, k); }
     static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q6_k_shuffle<false>(src, dst, k); }
-    static void gemv_packed(const gemm_args& g, std::int64_t nr) { packed_groups<4, &gemvk::q6_k_packed4>(g, nr); }
+    static void gemv_packed(const gemm_args& g, std::int64_t nr) { packed_streams<4, &gemvk::q6_k_packed4<1>, &gemvk::q6_k_packed4<2>>(g, nr); }
 };
 
 }  // namespace kernels

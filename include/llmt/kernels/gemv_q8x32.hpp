@@ -186,32 +186,41 @@ inline void q4_0_unpack(const std::byte* src, std::byte* dst, std::int64_t k) {
 /// 8 packed rows (one group column after another, 576 bytes each) into y[0, 8). The same operations
 /// as q4_0_rows, so the same results bit for bit: the product d·as is formed once per step for all
 /// 8 rows (two multiplies instead of eight) and each row picks its lanes with one permute.
-/// Prefetch: the group's one stream, 4 steps (2304 bytes) ahead into L2.
-LLMT_TARGET_AVX512 inline void q4_0_packed8(const std::byte* w, const std::byte* a, float* y, const q4_0_layout& L) {
-    __m512 acc[8];
-    for (auto& v : acc) v = _mm512_setzero_ps();
+/// NS groups at once (g[0, NS), the same activation), each its own stream (see packed_streams).
+/// Prefetch: each stream 4 steps (2304 bytes) ahead into L2.
+template <int NS>
+LLMT_TARGET_AVX512 inline void q4_0_packed8(const gemm_args* g) {
+    const auto L = q4_0_layout::make(g[0].k);
+    const std::byte* a = g[0].a;
+    __m512 acc[NS][8];
+    for (auto& row : acc)
+        for (auto& v : row) v = _mm512_setzero_ps();
     const __m512i m4 = _mm512_set1_epi8(0x0f);
     const __m512i spread = _mm512_set_epi32(12, 8, 4, 0, 12, 8, 4, 0, 12, 8, 4, 0, 12, 8, 4, 0);  // as of block j → lane 4r + j
     for (std::int64_t gi = 0; gi < L.ng; ++gi) {
-        const std::byte* p = w + 576 * std::size_t(gi);
-        for (int c = 0; c < 9; ++c) _mm_prefetch(reinterpret_cast<const char*>(p + 2304 + 64 * c), _MM_HINT_T1);
         const __m512i alo = _mm512_load_si512(a + L.qs + 128 * gi), ahi = _mm512_load_si512(a + L.qs + 128 * gi + 64);
         const __m512i aux = _mm512_load_si512(a + L.aux + 64 * gi);
         const __m512 as = _mm512_permutexvar_ps(spread, _mm512_load_ps(reinterpret_cast<const float*>(a + L.scale) + 16 * gi));
-        const __m512i dv = _mm512_loadu_si512(p + 512);
-        const __m512 ds[2] = {_mm512_mul_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(dv)), as),
-                              _mm512_mul_ps(_mm512_cvtph_ps(_mm512_extracti64x4_epi64(dv, 1)), as)};
+#pragma GCC unroll 4
+        for (int st = 0; st < NS; ++st) {
+            const std::byte* p = g[st].w + 576 * std::size_t(gi);
+            for (int c = 0; c < 9; ++c) _mm_prefetch(reinterpret_cast<const char*>(p + 2304 + 64 * c), _MM_HINT_T1);
+            const __m512i dv = _mm512_loadu_si512(p + 512);
+            const __m512 ds[2] = {_mm512_mul_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(dv)), as),
+                                  _mm512_mul_ps(_mm512_cvtph_ps(_mm512_extracti64x4_epi64(dv, 1)), as)};
 #pragma GCC unroll 8
-        for (int r = 0; r < 8; ++r) {
-            const __m512i q = _mm512_loadu_si512(p + 64 * r);
-            __m512i s = simd::x86::dpbusd(aux, _mm512_and_si512(q, m4), alo);
-            s = simd::x86::dpbusd(s, _mm512_and_si512(_mm512_srli_epi16(q, 4), m4), ahi);
-            const int b = 4 * (r % 4);  // row r's 4 scales → lanes 4j..4j+3
-            const __m512i pick = _mm512_set_epi32(b + 3, b + 3, b + 3, b + 3, b + 2, b + 2, b + 2, b + 2, b + 1, b + 1, b + 1, b + 1, b, b, b, b);
-            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_permutexvar_ps(pick, ds[r / 4]), acc[r]);
+            for (int r = 0; r < 8; ++r) {
+                const __m512i q = _mm512_loadu_si512(p + 64 * r);
+                __m512i s = simd::x86::dpbusd(aux, _mm512_and_si512(q, m4), alo);
+                s = simd::x86::dpbusd(s, _mm512_and_si512(_mm512_srli_epi16(q, 4), m4), ahi);
+                const int b = 4 * (r % 4);  // row r's 4 scales → lanes 4j..4j+3
+                const __m512i pick = _mm512_set_epi32(b + 3, b + 3, b + 3, b + 3, b + 2, b + 2, b + 2, b + 2, b + 1, b + 1, b + 1, b + 1, b, b, b, b);
+                acc[st][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_permutexvar_ps(pick, ds[r / 4]), acc[st][r]);
+            }
         }
     }
-    for (int r = 0; r < 8; ++r) y[r] = simd::x86::hsum(acc[r]);
+    for (int st = 0; st < NS; ++st)
+        for (int r = 0; r < 8; ++r) g[st].y[r] = simd::x86::hsum(acc[st][r]);
 }
 
 /// One 2-block group of a q8_0 row at p (68 bytes) against the q8x32 layout (aux = -128 · lane sums).
@@ -306,30 +315,38 @@ inline void q8_0_unpack(const std::byte* src, std::byte* dst, std::int64_t k) {
     }
 }
 
-/// One group of 8 packed q8_0 rows into g.y[0, 8). Prefetch: the group's one stream, 4 steps ahead.
-LLMT_TARGET_AVX512 inline void q8_0_packed8(const gemm_args& g, const q8x32_layout& L) {
-    const std::byte* a = g.a;
-    __m512 acc[8];
-    for (auto& v : acc) v = _mm512_setzero_ps();
+/// NS groups of 8 packed q8_0 rows at once (g[0, NS), the same activation), each its own stream (see
+/// packed_streams), into g[s].y[0, 8). Prefetch: each stream 4 steps ahead.
+template <int NS>
+LLMT_TARGET_AVX512 inline void q8_0_packed8(const gemm_args* g) {
+    const auto L = q8x32_layout::make<quant::q8_0>(g[0].k);
+    const std::byte* a = g[0].a;
+    __m512 acc[NS][8];
+    for (auto& row : acc)
+        for (auto& v : row) v = _mm512_setzero_ps();
     // activation scales: lanes 0-7 block 0, 8-15 block 1 → lane 2r + j takes block j's
     const __m512i alt = _mm512_set_epi32(8, 0, 8, 0, 8, 0, 8, 0, 8, 0, 8, 0, 8, 0, 8, 0);
     const std::int64_t pairs = L.nb / 2;
     for (std::int64_t gi = 0; gi < pairs; ++gi) {
-        const std::byte* p = g.w + q8_0_step_bytes * std::size_t(gi);
-        for (int c = 0; c < 9; ++c) _mm_prefetch(reinterpret_cast<const char*>(p + 4 * q8_0_step_bytes + 64 * c), _MM_HINT_T1);
         const __m512i aq = _mm512_load_si512(a + L.qs + 64 * gi);
         const __m512i aux = _mm512_load_si512(a + L.aux + 64 * gi);
         const __m512 as = _mm512_permutexvar_ps(alt, _mm512_load_ps(reinterpret_cast<const float*>(a + L.scale) + 16 * gi));
-        const __m512 ds = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 512))), as);
+#pragma GCC unroll 4
+        for (int st = 0; st < NS; ++st) {
+            const std::byte* p = g[st].w + q8_0_step_bytes * std::size_t(gi);
+            for (int c = 0; c < 9; ++c) _mm_prefetch(reinterpret_cast<const char*>(p + 4 * q8_0_step_bytes + 64 * c), _MM_HINT_T1);
+            const __m512 ds = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 512))), as);
 #pragma GCC unroll 8
-        for (int r = 0; r < 8; ++r) {
-            const __m512i s = simd::x86::dpbusd(aux, _mm512_loadu_si512(p + 64 * r), aq);
-            const __m512i pick = _mm512_set_epi32(2 * r + 1, 2 * r + 1, 2 * r + 1, 2 * r + 1, 2 * r + 1, 2 * r + 1, 2 * r + 1, 2 * r + 1,
-                                                  2 * r, 2 * r, 2 * r, 2 * r, 2 * r, 2 * r, 2 * r, 2 * r);
-            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_permutexvar_ps(pick, ds), acc[r]);
+            for (int r = 0; r < 8; ++r) {
+                const __m512i s = simd::x86::dpbusd(aux, _mm512_loadu_si512(p + 64 * r), aq);
+                const __m512i pick = _mm512_set_epi32(2 * r + 1, 2 * r + 1, 2 * r + 1, 2 * r + 1, 2 * r + 1, 2 * r + 1, 2 * r + 1, 2 * r + 1,
+                                                      2 * r, 2 * r, 2 * r, 2 * r, 2 * r, 2 * r, 2 * r, 2 * r);
+                acc[st][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_permutexvar_ps(pick, ds), acc[st][r]);
+            }
         }
     }
-    for (int r = 0; r < 8; ++r) g.y[r] = simd::x86::hsum(acc[r]);
+    for (int st = 0; st < NS; ++st)
+        for (int r = 0; r < 8; ++r) g[st].y[r] = simd::x86::hsum(acc[st][r]);
 }
 
 /// Rows in groups of 8, then 4 (the last 1-3 alone); each row's operations do not depend on its group.
@@ -375,8 +392,7 @@ struct gemv_impl<quant::q4_0, simd::isa::avx512vnni> {
     static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { gemv32::q4_0_unpack(src, dst, k); }
     /// nr: whole groups of 8 packed rows.
     static void gemv_packed(const gemm_args& g, std::int64_t nr) {
-        const auto L = gemv32::q4_0_layout::make(g.k);
-        for (std::int64_t r = 0; r < nr; r += 8) gemv32::q4_0_packed8(g.w + std::size_t(r) * g.w_stride, g.a, g.y + r, L);
+        packed_streams<8, &gemv32::q4_0_packed8<1>, &gemv32::q4_0_packed8<2>>(g, nr);
     }
 };
 
@@ -397,14 +413,8 @@ struct gemv_impl<quant::q8_0, simd::isa::avx512vnni> {
     static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { gemv32::q8_0_pack(src, dst, k); }
     static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { gemv32::q8_0_unpack(src, dst, k); }
     /// nr: whole groups of 8 packed rows.
-    static void gemv_packed(const gemm_args& g0, std::int64_t nr) {
-        const auto L = q8x32_layout::make<quant::q8_0>(g0.k);
-        gemm_args g = g0;
-        for (std::int64_t r = 0; r < nr; r += 8) {
-            g.w = g0.w + std::size_t(r) * g0.w_stride;
-            g.y = g0.y + r;
-            gemv32::q8_0_packed8(g, L);
-        }
+    static void gemv_packed(const gemm_args& g, std::int64_t nr) {
+        packed_streams<8, &gemv32::q8_0_packed8<1>, &gemv32::q8_0_packed8<2>>(g, nr);
     }
 };
 
