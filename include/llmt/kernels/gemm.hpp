@@ -63,7 +63,7 @@ struct kernel_entry {
     batch_bytes_fn batch_bytes = nullptr;
     batch_fn batch = nullptr;
     // Optional decode layout (kernels/pack.hpp): groups of pack_rows rows rearranged once at load so that
-    // decode reads each thread's rows as one sequential run of aligned bytes. gemv_packed is gemv on
+    // decode reads each thread's rows as sequential runs of aligned bytes (two at once: packed_streams). gemv_packed is gemv on
     // whole groups (same prepared activation, same results bit for bit); the other paths unpack.
     int pack_rows = 0;
     packable_fn packable = nullptr;  // whether rows of k values can take the layout
