@@ -23,13 +23,22 @@ namespace llmt_bench {
 
 namespace membw_detail {
 
+/// How far ahead of its loads a pass asks for lines into L2 (_mm_prefetch T1), as the decode kernels
+/// do. Loads alone leave the hardware prefetcher short of the memory's latency: in 8 rounds here,
+/// each pass type next to the other, a plain pass read 13.9-16.5 GB/s with 1 thread and 27.0-31.4
+/// with 2, a pass with this prefetch 15.4-18.1 and 28.7-34.2 (1, 1.5, 2 and 3 KiB ahead alike).
+/// Measured with plain passes, the packed kernels, which prefetch, read up to 117 % of the bound.
+inline constexpr std::size_t prefetch_ahead = 2048;
+
 /// XOR of every 64-bit word of [p, p + bytes), read with the widest loads this build has and eight
-/// independent accumulators so that many cache-line misses are in flight at once.
+/// independent accumulators so that many cache-line misses are in flight at once, each line asked
+/// for prefetch_ahead bytes earlier. (A prefetch past the end of the buffer does not fault.)
 inline std::uint64_t read_slice(const std::byte* p, std::size_t bytes) {
 #if defined(__AVX512F__)
     __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
     const std::byte* end = p + bytes / 512 * 512;
     for (; p < end; p += 512) {
+        for (int c = 0; c < 8; ++c) _mm_prefetch(reinterpret_cast<const char*>(p + prefetch_ahead + 64 * c), _MM_HINT_T1);
         a0 = _mm512_xor_si512(a0, _mm512_load_si512(p));
         a1 = _mm512_xor_si512(a1, _mm512_load_si512(p + 64));
         a2 = _mm512_xor_si512(a2, _mm512_load_si512(p + 128));
@@ -48,6 +57,7 @@ inline std::uint64_t read_slice(const std::byte* p, std::size_t bytes) {
     __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
     const std::byte* end = p + bytes / 256 * 256;
     for (; p < end; p += 256) {
+        for (int c = 0; c < 4; ++c) _mm_prefetch(reinterpret_cast<const char*>(p + prefetch_ahead + 64 * c), _MM_HINT_T1);
         a0 = _mm256_xor_si256(a0, _mm256_load_si256(reinterpret_cast<const __m256i*>(p)));
         a1 = _mm256_xor_si256(a1, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + 32)));
         a2 = _mm256_xor_si256(a2, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + 64)));
