@@ -29,8 +29,9 @@ namespace kernels {
 /// the hardware prefetcher keeps only so far ahead of each stream it follows, and a kernel that
 /// computes between its loads advances one stream too slowly for that distance to cover the memory's
 /// latency; two streams double what is in flight. Measured on q6_K 4096x4096 and 14336x4096 from
-/// DRAM, alternating, 3 rounds: 1 thread 74-84 % -> 90-134 % of a read pass next to it, 2 threads
-/// 42-79 % -> 85-105 %. A group's operations do not depend on its partner: the same bits either way.
+/// DRAM, alternating, 3 rounds, as a share of a read pass next to it (plain loads, before membw's
+/// passes prefetched too): 1 thread 74-84 % -> 90-134 %, 2 threads 42-79 % -> 85-105 %. A group's
+/// operations do not depend on its partner: the same bits either way.
 template <int P, void (*One)(const gemm_args*), void (*Two)(const gemm_args*)>
 void packed_streams(const gemm_args& g0, std::int64_t nr) {
     const std::int64_t groups = nr / P, half = groups / 2;
