@@ -284,8 +284,8 @@ TEST_CASE("quantize_act: the AVX-512 q8_0 and q8_K conversions equal the referen
 }
 #endif
 
-TEST_CASE("matvec: q4_0, q8_0, q4_K, q6_K and f16 have a decode kernel on AVX-512 VNNI and AMX, and scalar has none") {
-    for (auto t : {q::qtype::q4_0, q::qtype::q8_0, q::qtype::q4_k, q::qtype::q6_k, q::qtype::f16}) {
+TEST_CASE("matvec: q4_0, q8_0, q4_K, q5_K, q6_K and f16 have a decode kernel on AVX-512 VNNI and AMX, and scalar has none") {
+    for (auto t : {q::qtype::q4_0, q::qtype::q8_0, q::qtype::q4_k, q::qtype::q5_k, q::qtype::q6_k, q::qtype::f16}) {
         CAPTURE(q::name(t));
         CHECK((k::resolve_kernel<q::all_formats>(t, "test", isa::avx512vnni).gemv != nullptr));
         CHECK((k::resolve_kernel<q::all_formats>(t, "test", isa::amx).gemv != nullptr));
@@ -386,7 +386,8 @@ TEST_CASE_TEMPLATE_DEFINE("matmul: a matrix packed into its decode layout gives 
             CAPTURE(llmt::simd::to_string(level));
             const auto w = m.ref(level);
             // the formats with a decode layout on AVX-512 VNNI: no vacuous pass here
-            if constexpr (std::is_same_v<F, q::q4_0> || std::is_same_v<F, q::q8_0> || std::is_same_v<F, q::q4_k> || std::is_same_v<F, q::q6_k>)
+            if constexpr (std::is_same_v<F, q::q4_0> || std::is_same_v<F, q::q8_0> || std::is_same_v<F, q::q4_k> || std::is_same_v<F, q::q5_k> ||
+                          std::is_same_v<F, q::q6_k>)
                 CHECK(k::can_pack(w) == (level >= isa::avx512vnni));
             if (!k::can_pack(w)) continue;
             const std::size_t bytes = k::weight_bytes(w);

@@ -1,4 +1,4 @@
-// gemv_k: AVX-512 VNNI decode kernels (one token, many rows) for q4_K and q6_K, unpacked in registers
+// gemv_k: AVX-512 VNNI decode kernels (one token, many rows) for q4_K, q5_K and q6_K, unpacked in registers
 #pragma once
 
 #include <llmt/config.hpp>
@@ -9,6 +9,7 @@
 #include <llmt/kernels/pack.hpp>
 #include <llmt/kernels/quantize_act.hpp>
 #include <llmt/quant/q4_k.hpp>
+#include <llmt/quant/q5_k.hpp>
 #include <llmt/quant/q6_k.hpp>
 #include <llmt/quant/q8_k.hpp>
 #include <llmt/simd/x86.hpp>
@@ -16,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #if LLMT_HAS_X86_KERNELS
 LLMT_BEGIN_NAMESPACE
@@ -43,6 +45,19 @@ LLMT_INLINE_AVX512 __m512i idx_4x8(short w) {
 /// 16 bytes at p in each 128-bit lane.
 LLMT_INLINE_AVX512 __m512i bcast16(const std::int8_t* p) { return _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
 
+/// Byte x in the low 256 bits, y in the high 256 bits.
+LLMT_INLINE_AVX512 __m512i bytes2(int x, int y) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi8(char(x))), _mm256_set1_epi8(char(y)), 1);
+}
+/// q5_K's fifth bit: 16 added to each byte of v whose byte of h has a bit of `bit` set.
+LLMT_INLINE_AVX512 __m512i add_bit5(__m512i v, __m512i h, __m512i bit) {
+    return _mm512_mask_add_epi8(v, _mm512_test_epi8_mask(h, bit), v, _mm512_set1_epi8(16));
+}
+
+/// q4_K and q5_K share their scales, mins and nibble order; q5_K adds a fifth bit per value (qh).
+template <typename Block>
+inline constexpr bool has_bit5 = std::is_same_v<Block, quant::block_q5_k>;
+
 /// The activation's quants of one super-block in q4_K's nibble order: [0-31 | 64-95], [32-63 | 96-127], ...
 struct q4_k_act {
     __m512i a[4];
@@ -62,7 +77,7 @@ LLMT_INLINE_AVX512 void load_q4_k_act(const quant::block_q8_k& b, q4_k_act& o) {
     o.d = b.d;
 }
 
-/// The result of a row from its accumulator, whose lanes 0 and 1 hold the scaled sums (see q4_k_step).
+/// The result of a row from its accumulator, whose lanes 0 and 1 hold the scaled sums (see q45_k_step).
 LLMT_INLINE_AVX512 float sum2(__m128 v) { return _mm_cvtss_f32(_mm_add_ss(v, _mm_movehdup_ps(v))); }
 
 /// An int32 vector's lanes summed per 128-bit lane, the sum in every lane of it (exact).
@@ -71,19 +86,26 @@ LLMT_INLINE_AVX512 __m128i hsum_lanes(__m128i v) {
     return _mm_add_epi32(v, _mm_shuffle_epi32(v, 0xb1));
 }
 
-/// One q4_K super-block of a row against the prepared activation, in a form the decode layout's
-/// kernel (q4_k_packed4) reproduces bit for bit: the exact integers T = Σ sc·q·a and M = Σ m·bsum,
-/// then acc[0] += T·(d·da) and acc[1] += M·(-dmin·da), one fused multiply-add; the row's result is
-/// acc[0] + acc[1] (sum2).
-LLMT_INLINE_AVX512 void q4_k_step(const quant::block_q4_k& x, const q4_k_act& a, __m128& acc) {
+/// One q4_K or q5_K super-block of a row against the prepared activation, in a form the decode
+/// layout's kernel (q45_k_packed4) reproduces bit for bit: the exact integers T = Σ sc·q·a and
+/// M = Σ m·bsum, then acc[0] += T·(d·da) and acc[1] += M·(-dmin·da), one fused multiply-add; the
+/// row's result is acc[0] + acc[1] (sum2).
+template <typename Block>
+LLMT_INLINE_AVX512 void q45_k_step(const Block& x, const q4_k_act& a, __m128& acc) {
     std::uint64_t sc8, mn8;
     kq::unpack_scale_min6x8(x.scales, sc8, mn8);
     const __m512i s16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(std::int64_t(sc8))));
     const __m512i m4 = _mm512_set1_epi8(0x0f);
     __m512i isum = _mm512_setzero_si512();
+    [[maybe_unused]] __m512i qh2;
+    if constexpr (has_bit5<Block>) qh2 = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh)));
     for (int c = 0; c < 2; ++c) {
         const __m512i raw = _mm512_loadu_si512(x.qs + 64 * c);
-        const __m512i lo = _mm512_and_si512(raw, m4), hi = _mm512_and_si512(_mm512_srli_epi16(raw, 4), m4);
+        __m512i lo = _mm512_and_si512(raw, m4), hi = _mm512_and_si512(_mm512_srli_epi16(raw, 4), m4);
+        if constexpr (has_bit5<Block>) {  // bytes 0-31: qs pair 2c (qh bits 4c, 4c + 1), 32-63: pair 2c + 1
+            lo = add_bit5(lo, qh2, bytes2(1 << (4 * c), 1 << (4 * c + 2)));
+            hi = add_bit5(hi, qh2, bytes2(1 << (4 * c + 1), 1 << (4 * c + 3)));
+        }
         const __m512i slo = _mm512_permutexvar_epi16(idx_2x16(short(4 * c), short(4 * c + 2)), s16);
         const __m512i shi = _mm512_permutexvar_epi16(idx_2x16(short(4 * c + 1), short(4 * c + 3)), s16);
         isum = simd::x86::dpwssd(isum, _mm512_maddubs_epi16(lo, a.a[2 * c]), slo);
@@ -94,7 +116,7 @@ LLMT_INLINE_AVX512 void q4_k_step(const quant::block_q4_k& x, const q4_k_act& a,
     const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(std::int64_t(mn8)));
     const __m128i tm = _mm_unpacklo_epi32(t, hsum_lanes(_mm_madd_epi16(m16, a.bsum2)));  // T, M, T, M
     // d and dmin (adjacent fp16 values) converted together by F16C, times the activation's scale
-    static_assert(offsetof(quant::block_q4_k, d) == 0 && offsetof(quant::block_q4_k, dmin) == 2);
+    static_assert(offsetof(Block, d) == 0 && offsetof(Block, dmin) == 2);
     std::uint32_t dbits;
     std::memcpy(&dbits, reinterpret_cast<const std::byte*>(&x), 4);
     const __m128 dm = _mm_xor_ps(_mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(int(dbits))), _mm_set1_ps(a.d)), _mm_set_ps(-0.0f, 0.0f, -0.0f, 0.0f));
@@ -102,9 +124,9 @@ LLMT_INLINE_AVX512 void q4_k_step(const quant::block_q4_k& x, const q4_k_act& a,
 }
 
 /// NR rows of the file's layout, the next group of rows prefetched.
-template <int NR>
-LLMT_TARGET_AVX512 void q4_k_rows(const gemm_args& g) {
-    constexpr std::size_t B = sizeof(quant::block_q4_k);
+template <typename Block, int NR>
+LLMT_TARGET_AVX512 void q45_k_rows(const gemm_args& g) {
+    constexpr std::size_t B = sizeof(Block);
     const std::int64_t nb = g.k / quant::qk_k;
     const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g.a);
     __m128 acc[NR];
@@ -116,7 +138,7 @@ LLMT_TARGET_AVX512 void q4_k_rows(const gemm_args& g) {
         for (int r = 0; r < NR; ++r) {
             const std::byte* p = g.w + std::size_t(r) * g.w_stride + std::size_t(b) * B;
             prefetch_block<B>(p, NR * g.w_stride);
-            q4_k_step(*reinterpret_cast<const quant::block_q4_k*>(p), a, acc[r]);
+            q45_k_step(*reinterpret_cast<const Block*>(p), a, acc[r]);
         }
     }
     for (int r = 0; r < NR; ++r) g.y[r] = sum2(acc[r]);
@@ -134,18 +156,26 @@ LLMT_TARGET_AVX512 void q4_k_rows(const gemm_args& g) {
 /// The scales then decode for 4 rows with 4 vector operations, and one byte shuffle spreads a
 /// sub-block's scale over its rows' lanes, where the file layout needs scalar unpacking and two
 /// permutes per row. A lossless rearrangement of the same bytes, so a packed group takes their place.
-inline constexpr std::size_t q4_k_step_bytes = 4 * sizeof(quant::block_q4_k);
-static_assert(q4_k_step_bytes == 576);
+/// q5_K's layout is q4_K's followed by its fifth bits (704 bytes a step):
+///   [576 + 64h, +64), h = 0, 1    16 qh bytes per row, row r at 16r: its qh[16h, +16) (the bits of
+///                                 the values in the pieces t = 2c + h: bit 2c low nibbles, 2c + 1 high)
+template <typename Block>
+inline constexpr std::size_t q45_k_step_bytes = 4 * sizeof(Block);
+inline constexpr std::size_t q4_k_step_bytes = q45_k_step_bytes<quant::block_q4_k>;
+static_assert(q4_k_step_bytes == 576 && q45_k_step_bytes<quant::block_q5_k> == 704);
 
-inline void q4_k_pack(const std::byte* src, std::byte* dst, std::int64_t k) {
+template <typename Block>
+inline void q45_k_pack(const std::byte* src, std::byte* dst, std::int64_t k) {
     const std::int64_t nb = k / quant::qk_k;
-    const std::size_t row = std::size_t(nb) * sizeof(quant::block_q4_k);
+    const std::size_t row = std::size_t(nb) * sizeof(Block);
     for (std::int64_t b = 0; b < nb; ++b) {
-        std::byte* out = dst + q4_k_step_bytes * std::size_t(b);
+        std::byte* out = dst + q45_k_step_bytes<Block> * std::size_t(b);
         std::uint8_t S[64];
         for (int r = 0; r < 4; ++r) {
-            const auto* x = reinterpret_cast<const quant::block_q4_k*>(src + std::size_t(r) * row + std::size_t(b) * sizeof(quant::block_q4_k));
+            const auto* x = reinterpret_cast<const Block*>(src + std::size_t(r) * row + std::size_t(b) * sizeof(Block));
             for (int t = 0; t < 8; ++t) std::memcpy(out + 64 * t + 16 * r, x->qs + 16 * t, 16);
+            if constexpr (has_bit5<Block>)
+                for (int h = 0; h < 2; ++h) std::memcpy(out + 576 + 64 * h + 16 * r, x->qh + 16 * h, 16);
             std::memcpy(out + 512 + 2 * r, &x->d, 2);
             std::memcpy(out + 520 + 2 * r, &x->dmin, 2);
             kq::unpack_scale_min6x8(x->scales, S + 16 * r, S + 16 * r + 8);
@@ -157,17 +187,20 @@ inline void q4_k_pack(const std::byte* src, std::byte* dst, std::int64_t k) {
     }
 }
 
-inline void q4_k_unpack(const std::byte* src, std::byte* dst, std::int64_t k) {
+template <typename Block>
+inline void q45_k_unpack(const std::byte* src, std::byte* dst, std::int64_t k) {
     const std::int64_t nb = k / quant::qk_k;
-    const std::size_t row = std::size_t(nb) * sizeof(quant::block_q4_k);
+    const std::size_t row = std::size_t(nb) * sizeof(Block);
     for (std::int64_t b = 0; b < nb; ++b) {
-        const std::byte* in = src + q4_k_step_bytes * std::size_t(b);
+        const std::byte* in = src + q45_k_step_bytes<Block> * std::size_t(b);
         const auto* o = reinterpret_cast<const std::uint8_t*>(in + 528);
         std::uint8_t S[64];
         for (int i = 0; i < 64; ++i) S[i] = std::uint8_t((o[i % 32] >> (i < 32 ? 0 : 4) & 15) | (o[32 + i % 16] >> (2 * (i / 16)) & 3) << 4);
         for (int r = 0; r < 4; ++r) {
-            auto* x = reinterpret_cast<quant::block_q4_k*>(dst + std::size_t(r) * row + std::size_t(b) * sizeof(quant::block_q4_k));
+            auto* x = reinterpret_cast<Block*>(dst + std::size_t(r) * row + std::size_t(b) * sizeof(Block));
             for (int t = 0; t < 8; ++t) std::memcpy(x->qs + 16 * t, in + 64 * t + 16 * r, 16);
+            if constexpr (has_bit5<Block>)
+                for (int h = 0; h < 2; ++h) std::memcpy(x->qh + 16 * h, in + 576 + 64 * h + 16 * r, 16);
             std::memcpy(&x->d, in + 512 + 2 * r, 2);
             std::memcpy(&x->dmin, in + 520 + 2 * r, 2);
             for (int j = 0; j < 8; ++j) quant::detail::pack_scale_min6(j, S[16 * r + j], S[16 * r + 8 + j], x->scales);
@@ -175,15 +208,16 @@ inline void q4_k_unpack(const std::byte* src, std::byte* dst, std::int64_t k) {
     }
 }
 
-/// 4 packed rows into y[0, 4): the integers and float operations of q4_k_rows, per 128-bit lane.
+/// 4 packed rows into y[0, 4): the integers and float operations of q45_k_rows, per 128-bit lane.
 /// Each 16-value half of a piece is one sub-block of one row, so the unscaled sums come from vpdpbusd
 /// (one instruction per 64 values where vpmaddubsw + vpdpwssd take two; the port both use is what
 /// bounds this kernel), two pieces' sums per sub-block fit int16 (|Σ| ≤ 8·15·127), and one vpdpwssd
 /// per 2 sub-blocks applies the scales to them packed to words.
 /// NS groups (g[0, NS), the same activation) at once, each its own stream: see packed_streams.
 /// Prefetch: each stream 4 steps (2304 bytes) ahead into L2.
-template <int NS>
-LLMT_TARGET_AVX512 inline void q4_k_packed4(const gemm_args* g) {
+template <typename Block, int NS>
+LLMT_TARGET_AVX512 inline void q45_k_packed4(const gemm_args* g) {
+    constexpr std::size_t step = q45_k_step_bytes<Block>;
     const auto* ab = reinterpret_cast<const quant::block_q8_k*>(g[0].a);
     const std::int64_t nb = g[0].k / quant::qk_k;
     const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
@@ -199,8 +233,10 @@ LLMT_TARGET_AVX512 inline void q4_k_packed4(const gemm_args* g) {
         const quant::block_q8_k& a = ab[b];
 #pragma GCC unroll 4
         for (int st = 0; st < NS; ++st) {
-            const std::byte* p = g[st].w + q4_k_step_bytes * std::size_t(b);
-            for (int c = 0; c < 9; ++c) _mm_prefetch(reinterpret_cast<const char*>(p + 4 * q4_k_step_bytes + 64 * c), _MM_HINT_T1);
+            const std::byte* p = g[st].w + step * std::size_t(b);
+            for (std::size_t c = 0; c < step / 64; ++c) _mm_prefetch(reinterpret_cast<const char*>(p + 4 * step + 64 * c), _MM_HINT_T1);
+            [[maybe_unused]] __m512i H0, H1;
+            if constexpr (has_bit5<Block>) H0 = _mm512_loadu_si512(p + 576), H1 = _mm512_loadu_si512(p + 640);
             const __m512i lowbits = _mm512_and_si512(_mm512_srlv_epi16(_mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 528))), nib_shift), m4);
             const __m512i topbits = _mm512_rolv_epi32(_mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 560))), top_rot);
             const __m512i S = _mm512_ternarylogic_epi32(lowbits, topbits, m30, 0xf8);  // lowbits | (topbits & 0x30)
@@ -208,10 +244,19 @@ LLMT_TARGET_AVX512 inline void q4_k_packed4(const gemm_args* g) {
 #pragma GCC unroll 4
             for (int c = 0; c < 4; ++c) {
                 const __m512i q0 = _mm512_loadu_si512(p + 128 * c), q1 = _mm512_loadu_si512(p + 128 * c + 64);
-                __m512i slo = simd::x86::dpbusd(_mm512_setzero_si512(), _mm512_and_si512(q0, m4), bcast16(a.qs + 64 * c + 0));
-                slo = simd::x86::dpbusd(slo, _mm512_and_si512(q1, m4), bcast16(a.qs + 64 * c + 16));
-                __m512i shi = simd::x86::dpbusd(_mm512_setzero_si512(), _mm512_and_si512(_mm512_srli_epi16(q0, 4), m4), bcast16(a.qs + 64 * c + 32));
-                shi = simd::x86::dpbusd(shi, _mm512_and_si512(_mm512_srli_epi16(q1, 4), m4), bcast16(a.qs + 64 * c + 48));
+                __m512i l0 = _mm512_and_si512(q0, m4), l1 = _mm512_and_si512(q1, m4);
+                __m512i h0 = _mm512_and_si512(_mm512_srli_epi16(q0, 4), m4), h1 = _mm512_and_si512(_mm512_srli_epi16(q1, 4), m4);
+                if constexpr (has_bit5<Block>) {  // |Σ| ≤ 8·31·128 still fits the int16 packing below
+                    const __m512i blo = _mm512_set1_epi8(char(1 << (2 * c))), bhi = _mm512_set1_epi8(char(1 << (2 * c + 1)));
+                    l0 = add_bit5(l0, H0, blo);
+                    l1 = add_bit5(l1, H1, blo);
+                    h0 = add_bit5(h0, H0, bhi);
+                    h1 = add_bit5(h1, H1, bhi);
+                }
+                __m512i slo = simd::x86::dpbusd(_mm512_setzero_si512(), l0, bcast16(a.qs + 64 * c + 0));
+                slo = simd::x86::dpbusd(slo, l1, bcast16(a.qs + 64 * c + 16));
+                __m512i shi = simd::x86::dpbusd(_mm512_setzero_si512(), h0, bcast16(a.qs + 64 * c + 32));
+                shi = simd::x86::dpbusd(shi, h1, bcast16(a.qs + 64 * c + 48));
                 // words 0-3 of a row's lane: sub-block 2c's sums, 4-7: 2c + 1's; the scales to match
                 const __m512i sc = _mm512_shuffle_epi8(S, _mm512_set_epi16(
                     short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8001 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c), short(0x8000 + 2 * c),
@@ -224,7 +269,7 @@ LLMT_TARGET_AVX512 inline void q4_k_packed4(const gemm_args* g) {
             const __m512i bsum = _mm512_broadcast_i32x4(_mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums)),
                                                                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsums + 8))));
             const __m512i msum = _mm512_madd_epi16(_mm512_shuffle_epi8(S, min_idx), bsum);
-            // per row lane: T, M, T, M (the exact sums of q4_k_step)
+            // per row lane: T, M, T, M (the exact sums of q45_k_step)
             __m512i tm = _mm512_add_epi32(_mm512_unpacklo_epi32(isum, msum), _mm512_unpackhi_epi32(isum, msum));
             tm = _mm512_add_epi32(tm, _mm512_shuffle_epi32(tm, _MM_PERM_BADC));
             const __m256 dd = _mm256_xor_ps(_mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 512))), _mm256_set1_ps(a.d)), neg_dmin);
@@ -316,7 +361,7 @@ inline void q6_k_shuffle(const std::byte* src, std::byte* dst, std::int64_t k) {
 }
 
 /// 4 packed rows into y[0, 4): the integer T and float operation of q6_k_rows, per 128-bit lane. As in
-/// q4_k_packed4, the unscaled sums of a piece come from vpdpbusd and one vpdpwssd scales both halves.
+/// q45_k_packed4, the unscaled sums of a piece come from vpdpbusd and one vpdpwssd scales both halves.
 /// NS groups at once, each its own stream (see packed_streams). Prefetch: each stream 4 steps (3360
 /// bytes) ahead into L2.
 template <int NS>
@@ -394,21 +439,28 @@ void by_rows(const gemm_args& g0, std::int64_t nr) {
 
 }  // namespace gemvk
 
-/// Decode layout: gemvk::q4_k_pack (kernels/pack.hpp).
-template <>
-struct gemv_impl<quant::q4_k, simd::isa::avx512vnni> {
+/// Decode layout: gemvk::q45_k_pack (kernels/pack.hpp); q4_K and q5_K.
+template <typename F>
+struct gemv_q45_k_impl {
+    using Block = typename F::block;
     static constexpr bool available = true;
     static std::size_t act_bytes(std::int64_t k) { return blocks_act_bytes<quant::q8_k>(k); }
     static void prepare(const float* x, std::byte* out, std::int64_t k) { qact::quantize_q8_k(x, reinterpret_cast<quant::block_q8_k*>(out), k); }
     static void gemv(const gemm_args& g, std::int64_t nr) {
-        gemvk::by_rows<&gemvk::q4_k_rows<1>, &gemvk::q4_k_rows<2>, &gemvk::q4_k_rows<3>, &gemvk::q4_k_rows<4>>(g, nr);
+        gemvk::by_rows<&gemvk::q45_k_rows<Block, 1>, &gemvk::q45_k_rows<Block, 2>, &gemvk::q45_k_rows<Block, 3>, &gemvk::q45_k_rows<Block, 4>>(g, nr);
     }
     static constexpr int pack_rows = 4;
     static bool packable(std::int64_t k) { return k > 0 && k % quant::qk_k == 0; }
-    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q4_k_pack(src, dst, k); }
-    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q4_k_unpack(src, dst, k); }
-    static void gemv_packed(const gemm_args& g, std::int64_t nr) { packed_streams<4, &gemvk::q4_k_packed4<1>, &gemvk::q4_k_packed4<2>>(g, nr); }
+    static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q45_k_pack<Block>(src, dst, k); }
+    static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q45_k_unpack<Block>(src, dst, k); }
+    static void gemv_packed(const gemm_args& g, std::int64_t nr) {
+        packed_streams<4, &gemvk::q45_k_packed4<Block, 1>, &gemvk::q45_k_packed4<Block, 2>>(g, nr);
+    }
 };
+template <>
+struct gemv_impl<quant::q4_k, simd::isa::avx512vnni> : gemv_q45_k_impl<quant::q4_k> {};
+template <>
+struct gemv_impl<quant::q5_k, simd::isa::avx512vnni> : gemv_q45_k_impl<quant::q5_k> {};
 
 /// Decode layout: gemvk::q6_k_shuffle (kernels/pack.hpp).
 template <>
