@@ -6676,8 +6676,7 @@ LLMT_TARGET_AVX512 void q45_k_rows(const gemm_args& g) {
 ///                                 the values in the pieces t = 2c + h: bit 2c low nibbles, 2c + 1 high)
 template <typename Block>
 inline constexpr std::size_t q45_k_step_bytes = 4 * sizeof(Block);
-inline constexpr std::size_t q4_k_step_bytes = q45_k_step_bytes<quant::block_q4_k>;
-static_assert(q4_k_step_bytes == 576 && q45_k_step_bytes<quant::block_q5_k> == 704);
+static_assert(q45_k_step_bytes<quant::block_q4_k> == 576 && q45_k_step_bytes<quant::block_q5_k> == 704);
 
 template <typename Block>
 inline void q45_k_pack(const std::byte* src, std::byte* dst, std::int64_t k) {
@@ -6729,7 +6728,7 @@ inline void q45_k_unpack(const std::byte* src, std::byte* dst, std::int64_t k) {
 /// bounds this kernel), two pieces' sums per sub-block fit int16 (|Σ| ≤ 8·15·127), and one vpdpwssd
 /// per 2 sub-blocks applies the scales to them packed to words.
 /// NS groups (g[0, NS), the same activation) at once, each its own stream: see packed_streams.
-/// Prefetch: each stream 4 steps (2304 bytes) ahead into L2.
+/// Prefetch: each stream 4 steps (q4_K 2304 bytes, q5_K 2816) ahead into L2.
 template <typename Block, int NS>
 LLMT_TARGET_AVX512 inline void q45_k_packed4(const gemm_args* g) {
     constexpr std::size_t step = q45_k_step_bytes<Block>;
