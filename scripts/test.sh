@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # test: sets up, builds and runs every test (the README's second command; .ci/run runs it)
 #   single header up to date; CMake Release + ctest; meson + meson test; ASan+UBSan + ctest;
-#   libFuzzer on the GGUF reader. LLMT_JOBS (default 2) and LLMT_FUZZ_SECONDS (default 60) tune it.
+#   libFuzzer on the GGUF reader, the model loader, the tokenizers, the chat templates and sampling. LLMT_JOBS
+#   (default 2), LLMT_FUZZ_SECONDS (the GGUF reader, default 60) and LLMT_FUZZ_TARGET_SECONDS (each other target,
+#   default 45) tune it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 jobs=${LLMT_JOBS:-2}
 fuzz_seconds=${LLMT_FUZZ_SECONDS:-60}
+fuzz_target_seconds=${LLMT_FUZZ_TARGET_SECONDS:-45}
 step() { printf '\n==== [%4ds] %s\n' "$SECONDS" "$*"; }
 
 step "setup"
@@ -38,14 +41,26 @@ ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initialization_order=1 
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir _build/asan --output-on-failure -j "$jobs"
 
-step "libFuzzer: the GGUF reader for ${fuzz_seconds} s"
+step "libFuzzer: the GGUF reader for ${fuzz_seconds} s; the loader, tokenizers, chat templates, sampling for ${fuzz_target_seconds} s each"
 cmake -S . -B _build/fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DLLMT_BUILD_FUZZ=ON -DLLMT_BUILD_TESTS=OFF -DLLMT_BUILD_EXAMPLES=OFF -DLLMT_BUILD_BENCH=OFF
-cmake --build _build/fuzz -j "$jobs" --target fuzz_gguf gguf_seed_corpus
-rm -rf _build/fuzz/seeds && mkdir -p _build/fuzz/seeds _build/fuzz/corpus _build/fuzz/artifacts
+cmake --build _build/fuzz -j "$jobs" --target llmt-fuzz
+rm -rf _build/fuzz/seeds _build/fuzz/seeds-by-target && mkdir -p _build/fuzz/seeds _build/fuzz/artifacts
 _build/fuzz/tests/fuzz/gguf_seed_corpus _build/fuzz/seeds
-_build/fuzz/tests/fuzz/fuzz_gguf -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
-  -print_final_stats=1 -artifact_prefix=_build/fuzz/artifacts/ \
-  -dict=tests/fuzz/gguf.dict _build/fuzz/corpus _build/fuzz/seeds
+_build/fuzz/tests/fuzz/fuzz_seed_corpus _build/fuzz/seeds-by-target
+# fuzz NAME SECONDS SEEDS [flags]: runs tests/fuzz/fuzz_NAME on its corpus (kept in _build/fuzz/corpus/NAME between
+# runs); a crash, sanitizer report, leak, timeout or out-of-memory writes _build/fuzz/artifacts/NAME-* and fails.
+fuzz() {
+  local name=$1 seconds=$2 seeds=$3
+  shift 3
+  mkdir -p "_build/fuzz/corpus/$name"
+  "_build/fuzz/tests/fuzz/fuzz_$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="_build/fuzz/artifacts/$name-" "$@" "_build/fuzz/corpus/$name" "$seeds"
+}
+fuzz gguf "$fuzz_seconds" _build/fuzz/seeds -dict=tests/fuzz/gguf.dict
+fuzz load "$fuzz_target_seconds" _build/fuzz/seeds-by-target/load -dict=tests/fuzz/gguf.dict
+fuzz tokenize "$fuzz_target_seconds" _build/fuzz/seeds-by-target/tokenize -dict=tests/fuzz/tokenize.dict
+fuzz chat_template "$fuzz_target_seconds" _build/fuzz/seeds-by-target/chat_template -dict=tests/fuzz/chat_template.dict
+fuzz sampling "$fuzz_target_seconds" _build/fuzz/seeds-by-target/sampling
 
 step "all tests passed"
