@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+
 namespace {
 namespace q = llmt::quant;
 using q::qtype;
@@ -486,4 +488,100 @@ TEST_CASE("quantize_file: refuses to overwrite its input, and a throwing progres
                     }),
                     std::runtime_error);
     CHECK_FALSE(std::filesystem::exists(out.path));
+}
+
+// ---- io::atomic_output_file: what quantize_file, gguf_writer and the tools write through ----
+
+namespace {
+std::string slurp(const std::filesystem::path& p) {
+    std::FILE* f = std::fopen(p.c_str(), "rb");
+    if (!f) return "<missing>";
+    std::string s;
+    char buf[256];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) s.append(buf, n);
+    std::fclose(f);
+    return s;
+}
+void spill(const std::filesystem::path& p, const std::string& s) {
+    std::FILE* f = std::fopen(p.c_str(), "wb");
+    REQUIRE(f);
+    std::fwrite(s.data(), 1, s.size(), f);
+    std::fclose(f);
+}
+std::size_t entries(const std::filesystem::path& dir) {
+    return std::size_t(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()));
+}
+}  // namespace
+
+TEST_CASE("atomic_output_file: the destination changes only on commit, as a whole") {
+    namespace fs = std::filesystem;
+    temp_path dir_path("atomic-dir");
+    fs::create_directory(dir_path.path);
+    const fs::path out = dir_path.path / "out.txt";
+    spill(out, "old");
+    fs::permissions(out, fs::perms(0640));
+    {
+        llmt::io::atomic_output_file f(out);
+        f.write("new", 3);
+        CHECK(slurp(out) == "old");  // not yet
+        CHECK(entries(dir_path.path) == 2);  // the temporary file beside it
+        f.commit();
+    }
+    CHECK(slurp(out) == "new");
+    CHECK((fs::status(out).permissions() & fs::perms::all) == fs::perms(0640));  // the mode it replaced
+    CHECK(entries(dir_path.path) == 1);
+    {
+        llmt::io::atomic_output_file f(out);
+        f.write("abandoned", 9);
+    }  // no commit: the temporary file goes, the destination stays
+    CHECK(slurp(out) == "new");
+    CHECK(entries(dir_path.path) == 1);
+    fs::remove_all(dir_path.path);
+}
+
+TEST_CASE("atomic_output_file: refuses what it must not replace before creating anything") {
+    namespace fs = std::filesystem;
+    temp_path dir_path("atomic-refuse");
+    fs::create_directory(dir_path.path);
+    const auto open = [](const fs::path& p, std::initializer_list<fs::path> inputs = {}) { llmt::io::atomic_output_file f(p, inputs); };
+    const fs::path sub = dir_path.path / "empty-dir";
+    fs::create_directory(sub);
+    CHECK_THROWS_AS(open(sub), llmt::error);
+    CHECK(fs::is_directory(sub));
+    const fs::path fifo = dir_path.path / "fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    CHECK_THROWS_AS(open(fifo), llmt::error);  // at once: a FIFO is never opened
+    CHECK(fs::is_fifo(fifo));
+    CHECK_THROWS_AS(open("/dev/null"), llmt::error);
+    const fs::path input = dir_path.path / "model.gguf";
+    spill(input, "weights");
+    const fs::path link = dir_path.path / "hard-link.gguf";
+    fs::create_hard_link(input, link);
+    CHECK_THROWS_WITH_AS(open(link, {input}), doctest::Contains("is the input"), llmt::error);
+    const fs::path ro = dir_path.path / "read-only.txt";
+    spill(ro, "keep");
+    fs::permissions(ro, fs::perms(0444));
+    CHECK_THROWS_WITH_AS(open(ro), doctest::Contains("read-only"), llmt::error);
+    CHECK(slurp(ro) == "keep");
+    CHECK(slurp(input) == "weights");
+    CHECK(entries(dir_path.path) == 5);  // no temporary file left by any refusal
+    CHECK_THROWS_AS(open(dir_path.path / "no-such-dir" / "out"), llmt::error);
+    fs::permissions(ro, fs::perms(0644));
+    fs::remove_all(dir_path.path);
+}
+
+TEST_CASE("gguf_writer::write: a failed write leaves the previous file whole") {
+    namespace fs = std::filesystem;
+    temp_path out("writer-keeps");
+    spill(out.path, "previous");
+    llmt::io::gguf_writer w(3);
+    w.set("general.name", std::string_view("x"));
+    const std::uint64_t ne[] = {32};
+    w.add_tensor_info("t", qtype::f32, std::span<const std::uint64_t>(ne, 1));
+    CHECK_THROWS_AS(w.write(out.path, [](std::size_t, auto&&) { throw llmt::error(llmt::errc::runtime, "cancelled"); }),
+                    llmt::error);
+    CHECK(slurp(out.path) == "previous");
+    std::vector<float> zeros(32, 0.0f);
+    w.write(out.path, [&](std::size_t, auto&& put) { put(zeros.data(), zeros.size() * sizeof(float)); });
+    CHECK(llmt::io::gguf_file::open(out.path).tensors().size() == 1);
 }

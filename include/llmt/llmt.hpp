@@ -14,6 +14,7 @@
 // io
 #include <llmt/io/escape.hpp>
 #include <llmt/io/mapped_file.hpp>
+#include <llmt/io/atomic_output_file.hpp>
 #include <llmt/io/gguf_types.hpp>
 #include <llmt/io/gguf.hpp>
 #include <llmt/io/gguf_writer.hpp>

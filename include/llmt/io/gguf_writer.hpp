@@ -3,6 +3,7 @@
 
 #include <llmt/config.hpp>
 #include <llmt/core/error.hpp>
+#include <llmt/io/atomic_output_file.hpp>
 #include <llmt/io/gguf_types.hpp>
 #include <llmt/quant/qtype.hpp>
 
@@ -259,21 +260,18 @@ public:
     /// Writes the file, streaming each tensor added with add_tensor_info through
     /// fill(index_among_those, out), where out(const void*, std::size_t) appends bytes; fill must
     /// write exactly the tensor's size.
+    /// The file appears at `path` only once complete (io::atomic_output_file): a failure leaves
+    /// whatever was there untouched.
     template <typename Fill>
     void write(const std::filesystem::path& path, Fill&& fill) const {
-        std::FILE* f = std::fopen(path.string().c_str(), "wb");
-        if (!f) fail(errc::io, "cannot create '{}': {}", path.string(), std::strerror(errno));
-        bool ok = true;
-        try {
-            emit([&](const void* p, std::size_t n) {
-                if (ok && n && std::fwrite(p, 1, n, f) != n) ok = false;
-            }, fill);
-        } catch (...) {
-            std::fclose(f);
-            throw;
-        }
-        if (std::fclose(f) != 0) ok = false;
-        if (!ok) fail(errc::io, "cannot write '{}': {}", path.string(), std::strerror(errno));
+        atomic_output_file out(path);
+        write(out, std::forward<Fill>(fill));
+    }
+    /// Writes into `out` and commits it (an output created with the inputs it must not replace).
+    template <typename Fill>
+    void write(atomic_output_file& out, Fill&& fill) const {
+        emit([&](const void* p, std::size_t n) { out.write(p, n); }, fill);
+        out.commit();
     }
 
     [[nodiscard]] std::vector<std::byte> to_bytes() const {
@@ -286,14 +284,9 @@ public:
     }
 
     void write(const std::filesystem::path& path) const {
-        std::FILE* f = std::fopen(path.string().c_str(), "wb");
-        if (!f) fail(errc::io, "cannot create '{}': {}", path.string(), std::strerror(errno));
-        bool ok = true;
-        emit([&](const void* p, std::size_t n) {
-            if (ok && n && std::fwrite(p, 1, n, f) != n) ok = false;
-        });
-        if (std::fclose(f) != 0) ok = false;
-        if (!ok) fail(errc::io, "cannot write '{}': {}", path.string(), std::strerror(errno));
+        atomic_output_file out(path);
+        emit([&](const void* p, std::size_t n) { out.write(p, n); });
+        out.commit();
     }
 
 private:

@@ -217,13 +217,9 @@ quantize_report quantize_file(const std::filesystem::path& in_path, const std::f
         pr.total_done = total_done;
         progress(pr);
     };
-    try {
-        w.write(out_path, fill);
-    } catch (...) {  // no half-written file is left behind
-        std::error_code ec;
-        std::filesystem::remove(out_path, ec);
-        throw;
-    }
+    // A temporary file renamed into place when complete: a failure never touches what out_path was.
+    io::atomic_output_file out(out_path, {in_path});
+    w.write(out, fill);
     return rep;
 }
 
