@@ -2,6 +2,7 @@
 #include <llmt/llmt.hpp>
 
 #include "membw.hpp"
+#include "../examples/cli_common.hpp"
 
 #include <fmt/format.h>
 
@@ -42,13 +43,27 @@ struct params {
     bool verbose = false;
 };
 
-[[noreturn]] void usage_error(const std::string& msg) {
-    std::fprintf(stderr, "llmt-bench: %s\n", msg.c_str());
-    std::fprintf(stderr,
-                 "usage: llmt-bench [-m MODEL]... [-p N,N] [-n N,N] [-pg PP,TG] [-t T,T] [-b N] [-mmp 0|1] [--repack 0|1]\n"
-                 "                  [-r REPS] [-o md|csv|json|jsonl] [--no-warmup] [--no-bandwidth] [-v]\n");
-    std::exit(2);
-}
+constexpr const char* usage_text =
+    "usage: llmt-bench [-m MODEL]... [-p N,N] [-n N,N] [-pg PP,TG] [-t T,T] [-b N] [-mmp 0|1] [--repack 0|1]\n"
+    "                  [-r REPS] [-o md|csv|json|jsonl] [--no-warmup] [--no-bandwidth] [-v]\n"
+    "A drop-in for llama-bench: lists take commas and ranges FIRST-LAST or FIRST-LAST+STEP.\n"
+    "  -m, --model FILE        GGUF model, repeatable or comma-separated (default: the environment variable LLMT_MODEL)\n"
+    "  -p, --n-prompt N        prompt sizes (default 512)\n"
+    "  -n, --n-gen N           generation sizes (default 128)\n"
+    "  -pg PP,TG               prompt then generation, ';'-separated pairs (default: none)\n"
+    "  -t, --threads N         threads, 1 to 512 (default: all cores)\n"
+    "  -b, --batch-size N      prompt tokens evaluated together, at least 1 (default 2048)\n"
+    "  -mmp, --mmap 0|1        1: map the file, 0: read it into memory (default 1)\n"
+    "  --repack 0|1            1: decode layouts packed at load, 0: the file's layout (default 1)\n"
+    "  -r, --repetitions N     runs per test, at least 1 (default 5)\n"
+    "  -o, --output FORMAT     md, csv, json or jsonl (default md)\n"
+    "  --no-warmup             no warm-up run before each test\n"
+    "  --no-bandwidth          do not measure the memory bandwidth (no bw columns)\n"
+    "  -v, --verbose           one line per repetition on stderr\n"
+    "  -h, --help              this help\n"
+    "Exit status: 0 done, 1 failed, 2 wrong command line.\n";
+
+[[noreturn]] void usage_error(const std::string& msg) { throw llmt_cli::usage_error(msg); }
 
 std::vector<std::string> split(const std::string& s, char sep) {
     std::vector<std::string> out;
@@ -62,14 +77,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
 }
 
 int to_int(const std::string& s, const char* flag) {
-    try {
-        std::size_t used = 0;
-        const int v = std::stoi(s, &used);
-        if (used != s.size() || v < 0) throw std::invalid_argument(s);
-        return v;
-    } catch (const std::exception&) {
-        usage_error(fmt::format("{} expects non-negative integers, got '{}'", flag, s));
-    }
+    // at most 2^24 (prompt and generation sizes, batches, threads, repetitions): past it a run never ends
+    return llmt_cli::parse_int<int>(s, flag, 0, 1 << 24);
 }
 
 /// Comma lists and llama-bench's ranges "first-last" / "first-last+step".
@@ -86,6 +95,7 @@ std::vector<int> int_list(const std::string& s, const char* flag) {
         const int last = to_int(part.substr(dash + 1, plus == std::string::npos ? std::string::npos : plus - dash - 1), flag);
         const int step = plus == std::string::npos ? 1 : to_int(part.substr(plus + 1), flag);
         if (step <= 0 || last < first) usage_error(fmt::format("bad range '{}' for {}", part, flag));
+        if ((last - first) / step >= 4096) usage_error(fmt::format("range '{}' for {} has more than 4096 values", part, flag));
         for (int v = first; v <= last; v += step) out.push_back(v);
     }
     return out;
@@ -139,18 +149,22 @@ params parse(int argc, char** argv) {
         } else if (a == "-v" || a == "--verbose") {
             p.verbose = true;
         } else if (a == "-h" || a == "--help") {
-            usage_error("help");
+            std::fputs(usage_text, stdout);
+            throw llmt_cli::exit_request{0};
         } else {
             usage_error(fmt::format("unknown argument '{}'", a));
         }
     }
     (void)p_set;
     (void)n_set;
-    if (p.models.empty()) p.models.push_back(LLMT_DEFAULT_MODEL);
+    if (p.models.empty()) p.models.push_back(llmt_cli::resolve_model(""));
+    for (const auto& m : p.models) llmt_cli::check_input_file(m, "model");
     if (p.threads.empty()) p.threads.push_back(std::max(1, int(std::thread::hardware_concurrency())));
     if (p.reps < 1) usage_error("-r must be at least 1");
     for (int t : p.threads)
-        if (t < 1) usage_error("-t values must be at least 1");
+        if (t < 1 || t > 512) usage_error(fmt::format("-t values must be from 1 to 512, got {}", t));
+    for (int b : p.n_batch)
+        if (b < 1) usage_error(fmt::format("-b values must be at least 1, got {}", b));
     return p;
 }
 
@@ -512,7 +526,7 @@ void print_csv(const result& r, const std::string& cpu, bool header) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     const params p = parse(argc, argv);
     const std::string cpu = cpu_name();
 
@@ -611,4 +625,8 @@ int main(int argc, char** argv) {
     }
     if (p.output == "json") std::printf("\n]\n");
     return 0;
+}
+
+int main(int argc, char** argv) {
+    return llmt_cli::main_wrapper("llmt-bench", [&] { return run(argc, argv); });
 }

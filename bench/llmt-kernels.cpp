@@ -2,6 +2,7 @@
 #include <llmt/llmt.hpp>
 
 #include "membw.hpp"
+#include "../examples/cli_common.hpp"
 
 #include <sys/mman.h>
 
@@ -60,7 +61,8 @@ void usage() {
         "  --no-matmul / --no-matvec\n"
         "  --no-repack             matvec on the file's layout even where the kernel has a decode layout\n"
         "  --quick                 q4_0,q8_0,q4_K,q6_K,f16 at 4096x4096, batch 32, 0.1 s\n"
-        "  --json FILE             one record per measurement");
+        "  --json FILE             one record per measurement (written beside FILE, renamed into place when complete)\n"
+        "Exit status: 0 done, 1 failed, 2 wrong command line.");
 }
 
 options parse(int argc, char** argv) {
@@ -68,34 +70,45 @@ options parse(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
         auto next = [&]() -> std::string_view {
-            if (i + 1 >= argc) fail(errc::invalid_argument, "{} needs a value", a);
+            if (i + 1 >= argc) llmt_cli::usage_fail("{} needs a value", a);
             return argv[++i];
         };
         if (a == "--types") {
             for (const auto& t : split(next())) {
                 const auto q = quant::from_name(t);
-                if (!q) fail(errc::invalid_argument, "unknown type {}", t);
+                if (!q) llmt_cli::usage_fail("--types: unknown type {}", t);
                 o.types.push_back(*q);
             }
         } else if (a == "--sizes") {
             o.sizes.clear();
             for (const auto& s : split(next())) {
                 const auto x = s.find('x');
-                if (x == std::string::npos) fail(errc::invalid_argument, "size {} is not ROWSxCOLS", s);
-                o.sizes.emplace_back(std::stoll(s.substr(0, x)), std::stoll(s.substr(x + 1)));
+                if (x == std::string::npos) llmt_cli::usage_fail("--sizes: {} is not ROWSxCOLS", s);
+                o.sizes.emplace_back(llmt_cli::parse_int<std::int64_t>(std::string_view(s).substr(0, x), "--sizes rows", 1, 1 << 20),
+                                     llmt_cli::parse_int<std::int64_t>(std::string_view(s).substr(x + 1), "--sizes cols", 1, 1 << 20));
             }
         } else if (a == "--threads") {
             o.threads.clear();
-            for (const auto& s : split(next())) o.threads.push_back(std::stoi(s));
+            for (const auto& s : split(next())) o.threads.push_back(llmt_cli::parse_int<int>(s, "--threads", 1, 512));
         } else if (a == "--batches") {
             o.batches.clear();
-            for (const auto& s : split(next())) o.batches.push_back(std::stoll(s));
+            for (const auto& s : split(next())) o.batches.push_back(llmt_cli::parse_int<std::int64_t>(s, "--batches", 1, 1 << 16));
         } else if (a == "--isa") {
-            for (const auto& s : split(next())) o.isas.push_back(simd::parse_isa(s));
+            for (const auto& s : split(next())) {
+                try {
+                    o.isas.push_back(simd::parse_isa(s));
+                } catch (const llmt::error& e) {
+                    throw llmt_cli::usage_error(fmt::format("--isa: {}", e.what()));
+                }
+            }
         } else if (a == "--min-time") {
-            o.min_time = std::stod(std::string(next()));
+            const std::string v(next());
+            char* end = nullptr;
+            o.min_time = std::strtod(v.c_str(), &end);
+            if (v.empty() || *end || !(o.min_time > 0 && o.min_time <= 3600))
+                llmt_cli::usage_fail("--min-time wants seconds from 0 to 3600, got '{}'", v);
         } else if (a == "--ws-mb") {
-            o.ws_bytes = std::size_t(std::stoll(std::string(next()))) << 20;
+            o.ws_bytes = std::size_t(llmt_cli::parse_int<std::int64_t>(next(), "--ws-mb", 1, 1 << 20)) << 20;
         } else if (a == "--json") {
             o.json = next();
         } else if (a == "--no-matmul") {
@@ -111,9 +124,9 @@ options parse(int argc, char** argv) {
             o.min_time = 0.1;
         } else if (a == "--help" || a == "-h") {
             usage();
-            std::exit(0);
+            throw llmt_cli::exit_request{0};
         } else {
-            fail(errc::invalid_argument, "unknown option {} (--help lists them)", a);
+            llmt_cli::usage_fail("unknown option {}", a);
         }
     }
     if (o.types.empty())
@@ -181,7 +194,7 @@ std::string json_escape(const std::string& s) { return s; }  // names here are p
 
 }  // namespace
 
-int main(int argc, char** argv) try {
+int run(int argc, char** argv) {
     const options o = parse(argc, argv);
     const std::size_t llc = llc_bytes();
     const std::size_t ws = o.ws_bytes ? o.ws_bytes : std::max<std::size_t>(2 * llc, 256u << 20);
@@ -344,8 +357,8 @@ int main(int argc, char** argv) try {
     }
 
     if (!o.json.empty()) {
-        std::FILE* f = std::fopen(o.json.c_str(), "w");
-        if (!f) fail(errc::io, "cannot write {}", o.json);
+        io::atomic_output_file out(o.json);
+        std::FILE* f = out.get();
         fmt::print(f, "[\n");
         for (std::size_t i = 0; i < records.size(); ++i) {
             const auto& r = records[i];
@@ -357,11 +370,12 @@ int main(int argc, char** argv) try {
                        json_escape(r.isa), r.speedup, r.packed, r.bw_gbps, r.gbps_mean, r.bw_fraction_mean, i + 1 < records.size() ? "," : "");
         }
         fmt::print(f, "]\n");
-        std::fclose(f);
+        out.commit();
         fmt::print("\nwrote {} records to {}\n", records.size(), o.json);
     }
     return 0;
-} catch (const std::exception& e) {
-    std::fprintf(stderr, "llmt-kernels: %s\n", e.what());
-    return 1;
+}
+
+int main(int argc, char** argv) {
+    return llmt_cli::main_wrapper("llmt-kernels", [&] { return run(argc, argv); });
 }

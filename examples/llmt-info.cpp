@@ -1,4 +1,6 @@
 // llmt-info: lists a GGUF file: version, metadata, tensor table and totals, as text or JSON
+#include "cli_common.hpp"
+
 #include <llmt/io/escape.hpp>
 #include <llmt/io/gguf.hpp>
 #include <llmt/quant/qtype.hpp>
@@ -34,7 +36,8 @@ constexpr const char* usage =
     "  --all    print every array element and whole strings (default: the first 8 elements of\n"
     "           an array, the first 200 bytes of a string; JSON always has whole strings)\n"
     "  --json   print one JSON document instead of text\n"
-    "  -h, --help  this help\n";
+    "  -h, --help  this help\n"
+    "Exit status: 0 done, 1 the file cannot be read or the output written, 2 wrong command line.\n";
 
 struct options {
     bool all = false;
@@ -249,7 +252,7 @@ void print_json(const gguf_file& g, const options& opt) {
 
 /// One line on stderr, control characters escaped.
 int fail_with(int status, std::string_view message) {
-    std::fprintf(stderr, "llmt-info: %s\n", escape(message).c_str());
+    std::fprintf(stderr, "llmt-info: error: %s\n", escape(message).c_str());
     return status;
 }
 
@@ -260,9 +263,7 @@ int usage_error(std::string_view message) {
     return 2;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     options opt;
     bool have_path = false;
     for (int k = 1; k < argc; ++k) {
@@ -288,15 +289,17 @@ int main(int argc, char** argv) {
         }
     }
     if (!have_path) return usage_error("no FILE given");
-    try {
-        const auto g = gguf_file::open(opt.path);
-        if (opt.json)
-            print_json(g, opt);
-        else
-            print_text(g, opt);
-        if (std::fflush(stdout) != 0) return fail_with(1, "cannot write the output");
-        return 0;
-    } catch (const std::exception& e) {
-        return fail_with(1, e.what());
-    }
+    llmt_cli::check_input_file(opt.path, "input");
+    const auto g = gguf_file::open(opt.path);
+    if (opt.json)
+        print_json(g, opt);
+    else
+        print_text(g, opt);
+    return 0;  // main_wrapper checks that stdout took every byte
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    return llmt_cli::main_wrapper("llmt-info", [&] { return run(argc, argv); });
 }

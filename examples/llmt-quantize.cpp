@@ -1,10 +1,15 @@
 // llmt-quantize: converts a GGUF file's tensors to a quantization type or llama.cpp mixture (Q4_K_M, ...)
+#include "cli_common.hpp"
+
 #include <llmt/llmt.hpp>
 #include <llmt/quant/quantize_file.hpp>
 #include <llmt/quant/recipe.hpp>
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cmath>
+#include <limits>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -34,62 +39,114 @@ void usage(std::FILE* to) {
         "\n"
         "options:\n"
         "  --pure                      every quantizable tensor gets TYPE's base type (no mixture)\n"
-        "  --threads N                 threads that quantize rows (default: all cores)\n"
+        "  --threads N                 threads that quantize rows, 1 to 512 (default: all cores)\n"
         "  --tensor-type PATTERN=TYPE  tensors whose name matches the regex PATTERN get TYPE (repeatable)\n"
         "  --output-tensor-type TYPE   type of output.weight\n"
         "  --token-embedding-type TYPE type of token_embd.weight\n"
         "  --leave-output-tensor       keep output.weight as it is\n"
         "  --allow-requantize          allow converting tensors that are already quantized\n"
         "  --override-kv KEY=TYPE:VAL  set metadata (TYPE: int, float, bool, str); an existing key keeps its place\n"
+        "                              and its integer type (a value that does not fit it is refused);\n"
+        "                              a new int key is int32, or int64 when the value needs it\n"
         "  -h, --help\n"
+        "\n"
+        "OUT.gguf is written beside its final name and renamed into place when complete: an existing OUT.gguf\n"
+        "is replaced only by a whole file, never removed; a directory, device, FIFO, read-only file or the input\n"
+        "itself as OUT.gguf is refused. Exit status: 0 done, 1 failed, 2 wrong command line.\n"
         "\n"
         "Decisions follow llama.cpp's llama-quantize (without an importance matrix); a row length that fits\n"
         "no block of the chosen type falls back (K-quants to Q5_0/Q5_1/Q8_0, then F16).\n");
 }
 
-[[noreturn]] void die(const std::string& msg) {
-    std::fprintf(stderr, "llmt-quantize: %s\n", msg.c_str());
-    std::exit(1);
-}
-
-q::qtype parse_qtype(std::string_view s) {
+q::qtype parse_qtype(std::string_view s, std::string_view option) {
     const auto t = q::from_name(s);
-    if (!t || !q::is_sized(std::uint32_t(*t))) die("unknown tensor type '" + std::string(s) + "'");
+    if (!t || !q::is_sized(std::uint32_t(*t))) llmt_cli::usage_fail("{}: unknown tensor type '{}'", option, s);
     return *t;
 }
 
-llmt::io::gguf_owned_value parse_kv_value(const std::string& spec, std::string& key) {
-    // KEY=TYPE:VALUE, as llama.cpp's --override-kv
+template <typename T>
+bool fits(std::int64_t v) {
+    return v >= std::int64_t(std::numeric_limits<T>::min()) &&
+           (v < 0 || std::uint64_t(v) <= std::uint64_t(std::numeric_limits<T>::max()));
+}
+
+/// An integer override in the type of the key it replaces when the value fits, else refused; a new
+/// key gets int32 when the value fits, else int64.
+llmt::io::gguf_owned_value int_value(std::string_view key, std::int64_t v, const llmt::io::gguf_value* existing,
+                                     std::string_view spec) {
+    using V = llmt::io::gguf_owned_value;
+    using T = llmt::io::gguf_type;
+    if (!existing) return fits<std::int32_t>(v) ? V::of(std::int32_t(v)) : V::of(v);
+    auto in_type = [&](auto proto) -> V {
+        using U = decltype(proto);
+        if (!fits<U>(v))
+            llmt_cli::usage_fail("--override-kv '{}': {} does not fit the key's type {} (from {} to {})", spec, v,
+                                 llmt::io::name(existing->type), +std::numeric_limits<U>::min(), +std::numeric_limits<U>::max());
+        return V::of(U(v));
+    };
+    switch (existing->type) {
+        case T::uint8: return in_type(std::uint8_t{});
+        case T::int8: return in_type(std::int8_t{});
+        case T::uint16: return in_type(std::uint16_t{});
+        case T::int16: return in_type(std::int16_t{});
+        case T::uint32: return in_type(std::uint32_t{});
+        case T::int32: return in_type(std::int32_t{});
+        case T::uint64: return in_type(std::uint64_t{});
+        case T::int64: return in_type(std::int64_t{});
+        default:
+            llmt_cli::usage_fail("--override-kv '{}': the key {} holds a {}, not an integer (use {}:VALUE)", spec, key,
+                                 llmt::io::name(existing->type), existing->type == T::string ? "str" : "float");
+    }
+}
+
+/// KEY=TYPE:VALUE, as llama.cpp's --override-kv; `in` gives the types of existing keys.
+std::pair<std::string, llmt::io::gguf_owned_value> parse_kv_override(const std::string& spec, const llmt::io::gguf_file& in) {
     const auto eq = spec.find('=');
     const auto colon = eq == std::string::npos ? std::string::npos : spec.find(':', eq);
-    if (eq == std::string::npos || eq == 0 || colon == std::string::npos) die("--override-kv wants KEY=TYPE:VALUE, got '" + spec + "'");
-    key = spec.substr(0, eq);
+    if (eq == std::string::npos || eq == 0 || colon == std::string::npos)
+        llmt_cli::usage_fail("--override-kv wants KEY=TYPE:VALUE, got '{}'", spec);
+    const std::string key = spec.substr(0, eq);
     const std::string type = spec.substr(eq + 1, colon - eq - 1), val = spec.substr(colon + 1);
     using V = llmt::io::gguf_owned_value;
-    try {
-        if (type == "int") return V::of(std::uint32_t(std::llabs(std::stoll(val))));  // llama.cpp stores ints as u32
-        if (type == "float") return V::of(float(std::stod(val)));
-        if (type == "bool") {
-            if (val == "true" || val == "false") return V::of(val == "true");
-        }
-        if (type == "str") return V::of(std::string_view(val));
-    } catch (const std::exception&) {
+    const auto* existing = in.find(key);
+    if (type == "int") {
+        std::int64_t v = 0;
+        const char* b = val.data();
+        const char* e = val.data() + val.size();
+        if (b != e && *b == '+') ++b;
+        const auto r = std::from_chars(b, e, v);
+        if (r.ec == std::errc::result_out_of_range)
+            llmt_cli::usage_fail("--override-kv '{}': {} is outside the 64-bit integers", spec, val);
+        if (r.ec != std::errc{} || r.ptr != e || b == e) llmt_cli::usage_fail("--override-kv '{}': '{}' is not an integer", spec, val);
+        return {key, int_value(key, v, existing, spec)};
     }
-    die("--override-kv: cannot read '" + val + "' as " + type);
+    if (type == "float") {
+        char* end = nullptr;
+        const double d = std::strtod(val.c_str(), &end);
+        if (val.empty() || *end || !std::isfinite(d) || std::fabs(d) > double(std::numeric_limits<float>::max()))
+            llmt_cli::usage_fail("--override-kv '{}': '{}' is not a finite float32 number", spec, val);
+        return {key, V::of(float(d))};
+    }
+    if (type == "bool") {
+        if (val == "true" || val == "false") return {key, V::of(val == "true")};
+        llmt_cli::usage_fail("--override-kv '{}': a bool is true or false, got '{}'", spec, val);
+    }
+    if (type == "str") return {key, V::of(std::string_view(val))};
+    llmt_cli::usage_fail("--override-kv '{}': the type is int, float, bool or str, got '{}'", spec, type);
 }
 
 std::string mib(std::uint64_t bytes) { return fmt::format("{:.2f} MiB", double(bytes) / (1024.0 * 1024.0)); }
 
-}  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
+    using llmt_cli::usage_fail;
     q::quantize_file_options opts;
-    opts.threads = int(std::max(1u, std::thread::hardware_concurrency()));
-    std::vector<std::string> pos;
+    opts.threads = int(std::clamp(std::thread::hardware_concurrency(), 1u, 512u));
+    std::vector<std::string> pos, kv_specs;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto next = [&]() -> std::string {
-            if (i + 1 >= argc) die(a + " needs a value");
+            if (i + 1 >= argc) usage_fail("{} needs a value", a);
             return argv[++i];
         };
         if (a == "-h" || a == "--help") {
@@ -98,44 +155,39 @@ int main(int argc, char** argv) {
         } else if (a == "--pure") {
             opts.recipe.pure = true;
         } else if (a == "--threads" || a == "-t") {
-            const std::string v = next();
-            char* end = nullptr;
-            const long n = std::strtol(v.c_str(), &end, 10);
-            if (end == v.c_str() || *end || n < 1 || n > 1024) die("--threads wants a count from 1 to 1024, got '" + v + "'");
-            opts.threads = int(n);
+            opts.threads = llmt_cli::parse_int<int>(next(), "--threads", 1, 512);
         } else if (a == "--tensor-type") {
             const std::string v = next();
             const auto eq = v.find('=');
-            if (eq == std::string::npos || eq == 0 || eq + 1 == v.size()) die("--tensor-type wants PATTERN=TYPE, got '" + v + "'");
+            if (eq == std::string::npos || eq == 0 || eq + 1 == v.size()) usage_fail("--tensor-type wants PATTERN=TYPE, got '{}'", v);
             std::string pat = v.substr(0, eq);
             std::transform(pat.begin(), pat.end(), pat.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-            opts.recipe.overrides.push_back({pat, parse_qtype(v.substr(eq + 1))});
+            opts.recipe.overrides.push_back({pat, parse_qtype(v.substr(eq + 1), "--tensor-type")});
         } else if (a == "--output-tensor-type") {
-            opts.recipe.output_type = parse_qtype(next());
+            opts.recipe.output_type = parse_qtype(next(), a);
         } else if (a == "--token-embedding-type") {
-            opts.recipe.token_embd_type = parse_qtype(next());
+            opts.recipe.token_embd_type = parse_qtype(next(), a);
         } else if (a == "--leave-output-tensor") {
             opts.recipe.quantize_output = false;
         } else if (a == "--allow-requantize") {
             opts.allow_requantize = true;
         } else if (a == "--override-kv") {
-            std::string key;
-            auto v = parse_kv_value(next(), key);
-            opts.kv_overrides.emplace_back(key, std::move(v));
+            kv_specs.push_back(next());
         } else if (a.size() > 1 && a[0] == '-') {
-            usage(stderr);
-            die("unknown option " + a);
+            usage_fail("unknown option {}", a);
         } else {
             pos.push_back(a);
         }
     }
-    if (pos.size() != 3) {
-        usage(stderr);
-        return 1;
-    }
+    if (pos.size() != 3) usage_fail("want IN.gguf OUT.gguf TYPE, got {} argument(s)", pos.size());
     const auto ft = q::ftype_from_name(pos[2]);
-    if (!ft) die("unknown type '" + pos[2] + "' (see --help)");
+    if (!ft) usage_fail("unknown type '{}' (see --help)", pos[2]);
     opts.recipe.file_type = *ft;
+    llmt_cli::check_input_file(pos[0], "input");
+    if (!kv_specs.empty()) {
+        const auto in = llmt::io::gguf_file::open(pos[0]);  // the types of the keys overridden
+        for (const auto& spec : kv_specs) opts.kv_overrides.push_back(parse_kv_override(spec, in));
+    }
 
 #if defined(__unix__) || defined(__APPLE__)
     const bool tty = isatty(2) != 0;
@@ -162,9 +214,9 @@ int main(int argc, char** argv) {
             }
             std::fflush(stderr);
         });
-    } catch (const std::exception& e) {
+    } catch (...) {
         if (tty) std::fputc('\n', stderr);
-        die(e.what());
+        throw;
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
@@ -182,4 +234,9 @@ int main(int argc, char** argv) {
     if (rep.n_fallback) std::fprintf(stderr, "%d tensor(s) needed a fallback type\n", rep.n_fallback);
     std::fprintf(stderr, "wrote %s (%s) in %.2f s with %d thread(s)\n", pos[1].c_str(), pos[2].c_str(), secs, opts.threads);
     return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    return llmt_cli::main_wrapper("llmt-quantize", [&] { return run(argc, argv); });
 }
