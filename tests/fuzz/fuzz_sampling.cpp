@@ -93,7 +93,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         // The caller may also feed arbitrary tokens of the context (a prompt), or reseed / reset.
         switch (in.u8() % 8) {
-            case 0: ch->accept(llmt::token_id(in.integer())); break;
+            case 0:
+                try {
+                    ch->accept(llmt::token_id(in.integer()));
+                } catch (const llmt::error&) {  // a negative id
+                }
+                break;
             case 1: ch->reset(); break;
             case 2: ch->set_seed(in.raw<std::uint64_t>()); break;
             case 3: if (!logits.empty()) logits[in.below(logits.size())] = in.real(); break;
