@@ -3,7 +3,9 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdio>
+#include <limits>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -158,6 +160,37 @@ TEST_CASE("quant: q2_K matches ggml") { check_against_ggml<llmt::quant::q2_k>("q
 TEST_CASE("quant: iq4_xs matches ggml") { check_against_ggml<llmt::quant::iq4_xs>("iq4_xs", "iq4_xs.activation.q8_K.bin"); }
 TEST_CASE("quant: tq1_0 matches ggml") { check_against_ggml<llmt::quant::tq1_0>("tq1_0", "tq1_0.activation.q8_K.bin"); }
 TEST_CASE("quant: tq2_0 matches ggml") { check_against_ggml<llmt::quant::tq2_0>("tq2_0", "tq2_0.activation.q8_K.bin"); }
+
+TEST_CASE("quant: every quantizer takes NaN, infinite and huge values without undefined behaviour") {
+    // A corrupt model's activations reach the activation quantizers (found by fuzz_load: q8_0 cast a NaN
+    // to int8, undefined behaviour that the ASan + UBSan build stops on).
+    using namespace llmt::quant;
+    const float bad[] = {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                         -std::numeric_limits<float>::infinity(), 3e38f};
+    int formats = 0;
+    for (std::uint32_t id = 0; id < qtype_count; ++id) {
+        const auto& table = format_table<all_formats>::entries;
+        if (!table[id].valid()) continue;
+        ++formats;
+        const auto t = qtype(id);
+        for (float b : bad) {
+            std::vector<float> x(256);
+            for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(int(i % 17) - 8) / 8.0f;
+            x[5] = b;
+            std::vector<std::byte> q(row_size(t, x.size()));
+            table[id].quantize_row(x.data(), q.data(), std::int64_t(x.size()));
+            std::vector<float> y(x.size());
+            table[id].dequantize_row(q.data(), y.data(), std::int64_t(y.size()));
+            if (t == qtype::q8_0) {  // a NaN's code is 0; an infinity makes the scale infinite and every code 0
+                const auto* blk = reinterpret_cast<const block_q8_0*>(q.data());
+                if (std::isnan(b)) CHECK(blk[0].qs[5] == 0);
+                if (std::isinf(b))
+                    for (int j = 0; j < 32; ++j) CHECK(blk[0].qs[j] == 0);
+            }
+        }
+    }
+    CHECK(formats >= 19);
+}
 
 TEST_CASE("quant: dispatch resolves listed formats and names the missing one") {
     using list = llmt::weight_types<llmt::f32, llmt::q8_0>;

@@ -4,6 +4,7 @@
 #include <llmt/config.hpp>
 #include <llmt/core/f16.hpp>
 #include <llmt/quant/qtype.hpp>
+#include <llmt/quant/rounding.hpp>
 
 #include <cmath>
 #include <cstdint>
@@ -53,7 +54,9 @@ struct q8_0 {
             const float d = amax / 127.0f;
             const float id = d != 0 ? 1.0f / d : 0.0f;
             y[b].d = to_fp16(d);
-            for (int j = 0; j < block_size; ++j) y[b].qs[j] = static_cast<std::int8_t>(std::roundf(x[j] * id));
+            // round_clamp: roundf on finite values (|x * id| <= 127 already); NaN (from a NaN or an
+            // infinite input) gives 0, where a plain cast would be undefined behaviour.
+            for (int j = 0; j < block_size; ++j) y[b].qs[j] = static_cast<std::int8_t>(detail::round_clamp(x[j] * id, -127, 127));
         }
     }
     static void dequantize_row(const block* x, float* y, std::int64_t n) {
