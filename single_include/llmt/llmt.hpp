@@ -90,8 +90,11 @@ LLMT_END_NAMESPACE
 
 #include <fmt/format.h>
 
+#include <new>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <utility>
 
 LLMT_BEGIN_NAMESPACE
@@ -121,6 +124,14 @@ inline const char* to_string(errc c) noexcept {
 }
 
 /// The one exception type llmt throws. what() is a complete sentence naming the problem.
+///
+/// Loading (gguf_file::open, model<Spec>::load, load_any) and thread_pool construction throw only
+/// llmt::error: a failed allocation, an impossible length or a thread the OS refuses arrive as
+/// errc::runtime naming what was being loaded. Sizes from files and options are checked before
+/// anything is allocated (core/limits.hpp). model::forward allocates nothing and throws only
+/// llmt::error. Calls that can still throw std::bad_alloc, because their memory grows with their
+/// input: the tokenizer's encode and decode of huge texts, the session's token history, the chat
+/// template's rendering, gguf_writer and quantize_file (which build a whole file in memory).
 class error : public std::runtime_error {
 public:
     error(errc code, const std::string& message) : std::runtime_error(message), code_(code) {}
@@ -134,6 +145,23 @@ private:
 template <typename... Args>
 [[noreturn]] void fail(errc code, fmt::format_string<Args...> f, Args&&... args) {
     throw error(code, fmt::format(f, std::forward<Args>(args)...));
+}
+
+/// Calls f() and returns its result; std::bad_alloc, std::length_error and std::system_error
+/// escaping from it are thrown again as llmt::error(errc::runtime, "<doing>: ..."). llmt::error passes through.
+template <typename F>
+decltype(auto) rethrow_as_error(std::string_view doing, F&& f) {
+    try {
+        return std::forward<F>(f)();
+    } catch (const error&) {
+        throw;
+    } catch (const std::bad_alloc&) {
+        fail(errc::runtime, "{}: out of memory", doing);
+    } catch (const std::length_error& e) {
+        fail(errc::runtime, "{}: a size is too large ({})", doing, e.what());
+    } catch (const std::system_error& e) {
+        fail(errc::runtime, "{}: {}", doing, e.what());
+    }
 }
 
 LLMT_END_NAMESPACE
@@ -386,6 +414,7 @@ LLMT_END_NAMESPACE
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -489,12 +518,16 @@ public:
         mapped_file f;
         f.path_ = path.string();
 #if LLMT_HAS_MMAP
-        const int fd = ::open(f.path_.c_str(), O_RDONLY | O_CLOEXEC);
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever; it is
+        // refused below as not a regular file, and cleared for a regular one.
+        const int fd = ::open(f.path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0) fail(errc::io, "cannot open '{}': {}", f.path_, std::strerror(errno));
         struct fd_guard { int fd; ~fd_guard() { ::close(fd); } } guard{fd};
         struct stat st {};
         if (::fstat(fd, &st) != 0) fail(errc::io, "cannot stat '{}': {}", f.path_, std::strerror(errno));
-        if (!S_ISREG(st.st_mode)) fail(errc::io, "'{}' is not a regular file", f.path_);
+        if (!S_ISREG(st.st_mode)) fail(errc::io, "cannot load '{}': it is {}, not a regular file", f.path_, file_kind(st.st_mode));
+        if (const int fl = ::fcntl(fd, F_GETFL); fl < 0 || ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+            fail(errc::io, "cannot read '{}': fcntl: {}", f.path_, std::strerror(errno));
         const auto size = static_cast<std::size_t>(st.st_size);
         if (size == 0) return f;
         if (mode != load_mode::read_only) {
@@ -548,14 +581,19 @@ public:
         return f;
 #else
         (void)mode;
+        // Refuse a directory, a device or a pipe before opening it (opening a pipe may block).
+        std::error_code ec;
+        const auto status = std::filesystem::status(path, ec);
+        if (ec) fail(errc::io, "cannot open '{}': {}", f.path_, ec.message());
+        if (!std::filesystem::is_regular_file(status)) fail(errc::io, "cannot load '{}': it is not a regular file", f.path_);
         std::FILE* fp = std::fopen(f.path_.c_str(), "rb");
         if (!fp) fail(errc::io, "cannot open '{}'", f.path_);
-        std::fseek(fp, 0, SEEK_END);
-        const long end = std::ftell(fp);
-        std::fseek(fp, 0, SEEK_SET);
+        struct file_guard { std::FILE* fp; ~file_guard() { if (fp) std::fclose(fp); } } guard{fp};
+        long end = -1;
+        if (std::fseek(fp, 0, SEEK_END) == 0) end = std::ftell(fp);
+        if (end < 0 || std::fseek(fp, 0, SEEK_SET) != 0) fail(errc::io, "cannot find the size of '{}'", f.path_);
         f.owned_.resize(static_cast<std::size_t>(end));
         const auto got = std::fread(f.owned_.data(), 1, f.owned_.size(), fp);
-        std::fclose(fp);
         if (got != f.owned_.size()) fail(errc::io, "cannot read '{}'", f.path_);
         f.data_ = f.owned_.data();
         f.size_ = f.owned_.size();
@@ -612,6 +650,18 @@ public:
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
 private:
+#if LLMT_HAS_MMAP
+    /// What a non-regular file is, for messages ("a FIFO", "a directory").
+    static const char* file_kind(mode_t m) noexcept {
+        if (S_ISDIR(m)) return "a directory";
+        if (S_ISFIFO(m)) return "a FIFO (named pipe)";
+        if (S_ISCHR(m)) return "a character device";
+        if (S_ISBLK(m)) return "a block device";
+        if (S_ISSOCK(m)) return "a socket";
+        return "a special file";
+    }
+#endif
+
     void swap(mapped_file& o) noexcept {
         std::swap(path_, o.path_);
         std::swap(map_, o.map_);
@@ -1185,12 +1235,20 @@ inline constexpr std::uint32_t gguf_magic = 0x46554747;  // "GGUF" little-endian
 inline constexpr std::uint32_t gguf_default_alignment = 32;
 inline constexpr std::uint32_t gguf_max_array_depth = 8;  // nesting of arrays of arrays
 
+/// True for the values converters write for "no such token" in a tokenizer.ggml.*_token_id key:
+/// -1, or the all-ones value of an unsigned type (llama2.c's converter writes uint32 0xFFFFFFFF).
+inline bool is_unset_token_id(const gguf_value& v) noexcept {
+    if (is_signed_int(v.type)) return v.i == -1;
+    if (is_unsigned_int(v.type)) return v.u == (fixed_size(v.type) >= 8 ? ~std::uint64_t(0) : (std::uint64_t(1) << (8 * fixed_size(v.type))) - 1);
+    return false;
+}
+
 /// A parsed GGUF file: metadata, tensor infos, and views of the tensor data.
 class gguf_file {
 public:
     /// Opens and parses a file (mmap, or read() when mmap is unavailable or refused).
     static gguf_file open(const std::filesystem::path& path, load_mode mode = load_mode::mmap_or_read) {
-        return gguf_file(mapped_file::open(path, mode));
+        return rethrow_as_error(fmt::format("cannot load '{}'", path.string()), [&] { return gguf_file(mapped_file::open(path, mode)); });
     }
     /// Parses bytes in memory (copied into the object).
     static gguf_file from_bytes(std::span<const std::byte> bytes, std::string name = "<memory>") {
@@ -4463,6 +4521,8 @@ LLMT_END_NAMESPACE
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
+#include <system_error>
 #include <type_traits>
 #include <thread>
 #include <utility>
@@ -4474,18 +4534,23 @@ LLMT_BEGIN_NAMESPACE
 /// on every thread and returns when all are done. No allocation per call; not reentrant.
 class thread_pool {
 public:
+    /// Starts n_threads - 1 workers. When the OS refuses a thread (or memory runs out), the ones
+    /// started are stopped and llmt::error(errc::runtime, "cannot start N worker threads: ...") is thrown.
     explicit thread_pool(int n_threads = 1) : n_(n_threads < 1 ? 1 : n_threads) {
-        workers_.reserve(std::size_t(n_ - 1));
-        for (int i = 1; i < n_; ++i) workers_.emplace_back([this, i] { worker(i); });
+        try {
+            workers_.reserve(std::size_t(n_ - 1));
+            for (int i = 1; i < n_; ++i) workers_.emplace_back([this, i] { worker(i); });
+        } catch (const std::system_error& e) {
+            stop();
+            fail(errc::runtime, "cannot start {} worker threads: {} (after {} started)", n_ - 1, e.what(), workers_.size());
+        } catch (const std::bad_alloc&) {
+            stop();
+            fail(errc::runtime, "cannot start {} worker threads: out of memory", n_ - 1);
+        }
     }
     thread_pool(const thread_pool&) = delete;
     thread_pool& operator=(const thread_pool&) = delete;
-    ~thread_pool() {
-        stop_.store(true, std::memory_order_release);
-        generation_.fetch_add(1, std::memory_order_acq_rel);
-        generation_.notify_all();
-        for (auto& w : workers_) w.join();
-    }
+    ~thread_pool() { stop(); }
 
     [[nodiscard]] int size() const noexcept { return n_; }
 
@@ -4555,6 +4620,15 @@ public:
     }
 
 private:
+    /// Wakes the workers started so far to exit, and joins them.
+    void stop() noexcept {
+        stop_.store(true, std::memory_order_release);
+        generation_.fetch_add(1, std::memory_order_acq_rel);
+        generation_.notify_all();
+        for (auto& w : workers_) w.join();
+        workers_.clear();
+    }
+
     /// A spin-wait hint: the core (and, in a virtual machine, the hypervisor's pause-loop exiting)
     /// can give this thread's time to others while it waits.
     static void cpu_relax() noexcept {
@@ -10887,8 +10961,11 @@ private:
             if (id >= 0 && std::size_t(id) >= n) id = null_token;  // a default outside the vocab is disabled
             const io::gguf_value* v = g.find(key);
             if (!v) return;
-            auto x = v->as<std::int64_t>();
-            if (!x || *x < 0 || std::uint64_t(*x) >= n) return;  // bad id: keep the default, as llama.cpp does
+            if (io::is_unset_token_id(*v)) return;  // -1 / 0xFFFFFFFF: "none", the default stays
+            const auto x = v->as<std::int64_t>();
+            if (!x || *x < 0 || std::uint64_t(*x) >= n)
+                fail(errc::format, "gguf '{}': '{}' is {}, outside the vocabulary of {} tokens", g.path(), key,
+                     io::gguf_file::describe(*v), n);
             id = token_id(*x);
         };
         read("tokenizer.ggml.bos_token_id", bos);
@@ -12755,7 +12832,8 @@ struct sliding_window {
     static constexpr std::string_view name = "kv_cache::sliding_window";
     static constexpr bool ring = true;
     static constexpr std::int64_t cells(std::int64_t n_ctx, std::int64_t window, std::int64_t n_batch) noexcept {
-        return window > 0 ? std::min(n_ctx, window + n_batch - 1) : n_ctx;
+        // window ≥ n_ctx first: a window from the file may be near INT64_MAX, window + n_batch would overflow
+        return window > 0 && window < n_ctx ? std::min(n_ctx, window + n_batch - 1) : n_ctx;
     }
 };
 
@@ -12765,6 +12843,97 @@ LLMT_END_NAMESPACE
 // ---- begin llmt/kv_cache/store.hpp ----
 // store: the KV cache storage of one sequence (keys and values of every layer, per policy and element type)
 
+// ---- begin llmt/core/limits.hpp ----
+// limits: overflow-checked size arithmetic and the machine's physical memory, to refuse absurd sizes before allocating
+
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#if LLMT_HAS_MMAP
+#include <unistd.h>
+#endif
+
+LLMT_BEGIN_NAMESPACE
+
+/// a · b, or nullopt when a factor is negative or the product does not fit in T.
+template <std::integral T>
+[[nodiscard]] constexpr std::optional<T> checked_mul(T a, T b) noexcept {
+    if constexpr (std::is_signed_v<T>)
+        if (a < 0 || b < 0) return std::nullopt;
+    if (a != 0 && b > std::numeric_limits<T>::max() / a) return std::nullopt;
+    return T(a * b);
+}
+
+/// a + b, or nullopt when a term is negative or the sum does not fit in T.
+template <std::integral T>
+[[nodiscard]] constexpr std::optional<T> checked_add(T a, T b) noexcept {
+    if constexpr (std::is_signed_v<T>)
+        if (a < 0 || b < 0) return std::nullopt;
+    if (b > std::numeric_limits<T>::max() - a) return std::nullopt;
+    return T(a + b);
+}
+
+/// The product of non-negative sizes as std::size_t, or nullopt when a factor is negative or the
+/// product overflows.
+template <std::integral... Ts>
+[[nodiscard]] constexpr std::optional<std::size_t> checked_size(Ts... factors) noexcept {
+    std::optional<std::size_t> r = std::size_t(1);
+    auto step = [&](auto f) {
+        if (!r) return;
+        if constexpr (std::is_signed_v<decltype(f)>)
+            if (f < 0) {
+                r.reset();
+                return;
+            }
+        if (std::uint64_t(f) > std::numeric_limits<std::size_t>::max()) {
+            r.reset();
+            return;
+        }
+        r = checked_mul(*r, std::size_t(f));
+    };
+    (step(factors), ...);
+    return r;
+}
+
+/// The product of sizes as std::size_t; throws llmt::error(code, "<what>: the size overflows") when it does not fit.
+template <std::integral... Ts>
+[[nodiscard]] std::size_t size_product(errc code, std::string_view what, Ts... factors) {
+    const auto r = checked_size(factors...);
+    if (!r) fail(code, "{}: the size overflows (a product of {} factors does not fit in {} bits)", what, sizeof...(Ts),
+                 std::numeric_limits<std::size_t>::digits);
+    return *r;
+}
+
+/// Bytes of physical memory of the machine (sysconf), or SIZE_MAX where the OS does not tell.
+[[nodiscard]] inline std::size_t physical_memory_bytes() noexcept {
+#if LLMT_HAS_MMAP && defined(_SC_PHYS_PAGES) && defined(_SC_PAGE_SIZE)
+    const long pages = ::sysconf(_SC_PHYS_PAGES);
+    const long page = ::sysconf(_SC_PAGE_SIZE);
+    if (pages > 0 && page > 0)
+        if (const auto b = checked_mul(std::size_t(pages), std::size_t(page))) return *b;
+#endif
+    return std::numeric_limits<std::size_t>::max();
+}
+
+/// A byte count for messages: "3.5 GiB", "512 KiB", "100 bytes".
+[[nodiscard]] inline std::string format_bytes(std::size_t n) {
+    constexpr const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    if (n < 1024) return fmt::format("{} bytes", n);
+    double v = double(n);
+    int u = 0;
+    while (v >= 1024.0 && u < 6) v /= 1024.0, ++u;
+    return fmt::format("{:.1f} {}", v, units[u]);
+}
+
+LLMT_END_NAMESPACE
+// ---- end llmt/core/limits.hpp ----
 
 #include <cstddef>
 #include <cstdint>
@@ -12785,9 +12954,12 @@ public:
         LLMT_CHECK_CODE(head_dim % E::block_size == 0, errc::config,
                         "kv cache: head_dim {} is not a multiple of the {} block size {}: choose another KV element type",
                         head_dim, ops::name, E::block_size);
+        LLMT_CHECK_CODE(n_layer > 0 && n_cells > 0 && n_kv_head > 0 && head_dim > 0, errc::invalid_argument,
+                        "kv cache: {} layers, {} cells, {} heads of {} values: every size must be positive", n_layer, n_cells,
+                        n_kv_head, head_dim);
         head_bytes_ = ops::row_bytes(head_dim);
-        cell_bytes_ = head_bytes_ * std::size_t(n_kv_head);
-        const std::size_t total = cell_bytes_ * std::size_t(n_cells) * std::size_t(n_layer);
+        cell_bytes_ = size_product(errc::invalid_argument, "kv cache cell", head_bytes_, n_kv_head);
+        const std::size_t total = size_product(errc::invalid_argument, "kv cache", cell_bytes_, n_cells, n_layer);
         k_.assign(total, std::byte{0});
         v_.assign(total, std::byte{0});
     }
@@ -12976,6 +13148,7 @@ LLMT_END_NAMESPACE
 // hparams: a model's hyper-parameters read from GGUF metadata ({arch}.* keys) and checked
 
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -13025,11 +13198,23 @@ inline hparams hparams::read(const io::gguf_file& f, std::string_view eps_key) {
     LLMT_CHECK_CODE(f.contains(key("attention.key_length")) || h.n_embd % h.n_head == 0, errc::format,
                     "gguf '{}': embedding_length {} is not a multiple of head_count {}", f.path(), h.n_embd, h.n_head);
     h.head_dim = f.get_or<std::int64_t>(key("attention.key_length"), h.n_embd / h.n_head);
+    LLMT_CHECK_CODE(h.head_dim > 0, errc::format, "gguf '{}': '{}' is {}, expected a positive size", f.path(),
+                    key("attention.key_length"), h.head_dim);
     const auto v_dim = f.get_or<std::int64_t>(key("attention.value_length"), h.head_dim);
-    LLMT_CHECK_CODE(v_dim == h.head_dim && h.head_dim > 0, errc::unsupported,
+    LLMT_CHECK_CODE(v_dim == h.head_dim, errc::unsupported,
                     "gguf '{}': key_length {} and value_length {} differ (not supported)", f.path(), h.head_dim, v_dim);
-    h.norm_eps = f.get_or<float>(key(eps_key), 1e-5f);
-    LLMT_CHECK_CODE(h.norm_eps > 0, errc::format, "gguf '{}': '{}' must be positive", f.path(), key(eps_key));
+    // q_dim() and kv_dim() are compared with tensor shapes: their products must not wrap first
+    LLMT_CHECK_CODE(checked_mul(h.n_head, h.head_dim), errc::format, "gguf '{}': head_count {} × key_length {} overflows",
+                    f.path(), h.n_head, h.head_dim);
+    // A float key, which must be finite when present (inf and NaN pass a "> 0" check or poison every logit).
+    auto real = [&](std::string_view k, float def) {
+        const float v = f.get_or<float>(key(k), def);
+        LLMT_CHECK_CODE(std::isfinite(v), errc::format, "gguf '{}': '{}' is {}, expected a finite number", f.path(), key(k), v);
+        return v;
+    };
+    h.norm_eps = real(eps_key, 1e-5f);
+    LLMT_CHECK_CODE(h.norm_eps > 0, errc::format, "gguf '{}': '{}' is {}, expected a positive number", f.path(), key(eps_key),
+                    h.norm_eps);
     h.sliding_window = f.get_or<std::int64_t>(key("attention.sliding_window"), 0);
     LLMT_CHECK_CODE(h.sliding_window >= 0, errc::format, "gguf '{}': negative sliding window", f.path());
 
@@ -13037,11 +13222,13 @@ inline hparams hparams::read(const io::gguf_file& f, std::string_view eps_key) {
     r.n_rot = f.get_or<std::int64_t>(key("rope.dimension_count"), h.head_dim);
     LLMT_CHECK_CODE(r.n_rot > 0 && r.n_rot % 2 == 0 && r.n_rot <= h.head_dim, errc::format,
                     "gguf '{}': rope.dimension_count {} must be even and at most the head size {}", f.path(), r.n_rot, h.head_dim);
-    r.freq_base = f.get_or<float>(key("rope.freq_base"), 10000.0f);
-    LLMT_CHECK_CODE(r.freq_base > 0, errc::format, "gguf '{}': rope.freq_base must be positive", f.path());
+    r.freq_base = real("rope.freq_base", 10000.0f);
+    LLMT_CHECK_CODE(r.freq_base > 0, errc::format, "gguf '{}': '{}' is {}, expected a positive number", f.path(),
+                    key("rope.freq_base"), r.freq_base);
     const std::string_view type = f.get_string(key("rope.scaling.type")).value_or("none");
-    float factor = f.get_or<float>(key("rope.scaling.factor"), 0.0f);
-    if (factor == 0.0f) factor = f.get_or<float>(key("rope.scale_linear"), 0.0f);  // older files
+    float factor = real("rope.scaling.factor", 0.0f);
+    const float linear = real("rope.scale_linear", 0.0f);
+    if (factor == 0.0f) factor = linear;  // older files
     if (type == "none" || factor == 0.0f || factor == 1.0f) {
         r.scaling = layers::rope_scaling::none;
     } else if (type == "linear") {
@@ -13055,13 +13242,18 @@ inline hparams hparams::read(const io::gguf_file& f, std::string_view eps_key) {
                     "gguf '{}': rope.scaling.factor {} must be positive", f.path(), factor);
     r.freq_scale = r.scaling == layers::rope_scaling::none ? 1.0f : 1.0f / factor;
     r.n_ctx_orig = f.get_or<std::int64_t>(key("rope.scaling.original_context_length"), h.n_ctx_train);
-    r.attn_factor = f.get_or<float>(key("rope.scaling.attn_factor"), 1.0f);
+    LLMT_CHECK_CODE(r.n_ctx_orig > 0, errc::format, "gguf '{}': '{}' is {}, expected a positive size", f.path(),
+                    key("rope.scaling.original_context_length"), r.n_ctx_orig);
+    r.attn_factor = real("rope.scaling.attn_factor", 1.0f);
+    const float ext_factor = real("rope.scaling.yarn_ext_factor", 1.0f);
+    const float yarn_attn_factor = real("rope.scaling.yarn_attn_factor", 1.0f);
+    const float beta_fast = real("rope.scaling.yarn_beta_fast", 32.0f);
+    const float beta_slow = real("rope.scaling.yarn_beta_slow", 1.0f);
     if (r.scaling == layers::rope_scaling::yarn) {
-        r.ext_factor = f.get_or<float>(key("rope.scaling.yarn_ext_factor"), 1.0f);
-        if (r.ext_factor < 0) r.ext_factor = 1.0f;  // llama.cpp's "unset"
-        r.attn_factor *= f.get_or<float>(key("rope.scaling.yarn_attn_factor"), 1.0f);
-        r.beta_fast = f.get_or<float>(key("rope.scaling.yarn_beta_fast"), 32.0f);
-        r.beta_slow = f.get_or<float>(key("rope.scaling.yarn_beta_slow"), 1.0f);
+        r.ext_factor = ext_factor < 0 ? 1.0f : ext_factor;  // llama.cpp's "unset"
+        r.attn_factor *= yarn_attn_factor;
+        r.beta_fast = beta_fast;
+        r.beta_slow = beta_slow;
     }
     return h;
 }
@@ -13167,10 +13359,15 @@ LLMT_BEGIN_NAMESPACE
 enum class f16_accumulation : std::uint8_t { f32, half };
 
 /// Run-time choices made when loading a model.
+/// Each is checked at load: a value outside its range is refused with errc::invalid_argument naming
+/// the option and the limit, and so is a context whose KV cache and tables exceed physical memory.
 struct load_options {
-    std::int64_t context = 0;          ///< positions available; 0 = the file's context_length, at most 4096
-    std::int64_t batch = 512;          ///< tokens evaluated together (longer inputs are split)
-    int threads = 0;                   ///< worker threads; 0 = std::thread::hardware_concurrency()
+    static constexpr std::int64_t max_context = std::int64_t(1) << 24;  ///< the most positions context may ask for
+    static constexpr int max_threads = 512;                             ///< the most threads (llama.cpp's limit too)
+
+    std::int64_t context = 0;          ///< positions available, 0..max_context; 0 = the file's context_length, at most 4096
+    std::int64_t batch = 512;          ///< tokens evaluated together, ≥ 1 (longer inputs are split; at most context)
+    int threads = 0;                   ///< worker threads, 0..max_threads; 0 = std::thread::hardware_concurrency() (at most max_threads)
     std::int64_t sliding_window = -1;  ///< attention window: -1 = the file's, 0 = none, > 0 = this one
     io::load_mode mode = io::load_mode::mmap_or_read;
     f16_accumulation f16_accum = f16_accumulation::f32;
@@ -13179,6 +13376,10 @@ struct load_options {
     /// in place, so gguf().tensor_data() then shows those tensors packed; a mapped file is left as it
     /// is and the packed copy replaces its pages in memory.
     bool repack = true;
+    /// Load a file holding tensors this model type does not read (they are ignored). By default such
+    /// a tensor is refused (errc::unsupported): it is the mark of another architecture, a variant
+    /// llmt does not implement (e.g. mixture of experts) or a broken conversion.
+    bool allow_unknown_tensors = false;
 };
 
 /// The run-time face of a loaded model: what a session or a CLI needs, whatever the policies.
@@ -13214,6 +13415,7 @@ LLMT_END_NAMESPACE
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -13270,14 +13472,18 @@ public:
     using weights = typename spec::weights;
 
     /// Opens a GGUF file and loads the model (weights stay memory-mapped).
+    /// Throws llmt::error only (a failed allocation or thread start as errc::runtime naming the file).
     static model load(const std::filesystem::path& path, const load_options& opt = {}) {
         return load(io::gguf_file::open(path, opt.mode), opt);
     }
     /// Loads the model from a parsed file, which the model keeps.
     static model load(io::gguf_file file, const load_options& opt = {}) {
-        model m;
-        m.init(std::move(file), opt);
-        return m;
+        const std::string where = fmt::format("cannot load '{}'", file.path());
+        return rethrow_as_error(where, [&] {
+            model m;
+            m.init(std::move(file), opt);
+            return m;
+        });
     }
 
     model(model&&) noexcept = default;
@@ -13338,7 +13544,9 @@ private:
 
     // ---- loading ----
     void init(io::gguf_file file, const load_options& opt) {
+        check_options(opt);
         file_ = std::make_unique<io::gguf_file>(std::move(file));
+        used_.assign(file_->tensors().size(), false);
         f16_accum_ = opt.f16_accum;
         hp_ = hparams::read(*file_, norm::eps_key);
         if constexpr (spec::architectures.size() > 0) {
@@ -13348,11 +13556,12 @@ private:
                             file_->path(), hp_.arch, fmt::join(spec::architectures, ", "));
         }
         attention_policy::check(hp_.n_head, hp_.n_head_kv);
+        check_blocks();  // before anything is sized by block_count
 
         const std::int64_t d = hp_.n_embd;
         tok_embd_ = matrix("token_embd.weight", -1, d);
         hp_.n_vocab = tok_embd_.rows;
-        output_ = file_->find_tensor("output.weight") ? matrix("output.weight", hp_.n_vocab, d) : tok_embd_;  // tied
+        output_ = find("output.weight") ? matrix("output.weight", hp_.n_vocab, d) : tok_embd_;  // tied
         output_norm_ = vec("output_norm.weight", d, true);
         output_norm_b_ = vec("output_norm.bias", d, false);
         layers_.resize(std::size_t(hp_.n_layer));
@@ -13372,10 +13581,16 @@ private:
             L.down = lin(name("ffn_down"), d, hp_.n_ff);
         }
         hp_.rope.freq_factors = vec("rope_freqs.weight", hp_.rope.n_rot / 2, false);
+        for (const float f : hp_.rope.freq_factors)
+            LLMT_CHECK_CODE(std::isfinite(f) && f > 0, errc::format, "gguf '{}': tensor 'rope_freqs.weight' holds {}, expected positive finite factors",
+                            file_->path(), f);
+        check_vocabulary();
+        check_unused_tensors(opt.allow_unknown_tensors);
+        used_ = {};
 
-        // Sizes of the run-time buffers.
+        // Sizes of the run-time buffers, every product checked and the whole against physical memory.
         n_ctx_ = opt.context > 0 ? opt.context : std::min<std::int64_t>(hp_.n_ctx_train, 4096);
-        n_batch_ = std::clamp<std::int64_t>(opt.batch, 1, n_ctx_);
+        n_batch_ = std::min<std::int64_t>(opt.batch, n_ctx_);
         shape_.n_head = hp_.n_head;
         shape_.n_head_kv = hp_.n_head_kv;
         shape_.head_dim = hp_.head_dim;
@@ -13387,12 +13602,14 @@ private:
                             "pass load_options::sliding_window or use llmt::kv_cache::contiguous",
                             kv_policy::name, hp_.arch);
         const std::int64_t cells = kv_policy::cells(n_ctx_, shape_.window, n_batch_);
-        kv_ = kv_cache::store<kv_element>(hp_.n_layer, cells, hp_.n_head_kv, hp_.head_dim, kv_policy::ring);
+        int n_threads = opt.threads > 0 ? opt.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+        n_threads = std::min(n_threads, max_threads);
+        check_memory(opt, cells, n_threads);
 
-        rope_table_.resize(std::size_t(n_ctx_ * hp_.rope.n_rot));
+        kv_ = kv_cache::store<kv_element>(hp_.n_layer, cells, hp_.n_head_kv, hp_.head_dim, kv_policy::ring);
+        rope_table_.resize(size_product(errc::invalid_argument, "the RoPE table", n_ctx_, hp_.rope.n_rot));
         layers::fill_rope_table(hp_.rope, n_ctx_, rope_table_.data());
 
-        const int n_threads = opt.threads > 0 ? opt.threads : int(std::max(1u, std::thread::hardware_concurrency()));
         pool_ = std::make_unique<thread_pool>(n_threads);
         if (opt.repack) pack_weights();
 
@@ -13407,12 +13624,127 @@ private:
         up_.assign(nb * std::size_t(hp_.n_ff), 0.0f);
         scores_.assign(std::size_t(n_threads) * std::size_t(cells), 0.0f);
         logits_.assign(std::size_t(hp_.n_vocab), 0.0f);
+        mm_scratch_.assign(matmul_scratch(), std::byte{0});
+        n_past_ = 0;
+    }
+
+    // The options alone: each refused with a message naming it and its limit.
+    static void check_options(const load_options& opt) {
+        LLMT_CHECK_CODE(opt.context >= 0 && opt.context <= max_context, errc::invalid_argument,
+                        "load_options::context {} is outside 0..{} positions (0 = the file's context_length, at most 4096)",
+                        opt.context, max_context);
+        LLMT_CHECK_CODE(opt.batch >= 1 && opt.batch <= max_context, errc::invalid_argument,
+                        "load_options::batch {} is outside 1..{} tokens", opt.batch, max_context);
+        LLMT_CHECK_CODE(opt.threads >= 0 && opt.threads <= max_threads, errc::invalid_argument,
+                        "load_options::threads {} is outside 0..{} (0 = one per hardware thread)", opt.threads, max_threads);
+        LLMT_CHECK_CODE(opt.sliding_window >= -1, errc::invalid_argument,
+                        "load_options::sliding_window {} is invalid (-1 = the file's, 0 = none, > 0 = a window)", opt.sliding_window);
+    }
+
+    // Every blk.N tensor has N < block_count and every N < block_count has tensors: checked on the
+    // names present, so that a block_count of 2^40 costs nothing before it is refused.
+    void check_blocks() const {
+        std::vector<std::pair<std::uint64_t, std::string_view>> blocks;  // (N, a tensor of block N)
+        for (const auto& t : file_->tensors()) {
+            const std::string_view n = t.name;
+            if (n.substr(0, 4) != "blk.") continue;
+            std::uint64_t b = 0;
+            const char* first = n.data() + 4;
+            const auto [end, ec] = std::from_chars(first, n.data() + n.size(), b);
+            if (ec != std::errc() || end == first || end == n.data() + n.size() || *end != '.') continue;  // not blk.N.*: unknown
+            blocks.emplace_back(b, n);
+        }
+        std::sort(blocks.begin(), blocks.end());
+        const std::string key = hp_.arch + ".block_count";
+        if (!blocks.empty() && blocks.back().first >= std::uint64_t(hp_.n_layer))
+            fail(errc::format, "gguf '{}': tensor '{}' belongs to block {}, but '{}' is {} (blocks 0..{})", file_->path(),
+                 io::escape(blocks.back().second, 64), blocks.back().first, key, hp_.n_layer, hp_.n_layer - 1);
+        std::uint64_t next = 0;  // the first block index without a tensor
+        for (const auto& [b, n] : blocks)
+            if (b == next) ++next;
+            else if (b > next) break;
+        if (next < std::uint64_t(hp_.n_layer))
+            fail(errc::format, "gguf '{}': '{}' is {}, but the file has no tensor of block {} (blk.{}.*)", file_->path(), key,
+                 hp_.n_layer, next, next);
+    }
+
+    // The tokenizer, when the file has one, belongs to these weights: as many tokens as token_embd
+    // (and output) rows, and every special token id inside the vocabulary.
+    void check_vocabulary() const {
+        if (const io::gguf_value* v = file_->find("tokenizer.ggml.tokens")) {
+            const std::uint64_t count = v->type == io::gguf_type::array && v->array ? v->array->count : 0;
+            LLMT_CHECK_CODE(count == std::uint64_t(hp_.n_vocab), errc::format,
+                            "gguf '{}': the vocabulary has {} tokens (tokenizer.ggml.tokens) but token_embd.weight has {} rows: "
+                            "the tokenizer does not belong to these weights",
+                            file_->path(), count, hp_.n_vocab);
+        }
+        constexpr std::string_view prefix = "tokenizer.ggml.", suffix = "_token_id";
+        for (const auto& kv : file_->metadata()) {
+            const std::string_view k = kv.key;
+            if (k.size() < prefix.size() + suffix.size() || k.substr(0, prefix.size()) != prefix ||
+                k.substr(k.size() - suffix.size()) != suffix)
+                continue;
+            if (io::is_unset_token_id(kv.value)) continue;  // "none"
+            const auto id = kv.value.template as<std::int64_t>();
+            LLMT_CHECK_CODE(id && *id >= 0 && *id < hp_.n_vocab, errc::format,
+                            "gguf '{}': '{}' is {}, outside the vocabulary of {} tokens", file_->path(), io::escape(k, 64),
+                            io::gguf_file::describe(kv.value), hp_.n_vocab);
+        }
+    }
+
+    // A tensor this model type does not read is a sign of another architecture or a broken
+    // conversion; it is refused unless the caller asked to ignore such tensors.
+    void check_unused_tensors(bool allow) const {
+        if (allow) return;
+        const auto& ts = file_->tensors();
+        std::size_t n_unused = 0, first = ts.size();
+        for (std::size_t k = 0; k < ts.size(); ++k)
+            if (!used_[k]) {
+                if (n_unused++ == 0) first = k;
+            }
+        if (n_unused == 0) return;
+        fail(errc::unsupported,
+             "gguf '{}': tensor '{}' is not used by this model type ({}; {} unused tensor{} in all): "
+             "set load_options::allow_unknown_tensors to load the file anyway",
+             file_->path(), io::escape(ts[first].name, 64), describe(), n_unused, n_unused == 1 ? "" : "s");
+    }
+
+    // The KV cache, the position tables and the per-batch scratch, checked for overflow and against
+    // physical memory before any of them is allocated.
+    void check_memory(const load_options& opt, std::int64_t cells, int n_threads) const {
+        using ops = kv_cache::element_ops<kv_element>;
+        const std::size_t phys = physical_memory_bytes();
+        const auto kv_cell = checked_size(ops::row_bytes(hp_.head_dim), hp_.n_head_kv, hp_.n_layer, 2);  // K and V, every layer
+        const auto per_cell = kv_cell ? checked_add(*kv_cell, std::size_t(n_threads) * sizeof(float)) : std::nullopt;  // + scores
+        const auto kv = per_cell ? checked_mul(*per_cell, std::size_t(cells)) : std::nullopt;
+        const auto rope = checked_size(n_ctx_, hp_.rope.n_rot, sizeof(float));
+        const auto ctx_bytes = kv && rope ? checked_add(*kv, *rope) : std::nullopt;
+        const std::int64_t ctx_shown = opt.context > 0 ? opt.context : n_ctx_;
+        if (!ctx_bytes || *ctx_bytes > phys) {
+            const std::size_t per_pos = (per_cell ? *per_cell : 0) + std::size_t(hp_.rope.n_rot) * sizeof(float);
+            fail(errc::invalid_argument,
+                 "load_options::context {}: the KV cache and RoPE table of {} positions would take {}, more than the {} of "
+                 "physical memory (at most about {} positions fit)",
+                 ctx_shown, n_ctx_, ctx_bytes ? format_bytes(*ctx_bytes) : std::string("more bytes than can be counted"),
+                 format_bytes(phys), per_pos ? phys / per_pos : 0);
+        }
+        const std::int64_t per_token = 2 * hp_.n_embd + 2 * hp_.q_dim() + 2 * hp_.kv_dim() + (feed_forward::gated ? 2 : 1) * hp_.n_ff;
+        const auto batch_bytes = checked_size(n_batch_, per_token, sizeof(float));
+        const auto total = batch_bytes ? checked_add(*ctx_bytes, *batch_bytes) : std::nullopt;
+        LLMT_CHECK_CODE(total && *total <= phys, errc::invalid_argument,
+                        "load_options::batch {}: the scratch of {} tokens would take {} beside {} of KV cache, more than the {} "
+                        "of physical memory",
+                        opt.batch, n_batch_, batch_bytes ? format_bytes(*batch_bytes) : std::string("more bytes than can be counted"),
+                        format_bytes(*ctx_bytes), format_bytes(phys));
+    }
+
+    // The largest scratch any matrix product of a batch needs.
+    [[nodiscard]] std::size_t matmul_scratch() const {
         std::size_t scratch = kernels::matmul_scratch_bytes(output_, n_batch_);
         for (const auto& L : layers_)
             for (const detail::linear* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down})
                 if (w->w.fmt) scratch = std::max(scratch, kernels::matmul_scratch_bytes(w->w, n_batch_));
-        mm_scratch_.assign(scratch, std::byte{0});
-        n_past_ = 0;
+        return scratch;
     }
 
     // The matrices whose kernel has a decode layout, packed into it (kernels/pack.hpp): in place when
@@ -13445,8 +13777,16 @@ private:
     }
 
     // A weight matrix [rows][cols]; rows < 0 accepts any row count.
+    // The tensor, marked as used; nullptr when absent.
+    const io::gguf_tensor_info* find(std::string_view name) {
+        const auto* t = file_->find_tensor(name);
+        if (t) used_[std::size_t(t - file_->tensors().data())] = true;
+        return t;
+    }
     kernels::weight_ref matrix(const std::string& name, std::int64_t rows, std::int64_t cols) {
-        const auto& t = file_->require_tensor(name);
+        const auto* found = find(name);
+        LLMT_CHECK_CODE(found, errc::not_found, "gguf '{}': required tensor '{}' is missing", file_->path(), name);
+        const auto& t = *found;
         LLMT_CHECK_CODE(std::int64_t(t.ne[0]) == cols && (rows < 0 || std::int64_t(t.ne[1]) == rows) && t.ne[2] == 1 && t.ne[3] == 1,
                         errc::format, "gguf '{}': tensor '{}' has shape [{}, {}, {}, {}], expected [{}, {}] (ne0 = columns)",
                         file_->path(), name, t.ne[0], t.ne[1], t.ne[2], t.ne[3], cols, rows < 0 ? std::string("n") : std::to_string(rows));
@@ -13463,13 +13803,14 @@ private:
     }
     // A vector of n values dequantized to f32; empty when absent and not required.
     std::vector<float> vec(const std::string& name, std::int64_t n, bool required) {
-        const auto* t = file_->find_tensor(name);
+        const auto* t = find(name);
         if (!t) {
             LLMT_CHECK_CODE(!required, errc::not_found, "gguf '{}': required tensor '{}' is missing", file_->path(), name);
             return {};
         }
         LLMT_CHECK_CODE(std::int64_t(t->n_elements) == n && std::int64_t(t->ne[0]) == n, errc::format,
-                        "gguf '{}': tensor '{}' has {} values, expected {}", file_->path(), name, t->n_elements, n);
+                        "gguf '{}': tensor '{}' has shape [{}], expected a vector of {} values", file_->path(), name,
+                        fmt::join(std::span(t->ne.data(), t->n_dims), ", "), n);
         std::vector<float> out(std::size_t(n), 0.0f);
         quant::resolve<weights>(t->type, name).dequantize_row(file_->tensor_data(*t).data(), out.data(), n);
         return out;
@@ -13531,7 +13872,13 @@ private:
         kernels::matmul(*pool_, output_, xn, rows, out, mm_scratch_.data());
     }
 
+    /// Positions load_options::context may ask for (16 Mi): a hard limit far above any trained context,
+    /// low enough that position arithmetic never nears overflow.
+    static constexpr std::int64_t max_context = load_options::max_context;
+    static constexpr int max_threads = load_options::max_threads;
+
     std::unique_ptr<io::gguf_file> file_;  // owns the mapped weights
+    std::vector<bool> used_;               // [n_tensors] read by the loader (only while loading)
     io::page_buffer packed_;               // packed matrices of a mapped file (pack_weights)
     f16_accumulation f16_accum_ = f16_accumulation::f32;
     hparams hp_;
@@ -13615,7 +13962,9 @@ std::unique_ptr<model_base> load_any(io::gguf_file file, const load_options& opt
         using P = typename decltype(t)::type;
         for (std::string_view a : P::architectures) {
             known += known.empty() ? std::string(a) : ", " + std::string(a);
-            if (!out && a == arch) out = std::make_unique<model<P>>(model<P>::load(std::move(file), opt));
+            if (!out && a == arch)
+                out = rethrow_as_error(fmt::format("cannot load '{}'", file.path()),
+                                       [&] { return std::make_unique<model<P>>(model<P>::load(std::move(file), opt)); });
         }
     });
     if (!out)

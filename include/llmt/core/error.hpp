@@ -5,8 +5,11 @@
 
 #include <fmt/format.h>
 
+#include <new>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <utility>
 
 LLMT_BEGIN_NAMESPACE
@@ -36,6 +39,14 @@ inline const char* to_string(errc c) noexcept {
 }
 
 /// The one exception type llmt throws. what() is a complete sentence naming the problem.
+///
+/// Loading (gguf_file::open, model<Spec>::load, load_any) and thread_pool construction throw only
+/// llmt::error: a failed allocation, an impossible length or a thread the OS refuses arrive as
+/// errc::runtime naming what was being loaded. Sizes from files and options are checked before
+/// anything is allocated (core/limits.hpp). model::forward allocates nothing and throws only
+/// llmt::error. Calls that can still throw std::bad_alloc, because their memory grows with their
+/// input: the tokenizer's encode and decode of huge texts, the session's token history, the chat
+/// template's rendering, gguf_writer and quantize_file (which build a whole file in memory).
 class error : public std::runtime_error {
 public:
     error(errc code, const std::string& message) : std::runtime_error(message), code_(code) {}
@@ -49,6 +60,23 @@ private:
 template <typename... Args>
 [[noreturn]] void fail(errc code, fmt::format_string<Args...> f, Args&&... args) {
     throw error(code, fmt::format(f, std::forward<Args>(args)...));
+}
+
+/// Calls f() and returns its result; std::bad_alloc, std::length_error and std::system_error
+/// escaping from it are thrown again as llmt::error(errc::runtime, "<doing>: ..."). llmt::error passes through.
+template <typename F>
+decltype(auto) rethrow_as_error(std::string_view doing, F&& f) {
+    try {
+        return std::forward<F>(f)();
+    } catch (const error&) {
+        throw;
+    } catch (const std::bad_alloc&) {
+        fail(errc::runtime, "{}: out of memory", doing);
+    } catch (const std::length_error& e) {
+        fail(errc::runtime, "{}: a size is too large ({})", doing, e.what());
+    } catch (const std::system_error& e) {
+        fail(errc::runtime, "{}: {}", doing, e.what());
+    }
 }
 
 LLMT_END_NAMESPACE

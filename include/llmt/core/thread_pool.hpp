@@ -2,6 +2,7 @@
 #pragma once
 
 #include <llmt/config.hpp>
+#include <llmt/core/error.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -9,6 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
+#include <system_error>
 #include <type_traits>
 #include <thread>
 #include <utility>
@@ -20,18 +23,23 @@ LLMT_BEGIN_NAMESPACE
 /// on every thread and returns when all are done. No allocation per call; not reentrant.
 class thread_pool {
 public:
+    /// Starts n_threads - 1 workers. When the OS refuses a thread (or memory runs out), the ones
+    /// started are stopped and llmt::error(errc::runtime, "cannot start N worker threads: ...") is thrown.
     explicit thread_pool(int n_threads = 1) : n_(n_threads < 1 ? 1 : n_threads) {
-        workers_.reserve(std::size_t(n_ - 1));
-        for (int i = 1; i < n_; ++i) workers_.emplace_back([this, i] { worker(i); });
+        try {
+            workers_.reserve(std::size_t(n_ - 1));
+            for (int i = 1; i < n_; ++i) workers_.emplace_back([this, i] { worker(i); });
+        } catch (const std::system_error& e) {
+            stop();
+            fail(errc::runtime, "cannot start {} worker threads: {} (after {} started)", n_ - 1, e.what(), workers_.size());
+        } catch (const std::bad_alloc&) {
+            stop();
+            fail(errc::runtime, "cannot start {} worker threads: out of memory", n_ - 1);
+        }
     }
     thread_pool(const thread_pool&) = delete;
     thread_pool& operator=(const thread_pool&) = delete;
-    ~thread_pool() {
-        stop_.store(true, std::memory_order_release);
-        generation_.fetch_add(1, std::memory_order_acq_rel);
-        generation_.notify_all();
-        for (auto& w : workers_) w.join();
-    }
+    ~thread_pool() { stop(); }
 
     [[nodiscard]] int size() const noexcept { return n_; }
 
@@ -101,6 +109,15 @@ public:
     }
 
 private:
+    /// Wakes the workers started so far to exit, and joins them.
+    void stop() noexcept {
+        stop_.store(true, std::memory_order_release);
+        generation_.fetch_add(1, std::memory_order_acq_rel);
+        generation_.notify_all();
+        for (auto& w : workers_) w.join();
+        workers_.clear();
+    }
+
     /// A spin-wait hint: the core (and, in a virtual machine, the hypervisor's pause-loop exiting)
     /// can give this thread's time to others while it waits.
     static void cpu_relax() noexcept {

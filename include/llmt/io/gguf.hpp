@@ -63,12 +63,20 @@ inline constexpr std::uint32_t gguf_magic = 0x46554747;  // "GGUF" little-endian
 inline constexpr std::uint32_t gguf_default_alignment = 32;
 inline constexpr std::uint32_t gguf_max_array_depth = 8;  // nesting of arrays of arrays
 
+/// True for the values converters write for "no such token" in a tokenizer.ggml.*_token_id key:
+/// -1, or the all-ones value of an unsigned type (llama2.c's converter writes uint32 0xFFFFFFFF).
+inline bool is_unset_token_id(const gguf_value& v) noexcept {
+    if (is_signed_int(v.type)) return v.i == -1;
+    if (is_unsigned_int(v.type)) return v.u == (fixed_size(v.type) >= 8 ? ~std::uint64_t(0) : (std::uint64_t(1) << (8 * fixed_size(v.type))) - 1);
+    return false;
+}
+
 /// A parsed GGUF file: metadata, tensor infos, and views of the tensor data.
 class gguf_file {
 public:
     /// Opens and parses a file (mmap, or read() when mmap is unavailable or refused).
     static gguf_file open(const std::filesystem::path& path, load_mode mode = load_mode::mmap_or_read) {
-        return gguf_file(mapped_file::open(path, mode));
+        return rethrow_as_error(fmt::format("cannot load '{}'", path.string()), [&] { return gguf_file(mapped_file::open(path, mode)); });
     }
     /// Parses bytes in memory (copied into the object).
     static gguf_file from_bytes(std::span<const std::byte> bytes, std::string name = "<memory>") {

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -111,12 +112,16 @@ public:
         mapped_file f;
         f.path_ = path.string();
 #if LLMT_HAS_MMAP
-        const int fd = ::open(f.path_.c_str(), O_RDONLY | O_CLOEXEC);
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever; it is
+        // refused below as not a regular file, and cleared for a regular one.
+        const int fd = ::open(f.path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0) fail(errc::io, "cannot open '{}': {}", f.path_, std::strerror(errno));
         struct fd_guard { int fd; ~fd_guard() { ::close(fd); } } guard{fd};
         struct stat st {};
         if (::fstat(fd, &st) != 0) fail(errc::io, "cannot stat '{}': {}", f.path_, std::strerror(errno));
-        if (!S_ISREG(st.st_mode)) fail(errc::io, "'{}' is not a regular file", f.path_);
+        if (!S_ISREG(st.st_mode)) fail(errc::io, "cannot load '{}': it is {}, not a regular file", f.path_, file_kind(st.st_mode));
+        if (const int fl = ::fcntl(fd, F_GETFL); fl < 0 || ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+            fail(errc::io, "cannot read '{}': fcntl: {}", f.path_, std::strerror(errno));
         const auto size = static_cast<std::size_t>(st.st_size);
         if (size == 0) return f;
         if (mode != load_mode::read_only) {
@@ -170,14 +175,19 @@ public:
         return f;
 #else
         (void)mode;
+        // Refuse a directory, a device or a pipe before opening it (opening a pipe may block).
+        std::error_code ec;
+        const auto status = std::filesystem::status(path, ec);
+        if (ec) fail(errc::io, "cannot open '{}': {}", f.path_, ec.message());
+        if (!std::filesystem::is_regular_file(status)) fail(errc::io, "cannot load '{}': it is not a regular file", f.path_);
         std::FILE* fp = std::fopen(f.path_.c_str(), "rb");
         if (!fp) fail(errc::io, "cannot open '{}'", f.path_);
-        std::fseek(fp, 0, SEEK_END);
-        const long end = std::ftell(fp);
-        std::fseek(fp, 0, SEEK_SET);
+        struct file_guard { std::FILE* fp; ~file_guard() { if (fp) std::fclose(fp); } } guard{fp};
+        long end = -1;
+        if (std::fseek(fp, 0, SEEK_END) == 0) end = std::ftell(fp);
+        if (end < 0 || std::fseek(fp, 0, SEEK_SET) != 0) fail(errc::io, "cannot find the size of '{}'", f.path_);
         f.owned_.resize(static_cast<std::size_t>(end));
         const auto got = std::fread(f.owned_.data(), 1, f.owned_.size(), fp);
-        std::fclose(fp);
         if (got != f.owned_.size()) fail(errc::io, "cannot read '{}'", f.path_);
         f.data_ = f.owned_.data();
         f.size_ = f.owned_.size();
@@ -234,6 +244,18 @@ public:
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
 private:
+#if LLMT_HAS_MMAP
+    /// What a non-regular file is, for messages ("a FIFO", "a directory").
+    static const char* file_kind(mode_t m) noexcept {
+        if (S_ISDIR(m)) return "a directory";
+        if (S_ISFIFO(m)) return "a FIFO (named pipe)";
+        if (S_ISCHR(m)) return "a character device";
+        if (S_ISBLK(m)) return "a block device";
+        if (S_ISSOCK(m)) return "a socket";
+        return "a special file";
+    }
+#endif
+
     void swap(mapped_file& o) noexcept {
         std::swap(path_, o.path_);
         std::swap(map_, o.map_);

@@ -22,7 +22,8 @@ struct sliding_window {
     static constexpr std::string_view name = "kv_cache::sliding_window";
     static constexpr bool ring = true;
     static constexpr std::int64_t cells(std::int64_t n_ctx, std::int64_t window, std::int64_t n_batch) noexcept {
-        return window > 0 ? std::min(n_ctx, window + n_batch - 1) : n_ctx;
+        // window ≥ n_ctx first: a window from the file may be near INT64_MAX, window + n_batch would overflow
+        return window > 0 && window < n_ctx ? std::min(n_ctx, window + n_batch - 1) : n_ctx;
     }
 };
 

@@ -3,6 +3,7 @@
 
 #include <llmt/config.hpp>
 #include <llmt/core/error.hpp>
+#include <llmt/core/limits.hpp>
 #include <llmt/kv_cache/element.hpp>
 
 #include <cstddef>
@@ -24,9 +25,12 @@ public:
         LLMT_CHECK_CODE(head_dim % E::block_size == 0, errc::config,
                         "kv cache: head_dim {} is not a multiple of the {} block size {}: choose another KV element type",
                         head_dim, ops::name, E::block_size);
+        LLMT_CHECK_CODE(n_layer > 0 && n_cells > 0 && n_kv_head > 0 && head_dim > 0, errc::invalid_argument,
+                        "kv cache: {} layers, {} cells, {} heads of {} values: every size must be positive", n_layer, n_cells,
+                        n_kv_head, head_dim);
         head_bytes_ = ops::row_bytes(head_dim);
-        cell_bytes_ = head_bytes_ * std::size_t(n_kv_head);
-        const std::size_t total = cell_bytes_ * std::size_t(n_cells) * std::size_t(n_layer);
+        cell_bytes_ = size_product(errc::invalid_argument, "kv cache cell", head_bytes_, n_kv_head);
+        const std::size_t total = size_product(errc::invalid_argument, "kv cache", cell_bytes_, n_cells, n_layer);
         k_.assign(total, std::byte{0});
         v_.assign(total, std::byte{0});
     }

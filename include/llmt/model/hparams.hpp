@@ -3,9 +3,11 @@
 
 #include <llmt/config.hpp>
 #include <llmt/core/error.hpp>
+#include <llmt/core/limits.hpp>
 #include <llmt/io/gguf.hpp>
 #include <llmt/layers/rope.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -55,11 +57,23 @@ inline hparams hparams::read(const io::gguf_file& f, std::string_view eps_key) {
     LLMT_CHECK_CODE(f.contains(key("attention.key_length")) || h.n_embd % h.n_head == 0, errc::format,
                     "gguf '{}': embedding_length {} is not a multiple of head_count {}", f.path(), h.n_embd, h.n_head);
     h.head_dim = f.get_or<std::int64_t>(key("attention.key_length"), h.n_embd / h.n_head);
+    LLMT_CHECK_CODE(h.head_dim > 0, errc::format, "gguf '{}': '{}' is {}, expected a positive size", f.path(),
+                    key("attention.key_length"), h.head_dim);
     const auto v_dim = f.get_or<std::int64_t>(key("attention.value_length"), h.head_dim);
-    LLMT_CHECK_CODE(v_dim == h.head_dim && h.head_dim > 0, errc::unsupported,
+    LLMT_CHECK_CODE(v_dim == h.head_dim, errc::unsupported,
                     "gguf '{}': key_length {} and value_length {} differ (not supported)", f.path(), h.head_dim, v_dim);
-    h.norm_eps = f.get_or<float>(key(eps_key), 1e-5f);
-    LLMT_CHECK_CODE(h.norm_eps > 0, errc::format, "gguf '{}': '{}' must be positive", f.path(), key(eps_key));
+    // q_dim() and kv_dim() are compared with tensor shapes: their products must not wrap first
+    LLMT_CHECK_CODE(checked_mul(h.n_head, h.head_dim), errc::format, "gguf '{}': head_count {} × key_length {} overflows",
+                    f.path(), h.n_head, h.head_dim);
+    // A float key, which must be finite when present (inf and NaN pass a "> 0" check or poison every logit).
+    auto real = [&](std::string_view k, float def) {
+        const float v = f.get_or<float>(key(k), def);
+        LLMT_CHECK_CODE(std::isfinite(v), errc::format, "gguf '{}': '{}' is {}, expected a finite number", f.path(), key(k), v);
+        return v;
+    };
+    h.norm_eps = real(eps_key, 1e-5f);
+    LLMT_CHECK_CODE(h.norm_eps > 0, errc::format, "gguf '{}': '{}' is {}, expected a positive number", f.path(), key(eps_key),
+                    h.norm_eps);
     h.sliding_window = f.get_or<std::int64_t>(key("attention.sliding_window"), 0);
     LLMT_CHECK_CODE(h.sliding_window >= 0, errc::format, "gguf '{}': negative sliding window", f.path());
 
@@ -67,11 +81,13 @@ inline hparams hparams::read(const io::gguf_file& f, std::string_view eps_key) {
     r.n_rot = f.get_or<std::int64_t>(key("rope.dimension_count"), h.head_dim);
     LLMT_CHECK_CODE(r.n_rot > 0 && r.n_rot % 2 == 0 && r.n_rot <= h.head_dim, errc::format,
                     "gguf '{}': rope.dimension_count {} must be even and at most the head size {}", f.path(), r.n_rot, h.head_dim);
-    r.freq_base = f.get_or<float>(key("rope.freq_base"), 10000.0f);
-    LLMT_CHECK_CODE(r.freq_base > 0, errc::format, "gguf '{}': rope.freq_base must be positive", f.path());
+    r.freq_base = real("rope.freq_base", 10000.0f);
+    LLMT_CHECK_CODE(r.freq_base > 0, errc::format, "gguf '{}': '{}' is {}, expected a positive number", f.path(),
+                    key("rope.freq_base"), r.freq_base);
     const std::string_view type = f.get_string(key("rope.scaling.type")).value_or("none");
-    float factor = f.get_or<float>(key("rope.scaling.factor"), 0.0f);
-    if (factor == 0.0f) factor = f.get_or<float>(key("rope.scale_linear"), 0.0f);  // older files
+    float factor = real("rope.scaling.factor", 0.0f);
+    const float linear = real("rope.scale_linear", 0.0f);
+    if (factor == 0.0f) factor = linear;  // older files
     if (type == "none" || factor == 0.0f || factor == 1.0f) {
         r.scaling = layers::rope_scaling::none;
     } else if (type == "linear") {
@@ -85,13 +101,18 @@ inline hparams hparams::read(const io::gguf_file& f, std::string_view eps_key) {
                     "gguf '{}': rope.scaling.factor {} must be positive", f.path(), factor);
     r.freq_scale = r.scaling == layers::rope_scaling::none ? 1.0f : 1.0f / factor;
     r.n_ctx_orig = f.get_or<std::int64_t>(key("rope.scaling.original_context_length"), h.n_ctx_train);
-    r.attn_factor = f.get_or<float>(key("rope.scaling.attn_factor"), 1.0f);
+    LLMT_CHECK_CODE(r.n_ctx_orig > 0, errc::format, "gguf '{}': '{}' is {}, expected a positive size", f.path(),
+                    key("rope.scaling.original_context_length"), r.n_ctx_orig);
+    r.attn_factor = real("rope.scaling.attn_factor", 1.0f);
+    const float ext_factor = real("rope.scaling.yarn_ext_factor", 1.0f);
+    const float yarn_attn_factor = real("rope.scaling.yarn_attn_factor", 1.0f);
+    const float beta_fast = real("rope.scaling.yarn_beta_fast", 32.0f);
+    const float beta_slow = real("rope.scaling.yarn_beta_slow", 1.0f);
     if (r.scaling == layers::rope_scaling::yarn) {
-        r.ext_factor = f.get_or<float>(key("rope.scaling.yarn_ext_factor"), 1.0f);
-        if (r.ext_factor < 0) r.ext_factor = 1.0f;  // llama.cpp's "unset"
-        r.attn_factor *= f.get_or<float>(key("rope.scaling.yarn_attn_factor"), 1.0f);
-        r.beta_fast = f.get_or<float>(key("rope.scaling.yarn_beta_fast"), 32.0f);
-        r.beta_slow = f.get_or<float>(key("rope.scaling.yarn_beta_slow"), 1.0f);
+        r.ext_factor = ext_factor < 0 ? 1.0f : ext_factor;  // llama.cpp's "unset"
+        r.attn_factor *= yarn_attn_factor;
+        r.beta_fast = beta_fast;
+        r.beta_slow = beta_slow;
     }
     return h;
 }

@@ -36,7 +36,9 @@ std::unique_ptr<model_base> load_any(io::gguf_file file, const load_options& opt
         using P = typename decltype(t)::type;
         for (std::string_view a : P::architectures) {
             known += known.empty() ? std::string(a) : ", " + std::string(a);
-            if (!out && a == arch) out = std::make_unique<model<P>>(model<P>::load(std::move(file), opt));
+            if (!out && a == arch)
+                out = rethrow_as_error(fmt::format("cannot load '{}'", file.path()),
+                                       [&] { return std::make_unique<model<P>>(model<P>::load(std::move(file), opt)); });
         }
     });
     if (!out)

@@ -4,6 +4,7 @@
 #include <llmt/config.hpp>
 #include <llmt/attention/attend.hpp>
 #include <llmt/core/error.hpp>
+#include <llmt/core/limits.hpp>
 #include <llmt/core/thread_pool.hpp>
 #include <llmt/io/gguf.hpp>
 #include <llmt/kernels/activation.hpp>
@@ -24,6 +25,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -80,14 +82,18 @@ public:
     using weights = typename spec::weights;
 
     /// Opens a GGUF file and loads the model (weights stay memory-mapped).
+    /// Throws llmt::error only (a failed allocation or thread start as errc::runtime naming the file).
     static model load(const std::filesystem::path& path, const load_options& opt = {}) {
         return load(io::gguf_file::open(path, opt.mode), opt);
     }
     /// Loads the model from a parsed file, which the model keeps.
     static model load(io::gguf_file file, const load_options& opt = {}) {
-        model m;
-        m.init(std::move(file), opt);
-        return m;
+        const std::string where = fmt::format("cannot load '{}'", file.path());
+        return rethrow_as_error(where, [&] {
+            model m;
+            m.init(std::move(file), opt);
+            return m;
+        });
     }
 
     model(model&&) noexcept = default;
@@ -148,7 +154,9 @@ private:
 
     // ---- loading ----
     void init(io::gguf_file file, const load_options& opt) {
+        check_options(opt);
         file_ = std::make_unique<io::gguf_file>(std::move(file));
+        used_.assign(file_->tensors().size(), false);
         f16_accum_ = opt.f16_accum;
         hp_ = hparams::read(*file_, norm::eps_key);
         if constexpr (spec::architectures.size() > 0) {
@@ -158,11 +166,12 @@ private:
                             file_->path(), hp_.arch, fmt::join(spec::architectures, ", "));
         }
         attention_policy::check(hp_.n_head, hp_.n_head_kv);
+        check_blocks();  // before anything is sized by block_count
 
         const std::int64_t d = hp_.n_embd;
         tok_embd_ = matrix("token_embd.weight", -1, d);
         hp_.n_vocab = tok_embd_.rows;
-        output_ = file_->find_tensor("output.weight") ? matrix("output.weight", hp_.n_vocab, d) : tok_embd_;  // tied
+        output_ = find("output.weight") ? matrix("output.weight", hp_.n_vocab, d) : tok_embd_;  // tied
         output_norm_ = vec("output_norm.weight", d, true);
         output_norm_b_ = vec("output_norm.bias", d, false);
         layers_.resize(std::size_t(hp_.n_layer));
@@ -182,10 +191,16 @@ private:
             L.down = lin(name("ffn_down"), d, hp_.n_ff);
         }
         hp_.rope.freq_factors = vec("rope_freqs.weight", hp_.rope.n_rot / 2, false);
+        for (const float f : hp_.rope.freq_factors)
+            LLMT_CHECK_CODE(std::isfinite(f) && f > 0, errc::format, "gguf '{}': tensor 'rope_freqs.weight' holds {}, expected positive finite factors",
+                            file_->path(), f);
+        check_vocabulary();
+        check_unused_tensors(opt.allow_unknown_tensors);
+        used_ = {};
 
-        // Sizes of the run-time buffers.
+        // Sizes of the run-time buffers, every product checked and the whole against physical memory.
         n_ctx_ = opt.context > 0 ? opt.context : std::min<std::int64_t>(hp_.n_ctx_train, 4096);
-        n_batch_ = std::clamp<std::int64_t>(opt.batch, 1, n_ctx_);
+        n_batch_ = std::min<std::int64_t>(opt.batch, n_ctx_);
         shape_.n_head = hp_.n_head;
         shape_.n_head_kv = hp_.n_head_kv;
         shape_.head_dim = hp_.head_dim;
@@ -197,12 +212,14 @@ private:
                             "pass load_options::sliding_window or use llmt::kv_cache::contiguous",
                             kv_policy::name, hp_.arch);
         const std::int64_t cells = kv_policy::cells(n_ctx_, shape_.window, n_batch_);
-        kv_ = kv_cache::store<kv_element>(hp_.n_layer, cells, hp_.n_head_kv, hp_.head_dim, kv_policy::ring);
+        int n_threads = opt.threads > 0 ? opt.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+        n_threads = std::min(n_threads, max_threads);
+        check_memory(opt, cells, n_threads);
 
-        rope_table_.resize(std::size_t(n_ctx_ * hp_.rope.n_rot));
+        kv_ = kv_cache::store<kv_element>(hp_.n_layer, cells, hp_.n_head_kv, hp_.head_dim, kv_policy::ring);
+        rope_table_.resize(size_product(errc::invalid_argument, "the RoPE table", n_ctx_, hp_.rope.n_rot));
         layers::fill_rope_table(hp_.rope, n_ctx_, rope_table_.data());
 
-        const int n_threads = opt.threads > 0 ? opt.threads : int(std::max(1u, std::thread::hardware_concurrency()));
         pool_ = std::make_unique<thread_pool>(n_threads);
         if (opt.repack) pack_weights();
 
@@ -217,12 +234,127 @@ private:
         up_.assign(nb * std::size_t(hp_.n_ff), 0.0f);
         scores_.assign(std::size_t(n_threads) * std::size_t(cells), 0.0f);
         logits_.assign(std::size_t(hp_.n_vocab), 0.0f);
+        mm_scratch_.assign(matmul_scratch(), std::byte{0});
+        n_past_ = 0;
+    }
+
+    // The options alone: each refused with a message naming it and its limit.
+    static void check_options(const load_options& opt) {
+        LLMT_CHECK_CODE(opt.context >= 0 && opt.context <= max_context, errc::invalid_argument,
+                        "load_options::context {} is outside 0..{} positions (0 = the file's context_length, at most 4096)",
+                        opt.context, max_context);
+        LLMT_CHECK_CODE(opt.batch >= 1 && opt.batch <= max_context, errc::invalid_argument,
+                        "load_options::batch {} is outside 1..{} tokens", opt.batch, max_context);
+        LLMT_CHECK_CODE(opt.threads >= 0 && opt.threads <= max_threads, errc::invalid_argument,
+                        "load_options::threads {} is outside 0..{} (0 = one per hardware thread)", opt.threads, max_threads);
+        LLMT_CHECK_CODE(opt.sliding_window >= -1, errc::invalid_argument,
+                        "load_options::sliding_window {} is invalid (-1 = the file's, 0 = none, > 0 = a window)", opt.sliding_window);
+    }
+
+    // Every blk.N tensor has N < block_count and every N < block_count has tensors: checked on the
+    // names present, so that a block_count of 2^40 costs nothing before it is refused.
+    void check_blocks() const {
+        std::vector<std::pair<std::uint64_t, std::string_view>> blocks;  // (N, a tensor of block N)
+        for (const auto& t : file_->tensors()) {
+            const std::string_view n = t.name;
+            if (n.substr(0, 4) != "blk.") continue;
+            std::uint64_t b = 0;
+            const char* first = n.data() + 4;
+            const auto [end, ec] = std::from_chars(first, n.data() + n.size(), b);
+            if (ec != std::errc() || end == first || end == n.data() + n.size() || *end != '.') continue;  // not blk.N.*: unknown
+            blocks.emplace_back(b, n);
+        }
+        std::sort(blocks.begin(), blocks.end());
+        const std::string key = hp_.arch + ".block_count";
+        if (!blocks.empty() && blocks.back().first >= std::uint64_t(hp_.n_layer))
+            fail(errc::format, "gguf '{}': tensor '{}' belongs to block {}, but '{}' is {} (blocks 0..{})", file_->path(),
+                 io::escape(blocks.back().second, 64), blocks.back().first, key, hp_.n_layer, hp_.n_layer - 1);
+        std::uint64_t next = 0;  // the first block index without a tensor
+        for (const auto& [b, n] : blocks)
+            if (b == next) ++next;
+            else if (b > next) break;
+        if (next < std::uint64_t(hp_.n_layer))
+            fail(errc::format, "gguf '{}': '{}' is {}, but the file has no tensor of block {} (blk.{}.*)", file_->path(), key,
+                 hp_.n_layer, next, next);
+    }
+
+    // The tokenizer, when the file has one, belongs to these weights: as many tokens as token_embd
+    // (and output) rows, and every special token id inside the vocabulary.
+    void check_vocabulary() const {
+        if (const io::gguf_value* v = file_->find("tokenizer.ggml.tokens")) {
+            const std::uint64_t count = v->type == io::gguf_type::array && v->array ? v->array->count : 0;
+            LLMT_CHECK_CODE(count == std::uint64_t(hp_.n_vocab), errc::format,
+                            "gguf '{}': the vocabulary has {} tokens (tokenizer.ggml.tokens) but token_embd.weight has {} rows: "
+                            "the tokenizer does not belong to these weights",
+                            file_->path(), count, hp_.n_vocab);
+        }
+        constexpr std::string_view prefix = "tokenizer.ggml.", suffix = "_token_id";
+        for (const auto& kv : file_->metadata()) {
+            const std::string_view k = kv.key;
+            if (k.size() < prefix.size() + suffix.size() || k.substr(0, prefix.size()) != prefix ||
+                k.substr(k.size() - suffix.size()) != suffix)
+                continue;
+            if (io::is_unset_token_id(kv.value)) continue;  // "none"
+            const auto id = kv.value.template as<std::int64_t>();
+            LLMT_CHECK_CODE(id && *id >= 0 && *id < hp_.n_vocab, errc::format,
+                            "gguf '{}': '{}' is {}, outside the vocabulary of {} tokens", file_->path(), io::escape(k, 64),
+                            io::gguf_file::describe(kv.value), hp_.n_vocab);
+        }
+    }
+
+    // A tensor this model type does not read is a sign of another architecture or a broken
+    // conversion; it is refused unless the caller asked to ignore such tensors.
+    void check_unused_tensors(bool allow) const {
+        if (allow) return;
+        const auto& ts = file_->tensors();
+        std::size_t n_unused = 0, first = ts.size();
+        for (std::size_t k = 0; k < ts.size(); ++k)
+            if (!used_[k]) {
+                if (n_unused++ == 0) first = k;
+            }
+        if (n_unused == 0) return;
+        fail(errc::unsupported,
+             "gguf '{}': tensor '{}' is not used by this model type ({}; {} unused tensor{} in all): "
+             "set load_options::allow_unknown_tensors to load the file anyway",
+             file_->path(), io::escape(ts[first].name, 64), describe(), n_unused, n_unused == 1 ? "" : "s");
+    }
+
+    // The KV cache, the position tables and the per-batch scratch, checked for overflow and against
+    // physical memory before any of them is allocated.
+    void check_memory(const load_options& opt, std::int64_t cells, int n_threads) const {
+        using ops = kv_cache::element_ops<kv_element>;
+        const std::size_t phys = physical_memory_bytes();
+        const auto kv_cell = checked_size(ops::row_bytes(hp_.head_dim), hp_.n_head_kv, hp_.n_layer, 2);  // K and V, every layer
+        const auto per_cell = kv_cell ? checked_add(*kv_cell, std::size_t(n_threads) * sizeof(float)) : std::nullopt;  // + scores
+        const auto kv = per_cell ? checked_mul(*per_cell, std::size_t(cells)) : std::nullopt;
+        const auto rope = checked_size(n_ctx_, hp_.rope.n_rot, sizeof(float));
+        const auto ctx_bytes = kv && rope ? checked_add(*kv, *rope) : std::nullopt;
+        const std::int64_t ctx_shown = opt.context > 0 ? opt.context : n_ctx_;
+        if (!ctx_bytes || *ctx_bytes > phys) {
+            const std::size_t per_pos = (per_cell ? *per_cell : 0) + std::size_t(hp_.rope.n_rot) * sizeof(float);
+            fail(errc::invalid_argument,
+                 "load_options::context {}: the KV cache and RoPE table of {} positions would take {}, more than the {} of "
+                 "physical memory (at most about {} positions fit)",
+                 ctx_shown, n_ctx_, ctx_bytes ? format_bytes(*ctx_bytes) : std::string("more bytes than can be counted"),
+                 format_bytes(phys), per_pos ? phys / per_pos : 0);
+        }
+        const std::int64_t per_token = 2 * hp_.n_embd + 2 * hp_.q_dim() + 2 * hp_.kv_dim() + (feed_forward::gated ? 2 : 1) * hp_.n_ff;
+        const auto batch_bytes = checked_size(n_batch_, per_token, sizeof(float));
+        const auto total = batch_bytes ? checked_add(*ctx_bytes, *batch_bytes) : std::nullopt;
+        LLMT_CHECK_CODE(total && *total <= phys, errc::invalid_argument,
+                        "load_options::batch {}: the scratch of {} tokens would take {} beside {} of KV cache, more than the {} "
+                        "of physical memory",
+                        opt.batch, n_batch_, batch_bytes ? format_bytes(*batch_bytes) : std::string("more bytes than can be counted"),
+                        format_bytes(*ctx_bytes), format_bytes(phys));
+    }
+
+    // The largest scratch any matrix product of a batch needs.
+    [[nodiscard]] std::size_t matmul_scratch() const {
         std::size_t scratch = kernels::matmul_scratch_bytes(output_, n_batch_);
         for (const auto& L : layers_)
             for (const detail::linear* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down})
                 if (w->w.fmt) scratch = std::max(scratch, kernels::matmul_scratch_bytes(w->w, n_batch_));
-        mm_scratch_.assign(scratch, std::byte{0});
-        n_past_ = 0;
+        return scratch;
     }
 
     // The matrices whose kernel has a decode layout, packed into it (kernels/pack.hpp): in place when
@@ -255,8 +387,16 @@ private:
     }
 
     // A weight matrix [rows][cols]; rows < 0 accepts any row count.
+    // The tensor, marked as used; nullptr when absent.
+    const io::gguf_tensor_info* find(std::string_view name) {
+        const auto* t = file_->find_tensor(name);
+        if (t) used_[std::size_t(t - file_->tensors().data())] = true;
+        return t;
+    }
     kernels::weight_ref matrix(const std::string& name, std::int64_t rows, std::int64_t cols) {
-        const auto& t = file_->require_tensor(name);
+        const auto* found = find(name);
+        LLMT_CHECK_CODE(found, errc::not_found, "gguf '{}': required tensor '{}' is missing", file_->path(), name);
+        const auto& t = *found;
         LLMT_CHECK_CODE(std::int64_t(t.ne[0]) == cols && (rows < 0 || std::int64_t(t.ne[1]) == rows) && t.ne[2] == 1 && t.ne[3] == 1,
                         errc::format, "gguf '{}': tensor '{}' has shape [{}, {}, {}, {}], expected [{}, {}] (ne0 = columns)",
                         file_->path(), name, t.ne[0], t.ne[1], t.ne[2], t.ne[3], cols, rows < 0 ? std::string("n") : std::to_string(rows));
@@ -273,13 +413,14 @@ private:
     }
     // A vector of n values dequantized to f32; empty when absent and not required.
     std::vector<float> vec(const std::string& name, std::int64_t n, bool required) {
-        const auto* t = file_->find_tensor(name);
+        const auto* t = find(name);
         if (!t) {
             LLMT_CHECK_CODE(!required, errc::not_found, "gguf '{}': required tensor '{}' is missing", file_->path(), name);
             return {};
         }
         LLMT_CHECK_CODE(std::int64_t(t->n_elements) == n && std::int64_t(t->ne[0]) == n, errc::format,
-                        "gguf '{}': tensor '{}' has {} values, expected {}", file_->path(), name, t->n_elements, n);
+                        "gguf '{}': tensor '{}' has shape [{}], expected a vector of {} values", file_->path(), name,
+                        fmt::join(std::span(t->ne.data(), t->n_dims), ", "), n);
         std::vector<float> out(std::size_t(n), 0.0f);
         quant::resolve<weights>(t->type, name).dequantize_row(file_->tensor_data(*t).data(), out.data(), n);
         return out;
@@ -341,7 +482,13 @@ private:
         kernels::matmul(*pool_, output_, xn, rows, out, mm_scratch_.data());
     }
 
+    /// Positions load_options::context may ask for (16 Mi): a hard limit far above any trained context,
+    /// low enough that position arithmetic never nears overflow.
+    static constexpr std::int64_t max_context = load_options::max_context;
+    static constexpr int max_threads = load_options::max_threads;
+
     std::unique_ptr<io::gguf_file> file_;  // owns the mapped weights
+    std::vector<bool> used_;               // [n_tensors] read by the loader (only while loading)
     io::page_buffer packed_;               // packed matrices of a mapped file (pack_weights)
     f16_accumulation f16_accum_ = f16_accumulation::f32;
     hparams hp_;

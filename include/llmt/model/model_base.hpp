@@ -21,10 +21,15 @@ LLMT_BEGIN_NAMESPACE
 enum class f16_accumulation : std::uint8_t { f32, half };
 
 /// Run-time choices made when loading a model.
+/// Each is checked at load: a value outside its range is refused with errc::invalid_argument naming
+/// the option and the limit, and so is a context whose KV cache and tables exceed physical memory.
 struct load_options {
-    std::int64_t context = 0;          ///< positions available; 0 = the file's context_length, at most 4096
-    std::int64_t batch = 512;          ///< tokens evaluated together (longer inputs are split)
-    int threads = 0;                   ///< worker threads; 0 = std::thread::hardware_concurrency()
+    static constexpr std::int64_t max_context = std::int64_t(1) << 24;  ///< the most positions context may ask for
+    static constexpr int max_threads = 512;                             ///< the most threads (llama.cpp's limit too)
+
+    std::int64_t context = 0;          ///< positions available, 0..max_context; 0 = the file's context_length, at most 4096
+    std::int64_t batch = 512;          ///< tokens evaluated together, ≥ 1 (longer inputs are split; at most context)
+    int threads = 0;                   ///< worker threads, 0..max_threads; 0 = std::thread::hardware_concurrency() (at most max_threads)
     std::int64_t sliding_window = -1;  ///< attention window: -1 = the file's, 0 = none, > 0 = this one
     io::load_mode mode = io::load_mode::mmap_or_read;
     f16_accumulation f16_accum = f16_accumulation::f32;
@@ -33,6 +38,10 @@ struct load_options {
     /// in place, so gguf().tensor_data() then shows those tensors packed; a mapped file is left as it
     /// is and the packed copy replaces its pages in memory.
     bool repack = true;
+    /// Load a file holding tensors this model type does not read (they are ignored). By default such
+    /// a tensor is refused (errc::unsupported): it is the mark of another architecture, a variant
+    /// llmt does not implement (e.g. mixture of experts) or a broken conversion.
+    bool allow_unknown_tensors = false;
 };
 
 /// The run-time face of a loaded model: what a session or a CLI needs, whatever the policies.

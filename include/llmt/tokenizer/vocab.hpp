@@ -293,8 +293,11 @@ private:
             if (id >= 0 && std::size_t(id) >= n) id = null_token;  // a default outside the vocab is disabled
             const io::gguf_value* v = g.find(key);
             if (!v) return;
-            auto x = v->as<std::int64_t>();
-            if (!x || *x < 0 || std::uint64_t(*x) >= n) return;  // bad id: keep the default, as llama.cpp does
+            if (io::is_unset_token_id(*v)) return;  // -1 / 0xFFFFFFFF: "none", the default stays
+            const auto x = v->as<std::int64_t>();
+            if (!x || *x < 0 || std::uint64_t(*x) >= n)
+                fail(errc::format, "gguf '{}': '{}' is {}, outside the vocabulary of {} tokens", g.path(), key,
+                     io::gguf_file::describe(*v), n);
             id = token_id(*x);
         };
         read("tokenizer.ggml.bos_token_id", bos);
