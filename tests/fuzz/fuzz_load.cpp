@@ -453,11 +453,13 @@ bool edit(input& in, document& d, run_options& opt) {
             break;
         }
         default: {  // load options and file version
-            switch (in.u8() % 7) {
+            switch (in.u8() % 8) {
                 case 0: {
-                    static constexpr std::int64_t ctx[] = {64, 0, 1, 2, 3, 17, 128, 4096, std::int64_t(1) << 31,
-                                                           std::int64_t(1) << 40, (std::int64_t(1) << 61) + 1, INT64_MAX, -1,
-                                                           INT64_MIN};
+                    // Small ones, and ones past max_context (2^24) that must be refused before anything is
+                    // allocated. (2^24 itself is allowed: its KV cache fits this machine but not libFuzzer's 2 GB.)
+                    static constexpr std::int64_t ctx[] = {64, 0, 1, 2, 3, 17, 128, 4096, (std::int64_t(1) << 24) + 1,
+                                                           std::int64_t(1) << 31, std::int64_t(1) << 40,
+                                                           (std::int64_t(1) << 61) + 1, INT64_MAX, -1, INT64_MIN};
                     opt.load.context = ctx[in.u8() % std::size(ctx)];
                     break;
                 }
@@ -469,6 +471,7 @@ bool edit(input& in, document& d, run_options& opt) {
                                                                                           : llmt::f16_accumulation::f32;
                     break;
                 case 5: d.version = 1 + in.u8() % 3; break;
+                case 6: opt.load.allow_unknown_tensors = !opt.load.allow_unknown_tensors; break;
                 default: opt.all_logits = !opt.all_logits; break;
             }
             break;
