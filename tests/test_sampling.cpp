@@ -522,3 +522,151 @@ TEST_CASE("chain: from_params order, implicit dist, edge cases") {
     CHECK(last.stages().size() == 2);
     CHECK(last.sample(std::vector<float>{1.0f, 2.0f, 3.0f}) == 2);
 }
+
+TEST_CASE("params::validate: NaN, infinite and out-of-range values are refused, naming the option") {
+    const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+    auto message_of = [](const smp::params& p) -> std::string {
+        try {
+            (void)smp::chain::from_params(p);
+        } catch (const llmt::error& e) {
+            CHECK(e.code() == llmt::errc::invalid_argument);
+            return e.what();
+        }
+        return "accepted";
+    };
+    struct bad {
+        void (*set)(smp::params&, float);
+        std::vector<float> values;
+        std::string field;
+    };
+    const std::vector<bad> cases = {
+        {[](smp::params& p, float v) { p.temp = v; }, {nan, inf, -inf}, "temp is "},
+        {[](smp::params& p, float v) { p.top_p = v; }, {nan, inf, -0.1f, 1.5f}, "top-p is "},
+        {[](smp::params& p, float v) { p.min_p = v; }, {nan, -inf, -0.5f, 2.0f}, "min-p is "},
+        {[](smp::params& p, float v) { p.typical_p = v; }, {nan, 0.0f, -1.0f, 1.01f}, "typical (typical_p) is "},
+        {[](smp::params& p, float v) { p.repeat_penalty = v; }, {nan, inf, 0.0f, -1.0f}, "repeat-penalty is "},
+        {[](smp::params& p, float v) { p.freq_penalty = v; }, {nan, inf}, "frequency-penalty is "},
+        {[](smp::params& p, float v) { p.presence_penalty = v; }, {nan, -inf}, "presence-penalty is "},
+        {[](smp::params& p, float v) { p.mirostat_tau = v; }, {nan, inf, 0.0f, -2.0f}, "mirostat-ent (mirostat_tau) is "},
+        {[](smp::params& p, float v) { p.mirostat_eta = v; }, {nan, inf, -0.1f}, "mirostat-lr (mirostat_eta) is "},
+        {[](smp::params& p, float v) { p.repeat_last_n = int(v); }, {-2.0f, -1000.0f}, "repeat-last-n is "},
+        {[](smp::params& p, float v) { p.mirostat = int(v); }, {-1.0f, 3.0f}, "mirostat is "},
+        {[](smp::params& p, float v) { p.logit_bias = {{5, v}}; }, {nan, inf}, "logit-bias: the bias of token 5 is "},
+        {[](smp::params& p, float v) { p.logit_bias = {{token_id(v), 1.0f}}; }, {-1.0f}, "logit-bias: the token id -1"},
+    };
+    for (const auto& c : cases)
+        for (float v : c.values) {
+            smp::params p;
+            c.set(p, v);
+            CAPTURE(c.field);
+            CAPTURE(v);
+            CHECK(message_of(p).rfind(c.field, 0) == 0);
+        }
+    smp::params p;
+    p.temp = nan;
+    CHECK(message_of(p) == "temp is nan; expected a finite number (<= 0 means greedy)");
+    // The edges of each range are accepted.
+    p = {};
+    p.temp = -1.0f;
+    p.top_p = 0.0f;
+    p.min_p = 1.0f;
+    p.typical_p = 1.0f;
+    p.repeat_last_n = -1;
+    p.mirostat_eta = 0.0f;
+    p.logit_bias = {{1, -inf}};
+    CHECK_NOTHROW(p.validate());
+    p.top_p = 1.0f;
+    p.min_p = 0.0f;
+    p.typical_p = 1e-6f;
+    CHECK_NOTHROW(p.validate());
+}
+
+TEST_CASE("parse_samplers: llama.cpp's names and aliases, unknown names refused") {
+    using T = smp::sampler_type;
+    const auto def = smp::parse_samplers("penalties;dry;top_n_sigma;top_k;typ_p;top_p;min_p;xtc;temperature");
+    CHECK(def == smp::params{}.samplers);
+    CHECK(smp::to_string(def) == "penalties;dry;top_n_sigma;top_k;typ_p;top_p;min_p;xtc;temperature");
+    CHECK(smp::parse_samplers("top-k; typical ;typical_p;typ;typ-p;typical-p;nucleus;top-p;min-p;temp;top-n-sigma;infill") ==
+          std::vector<T>{T::top_k, T::typ_p, T::typ_p, T::typ_p, T::typ_p, T::typ_p, T::top_p, T::top_p, T::min_p,
+                         T::temperature, T::top_n_sigma, T::infill});
+    CHECK(smp::parse_samplers("").empty());
+    CHECK(smp::parse_samplers("temperature;;top_k;") == std::vector<T>{T::temperature, T::top_k});
+    try {
+        (void)smp::parse_samplers("top_k;topk;temperature");
+        FAIL("an unknown sampler name was accepted");
+    } catch (const llmt::error& e) {
+        CHECK(e.code() == llmt::errc::invalid_argument);
+        const std::string w = e.what();
+        CHECK(w.find("'topk'") != std::string::npos);
+        CHECK(w.find("penalties, dry, top_n_sigma, top_k, typ_p, top_p, min_p, xtc, temperature, infill") != std::string::npos);
+    }
+}
+
+TEST_CASE("chain::from_params follows params::samplers") {
+    auto kinds = [](const smp::chain& ch) {
+        std::vector<std::size_t> k;
+        for (const auto& s : ch.stages()) k.push_back(s.index());
+        return k;
+    };
+    using V = smp::any_sampler;
+    auto idx = [](auto s) { return V(std::move(s)).index(); };
+    smp::params p;
+    p.repeat_penalty = 1.1f;
+    p.logit_bias = {{2, 1.0f}};
+    // The default order, penalties and bias included, is the order before params::samplers existed.
+    CHECK(kinds(smp::chain::from_params(p)) ==
+          std::vector<std::size_t>{idx(smp::penalties{}), idx(smp::logit_bias{}), idx(smp::top_k{}), idx(smp::typical{}),
+                                   idx(smp::top_p{}), idx(smp::min_p{}), idx(smp::temperature{}), idx(smp::dist{})});
+    p.samplers = smp::parse_samplers("temperature;top_k;penalties;min_p");
+    CHECK(kinds(smp::chain::from_params(p)) ==
+          std::vector<std::size_t>{idx(smp::logit_bias{}), idx(smp::temperature{}), idx(smp::top_k{}),
+                                   idx(smp::penalties{}), idx(smp::min_p{}), idx(smp::dist{})});
+    // Stages llmt cannot turn on are accepted and do nothing.
+    p.samplers = smp::parse_samplers("dry;xtc;top_n_sigma;infill");
+    CHECK(kinds(smp::chain::from_params(p)) == std::vector<std::size_t>{idx(smp::logit_bias{}), idx(smp::dist{})});
+    // Mirostat and greedy keep their meaning: only the penalties of the list run before them.
+    p.samplers = smp::parse_samplers("top_k;penalties;temperature");
+    p.mirostat = 2;
+    CHECK(kinds(smp::chain::from_params(p)) ==
+          std::vector<std::size_t>{idx(smp::penalties{}), idx(smp::logit_bias{}), idx(smp::temperature{}),
+                                   idx(smp::mirostat_v2{})});
+    p.mirostat = 0;
+    p.temp = 0.0f;
+    CHECK(kinds(smp::chain::from_params(p)) ==
+          std::vector<std::size_t>{idx(smp::penalties{}), idx(smp::logit_bias{}), idx(smp::greedy{})});
+
+    // The order changes the result: min_p 0.6 before temperature 2 keeps fewer candidates than after it.
+    const std::vector<float> logits = logits_of({0.4, 0.3, 0.2, 0.1});
+    smp::params q;
+    q.temp = 2.0f;
+    q.min_p = 0.6f;
+    q.top_k = 0;
+    q.top_p = 1.0f;
+    q.samplers = smp::parse_samplers("min_p;temperature");
+    auto before = smp::chain::from_params(q);
+    before.sample(logits);
+    q.samplers = smp::parse_samplers("temperature;min_p");
+    auto after = smp::chain::from_params(q);
+    after.sample(logits);
+    CHECK(before.candidates().size() == 2);  // p >= 0.6 * 0.4: 0.4, 0.3
+    CHECK(after.candidates().size() == 3);   // flattened by T = 2 (p ~ sqrt): 0.2 now is 0.71 of the best
+}
+
+TEST_CASE("penalties: a huge window allocates nothing up front and still counts") {
+    smp::penalties pen(std::numeric_limits<int>::max(), 1.5f);
+    for (token_id t : {3, 4, 3}) pen.accept(t);
+    CHECK(pen.count(3) == 2);
+    CHECK(pen.count(4) == 1);
+    smp::penalties small(2, 1.5f);
+    for (token_id t : {3, 4, 5, 3}) small.accept(t);
+    CHECK(small.count(3) == 1);
+    CHECK(small.count(4) == 0);
+    CHECK(small.count(5) == 1);
+    small.reset();
+    CHECK(small.count(3) == 0);
+    small.accept(7);
+    small.accept(8);
+    small.accept(9);
+    CHECK(small.count(7) == 0);
+    CHECK(small.count(9) == 1);
+}

@@ -14309,7 +14309,6 @@ public:
                         "penalties: the repeat penalty must be finite and > 0, got {}", repeat);
         LLMT_CHECK_CODE(std::isfinite(freq) && std::isfinite(present), errc::invalid_argument,
                         "penalties: frequency ({}) and presence ({}) penalties must be finite", freq, present);
-        if (last_n_ > 0) window_.resize(std::size_t(last_n_));
     }
 
     [[nodiscard]] int last_n() const noexcept { return last_n_; }
@@ -14329,11 +14328,15 @@ public:
         LLMT_CHECK_CODE(id >= 0, errc::invalid_argument, "penalties: cannot accept the negative token id {}", id);
         if (last_n_ == 0) return;
         if (std::size_t(id) >= counts_.size()) counts_.resize(std::size_t(id) + 1, 0);
-        if (last_n_ > 0) {
-            if (filled_ == window_.size()) --counts_[std::size_t(window_[head_])];  // evict the oldest
-            else ++filled_;
-            window_[head_] = id;
-            head_ = (head_ + 1) % window_.size();
+        if (last_n_ > 0) {  // the ring grows as tokens come: a huge last_n allocates nothing up front
+            if (filled_ == std::size_t(last_n_)) {
+                --counts_[std::size_t(window_[head_])];  // evict the oldest
+                window_[head_] = id;
+                head_ = (head_ + 1) % filled_;
+            } else {
+                window_.push_back(id);
+                ++filled_;
+            }
         }
         ++counts_[std::size_t(id)];
         ++n_seen_;
@@ -14341,6 +14344,7 @@ public:
 
     void reset() noexcept {
         std::fill(counts_.begin(), counts_.end(), 0);
+        window_.clear();
         head_ = filled_ = n_seen_ = 0;
     }
 
@@ -14358,7 +14362,7 @@ public:
 private:
     int last_n_;
     float repeat_, freq_, present_;
-    std::vector<token_id> window_;  // [last_n] ring of the last accepted tokens
+    std::vector<token_id> window_;  // [min(last_n, accepted)] ring of the last accepted tokens
     std::vector<int> counts_;       // [max id seen + 1] occurrences in the window
     std::size_t head_ = 0, filled_ = 0, n_seen_ = 0;
 };
@@ -14727,31 +14731,168 @@ private:
 LLMT_END_NAMESPACE
 // ---- end llmt/sampling/select.hpp ----
 // ---- begin llmt/sampling/params.hpp ----
-// params: the flat sampling settings of a CLI or server request (llama.cpp names and defaults)
+// params: the flat sampling settings of a CLI or server request (llama.cpp names and defaults), checked and ordered
 
 
+#include <array>
+#include <cmath>
 #include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 LLMT_BEGIN_NAMESPACE
 namespace sampling {
 
-/// Turned into a chain by chain::from_params(). Neutral values disable a stage
-/// (top_k <= 0, top_p >= 1, min_p <= 0, typical_p >= 1, repeat_penalty = 1, ...).
+/// A stage of the sampling order (params::samplers), named as llama.cpp's `--samplers`.
+/// dry, top_n_sigma, xtc and infill are accepted so that a llama.cpp order string parses, but
+/// they do nothing: llmt has no parameters that turn them on (llama.cpp's defaults leave them off).
+enum class sampler_type : std::uint8_t { penalties, dry, top_n_sigma, top_k, typ_p, top_p, min_p, xtc, temperature, infill };
+
+/// The canonical llama.cpp name of a stage ("penalties", "top_k", "typ_p", ...).
+constexpr std::string_view name(sampler_type t) noexcept {
+    switch (t) {
+        case sampler_type::penalties: return "penalties";
+        case sampler_type::dry: return "dry";
+        case sampler_type::top_n_sigma: return "top_n_sigma";
+        case sampler_type::top_k: return "top_k";
+        case sampler_type::typ_p: return "typ_p";
+        case sampler_type::top_p: return "top_p";
+        case sampler_type::min_p: return "min_p";
+        case sampler_type::xtc: return "xtc";
+        case sampler_type::temperature: return "temperature";
+        case sampler_type::infill: return "infill";
+    }
+    return "?";
+}
+
+namespace detail {
+// llama.cpp's canonical names and the other spellings its --samplers accepts.
+inline constexpr std::array<std::pair<std::string_view, sampler_type>, 21> sampler_names = {{
+    {"penalties", sampler_type::penalties},     {"dry", sampler_type::dry},
+    {"top_n_sigma", sampler_type::top_n_sigma}, {"top_k", sampler_type::top_k},
+    {"typ_p", sampler_type::typ_p},             {"top_p", sampler_type::top_p},
+    {"min_p", sampler_type::min_p},             {"xtc", sampler_type::xtc},
+    {"temperature", sampler_type::temperature}, {"infill", sampler_type::infill},
+    {"top-k", sampler_type::top_k},             {"top-p", sampler_type::top_p},
+    {"nucleus", sampler_type::top_p},           {"top-n-sigma", sampler_type::top_n_sigma},
+    {"typical_p", sampler_type::typ_p},         {"typical-p", sampler_type::typ_p},
+    {"typical", sampler_type::typ_p},           {"typ-p", sampler_type::typ_p},
+    {"typ", sampler_type::typ_p},               {"min-p", sampler_type::min_p},
+    {"temp", sampler_type::temperature},
+}};
+}  // namespace detail
+
+/// Parses a llama.cpp `--samplers` string: stage names separated by ';' (spaces around a name
+/// and empty names are ignored), canonical names or the aliases llama.cpp accepts (top-k,
+/// typical, typical_p, nucleus, temp, ...). An unknown name is an llmt::error(errc::invalid_argument)
+/// naming it and the known names (llama.cpp skips it silently).
+inline std::vector<sampler_type> parse_samplers(std::string_view s) {
+    std::vector<sampler_type> out;
+    auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+    while (true) {
+        const std::size_t semi = s.find(';');
+        std::string_view item = s.substr(0, semi);
+        while (!item.empty() && is_space(item.front())) item.remove_prefix(1);
+        while (!item.empty() && is_space(item.back())) item.remove_suffix(1);
+        if (!item.empty()) {
+            bool found = false;
+            for (const auto& [n, t] : detail::sampler_names)
+                if (n == item) {
+                    out.push_back(t);
+                    found = true;
+                    break;
+                }
+            if (!found) {
+                std::string known;
+                for (const auto& [n, t] : detail::sampler_names) {
+                    if (!known.empty()) known += ", ";
+                    known += n;
+                }
+                fail(errc::invalid_argument, "samplers: unknown sampler '{}' in \"{}\"; known names (separated by ';'): {}",
+                     item, s, known);
+            }
+        }
+        if (semi == std::string_view::npos) break;
+        s.remove_prefix(semi + 1);
+    }
+    return out;
+}
+
+/// The canonical names joined by ';' (the inverse of parse_samplers).
+inline std::string to_string(std::span<const sampler_type> order) {
+    std::string out;
+    for (sampler_type t : order) {
+        if (!out.empty()) out += ';';
+        out += name(t);
+    }
+    return out;
+}
+
+/// Turned into a chain by chain::from_params(), which calls validate(). Neutral values disable a
+/// stage (top_k <= 0, top_p >= 1, min_p <= 0, typical_p >= 1, repeat_penalty = 1, ...).
 struct params {
     float temp = 0.8f;             ///< <= 0: greedy
     int top_k = 40;                ///< <= 0: off
-    float top_p = 0.95f;           ///< >= 1: off
-    float min_p = 0.05f;           ///< <= 0: off
-    float typical_p = 1.0f;        ///< >= 1: off
-    float repeat_penalty = 1.0f;   ///< 1: off
-    int repeat_last_n = 64;        ///< window of the penalties; 0: off, < 0: whole history
+    float top_p = 0.95f;           ///< in [0, 1]; 1: off
+    float min_p = 0.05f;           ///< in [0, 1]; 0: off
+    float typical_p = 1.0f;        ///< in (0, 1]; 1: off
+    float repeat_penalty = 1.0f;   ///< > 0; 1: off
+    int repeat_last_n = 64;        ///< window of the penalties; 0: off, -1: whole history
     float freq_penalty = 0, presence_penalty = 0;
     int mirostat = 0;              ///< 0: off, 1: Mirostat, 2: Mirostat 2.0
     float mirostat_tau = 5.0f, mirostat_eta = 0.1f;
     std::uint64_t seed = default_seed;
     std::vector<std::pair<token_id, float>> logit_bias;  ///< (token, bias); -inf bans the token
+    /// The order of the stages before the final random pick (llama.cpp's --samplers); a stage
+    /// not listed does not run (leave out temperature and the logits are not scaled). The
+    /// logit bias runs before the first listed stage that is not penalties. Mirostat (1, 2) and
+    /// greedy (temp <= 0) keep llama.cpp's meaning: only the penalties of the list run, then
+    /// temperature + mirostat, or greedy. The default is llama.cpp's default order.
+    std::vector<sampler_type> samplers = default_samplers();
+
+    /// llama.cpp's default order: "penalties;dry;top_n_sigma;top_k;typ_p;top_p;min_p;xtc;temperature".
+    static std::vector<sampler_type> default_samplers() {
+        static constexpr std::array<sampler_type, 9> order = {sampler_type::penalties, sampler_type::dry,   sampler_type::top_n_sigma,
+                                                              sampler_type::top_k,     sampler_type::typ_p, sampler_type::top_p,
+                                                              sampler_type::min_p,     sampler_type::xtc,   sampler_type::temperature};
+        return std::vector<sampler_type>(order.begin(), order.end());
+    }
+
+    /// Refuses values that would be silently reinterpreted (NaN temperature as greedy, ...):
+    /// llmt::error(errc::invalid_argument) naming the field as the command-line option is named.
+    void validate() const {
+        auto finite = [](float x) { return std::isfinite(x); };
+        LLMT_CHECK_CODE(finite(temp), errc::invalid_argument, "temp is {}; expected a finite number (<= 0 means greedy)", temp);
+        LLMT_CHECK_CODE(finite(top_p) && top_p >= 0.0f && top_p <= 1.0f, errc::invalid_argument,
+                        "top-p is {}; expected a number in [0, 1] (1 turns it off)", top_p);
+        LLMT_CHECK_CODE(finite(min_p) && min_p >= 0.0f && min_p <= 1.0f, errc::invalid_argument,
+                        "min-p is {}; expected a number in [0, 1] (0 turns it off)", min_p);
+        LLMT_CHECK_CODE(finite(typical_p) && typical_p > 0.0f && typical_p <= 1.0f, errc::invalid_argument,
+                        "typical (typical_p) is {}; expected a number in (0, 1] (1 turns it off)", typical_p);
+        LLMT_CHECK_CODE(finite(repeat_penalty) && repeat_penalty > 0.0f, errc::invalid_argument,
+                        "repeat-penalty is {}; expected a finite number > 0 (1 turns it off)", repeat_penalty);
+        LLMT_CHECK_CODE(repeat_last_n >= -1, errc::invalid_argument,
+                        "repeat-last-n is {}; expected -1 (the whole history), 0 (off) or a window of tokens > 0", repeat_last_n);
+        LLMT_CHECK_CODE(finite(freq_penalty), errc::invalid_argument,
+                        "frequency-penalty is {}; expected a finite number (0 turns it off)", freq_penalty);
+        LLMT_CHECK_CODE(finite(presence_penalty), errc::invalid_argument,
+                        "presence-penalty is {}; expected a finite number (0 turns it off)", presence_penalty);
+        LLMT_CHECK_CODE(mirostat >= 0 && mirostat <= 2, errc::invalid_argument,
+                        "mirostat is {}; expected 0 (off), 1 (Mirostat) or 2 (Mirostat 2.0)", mirostat);
+        LLMT_CHECK_CODE(finite(mirostat_tau) && mirostat_tau > 0.0f, errc::invalid_argument,
+                        "mirostat-ent (mirostat_tau) is {}; expected a finite number > 0", mirostat_tau);
+        LLMT_CHECK_CODE(finite(mirostat_eta) && mirostat_eta >= 0.0f, errc::invalid_argument,
+                        "mirostat-lr (mirostat_eta) is {}; expected a finite number >= 0", mirostat_eta);
+        for (const auto& [id, b] : logit_bias) {
+            LLMT_CHECK_CODE(id >= 0, errc::invalid_argument, "logit-bias: the token id {} is negative", id);
+            LLMT_CHECK_CODE(!std::isnan(b) && b != std::numeric_limits<float>::infinity(), errc::invalid_argument,
+                            "logit-bias: the bias of token {} is {}; expected a finite number or -inf (never sampled)", id, b);
+        }
+    }
 };
 
 }  // namespace sampling
@@ -14810,17 +14951,41 @@ public:
 
     explicit chain(std::vector<any_sampler> stages) : stages_(std::move(stages)) { finish(); }
 
-    /// llama.cpp's default order: penalties, logit bias, top-k, typical, top-p, min-p,
-    /// temperature, dist. Mirostat 1/2 replace top-k..dist by temperature + mirostat;
-    /// temp <= 0 replaces them by greedy.
+    /// Builds the chain of `p` after p.validate(). The stages run in the order of p.samplers
+    /// (llama.cpp's default: penalties, top-k, typical, top-p, min-p, temperature), the logit bias
+    /// before the first listed stage that is not penalties, then dist. Mirostat 1/2 run the listed
+    /// penalties, the logit bias, temperature + mirostat; temp <= 0 the penalties, the bias, greedy.
     static chain from_params(const params& p) {
-        LLMT_CHECK_CODE(p.mirostat >= 0 && p.mirostat <= 2, errc::invalid_argument,
-                        "sampling: mirostat must be 0 (off), 1 (Mirostat) or 2 (Mirostat 2.0), got {}", p.mirostat);
+        p.validate();
         std::vector<any_sampler> s;
-        s.reserve(8);
-        penalties pen{p.repeat_last_n, p.repeat_penalty, p.freq_penalty, p.presence_penalty};
-        if (pen.enabled()) s.emplace_back(std::move(pen));
-        if (!p.logit_bias.empty()) s.emplace_back(logit_bias{p.logit_bias});
+        s.reserve(p.samplers.size() + 3);
+        bool bias_done = p.logit_bias.empty();
+        auto add_bias = [&] {
+            if (!bias_done) s.emplace_back(logit_bias{p.logit_bias});
+            bias_done = true;
+        };
+        auto add_penalties = [&] {
+            penalties pen{p.repeat_last_n, p.repeat_penalty, p.freq_penalty, p.presence_penalty};
+            if (pen.enabled()) s.emplace_back(std::move(pen));
+        };
+        const bool truncate = p.temp > 0.0f && p.mirostat == 0;
+        for (sampler_type t : p.samplers) {
+            if (t == sampler_type::penalties) {
+                add_penalties();
+                continue;
+            }
+            if (!truncate) continue;
+            add_bias();
+            switch (t) {
+                case sampler_type::top_k: s.emplace_back(top_k{p.top_k}); break;
+                case sampler_type::typ_p: s.emplace_back(typical{p.typical_p}); break;
+                case sampler_type::top_p: s.emplace_back(top_p{p.top_p}); break;
+                case sampler_type::min_p: s.emplace_back(min_p{p.min_p}); break;
+                case sampler_type::temperature: s.emplace_back(temperature{p.temp}); break;
+                default: break;  // dry, top_n_sigma, xtc, infill: off (no parameters turn them on)
+            }
+        }
+        add_bias();
         if (!(p.temp > 0.0f)) {
             s.emplace_back(greedy{});
         } else if (p.mirostat == 1) {
@@ -14830,11 +14995,6 @@ public:
             s.emplace_back(temperature{p.temp});
             s.emplace_back(mirostat_v2{p.mirostat_tau, p.mirostat_eta, p.seed});
         } else {
-            s.emplace_back(top_k{p.top_k});
-            s.emplace_back(typical{p.typical_p});
-            s.emplace_back(top_p{p.top_p});
-            s.emplace_back(min_p{p.min_p});
-            s.emplace_back(temperature{p.temp});
             s.emplace_back(dist{p.seed});
         }
         return chain{std::move(s)};
@@ -15556,17 +15716,25 @@ LLMT_END_NAMESPACE
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 LLMT_BEGIN_NAMESPACE
 namespace runtime {
 
-/// Why a generation ended.
-enum class stop_reason { max_tokens, end_of_generation, stop_string, cancelled };
+/// Why a generation ended. Every one is a normal ending: the tokens and text so far are returned.
+enum class stop_reason {
+    max_tokens,         ///< generate_options::max_tokens tokens were sampled
+    end_of_generation,  ///< the model sampled an end-of-generation token (EOS, EOT, ...)
+    stop_string,        ///< the text reached one of generate_options::stop
+    cancelled,          ///< generate_options::cancel was set
+    context_full,       ///< the context has no position left for the last sampled token (on_context_full::error)
+};
 
 constexpr std::string_view name(stop_reason r) noexcept {
     switch (r) {
@@ -15574,6 +15742,7 @@ constexpr std::string_view name(stop_reason r) noexcept {
         case stop_reason::end_of_generation: return "end_of_generation";
         case stop_reason::stop_string: return "stop_string";
         case stop_reason::cancelled: return "cancelled";
+        case stop_reason::context_full: return "context_full";
     }
     return "?";
 }
@@ -15588,26 +15757,48 @@ struct timings {
     [[nodiscard]] double gen_tps() const noexcept { return gen_ms > 0 ? 1e3 * double(n_gen) / gen_ms : 0; }
 };
 
-/// What to do when the next position would not fit the context.
+/// What to do when the next sampled token would not fit the context.
 enum class on_context_full {
-    error,  ///< throw llmt::error(errc::runtime, "context full ...")
+    error,  ///< stop generating: stop_reason::context_full, the tokens so far returned
     shift,  ///< keep the first n_keep tokens, drop half of the rest, re-evaluate what is kept
 };
 
+/// Options of one generate() call.
+///
+/// The prompt: the sequence to evaluate is the session's (its evaluated tokens and the last
+/// sampled one) followed by the new prompt tokens, or, for generate_from(), the given sequence,
+/// whose tokens that continue the session's sequence count as the session's. If it does not fit
+/// n_ctx, generate throws llmt::error(errc::invalid_argument, "the prompt needs N positions but
+/// the context holds M ...") before anything is evaluated, sampled or reported to a callback, and
+/// the session is unchanged. With on_context_full::shift the session's own tokens past the first
+/// n_keep may be dropped to make room (at least the excess, at most half of them if that is
+/// more, as a shift during generation does), so an old chat turn can go; the new prompt tokens
+/// are never dropped: a new prompt longer than n_ctx - n_keep is the same error.
+///
+/// During generation a full context is a normal stop: with on_context_full::error generation ends
+/// with stop_reason::context_full (the last sampled token, which has no position left, is in the
+/// result); with on_context_full::shift the context is shifted and generation goes on.
 struct generate_options {
-    std::int64_t max_tokens = 128;   ///< tokens to sample; < 0: until end of generation
+    std::int64_t max_tokens = 128;   ///< tokens to sample; < 0: until end of generation or a full context
     std::vector<std::string> stop{};  ///< stop strings (not included in the output)
     bool add_special = true;         ///< BOS (as the vocab asks) when the session is empty
     bool parse_special = false;      ///< "<|im_end|>" in the prompt becomes that control token
     on_context_full context_full = on_context_full::error;
     std::int64_t n_keep = -1;        ///< tokens kept by a shift; -1: the BOS if there is one
+    /// End-of-generation tokens get a logit of -inf (never sampled, as llama.cpp's --ignore-eos):
+    /// generation goes on to max_tokens or a full context.
+    bool ignore_eos = false;
     const std::atomic<bool>* cancel = nullptr;  ///< checked before every batch and every token
+    /// Called with every sampled token as soon as it is sampled (before the next forward pass),
+    /// the end-of-generation token included: the same ids, in the same order, as result.tokens.
+    std::function<void(token_id)> on_token{};
     /// Called with the logits of every evaluated position (prompt included), for dumps and tests.
     std::function<void(std::int64_t pos, token_id input, std::span<const float> logits)> on_logits{};
 };
 
 struct generation_result {
-    std::vector<token_id> tokens;  // sampled tokens (an end-of-generation token included)
+    std::vector<token_id> tokens;  // sampled tokens (an end-of-generation token included, and the
+                                   // last one of a stop_reason::context_full, which has no position)
     std::string text;              // their text, cut before a stop string
     stop_reason reason = stop_reason::max_tokens;
     timings time;
@@ -15686,6 +15877,7 @@ private:
                           const std::function<void(std::string_view)>& on_piece) {
         LLMT_CHECK_CODE(!target.empty(), errc::invalid_argument, "generate: empty prompt and empty session");
         generation_result res;
+        fit_prompt(target, opt);
         const auto t_prompt = clock::now();
         if (!evaluate(target, opt, res)) {
             res.reason = stop_reason::cancelled;
@@ -15707,11 +15899,12 @@ private:
                 res.reason = stop_reason::cancelled;
                 break;
             }
-            const token_id t = chain_.sample(logits_);
+            const token_id t = opt.ignore_eos ? sample_without_eog() : chain_.sample(logits_);
             chain_.accept(t);
             res.tokens.push_back(t);
             ++res.time.n_gen;
             pending_ = t;
+            if (opt.on_token) opt.on_token(t);
             if (tok_.is_eog(t)) {
                 res.reason = stop_reason::end_of_generation;
                 break;
@@ -15725,6 +15918,10 @@ private:
             }
             if (opt.max_tokens >= 0 && n + 1 >= opt.max_tokens) {  // the last token need not be evaluated
                 res.reason = stop_reason::max_tokens;
+                break;
+            }
+            if (opt.context_full == on_context_full::error && std::int64_t(tokens_.size()) >= model_->n_ctx()) {
+                res.reason = stop_reason::context_full;
                 break;
             }
             if (!decode_pending(opt)) {
@@ -15752,27 +15949,11 @@ private:
 
     // Makes `target` the evaluated sequence; logits_ holds the last position's logits.
     bool evaluate(std::vector<token_id>& target, const generate_options& opt, generation_result& res) {
-        const auto n_ctx = model_->n_ctx();
-        if (std::int64_t(target.size()) > n_ctx) {
-            LLMT_CHECK_CODE(opt.context_full == on_context_full::shift, errc::runtime,
-                            "context full: the prompt needs {} positions but the context holds {} (use a larger context or a context shift)",
-                            target.size(), n_ctx);
-            const std::size_t keep = std::size_t(keep_count(target, opt));
-            const std::size_t tail = std::size_t(n_ctx / 2) > keep ? std::size_t(n_ctx / 2) - keep : 1;
-            target.erase(target.begin() + std::ptrdiff_t(keep), target.end() - std::ptrdiff_t(tail));
-        }
         // Reuse the longest common prefix of what the model holds; always evaluate at least one token.
         std::size_t common = 0;
         const std::size_t held = std::min<std::size_t>(tokens_.size(), std::size_t(model_->n_past()));
         while (common < held && common < target.size() && tokens_[common] == target[common]) ++common;
         if (common == target.size()) --common;
-        // The penalties see the sequence: what extends the accepted tokens (tokens_, then pending_) is
-        // accepted; after a divergence the tokens past the common prefix are (the window is approximate
-        // there, the generator keeps its stream).
-        const std::vector<token_id> old = sequence();
-        std::size_t agree = 0;
-        while (agree < old.size() && agree < target.size() && old[agree] == target[agree]) ++agree;
-        for (std::size_t i = agree; i < target.size(); ++i) chain_.accept(target[i]);
         pending_.reset();
         tokens_.resize(common);
         const auto n_batch = std::size_t(model_->n_batch());
@@ -15795,6 +15976,65 @@ private:
         }
         res.time.n_prompt = std::int64_t(target.size() - common);
         return true;
+    }
+
+    // How many leading tokens of `target` the session holds already (evaluated, or the pending one).
+    std::size_t agreement(std::span<const token_id> target) const {
+        std::size_t agree = 0;
+        while (agree < tokens_.size() && agree < target.size() && tokens_[agree] == target[agree]) ++agree;
+        if (agree == tokens_.size() && pending_ && agree < target.size() && target[agree] == *pending_) ++agree;
+        return agree;
+    }
+
+    // Checks that `target` fits the context (shifting out old tokens where allowed) and feeds the
+    // new tokens to the penalties. Throws before any state changes.
+    void fit_prompt(std::vector<token_id>& target, const generate_options& opt) {
+        const auto n_ctx = std::size_t(model_->n_ctx());
+        const std::size_t agree = agreement(target);
+        if (target.size() > n_ctx) {
+            const std::size_t keep = std::size_t(keep_count(target, opt));
+            const std::size_t droppable = opt.context_full == on_context_full::shift && agree > keep ? agree - keep : 0;
+            const std::size_t excess = target.size() - n_ctx;
+            if (excess > droppable) {
+                const std::size_t fresh = target.size() - agree;
+                if (opt.context_full == on_context_full::shift)
+                    fail(errc::invalid_argument,
+                         "the prompt needs {} positions but the context holds {}: its {} new tokens and the {} kept by a "
+                         "context shift (n_keep) do not fit (a shift only drops tokens evaluated before); use a larger context or a shorter prompt",
+                         target.size() - droppable, n_ctx, fresh, keep);
+                fail(errc::invalid_argument,
+                     "the prompt needs {} positions but the context holds {} ({} of them held by the session, {} new); "
+                     "use a larger context, a shorter prompt or a context shift",
+                     target.size(), n_ctx, agree, fresh);
+            }
+            const std::size_t discard = std::min(droppable, std::max(excess, droppable / 2));
+            target.erase(target.begin() + std::ptrdiff_t(keep), target.begin() + std::ptrdiff_t(keep + discard));
+            // The penalties see only the new tokens, the dropped ones were accepted when they came.
+            for (std::size_t i = agree - discard; i < target.size(); ++i) chain_.accept(target[i]);
+            return;
+        }
+        // The penalties see the sequence: what extends the accepted tokens (tokens_, then pending_) is
+        // accepted; after a divergence the tokens past the common prefix are (the window is approximate
+        // there, the generator keeps its stream).
+        for (std::size_t i = agree; i < target.size(); ++i) chain_.accept(target[i]);
+    }
+
+    // Samples with every end-of-generation token at -inf (generate_options::ignore_eos).
+    token_id sample_without_eog() {
+        const auto& eog = tok_.get_vocab().eog_tokens;
+        saved_.clear();
+        for (token_id id : eog)
+            if (id >= 0 && std::size_t(id) < logits_.size()) {
+                saved_.emplace_back(id, logits_[std::size_t(id)]);
+                logits_[std::size_t(id)] = -std::numeric_limits<float>::infinity();
+            }
+        struct restore {
+            session* s;
+            ~restore() {
+                for (const auto& [id, l] : s->saved_) s->logits_[std::size_t(id)] = l;
+            }
+        } r{this};
+        return chain_.sample(logits_);
     }
 
     std::int64_t keep_count(std::span<const token_id> seq, const generate_options& opt) const {
@@ -15829,6 +16069,7 @@ private:
     std::vector<token_id> tokens_;     // the evaluated sequence (positions 0..n-1 of the KV cache)
     std::optional<token_id> pending_;  // the last sampled token, not evaluated yet
     std::vector<float> logits_;        // [n_vocab] logits of the last evaluated position
+    std::vector<std::pair<token_id, float>> saved_;  // logits of the EOG tokens while ignore_eos masks them
 };
 
 }  // namespace runtime

@@ -14,17 +14,25 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 LLMT_BEGIN_NAMESPACE
 namespace runtime {
 
-/// Why a generation ended.
-enum class stop_reason { max_tokens, end_of_generation, stop_string, cancelled };
+/// Why a generation ended. Every one is a normal ending: the tokens and text so far are returned.
+enum class stop_reason {
+    max_tokens,         ///< generate_options::max_tokens tokens were sampled
+    end_of_generation,  ///< the model sampled an end-of-generation token (EOS, EOT, ...)
+    stop_string,        ///< the text reached one of generate_options::stop
+    cancelled,          ///< generate_options::cancel was set
+    context_full,       ///< the context has no position left for the last sampled token (on_context_full::error)
+};
 
 constexpr std::string_view name(stop_reason r) noexcept {
     switch (r) {
@@ -32,6 +40,7 @@ constexpr std::string_view name(stop_reason r) noexcept {
         case stop_reason::end_of_generation: return "end_of_generation";
         case stop_reason::stop_string: return "stop_string";
         case stop_reason::cancelled: return "cancelled";
+        case stop_reason::context_full: return "context_full";
     }
     return "?";
 }
@@ -46,26 +55,48 @@ struct timings {
     [[nodiscard]] double gen_tps() const noexcept { return gen_ms > 0 ? 1e3 * double(n_gen) / gen_ms : 0; }
 };
 
-/// What to do when the next position would not fit the context.
+/// What to do when the next sampled token would not fit the context.
 enum class on_context_full {
-    error,  ///< throw llmt::error(errc::runtime, "context full ...")
+    error,  ///< stop generating: stop_reason::context_full, the tokens so far returned
     shift,  ///< keep the first n_keep tokens, drop half of the rest, re-evaluate what is kept
 };
 
+/// Options of one generate() call.
+///
+/// The prompt: the sequence to evaluate is the session's (its evaluated tokens and the last
+/// sampled one) followed by the new prompt tokens, or, for generate_from(), the given sequence,
+/// whose tokens that continue the session's sequence count as the session's. If it does not fit
+/// n_ctx, generate throws llmt::error(errc::invalid_argument, "the prompt needs N positions but
+/// the context holds M ...") before anything is evaluated, sampled or reported to a callback, and
+/// the session is unchanged. With on_context_full::shift the session's own tokens past the first
+/// n_keep may be dropped to make room (at least the excess, at most half of them if that is
+/// more, as a shift during generation does), so an old chat turn can go; the new prompt tokens
+/// are never dropped: a new prompt longer than n_ctx - n_keep is the same error.
+///
+/// During generation a full context is a normal stop: with on_context_full::error generation ends
+/// with stop_reason::context_full (the last sampled token, which has no position left, is in the
+/// result); with on_context_full::shift the context is shifted and generation goes on.
 struct generate_options {
-    std::int64_t max_tokens = 128;   ///< tokens to sample; < 0: until end of generation
+    std::int64_t max_tokens = 128;   ///< tokens to sample; < 0: until end of generation or a full context
     std::vector<std::string> stop{};  ///< stop strings (not included in the output)
     bool add_special = true;         ///< BOS (as the vocab asks) when the session is empty
     bool parse_special = false;      ///< "<|im_end|>" in the prompt becomes that control token
     on_context_full context_full = on_context_full::error;
     std::int64_t n_keep = -1;        ///< tokens kept by a shift; -1: the BOS if there is one
+    /// End-of-generation tokens get a logit of -inf (never sampled, as llama.cpp's --ignore-eos):
+    /// generation goes on to max_tokens or a full context.
+    bool ignore_eos = false;
     const std::atomic<bool>* cancel = nullptr;  ///< checked before every batch and every token
+    /// Called with every sampled token as soon as it is sampled (before the next forward pass),
+    /// the end-of-generation token included: the same ids, in the same order, as result.tokens.
+    std::function<void(token_id)> on_token{};
     /// Called with the logits of every evaluated position (prompt included), for dumps and tests.
     std::function<void(std::int64_t pos, token_id input, std::span<const float> logits)> on_logits{};
 };
 
 struct generation_result {
-    std::vector<token_id> tokens;  // sampled tokens (an end-of-generation token included)
+    std::vector<token_id> tokens;  // sampled tokens (an end-of-generation token included, and the
+                                   // last one of a stop_reason::context_full, which has no position)
     std::string text;              // their text, cut before a stop string
     stop_reason reason = stop_reason::max_tokens;
     timings time;
@@ -144,6 +175,7 @@ private:
                           const std::function<void(std::string_view)>& on_piece) {
         LLMT_CHECK_CODE(!target.empty(), errc::invalid_argument, "generate: empty prompt and empty session");
         generation_result res;
+        fit_prompt(target, opt);
         const auto t_prompt = clock::now();
         if (!evaluate(target, opt, res)) {
             res.reason = stop_reason::cancelled;
@@ -165,11 +197,12 @@ private:
                 res.reason = stop_reason::cancelled;
                 break;
             }
-            const token_id t = chain_.sample(logits_);
+            const token_id t = opt.ignore_eos ? sample_without_eog() : chain_.sample(logits_);
             chain_.accept(t);
             res.tokens.push_back(t);
             ++res.time.n_gen;
             pending_ = t;
+            if (opt.on_token) opt.on_token(t);
             if (tok_.is_eog(t)) {
                 res.reason = stop_reason::end_of_generation;
                 break;
@@ -183,6 +216,10 @@ private:
             }
             if (opt.max_tokens >= 0 && n + 1 >= opt.max_tokens) {  // the last token need not be evaluated
                 res.reason = stop_reason::max_tokens;
+                break;
+            }
+            if (opt.context_full == on_context_full::error && std::int64_t(tokens_.size()) >= model_->n_ctx()) {
+                res.reason = stop_reason::context_full;
                 break;
             }
             if (!decode_pending(opt)) {
@@ -210,27 +247,11 @@ private:
 
     // Makes `target` the evaluated sequence; logits_ holds the last position's logits.
     bool evaluate(std::vector<token_id>& target, const generate_options& opt, generation_result& res) {
-        const auto n_ctx = model_->n_ctx();
-        if (std::int64_t(target.size()) > n_ctx) {
-            LLMT_CHECK_CODE(opt.context_full == on_context_full::shift, errc::runtime,
-                            "context full: the prompt needs {} positions but the context holds {} (use a larger context or a context shift)",
-                            target.size(), n_ctx);
-            const std::size_t keep = std::size_t(keep_count(target, opt));
-            const std::size_t tail = std::size_t(n_ctx / 2) > keep ? std::size_t(n_ctx / 2) - keep : 1;
-            target.erase(target.begin() + std::ptrdiff_t(keep), target.end() - std::ptrdiff_t(tail));
-        }
         // Reuse the longest common prefix of what the model holds; always evaluate at least one token.
         std::size_t common = 0;
         const std::size_t held = std::min<std::size_t>(tokens_.size(), std::size_t(model_->n_past()));
         while (common < held && common < target.size() && tokens_[common] == target[common]) ++common;
         if (common == target.size()) --common;
-        // The penalties see the sequence: what extends the accepted tokens (tokens_, then pending_) is
-        // accepted; after a divergence the tokens past the common prefix are (the window is approximate
-        // there, the generator keeps its stream).
-        const std::vector<token_id> old = sequence();
-        std::size_t agree = 0;
-        while (agree < old.size() && agree < target.size() && old[agree] == target[agree]) ++agree;
-        for (std::size_t i = agree; i < target.size(); ++i) chain_.accept(target[i]);
         pending_.reset();
         tokens_.resize(common);
         const auto n_batch = std::size_t(model_->n_batch());
@@ -253,6 +274,65 @@ private:
         }
         res.time.n_prompt = std::int64_t(target.size() - common);
         return true;
+    }
+
+    // How many leading tokens of `target` the session holds already (evaluated, or the pending one).
+    std::size_t agreement(std::span<const token_id> target) const {
+        std::size_t agree = 0;
+        while (agree < tokens_.size() && agree < target.size() && tokens_[agree] == target[agree]) ++agree;
+        if (agree == tokens_.size() && pending_ && agree < target.size() && target[agree] == *pending_) ++agree;
+        return agree;
+    }
+
+    // Checks that `target` fits the context (shifting out old tokens where allowed) and feeds the
+    // new tokens to the penalties. Throws before any state changes.
+    void fit_prompt(std::vector<token_id>& target, const generate_options& opt) {
+        const auto n_ctx = std::size_t(model_->n_ctx());
+        const std::size_t agree = agreement(target);
+        if (target.size() > n_ctx) {
+            const std::size_t keep = std::size_t(keep_count(target, opt));
+            const std::size_t droppable = opt.context_full == on_context_full::shift && agree > keep ? agree - keep : 0;
+            const std::size_t excess = target.size() - n_ctx;
+            if (excess > droppable) {
+                const std::size_t fresh = target.size() - agree;
+                if (opt.context_full == on_context_full::shift)
+                    fail(errc::invalid_argument,
+                         "the prompt needs {} positions but the context holds {}: its {} new tokens and the {} kept by a "
+                         "context shift (n_keep) do not fit (a shift only drops tokens evaluated before); use a larger context or a shorter prompt",
+                         target.size() - droppable, n_ctx, fresh, keep);
+                fail(errc::invalid_argument,
+                     "the prompt needs {} positions but the context holds {} ({} of them held by the session, {} new); "
+                     "use a larger context, a shorter prompt or a context shift",
+                     target.size(), n_ctx, agree, fresh);
+            }
+            const std::size_t discard = std::min(droppable, std::max(excess, droppable / 2));
+            target.erase(target.begin() + std::ptrdiff_t(keep), target.begin() + std::ptrdiff_t(keep + discard));
+            // The penalties see only the new tokens, the dropped ones were accepted when they came.
+            for (std::size_t i = agree - discard; i < target.size(); ++i) chain_.accept(target[i]);
+            return;
+        }
+        // The penalties see the sequence: what extends the accepted tokens (tokens_, then pending_) is
+        // accepted; after a divergence the tokens past the common prefix are (the window is approximate
+        // there, the generator keeps its stream).
+        for (std::size_t i = agree; i < target.size(); ++i) chain_.accept(target[i]);
+    }
+
+    // Samples with every end-of-generation token at -inf (generate_options::ignore_eos).
+    token_id sample_without_eog() {
+        const auto& eog = tok_.get_vocab().eog_tokens;
+        saved_.clear();
+        for (token_id id : eog)
+            if (id >= 0 && std::size_t(id) < logits_.size()) {
+                saved_.emplace_back(id, logits_[std::size_t(id)]);
+                logits_[std::size_t(id)] = -std::numeric_limits<float>::infinity();
+            }
+        struct restore {
+            session* s;
+            ~restore() {
+                for (const auto& [id, l] : s->saved_) s->logits_[std::size_t(id)] = l;
+            }
+        } r{this};
+        return chain_.sample(logits_);
     }
 
     std::int64_t keep_count(std::span<const token_id> seq, const generate_options& opt) const {
@@ -287,6 +367,7 @@ private:
     std::vector<token_id> tokens_;     // the evaluated sequence (positions 0..n-1 of the KV cache)
     std::optional<token_id> pending_;  // the last sampled token, not evaluated yet
     std::vector<float> logits_;        // [n_vocab] logits of the last evaluated position
+    std::vector<std::pair<token_id, float>> saved_;  // logits of the EOG tokens while ignore_eos masks them
 };
 
 }  // namespace runtime

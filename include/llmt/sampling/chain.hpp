@@ -61,17 +61,41 @@ public:
 
     explicit chain(std::vector<any_sampler> stages) : stages_(std::move(stages)) { finish(); }
 
-    /// llama.cpp's default order: penalties, logit bias, top-k, typical, top-p, min-p,
-    /// temperature, dist. Mirostat 1/2 replace top-k..dist by temperature + mirostat;
-    /// temp <= 0 replaces them by greedy.
+    /// Builds the chain of `p` after p.validate(). The stages run in the order of p.samplers
+    /// (llama.cpp's default: penalties, top-k, typical, top-p, min-p, temperature), the logit bias
+    /// before the first listed stage that is not penalties, then dist. Mirostat 1/2 run the listed
+    /// penalties, the logit bias, temperature + mirostat; temp <= 0 the penalties, the bias, greedy.
     static chain from_params(const params& p) {
-        LLMT_CHECK_CODE(p.mirostat >= 0 && p.mirostat <= 2, errc::invalid_argument,
-                        "sampling: mirostat must be 0 (off), 1 (Mirostat) or 2 (Mirostat 2.0), got {}", p.mirostat);
+        p.validate();
         std::vector<any_sampler> s;
-        s.reserve(8);
-        penalties pen{p.repeat_last_n, p.repeat_penalty, p.freq_penalty, p.presence_penalty};
-        if (pen.enabled()) s.emplace_back(std::move(pen));
-        if (!p.logit_bias.empty()) s.emplace_back(logit_bias{p.logit_bias});
+        s.reserve(p.samplers.size() + 3);
+        bool bias_done = p.logit_bias.empty();
+        auto add_bias = [&] {
+            if (!bias_done) s.emplace_back(logit_bias{p.logit_bias});
+            bias_done = true;
+        };
+        auto add_penalties = [&] {
+            penalties pen{p.repeat_last_n, p.repeat_penalty, p.freq_penalty, p.presence_penalty};
+            if (pen.enabled()) s.emplace_back(std::move(pen));
+        };
+        const bool truncate = p.temp > 0.0f && p.mirostat == 0;
+        for (sampler_type t : p.samplers) {
+            if (t == sampler_type::penalties) {
+                add_penalties();
+                continue;
+            }
+            if (!truncate) continue;
+            add_bias();
+            switch (t) {
+                case sampler_type::top_k: s.emplace_back(top_k{p.top_k}); break;
+                case sampler_type::typ_p: s.emplace_back(typical{p.typical_p}); break;
+                case sampler_type::top_p: s.emplace_back(top_p{p.top_p}); break;
+                case sampler_type::min_p: s.emplace_back(min_p{p.min_p}); break;
+                case sampler_type::temperature: s.emplace_back(temperature{p.temp}); break;
+                default: break;  // dry, top_n_sigma, xtc, infill: off (no parameters turn them on)
+            }
+        }
+        add_bias();
         if (!(p.temp > 0.0f)) {
             s.emplace_back(greedy{});
         } else if (p.mirostat == 1) {
@@ -81,11 +105,6 @@ public:
             s.emplace_back(temperature{p.temp});
             s.emplace_back(mirostat_v2{p.mirostat_tau, p.mirostat_eta, p.seed});
         } else {
-            s.emplace_back(top_k{p.top_k});
-            s.emplace_back(typical{p.typical_p});
-            s.emplace_back(top_p{p.top_p});
-            s.emplace_back(min_p{p.min_p});
-            s.emplace_back(temperature{p.temp});
             s.emplace_back(dist{p.seed});
         }
         return chain{std::move(s)};

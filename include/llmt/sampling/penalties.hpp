@@ -27,7 +27,6 @@ public:
                         "penalties: the repeat penalty must be finite and > 0, got {}", repeat);
         LLMT_CHECK_CODE(std::isfinite(freq) && std::isfinite(present), errc::invalid_argument,
                         "penalties: frequency ({}) and presence ({}) penalties must be finite", freq, present);
-        if (last_n_ > 0) window_.resize(std::size_t(last_n_));
     }
 
     [[nodiscard]] int last_n() const noexcept { return last_n_; }
@@ -47,11 +46,15 @@ public:
         LLMT_CHECK_CODE(id >= 0, errc::invalid_argument, "penalties: cannot accept the negative token id {}", id);
         if (last_n_ == 0) return;
         if (std::size_t(id) >= counts_.size()) counts_.resize(std::size_t(id) + 1, 0);
-        if (last_n_ > 0) {
-            if (filled_ == window_.size()) --counts_[std::size_t(window_[head_])];  // evict the oldest
-            else ++filled_;
-            window_[head_] = id;
-            head_ = (head_ + 1) % window_.size();
+        if (last_n_ > 0) {  // the ring grows as tokens come: a huge last_n allocates nothing up front
+            if (filled_ == std::size_t(last_n_)) {
+                --counts_[std::size_t(window_[head_])];  // evict the oldest
+                window_[head_] = id;
+                head_ = (head_ + 1) % filled_;
+            } else {
+                window_.push_back(id);
+                ++filled_;
+            }
         }
         ++counts_[std::size_t(id)];
         ++n_seen_;
@@ -59,6 +62,7 @@ public:
 
     void reset() noexcept {
         std::fill(counts_.begin(), counts_.end(), 0);
+        window_.clear();
         head_ = filled_ = n_seen_ = 0;
     }
 
@@ -76,7 +80,7 @@ public:
 private:
     int last_n_;
     float repeat_, freq_, present_;
-    std::vector<token_id> window_;  // [last_n] ring of the last accepted tokens
+    std::vector<token_id> window_;  // [min(last_n, accepted)] ring of the last accepted tokens
     std::vector<int> counts_;       // [max id seen + 1] occurrences in the window
     std::size_t head_ = 0, filled_ = 0, n_seen_ = 0;
 };
