@@ -12011,6 +12011,7 @@ LLMT_END_NAMESPACE
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -12029,7 +12030,9 @@ struct fragment {
 /// Semantics follow llama.cpp: special tokens are tried longest first; each one cuts every raw
 /// fragment at its leftmost non-overlapping occurrences; LSTRIP / RSTRIP tokens eat the
 /// whitespace beside them. Control and unknown tokens are only matched when parse_special is
-/// set; user-defined tokens always. A byte trie finds every occurrence in one pass
+/// set; user-defined tokens always. Given literal ranges (sorted, disjoint), a control or
+/// unknown token whose text overlaps one is not matched there: that text stays raw, as with
+/// parse_special off, while the cuts everywhere else are the same as without ranges. A byte trie finds every occurrence in one pass
 /// (O(n * longest special)), so a long input with many specials stays linear.
 class special_splitter {
 public:
@@ -12051,7 +12054,8 @@ public:
 
     [[nodiscard]] bool empty() const noexcept { return order_.empty(); }
 
-    std::vector<fragment> split(const vocab& v, std::string_view text) const {
+    std::vector<fragment> split(const vocab& v, std::string_view text,
+                                std::span<const std::pair<std::size_t, std::size_t>> literal = {}) const {
         std::vector<fragment> out;
         if (text.empty()) return out;
         if (order_.empty()) {
@@ -12085,7 +12089,9 @@ public:
             const token_id id = order_[rank];
             const std::size_t len = v.text(id).size();
             const std::uint32_t a = v.attr_of(id);
+            const bool guarded = !literal.empty() && (a & (attr::control | attr::unknown));
             for (std::size_t p : occ[rank]) {
+                if (guarded && overlaps(literal, p, p + len)) continue;
                 auto it = raw.upper_bound(p);
                 if (it == raw.begin()) continue;
                 --it;
@@ -12118,6 +12124,12 @@ public:
     }
 
 private:
+    // Whether [b, e) shares a byte with one of the sorted, disjoint ranges.
+    static bool overlaps(std::span<const std::pair<std::size_t, std::size_t>> r, std::size_t b, std::size_t e) {
+        auto it = std::upper_bound(r.begin(), r.end(), b, [](std::size_t x, const auto& q) { return x < q.second; });
+        return it != r.end() && it->first < e;
+    }
+
     struct node {
         std::vector<std::pair<std::uint8_t, std::int32_t>> next;  // sorted by byte
         std::int32_t rank = -1;  // priority rank of the special ending here
@@ -12150,11 +12162,13 @@ LLMT_END_NAMESPACE
 // tokenizer: text <-> token ids for a GGUF vocabulary (SPM, byte-level BPE, WordPiece), as llama.cpp does it
 
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 LLMT_BEGIN_NAMESPACE
@@ -12178,9 +12192,24 @@ public:
     /// Token ids of text. add_special adds BOS / EOS (SEP for WordPiece) as the vocab asks;
     /// parse_special turns the text of control tokens ("<s>", "<|im_end|>") into those tokens.
     [[nodiscard]] std::vector<token_id> encode(std::string_view text, bool add_special = true, bool parse_special = false) const {
+        return encode(text, add_special, parse_special, {});
+    }
+
+    /// As encode(text, add_special, parse_special), except that control and unknown tokens are
+    /// not recognized where their text overlaps one of the literal byte ranges [begin, end): there
+    /// the text is tokenized as with parse_special off (user-defined tokens are still matched, as
+    /// llama.cpp and Hugging Face always match them). Meant for a rendered chat
+    /// (runtime::rendered_chat::content): special tokens come only from the template, and a
+    /// conversation whose messages hold no control token text gives exactly the ids of
+    /// encode(text, add_special, true). Ranges may come in any order and overlap; a range past
+    /// the end of text is an llmt::error(errc::invalid_argument).
+    [[nodiscard]] std::vector<token_id> encode(std::string_view text, bool add_special, bool parse_special,
+                                               std::span<const std::pair<std::size_t, std::size_t>> literal_ranges) const {
+        std::vector<std::pair<std::size_t, std::size_t>> literal;
+        if (parse_special && !literal_ranges.empty()) literal = normalize_ranges(literal_ranges, text.size());
         std::vector<token_id> out;
         const vocab& v = *v_;
-        const auto frags = (parse_special ? special_all_ : special_user_).split(v, text);
+        const auto frags = (parse_special ? special_all_ : special_user_).split(v, text, literal);
         switch (v.kind) {
             case model_kind::spm: {
                 if (add_special && v.add_bos && v.bos != null_token) out.push_back(v.bos);
@@ -12273,6 +12302,26 @@ public:
     [[nodiscard]] bool add_bos() const noexcept { return v_->add_bos; }
 
 private:
+    // Sorted, merged, non-empty copies of the ranges, each checked against the text's size.
+    static std::vector<std::pair<std::size_t, std::size_t>> normalize_ranges(std::span<const std::pair<std::size_t, std::size_t>> in,
+                                                                             std::size_t size) {
+        std::vector<std::pair<std::size_t, std::size_t>> r;
+        r.reserve(in.size());
+        for (const auto& [b, e] : in) {
+            LLMT_CHECK_CODE(b <= e && e <= size, errc::invalid_argument,
+                            "tokenizer: the literal range [{}, {}) is not within the text of {} bytes", b, e, size);
+            if (b < e) r.emplace_back(b, e);
+        }
+        std::sort(r.begin(), r.end());
+        std::size_t n = 0;
+        for (const auto& x : r) {
+            if (n > 0 && x.first <= r[n - 1].second) r[n - 1].second = std::max(r[n - 1].second, x.second);
+            else r[n++] = x;
+        }
+        r.resize(n);
+        return r;
+    }
+
     static void escape_spaces(std::string& out, std::string_view s) {
         for (char c : s) {
             if (c == ' ') out += "\xE2\x96\x81";
@@ -15094,6 +15143,8 @@ LLMT_END_NAMESPACE
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 LLMT_BEGIN_NAMESPACE
@@ -15103,6 +15154,19 @@ namespace runtime {
 /// more, e.g. "tool"); roles a format does not know are skipped, as llama.cpp does.
 struct chat_message {
     std::string role, content;
+};
+
+/// A rendered conversation: the prompt text and where the messages' own text lies in it.
+/// Tokenize it with tokenizer::encode(text, add_special, true, content) so that special tokens
+/// come only from the template: a user who types "<|im_end|><|im_start|>system" gets that text,
+/// not a system turn.
+struct rendered_chat {
+    std::string text;
+    /// [begin, end) byte ranges of text that come from the messages' content (trimmed where the
+    /// format trims); sorted, disjoint, none empty. Role names are not in them: they are part of
+    /// the markup ("<|" + role + "|>" is phi-3's <|user|> token), so they must come from the
+    /// program, never from the user.
+    std::vector<std::pair<std::size_t, std::size_t>> content;
 };
 
 /// A chat prompt format, rendered by hand-written code (not a Jinja engine). The names and
@@ -15239,7 +15303,14 @@ public:
 
     /// Renders the conversation; with add_assistant_prefix the opening of the assistant's turn
     /// is appended (formats whose user turn already opens it ignore the flag, as llama.cpp).
-    [[nodiscard]] std::string apply(std::span<const chat_message> chat, bool add_assistant_prefix) const;
+    /// The text with the byte ranges that are message text (see rendered_chat).
+    [[nodiscard]] rendered_chat render(std::span<const chat_message> chat, bool add_assistant_prefix) const;
+
+    /// The text of render() alone. Tokenizing it with special-token parsing on lets message text
+    /// turn into control tokens: use render() and its ranges for a prompt.
+    [[nodiscard]] std::string apply(std::span<const chat_message> chat, bool add_assistant_prefix) const {
+        return render(chat, add_assistant_prefix).text;
+    }
 
     /// Text that marks the end of the assistant's turn or the start of the next one: generation
     /// should stop there if the model does not emit an end-of-generation token.
@@ -15261,18 +15332,32 @@ inline std::string_view trim_ascii(std::string_view s) noexcept {
 }
 }  // namespace detail
 
-inline std::string chat_template::apply(std::span<const chat_message> chat, bool add) const {
+inline rendered_chat chat_template::render(std::span<const chat_message> chat, bool add) const {
     using detail::trim_ascii;
-    std::string out;
+    rendered_chat r;
+    std::string& out = r.text;
     std::size_t total = 64;
     for (const auto& m : chat) total += m.role.size() + m.content.size() + 32;
     out.reserve(total);
-    auto emit = [&out](auto&&... parts) { (out.append(std::string_view(parts)), ...); };
+    r.content.reserve(2 * chat.size());
+    // Text of the messages goes through lit(): its bytes are recorded as literal.
+    struct lit {
+        std::string_view s;
+    };
+    auto put = [&](const auto& part) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(part)>, lit>) {
+            if (!part.s.empty()) r.content.emplace_back(out.size(), out.size() + part.s.size());
+            out.append(part.s);
+        } else {
+            out.append(std::string_view(part));
+        }
+    };
+    auto emit = [&](const auto&... parts) { (put(parts), ...); };
     auto is = [](const chat_message& m, std::string_view r) { return m.role == r; };
 
     switch (style_) {
         case style::chatml:
-            for (const auto& m : chat) emit("<|im_start|>", m.role, "\n", m.content, "<|im_end|>\n");
+            for (const auto& m : chat) emit("<|im_start|>", m.role, "\n", lit{m.content}, "<|im_end|>\n");
             if (add) emit("<|im_start|>assistant\n");
             break;
 
@@ -15280,9 +15365,9 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
         case style::mistral_v7_tekken: {
             const std::string_view sp = style_ == style::mistral_v7 ? " " : "";
             for (const auto& m : chat) {
-                if (is(m, "system")) emit("[SYSTEM_PROMPT]", sp, m.content, "[/SYSTEM_PROMPT]");
-                else if (is(m, "user")) emit("[INST]", sp, m.content, "[/INST]");
-                else emit(sp, m.content, "</s>");
+                if (is(m, "system")) emit("[SYSTEM_PROMPT]", sp, lit{m.content}, "[/SYSTEM_PROMPT]");
+                else if (is(m, "user")) emit("[INST]", sp, lit{m.content}, "[/INST]");
+                else emit(sp, lit{m.content}, "</s>");
             }
             break;
         }
@@ -15300,11 +15385,11 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
                     open = true;
                 }
                 if (is(m, "system")) {
-                    emit(m.content, "\n\n");
+                    emit(lit{m.content}, "\n\n");
                 } else if (is(m, "user")) {
-                    emit(m.content, lead, "[/INST]");
+                    emit(lit{m.content}, lead, "[/INST]");
                 } else {
-                    emit(trail, style_ == style::mistral_v3 ? trim_ascii(m.content) : std::string_view(m.content), "</s>");
+                    emit(trail, lit{style_ == style::mistral_v3 ? trim_ascii(m.content) : std::string_view(m.content)}, "</s>");
                     open = false;
                 }
             }
@@ -15327,12 +15412,12 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
                     open = true;
                 }
                 if (is(m, "system")) {
-                    if (sys_block) emit("<<SYS>>\n", c, "\n<</SYS>>\n\n");
-                    else emit(c, "\n");
+                    if (sys_block) emit("<<SYS>>\n", lit{c}, "\n<</SYS>>\n\n");
+                    else emit(lit{c}, "\n");
                 } else if (is(m, "user")) {
-                    emit(c, " [/INST]");
+                    emit(lit{c}, " [/INST]");
                 } else {
-                    emit(c, "</s>");
+                    emit(lit{c}, "</s>");
                     open = false;
                 }
             }
@@ -15340,28 +15425,28 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
         }
 
         case style::phi3:
-            for (const auto& m : chat) emit("<|", m.role, "|>\n", m.content, "<|end|>\n");
+            for (const auto& m : chat) emit("<|", m.role, "|>\n", lit{m.content}, "<|end|>\n");
             if (add) emit("<|assistant|>\n");
             break;
 
         case style::phi4:
-            for (const auto& m : chat) emit("<|im_start|>", m.role, "<|im_sep|>", m.content, "<|im_end|>");
+            for (const auto& m : chat) emit("<|im_start|>", m.role, "<|im_sep|>", lit{m.content}, "<|im_end|>");
             if (add) emit("<|im_start|>assistant<|im_sep|>");
             break;
 
         case style::falcon3:
-            for (const auto& m : chat) emit("<|", m.role, "|>\n", m.content, "\n");
+            for (const auto& m : chat) emit("<|", m.role, "|>\n", lit{m.content}, "\n");
             if (add) emit("<|assistant|>\n");
             break;
 
         case style::zephyr:
-            for (const auto& m : chat) emit("<|", m.role, "|>\n", m.content, "<|endoftext|>\n");
+            for (const auto& m : chat) emit("<|", m.role, "|>\n", lit{m.content}, "<|endoftext|>\n");
             if (add) emit("<|assistant|>\n");
             break;
 
         case style::monarch:
             for (std::size_t i = 0; i < chat.size(); ++i)
-                emit(i == 0 ? "" : "<s>", chat[i].role, "\n", chat[i].content, "</s>\n");
+                emit(i == 0 ? "" : "<s>", chat[i].role, "\n", lit{chat[i].content}, "</s>\n");
             if (add) emit("<s>assistant\n");
             break;
 
@@ -15376,10 +15461,10 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
                 const std::string_view role = is(m, "assistant") ? std::string_view("model") : std::string_view(m.role);
                 emit("<start_of_turn>", role, "\n");
                 if (!system.empty() && role != "model") {
-                    emit(system, "\n\n");
+                    emit(lit{system}, "\n\n");
                     system.clear();
                 }
-                emit(trim_ascii(m.content), "<end_of_turn>\n");
+                emit(lit{trim_ascii(m.content)}, "<end_of_turn>\n");
             }
             if (add) emit("<start_of_turn>model\n");
             break;
@@ -15393,12 +15478,12 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
                 } else if (is(m, "user")) {
                     emit("Human: ");
                     if (!system.empty()) {
-                        emit(system, "\n\n");
+                        emit(lit{system}, "\n\n");
                         system.clear();
                     }
-                    emit(m.content, "\n\nAssistant: </s>");
+                    emit(lit{m.content}, "\n\nAssistant: </s>");
                 } else {
-                    emit(m.content, "</s>");
+                    emit(lit{m.content}, "</s>");
                 }
             }
             break;
@@ -15407,12 +15492,12 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
         case style::openchat:
             for (const auto& m : chat) {
                 if (is(m, "system")) {
-                    emit(m.content, "<|end_of_turn|>");
+                    emit(lit{m.content}, "<|end_of_turn|>");
                     continue;
                 }
                 std::string role = m.role;
                 if (!role.empty()) role[0] = char(std::toupper(static_cast<unsigned char>(role[0])));
-                emit("GPT4 Correct ", role, ": ", m.content, "<|end_of_turn|>");
+                emit("GPT4 Correct ", role, ": ", lit{m.content}, "<|end_of_turn|>");
             }
             if (add) emit("GPT4 Correct Assistant:");
             break;
@@ -15421,12 +15506,12 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
         case style::vicuna_orca:
             for (const auto& m : chat) {
                 if (is(m, "system")) {
-                    if (style_ == style::vicuna_orca) emit("SYSTEM: ", m.content, "\n");
-                    else emit(m.content, "\n\n");
+                    if (style_ == style::vicuna_orca) emit("SYSTEM: ", lit{m.content}, "\n");
+                    else emit(lit{m.content}, "\n\n");
                 } else if (is(m, "user")) {
-                    emit("USER: ", m.content, "\n");
+                    emit("USER: ", lit{m.content}, "\n");
                 } else if (is(m, "assistant")) {
-                    emit("ASSISTANT: ", m.content, "</s>\n");
+                    emit("ASSISTANT: ", lit{m.content}, "</s>\n");
                 }
             }
             if (add) emit("ASSISTANT:");
@@ -15434,27 +15519,27 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
 
         case style::deepseek:
             for (const auto& m : chat) {
-                if (is(m, "system")) emit(m.content);
-                else if (is(m, "user")) emit("### Instruction:\n", m.content, "\n");
-                else if (is(m, "assistant")) emit("### Response:\n", m.content, "\n<|EOT|>\n");
+                if (is(m, "system")) emit(lit{m.content});
+                else if (is(m, "user")) emit("### Instruction:\n", lit{m.content}, "\n");
+                else if (is(m, "assistant")) emit("### Response:\n", lit{m.content}, "\n<|EOT|>\n");
             }
             if (add) emit("### Response:\n");
             break;
 
         case style::deepseek2:
             for (const auto& m : chat) {
-                if (is(m, "system")) emit(m.content, "\n\n");
-                else if (is(m, "user")) emit("User: ", m.content, "\n\n");
-                else if (is(m, "assistant")) emit("Assistant: ", m.content, "<｜end▁of▁sentence｜>");
+                if (is(m, "system")) emit(lit{m.content}, "\n\n");
+                else if (is(m, "user")) emit("User: ", lit{m.content}, "\n\n");
+                else if (is(m, "assistant")) emit("Assistant: ", lit{m.content}, "<｜end▁of▁sentence｜>");
             }
             if (add) emit("Assistant:");
             break;
 
         case style::deepseek3:
             for (const auto& m : chat) {
-                if (is(m, "system")) emit(m.content, "\n\n");
-                else if (is(m, "user")) emit("<｜User｜>", m.content);
-                else if (is(m, "assistant")) emit("<｜Assistant｜>", m.content, "<｜end▁of▁sentence｜>");
+                if (is(m, "system")) emit(lit{m.content}, "\n\n");
+                else if (is(m, "user")) emit("<｜User｜>", lit{m.content});
+                else if (is(m, "assistant")) emit("<｜Assistant｜>", lit{m.content}, "<｜end▁of▁sentence｜>");
             }
             if (add) emit("<｜Assistant｜>");
             break;
@@ -15466,44 +15551,44 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
                 else if (is(m, "user")) tag = "<|USER_TOKEN|>";
                 else if (is(m, "assistant")) tag = "<|CHATBOT_TOKEN|>";
                 else continue;
-                emit("<|START_OF_TURN_TOKEN|>", tag, trim_ascii(m.content), "<|END_OF_TURN_TOKEN|>");
+                emit("<|START_OF_TURN_TOKEN|>", tag, lit{trim_ascii(m.content)}, "<|END_OF_TURN_TOKEN|>");
             }
             if (add) emit("<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>");
             break;
 
         case style::llama3:
             for (const auto& m : chat)
-                emit("<|start_header_id|>", m.role, "<|end_header_id|>\n\n", trim_ascii(m.content), "<|eot_id|>");
+                emit("<|start_header_id|>", m.role, "<|end_header_id|>\n\n", lit{trim_ascii(m.content)}, "<|eot_id|>");
             if (add) emit("<|start_header_id|>assistant<|end_header_id|>\n\n");
             break;
 
         case style::llama4:
             for (const auto& m : chat)
-                emit("<|header_start|>", m.role, "<|header_end|>\n\n", trim_ascii(m.content), "<|eot|>");
+                emit("<|header_start|>", m.role, "<|header_end|>\n\n", lit{trim_ascii(m.content)}, "<|eot|>");
             if (add) emit("<|header_start|>assistant<|header_end|>\n\n");
             break;
 
         case style::chatglm3:
             emit("[gMASK]sop");
-            for (const auto& m : chat) emit("<|", m.role, "|>\n ", m.content);
+            for (const auto& m : chat) emit("<|", m.role, "|>\n ", lit{m.content});
             if (add) emit("<|assistant|>");
             break;
 
         case style::chatglm4:
             emit("[gMASK]<sop>");
-            for (const auto& m : chat) emit("<|", m.role, "|>\n", m.content);
+            for (const auto& m : chat) emit("<|", m.role, "|>\n", lit{m.content});
             if (add) emit("<|assistant|>\n");
             break;
 
         case style::glmedge:
-            for (const auto& m : chat) emit("<|", m.role, "|>\n", m.content);
+            for (const auto& m : chat) emit("<|", m.role, "|>\n", lit{m.content});
             if (add) emit("<|assistant|>");
             break;
 
         case style::minicpm:
             for (const auto& m : chat) {
-                if (is(m, "user")) emit("<用户>", trim_ascii(m.content), "<AI>");
-                else emit(trim_ascii(m.content));
+                if (is(m, "user")) emit("<用户>", lit{trim_ascii(m.content)}, "<AI>");
+                else emit(lit{trim_ascii(m.content)});
             }
             break;
 
@@ -15511,10 +15596,10 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
         case style::exaone4:
             for (const auto& m : chat) {
                 const std::string_view c = trim_ascii(m.content);
-                if (is(m, "system")) emit("[|system|]", c, "[|endofturn|]\n");
-                else if (is(m, "user")) emit("[|user|]", c, "\n");
-                else if (is(m, "assistant")) emit("[|assistant|]", c, "[|endofturn|]\n");
-                else if (is(m, "tool") && style_ == style::exaone4) emit("[|tool|]", c, "[|endofturn|]\n");
+                if (is(m, "system")) emit("[|system|]", lit{c}, "[|endofturn|]\n");
+                else if (is(m, "user")) emit("[|user|]", lit{c}, "\n");
+                else if (is(m, "assistant")) emit("[|assistant|]", lit{c}, "[|endofturn|]\n");
+                else if (is(m, "tool") && style_ == style::exaone4) emit("[|tool|]", lit{c}, "[|endofturn|]\n");
             }
             if (add) emit("[|assistant|]");
             break;
@@ -15524,12 +15609,12 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
             for (std::size_t i = 0; i < chat.size(); ++i) {
                 const std::string_view c = trim_ascii(chat[i].content);
                 if (is(chat[i], "system")) {
-                    emit("System: ", c, "\n\n");
+                    emit("System: ", lit{c}, "\n\n");
                 } else if (is(chat[i], "user")) {
-                    emit("User: ", c, "\n\n");
+                    emit("User: ", lit{c}, "\n\n");
                     if (i + 1 == chat.size()) emit("Assistant:");
                 } else if (is(chat[i], "assistant")) {
-                    emit("Assistant: ", c, "\n\n");
+                    emit("Assistant: ", lit{c}, "\n\n");
                 }
             }
             break;
@@ -15538,13 +15623,13 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
             for (const auto& m : chat) {
                 emit("<|start_of_role|>", m.role, "<|end_of_role|>");
                 if (is(m, "assistant_tool_call")) emit("<|tool_call|>");
-                emit(m.content, "<|end_of_text|>\n");
+                emit(lit{m.content}, "<|end_of_text|>\n");
             }
             if (add) emit("<|start_of_role|>assistant<|end_of_role|>");
             break;
 
         case style::megrez:
-            for (const auto& m : chat) emit("<|role_start|>", m.role, "<|role_end|>", m.content, "<|turn_end|>");
+            for (const auto& m : chat) emit("<|role_start|>", m.role, "<|role_end|>", lit{m.content}, "<|turn_end|>");
             if (add) emit("<|role_start|>assistant<|role_end|>");
             break;
 
@@ -15552,7 +15637,7 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
             for (const auto& m : chat) {
                 std::string role = is(m, "user") ? std::string("HUMAN") : m.role;
                 for (auto& ch : role) ch = char(std::toupper(static_cast<unsigned char>(ch)));
-                emit("<role>", role, "</role>", m.content);
+                emit("<role>", role, "</role>", lit{m.content});
             }
             if (add) emit("<role>ASSISTANT</role>");
             break;
@@ -15560,14 +15645,14 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
         case style::smolvlm:
             emit("<|im_start|>");  // its BOS
             for (const auto& m : chat) {
-                if (is(m, "system")) emit(m.content, "\n\n");
-                else if (is(m, "user")) emit("User: ", m.content, "<end_of_utterance>\n");
-                else emit("Assistant: ", m.content, "<end_of_utterance>\n");
+                if (is(m, "system")) emit(lit{m.content}, "\n\n");
+                else if (is(m, "user")) emit("User: ", lit{m.content}, "<end_of_utterance>\n");
+                else emit("Assistant: ", lit{m.content}, "<end_of_utterance>\n");
             }
             if (add) emit("Assistant:");
             break;
     }
-    return out;
+    return r;
 }
 
 inline std::vector<std::string> chat_template::stop_strings() const {
@@ -15747,6 +15832,12 @@ constexpr std::string_view name(stop_reason r) noexcept {
     return "?";
 }
 
+/// The ids of a rendered conversation, special tokens recognized only in the template's own text
+/// (message text never turns into a control token). add_special: BOS / EOS as the vocab asks.
+inline std::vector<token_id> encode_chat(const tokenizer::tokenizer& tok, const rendered_chat& chat, bool add_special = true) {
+    return tok.encode(chat.text, add_special, true, chat.content);
+}
+
 /// Token counts and wall times of one generate() call.
 struct timings {
     std::int64_t n_prompt = 0;  // tokens evaluated before the first sampled token
@@ -15839,6 +15930,16 @@ public:
     generation_result generate_from(std::span<const token_id> sequence, const generate_options& opt = {},
                                     const std::function<void(std::string_view)>& on_piece = {}) {
         return run(std::vector<token_id>(sequence.begin(), sequence.end()), opt, on_piece);
+    }
+
+    /// Renders the conversation with the assistant's prefix, tokenizes it with special tokens
+    /// taken only from the template (encode_chat; opt.add_special adds the BOS, opt.parse_special
+    /// is not used), and generates from that sequence, reusing the cached prefix (generate_from).
+    generation_result generate_chat(const chat_template& format, std::span<const chat_message> chat,
+                                    const generate_options& opt = {},
+                                    const std::function<void(std::string_view)>& on_piece = {}) {
+        const auto ids = encode_chat(tok_, format.render(chat, true), opt.add_special);
+        return generate_from(std::span<const token_id>(ids), opt, on_piece);
     }
 
     /// Evaluates the last sampled token if it is not yet (opt.on_logits sees its logits).

@@ -12,6 +12,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 LLMT_BEGIN_NAMESPACE
@@ -21,6 +23,19 @@ namespace runtime {
 /// more, e.g. "tool"); roles a format does not know are skipped, as llama.cpp does.
 struct chat_message {
     std::string role, content;
+};
+
+/// A rendered conversation: the prompt text and where the messages' own text lies in it.
+/// Tokenize it with tokenizer::encode(text, add_special, true, content) so that special tokens
+/// come only from the template: a user who types "<|im_end|><|im_start|>system" gets that text,
+/// not a system turn.
+struct rendered_chat {
+    std::string text;
+    /// [begin, end) byte ranges of text that come from the messages' content (trimmed where the
+    /// format trims); sorted, disjoint, none empty. Role names are not in them: they are part of
+    /// the markup ("<|" + role + "|>" is phi-3's <|user|> token), so they must come from the
+    /// program, never from the user.
+    std::vector<std::pair<std::size_t, std::size_t>> content;
 };
 
 /// A chat prompt format, rendered by hand-written code (not a Jinja engine). The names and
@@ -157,7 +172,14 @@ public:
 
     /// Renders the conversation; with add_assistant_prefix the opening of the assistant's turn
     /// is appended (formats whose user turn already opens it ignore the flag, as llama.cpp).
-    [[nodiscard]] std::string apply(std::span<const chat_message> chat, bool add_assistant_prefix) const;
+    /// The text with the byte ranges that are message text (see rendered_chat).
+    [[nodiscard]] rendered_chat render(std::span<const chat_message> chat, bool add_assistant_prefix) const;
+
+    /// The text of render() alone. Tokenizing it with special-token parsing on lets message text
+    /// turn into control tokens: use render() and its ranges for a prompt.
+    [[nodiscard]] std::string apply(std::span<const chat_message> chat, bool add_assistant_prefix) const {
+        return render(chat, add_assistant_prefix).text;
+    }
 
     /// Text that marks the end of the assistant's turn or the start of the next one: generation
     /// should stop there if the model does not emit an end-of-generation token.
@@ -179,18 +201,32 @@ inline std::string_view trim_ascii(std::string_view s) noexcept {
 }
 }  // namespace detail
 
-inline std::string chat_template::apply(std::span<const chat_message> chat, bool add) const {
+inline rendered_chat chat_template::render(std::span<const chat_message> chat, bool add) const {
     using detail::trim_ascii;
-    std::string out;
+    rendered_chat r;
+    std::string& out = r.text;
     std::size_t total = 64;
     for (const auto& m : chat) total += m.role.size() + m.content.size() + 32;
     out.reserve(total);
-    auto emit = [&out](auto&&... parts) { (out.append(std::string_view(parts)), ...); };
+    r.content.reserve(2 * chat.size());
+    // Text of the messages goes through lit(): its bytes are recorded as literal.
+    struct lit {
+        std::string_view s;
+    };
+    auto put = [&](const auto& part) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(part)>, lit>) {
+            if (!part.s.empty()) r.content.emplace_back(out.size(), out.size() + part.s.size());
+            out.append(part.s);
+        } else {
+            out.append(std::string_view(part));
+        }
+    };
+    auto emit = [&](const auto&... parts) { (put(parts), ...); };
     auto is = [](const chat_message& m, std::string_view r) { return m.role == r; };
 
     switch (style_) {
         case style::chatml:
-            for (const auto& m : chat) emit("<|im_start|>", m.role, "\n", m.content, "<|im_end|>\n");
+            for (const auto& m : chat) emit("<|im_start|>", m.role, "\n", lit{m.content}, "<|im_end|>\n");
             if (add) emit("<|im_start|>assistant\n");
             break;
 
@@ -198,9 +234,9 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
         case style::mistral_v7_tekken: {
             const std::string_view sp = style_ == style::mistral_v7 ? " " : "";
             for (const auto& m : chat) {
-                if (is(m, "system")) emit("[SYSTEM_PROMPT]", sp, m.content, "[/SYSTEM_PROMPT]");
-                else if (is(m, "user")) emit("[INST]", sp, m.content, "[/INST]");
-                else emit(sp, m.content, "</s>");
+                if (is(m, "system")) emit("[SYSTEM_PROMPT]", sp, lit{m.content}, "[/SYSTEM_PROMPT]");
+                else if (is(m, "user")) emit("[INST]", sp, lit{m.content}, "[/INST]");
+                else emit(sp, lit{m.content}, "</s>");
             }
             break;
         }
@@ -218,11 +254,11 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
                     open = true;
                 }
                 if (is(m, "system")) {
-                    emit(m.content, "\n\n");
+                    emit(lit{m.content}, "\n\n");
                 } else if (is(m, "user")) {
-                    emit(m.content, lead, "[/INST]");
+                    emit(lit{m.content}, lead, "[/INST]");
                 } else {
-                    emit(trail, style_ == style::mistral_v3 ? trim_ascii(m.content) : std::string_view(m.content), "</s>");
+                    emit(trail, lit{style_ == style::mistral_v3 ? trim_ascii(m.content) : std::string_view(m.content)}, "</s>");
                     open = false;
                 }
             }
@@ -245,12 +281,12 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
                     open = true;
                 }
                 if (is(m, "system")) {
-                    if (sys_block) emit("<<SYS>>\n", c, "\n<</SYS>>\n\n");
-                    else emit(c, "\n");
+                    if (sys_block) emit("<<SYS>>\n", lit{c}, "\n<</SYS>>\n\n");
+                    else emit(lit{c}, "\n");
                 } else if (is(m, "user")) {
-                    emit(c, " [/INST]");
+                    emit(lit{c}, " [/INST]");
                 } else {
-                    emit(c, "</s>");
+                    emit(lit{c}, "</s>");
                     open = false;
                 }
             }
@@ -258,28 +294,28 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
         }
 
         case style::phi3:
-            for (const auto& m : chat) emit("<|", m.role, "|>\n", m.content, "<|end|>\n");
+            for (const auto& m : chat) emit("<|", m.role, "|>\n", lit{m.content}, "<|end|>\n");
             if (add) emit("<|assistant|>\n");
             break;
 
         case style::phi4:
-            for (const auto& m : chat) emit("<|im_start|>", m.role, "<|im_sep|>", m.content, "<|im_end|>");
+            for (const auto& m : chat) emit("<|im_start|>", m.role, "<|im_sep|>", lit{m.content}, "<|im_end|>");
             if (add) emit("<|im_start|>assistant<|im_sep|>");
             break;
 
         case style::falcon3:
-            for (const auto& m : chat) emit("<|", m.role, "|>\n", m.content, "\n");
+            for (const auto& m : chat) emit("<|", m.role, "|>\n", lit{m.content}, "\n");
             if (add) emit("<|assistant|>\n");
             break;
 
         case style::zephyr:
-            for (const auto& m : chat) emit("<|", m.role, "|>\n", m.content, "<|endoftext|>\n");
+            for (const auto& m : chat) emit("<|", m.role, "|>\n", lit{m.content}, "<|endoftext|>\n");
             if (add) emit("<|assistant|>\n");
             break;
 
         case style::monarch:
             for (std::size_t i = 0; i < chat.size(); ++i)
-                emit(i == 0 ? "" : "<s>", chat[i].role, "\n", chat[i].content, "</s>\n");
+                emit(i == 0 ? "" : "<s>", chat[i].role, "\n", lit{chat[i].content}, "</s>\n");
             if (add) emit("<s>assistant\n");
             break;
 
@@ -294,10 +330,10 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
                 const std::string_view role = is(m, "assistant") ? std::string_view("model") : std::string_view(m.role);
                 emit("<start_of_turn>", role, "\n");
                 if (!system.empty() && role != "model") {
-                    emit(system, "\n\n");
+                    emit(lit{system}, "\n\n");
                     system.clear();
                 }
-                emit(trim_ascii(m.content), "<end_of_turn>\n");
+                emit(lit{trim_ascii(m.content)}, "<end_of_turn>\n");
             }
             if (add) emit("<start_of_turn>model\n");
             break;
@@ -311,12 +347,12 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
                 } else if (is(m, "user")) {
                     emit("Human: ");
                     if (!system.empty()) {
-                        emit(system, "\n\n");
+                        emit(lit{system}, "\n\n");
                         system.clear();
                     }
-                    emit(m.content, "\n\nAssistant: </s>");
+                    emit(lit{m.content}, "\n\nAssistant: </s>");
                 } else {
-                    emit(m.content, "</s>");
+                    emit(lit{m.content}, "</s>");
                 }
             }
             break;
@@ -325,12 +361,12 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
         case style::openchat:
             for (const auto& m : chat) {
                 if (is(m, "system")) {
-                    emit(m.content, "<|end_of_turn|>");
+                    emit(lit{m.content}, "<|end_of_turn|>");
                     continue;
                 }
                 std::string role = m.role;
                 if (!role.empty()) role[0] = char(std::toupper(static_cast<unsigned char>(role[0])));
-                emit("GPT4 Correct ", role, ": ", m.content, "<|end_of_turn|>");
+                emit("GPT4 Correct ", role, ": ", lit{m.content}, "<|end_of_turn|>");
             }
             if (add) emit("GPT4 Correct Assistant:");
             break;
@@ -339,12 +375,12 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
         case style::vicuna_orca:
             for (const auto& m : chat) {
                 if (is(m, "system")) {
-                    if (style_ == style::vicuna_orca) emit("SYSTEM: ", m.content, "\n");
-                    else emit(m.content, "\n\n");
+                    if (style_ == style::vicuna_orca) emit("SYSTEM: ", lit{m.content}, "\n");
+                    else emit(lit{m.content}, "\n\n");
                 } else if (is(m, "user")) {
-                    emit("USER: ", m.content, "\n");
+                    emit("USER: ", lit{m.content}, "\n");
                 } else if (is(m, "assistant")) {
-                    emit("ASSISTANT: ", m.content, "</s>\n");
+                    emit("ASSISTANT: ", lit{m.content}, "</s>\n");
                 }
             }
             if (add) emit("ASSISTANT:");
@@ -352,27 +388,27 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
 
         case style::deepseek:
             for (const auto& m : chat) {
-                if (is(m, "system")) emit(m.content);
-                else if (is(m, "user")) emit("### Instruction:\n", m.content, "\n");
-                else if (is(m, "assistant")) emit("### Response:\n", m.content, "\n<|EOT|>\n");
+                if (is(m, "system")) emit(lit{m.content});
+                else if (is(m, "user")) emit("### Instruction:\n", lit{m.content}, "\n");
+                else if (is(m, "assistant")) emit("### Response:\n", lit{m.content}, "\n<|EOT|>\n");
             }
             if (add) emit("### Response:\n");
             break;
 
         case style::deepseek2:
             for (const auto& m : chat) {
-                if (is(m, "system")) emit(m.content, "\n\n");
-                else if (is(m, "user")) emit("User: ", m.content, "\n\n");
-                else if (is(m, "assistant")) emit("Assistant: ", m.content, "<｜end▁of▁sentence｜>");
+                if (is(m, "system")) emit(lit{m.content}, "\n\n");
+                else if (is(m, "user")) emit("User: ", lit{m.content}, "\n\n");
+                else if (is(m, "assistant")) emit("Assistant: ", lit{m.content}, "<｜end▁of▁sentence｜>");
             }
             if (add) emit("Assistant:");
             break;
 
         case style::deepseek3:
             for (const auto& m : chat) {
-                if (is(m, "system")) emit(m.content, "\n\n");
-                else if (is(m, "user")) emit("<｜User｜>", m.content);
-                else if (is(m, "assistant")) emit("<｜Assistant｜>", m.content, "<｜end▁of▁sentence｜>");
+                if (is(m, "system")) emit(lit{m.content}, "\n\n");
+                else if (is(m, "user")) emit("<｜User｜>", lit{m.content});
+                else if (is(m, "assistant")) emit("<｜Assistant｜>", lit{m.content}, "<｜end▁of▁sentence｜>");
             }
             if (add) emit("<｜Assistant｜>");
             break;
@@ -384,44 +420,44 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
                 else if (is(m, "user")) tag = "<|USER_TOKEN|>";
                 else if (is(m, "assistant")) tag = "<|CHATBOT_TOKEN|>";
                 else continue;
-                emit("<|START_OF_TURN_TOKEN|>", tag, trim_ascii(m.content), "<|END_OF_TURN_TOKEN|>");
+                emit("<|START_OF_TURN_TOKEN|>", tag, lit{trim_ascii(m.content)}, "<|END_OF_TURN_TOKEN|>");
             }
             if (add) emit("<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>");
             break;
 
         case style::llama3:
             for (const auto& m : chat)
-                emit("<|start_header_id|>", m.role, "<|end_header_id|>\n\n", trim_ascii(m.content), "<|eot_id|>");
+                emit("<|start_header_id|>", m.role, "<|end_header_id|>\n\n", lit{trim_ascii(m.content)}, "<|eot_id|>");
             if (add) emit("<|start_header_id|>assistant<|end_header_id|>\n\n");
             break;
 
         case style::llama4:
             for (const auto& m : chat)
-                emit("<|header_start|>", m.role, "<|header_end|>\n\n", trim_ascii(m.content), "<|eot|>");
+                emit("<|header_start|>", m.role, "<|header_end|>\n\n", lit{trim_ascii(m.content)}, "<|eot|>");
             if (add) emit("<|header_start|>assistant<|header_end|>\n\n");
             break;
 
         case style::chatglm3:
             emit("[gMASK]sop");
-            for (const auto& m : chat) emit("<|", m.role, "|>\n ", m.content);
+            for (const auto& m : chat) emit("<|", m.role, "|>\n ", lit{m.content});
             if (add) emit("<|assistant|>");
             break;
 
         case style::chatglm4:
             emit("[gMASK]<sop>");
-            for (const auto& m : chat) emit("<|", m.role, "|>\n", m.content);
+            for (const auto& m : chat) emit("<|", m.role, "|>\n", lit{m.content});
             if (add) emit("<|assistant|>\n");
             break;
 
         case style::glmedge:
-            for (const auto& m : chat) emit("<|", m.role, "|>\n", m.content);
+            for (const auto& m : chat) emit("<|", m.role, "|>\n", lit{m.content});
             if (add) emit("<|assistant|>");
             break;
 
         case style::minicpm:
             for (const auto& m : chat) {
-                if (is(m, "user")) emit("<用户>", trim_ascii(m.content), "<AI>");
-                else emit(trim_ascii(m.content));
+                if (is(m, "user")) emit("<用户>", lit{trim_ascii(m.content)}, "<AI>");
+                else emit(lit{trim_ascii(m.content)});
             }
             break;
 
@@ -429,10 +465,10 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
         case style::exaone4:
             for (const auto& m : chat) {
                 const std::string_view c = trim_ascii(m.content);
-                if (is(m, "system")) emit("[|system|]", c, "[|endofturn|]\n");
-                else if (is(m, "user")) emit("[|user|]", c, "\n");
-                else if (is(m, "assistant")) emit("[|assistant|]", c, "[|endofturn|]\n");
-                else if (is(m, "tool") && style_ == style::exaone4) emit("[|tool|]", c, "[|endofturn|]\n");
+                if (is(m, "system")) emit("[|system|]", lit{c}, "[|endofturn|]\n");
+                else if (is(m, "user")) emit("[|user|]", lit{c}, "\n");
+                else if (is(m, "assistant")) emit("[|assistant|]", lit{c}, "[|endofturn|]\n");
+                else if (is(m, "tool") && style_ == style::exaone4) emit("[|tool|]", lit{c}, "[|endofturn|]\n");
             }
             if (add) emit("[|assistant|]");
             break;
@@ -442,12 +478,12 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
             for (std::size_t i = 0; i < chat.size(); ++i) {
                 const std::string_view c = trim_ascii(chat[i].content);
                 if (is(chat[i], "system")) {
-                    emit("System: ", c, "\n\n");
+                    emit("System: ", lit{c}, "\n\n");
                 } else if (is(chat[i], "user")) {
-                    emit("User: ", c, "\n\n");
+                    emit("User: ", lit{c}, "\n\n");
                     if (i + 1 == chat.size()) emit("Assistant:");
                 } else if (is(chat[i], "assistant")) {
-                    emit("Assistant: ", c, "\n\n");
+                    emit("Assistant: ", lit{c}, "\n\n");
                 }
             }
             break;
@@ -456,13 +492,13 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
             for (const auto& m : chat) {
                 emit("<|start_of_role|>", m.role, "<|end_of_role|>");
                 if (is(m, "assistant_tool_call")) emit("<|tool_call|>");
-                emit(m.content, "<|end_of_text|>\n");
+                emit(lit{m.content}, "<|end_of_text|>\n");
             }
             if (add) emit("<|start_of_role|>assistant<|end_of_role|>");
             break;
 
         case style::megrez:
-            for (const auto& m : chat) emit("<|role_start|>", m.role, "<|role_end|>", m.content, "<|turn_end|>");
+            for (const auto& m : chat) emit("<|role_start|>", m.role, "<|role_end|>", lit{m.content}, "<|turn_end|>");
             if (add) emit("<|role_start|>assistant<|role_end|>");
             break;
 
@@ -470,7 +506,7 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
             for (const auto& m : chat) {
                 std::string role = is(m, "user") ? std::string("HUMAN") : m.role;
                 for (auto& ch : role) ch = char(std::toupper(static_cast<unsigned char>(ch)));
-                emit("<role>", role, "</role>", m.content);
+                emit("<role>", role, "</role>", lit{m.content});
             }
             if (add) emit("<role>ASSISTANT</role>");
             break;
@@ -478,14 +514,14 @@ inline std::string chat_template::apply(std::span<const chat_message> chat, bool
         case style::smolvlm:
             emit("<|im_start|>");  // its BOS
             for (const auto& m : chat) {
-                if (is(m, "system")) emit(m.content, "\n\n");
-                else if (is(m, "user")) emit("User: ", m.content, "<end_of_utterance>\n");
-                else emit("Assistant: ", m.content, "<end_of_utterance>\n");
+                if (is(m, "system")) emit(lit{m.content}, "\n\n");
+                else if (is(m, "user")) emit("User: ", lit{m.content}, "<end_of_utterance>\n");
+                else emit("Assistant: ", lit{m.content}, "<end_of_utterance>\n");
             }
             if (add) emit("Assistant:");
             break;
     }
-    return out;
+    return r;
 }
 
 inline std::vector<std::string> chat_template::stop_strings() const {

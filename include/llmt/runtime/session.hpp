@@ -5,6 +5,7 @@
 #include <llmt/core/error.hpp>
 #include <llmt/core/token.hpp>
 #include <llmt/model/model_base.hpp>
+#include <llmt/runtime/chat_template.hpp>
 #include <llmt/runtime/text_stream.hpp>
 #include <llmt/sampling/chain.hpp>
 #include <llmt/tokenizer/tokenizer.hpp>
@@ -43,6 +44,12 @@ constexpr std::string_view name(stop_reason r) noexcept {
         case stop_reason::context_full: return "context_full";
     }
     return "?";
+}
+
+/// The ids of a rendered conversation, special tokens recognized only in the template's own text
+/// (message text never turns into a control token). add_special: BOS / EOS as the vocab asks.
+inline std::vector<token_id> encode_chat(const tokenizer::tokenizer& tok, const rendered_chat& chat, bool add_special = true) {
+    return tok.encode(chat.text, add_special, true, chat.content);
 }
 
 /// Token counts and wall times of one generate() call.
@@ -137,6 +144,16 @@ public:
     generation_result generate_from(std::span<const token_id> sequence, const generate_options& opt = {},
                                     const std::function<void(std::string_view)>& on_piece = {}) {
         return run(std::vector<token_id>(sequence.begin(), sequence.end()), opt, on_piece);
+    }
+
+    /// Renders the conversation with the assistant's prefix, tokenizes it with special tokens
+    /// taken only from the template (encode_chat; opt.add_special adds the BOS, opt.parse_special
+    /// is not used), and generates from that sequence, reusing the cached prefix (generate_from).
+    generation_result generate_chat(const chat_template& format, std::span<const chat_message> chat,
+                                    const generate_options& opt = {},
+                                    const std::function<void(std::string_view)>& on_piece = {}) {
+        const auto ids = encode_chat(tok_, format.render(chat, true), opt.add_special);
+        return generate_from(std::span<const token_id>(ids), opt, on_piece);
     }
 
     /// Evaluates the last sampled token if it is not yet (opt.on_logits sees its logits).

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -25,7 +26,9 @@ struct fragment {
 /// Semantics follow llama.cpp: special tokens are tried longest first; each one cuts every raw
 /// fragment at its leftmost non-overlapping occurrences; LSTRIP / RSTRIP tokens eat the
 /// whitespace beside them. Control and unknown tokens are only matched when parse_special is
-/// set; user-defined tokens always. A byte trie finds every occurrence in one pass
+/// set; user-defined tokens always. Given literal ranges (sorted, disjoint), a control or
+/// unknown token whose text overlaps one is not matched there: that text stays raw, as with
+/// parse_special off, while the cuts everywhere else are the same as without ranges. A byte trie finds every occurrence in one pass
 /// (O(n * longest special)), so a long input with many specials stays linear.
 class special_splitter {
 public:
@@ -47,7 +50,8 @@ public:
 
     [[nodiscard]] bool empty() const noexcept { return order_.empty(); }
 
-    std::vector<fragment> split(const vocab& v, std::string_view text) const {
+    std::vector<fragment> split(const vocab& v, std::string_view text,
+                                std::span<const std::pair<std::size_t, std::size_t>> literal = {}) const {
         std::vector<fragment> out;
         if (text.empty()) return out;
         if (order_.empty()) {
@@ -81,7 +85,9 @@ public:
             const token_id id = order_[rank];
             const std::size_t len = v.text(id).size();
             const std::uint32_t a = v.attr_of(id);
+            const bool guarded = !literal.empty() && (a & (attr::control | attr::unknown));
             for (std::size_t p : occ[rank]) {
+                if (guarded && overlaps(literal, p, p + len)) continue;
                 auto it = raw.upper_bound(p);
                 if (it == raw.begin()) continue;
                 --it;
@@ -114,6 +120,12 @@ public:
     }
 
 private:
+    // Whether [b, e) shares a byte with one of the sorted, disjoint ranges.
+    static bool overlaps(std::span<const std::pair<std::size_t, std::size_t>> r, std::size_t b, std::size_t e) {
+        auto it = std::upper_bound(r.begin(), r.end(), b, [](std::size_t x, const auto& q) { return x < q.second; });
+        return it != r.end() && it->first < e;
+    }
+
     struct node {
         std::vector<std::pair<std::uint8_t, std::int32_t>> next;  // sorted by byte
         std::int32_t rank = -1;  // priority rank of the special ending here

@@ -12,11 +12,13 @@
 #include <llmt/tokenizer/vocab.hpp>
 #include <llmt/tokenizer/wpm.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 LLMT_BEGIN_NAMESPACE
@@ -40,9 +42,24 @@ public:
     /// Token ids of text. add_special adds BOS / EOS (SEP for WordPiece) as the vocab asks;
     /// parse_special turns the text of control tokens ("<s>", "<|im_end|>") into those tokens.
     [[nodiscard]] std::vector<token_id> encode(std::string_view text, bool add_special = true, bool parse_special = false) const {
+        return encode(text, add_special, parse_special, {});
+    }
+
+    /// As encode(text, add_special, parse_special), except that control and unknown tokens are
+    /// not recognized where their text overlaps one of the literal byte ranges [begin, end): there
+    /// the text is tokenized as with parse_special off (user-defined tokens are still matched, as
+    /// llama.cpp and Hugging Face always match them). Meant for a rendered chat
+    /// (runtime::rendered_chat::content): special tokens come only from the template, and a
+    /// conversation whose messages hold no control token text gives exactly the ids of
+    /// encode(text, add_special, true). Ranges may come in any order and overlap; a range past
+    /// the end of text is an llmt::error(errc::invalid_argument).
+    [[nodiscard]] std::vector<token_id> encode(std::string_view text, bool add_special, bool parse_special,
+                                               std::span<const std::pair<std::size_t, std::size_t>> literal_ranges) const {
+        std::vector<std::pair<std::size_t, std::size_t>> literal;
+        if (parse_special && !literal_ranges.empty()) literal = normalize_ranges(literal_ranges, text.size());
         std::vector<token_id> out;
         const vocab& v = *v_;
-        const auto frags = (parse_special ? special_all_ : special_user_).split(v, text);
+        const auto frags = (parse_special ? special_all_ : special_user_).split(v, text, literal);
         switch (v.kind) {
             case model_kind::spm: {
                 if (add_special && v.add_bos && v.bos != null_token) out.push_back(v.bos);
@@ -135,6 +152,26 @@ public:
     [[nodiscard]] bool add_bos() const noexcept { return v_->add_bos; }
 
 private:
+    // Sorted, merged, non-empty copies of the ranges, each checked against the text's size.
+    static std::vector<std::pair<std::size_t, std::size_t>> normalize_ranges(std::span<const std::pair<std::size_t, std::size_t>> in,
+                                                                             std::size_t size) {
+        std::vector<std::pair<std::size_t, std::size_t>> r;
+        r.reserve(in.size());
+        for (const auto& [b, e] : in) {
+            LLMT_CHECK_CODE(b <= e && e <= size, errc::invalid_argument,
+                            "tokenizer: the literal range [{}, {}) is not within the text of {} bytes", b, e, size);
+            if (b < e) r.emplace_back(b, e);
+        }
+        std::sort(r.begin(), r.end());
+        std::size_t n = 0;
+        for (const auto& x : r) {
+            if (n > 0 && x.first <= r[n - 1].second) r[n - 1].second = std::max(r[n - 1].second, x.second);
+            else r[n++] = x;
+        }
+        r.resize(n);
+        return r;
+    }
+
     static void escape_spaces(std::string& out, std::string_view s) {
         for (char c : s) {
             if (c == ' ') out += "\xE2\x96\x81";
