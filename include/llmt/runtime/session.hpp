@@ -314,13 +314,18 @@ private:
                 const std::size_t fresh = target.size() - agree;
                 if (opt.context_full == on_context_full::shift)
                     fail(errc::invalid_argument,
-                         "the prompt needs {} positions but the context holds {}: its {} new tokens and the {} kept by a "
-                         "context shift (n_keep) do not fit (a shift only drops tokens evaluated before); use a larger context or a shorter prompt",
-                         target.size() - droppable, n_ctx, fresh, keep);
+                         "the prompt needs {} positions but the context holds {}: a context shift keeps the first {} "
+                         "tokens and drops only tokens evaluated before, and the {} new tokens do not fit beside them; "
+                         "use a larger context or a shorter prompt",
+                         target.size() - droppable, n_ctx, keep, fresh);
+                if (agree > 0)
+                    fail(errc::invalid_argument,
+                         "the prompt needs {} positions but the context holds {} ({} for the conversation so far, {} new tokens); "
+                         "use a larger context, a shorter prompt or a context shift",
+                         target.size(), n_ctx, agree, fresh);
                 fail(errc::invalid_argument,
-                     "the prompt needs {} positions but the context holds {} ({} of them held by the session, {} new); "
-                     "use a larger context, a shorter prompt or a context shift",
-                     target.size(), n_ctx, agree, fresh);
+                     "the prompt needs {} positions but the context holds {}; use a larger context or a shorter prompt",
+                     target.size(), n_ctx);
             }
             const std::size_t discard = std::min(droppable, std::max(excess, droppable / 2));
             target.erase(target.begin() + std::ptrdiff_t(keep), target.begin() + std::ptrdiff_t(keep + discard));
