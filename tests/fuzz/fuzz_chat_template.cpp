@@ -30,10 +30,25 @@ std::string role_of(input& in) {
 }
 
 void render_all(std::span<const chat_message> chat, bool add) {
+    std::size_t content_bytes = 0;
+    for (const auto& m : chat) content_bytes += m.content.size();
     for (const auto& [name, style] : chat_template::known) {
         const chat_template t(style);
         if (t.name() != name) finding(target, "a known style does not report its own name");
         const std::string out = t.apply(chat, add);
+        const auto r = t.render(chat, add);
+        if (r.text != out) finding(target, "apply() differs from render().text");
+        // The message ranges: sorted, disjoint, non-empty, inside the text, and no more bytes than the
+        // messages hold (formats trim messages and join some: gemma and orion gather the system
+        // messages into the next user turn, so a range is not always one message's text).
+        std::size_t prev_end = 0, in_ranges = 0;
+        for (const auto& [b, e] : r.content) {
+            if (b >= e || e > r.text.size() || b < prev_end)
+                finding(target, "render()'s content ranges are not sorted, disjoint, non-empty ranges of the text");
+            in_ranges += e - b;
+            prev_end = e;
+        }
+        if (in_ranges > content_bytes) finding(target, "render()'s content ranges hold more bytes than the messages");
         std::size_t in_bytes = 0;
         for (const auto& m : chat) in_bytes += m.role.size() + m.content.size();
         // A render keeps each message's content (trimmed at most) plus the format's framing;

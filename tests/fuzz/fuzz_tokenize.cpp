@@ -98,14 +98,40 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
 
-    // Encode: the rest is the text.
+    // Encode: (with bit 5: 1-2 literal byte ranges, 2 + 2 bytes each, then) the rest is the text.
     const bool add_special = mode & 1, parse_special = mode & 2;
+    std::vector<std::pair<std::size_t, std::size_t>> ranges;
+    if (mode & 0x20)
+        for (std::size_t k = 0, n = 1 + ((mode >> 6) & 1); k < n; ++k) {
+            const std::size_t b = in.raw<std::uint16_t>(), e = in.raw<std::uint16_t>();
+            ranges.emplace_back(b, e);
+        }
     const std::string_view text = in.rest();
+    for (auto& [b, e] : ranges) {  // mostly inside the text; one past the end at times
+        b %= text.size() + 2;
+        e %= text.size() + 2;
+    }
     const auto ids = tok.encode(text, add_special, parse_special);
     for (auto id : ids)
         if (id < 0 || std::size_t(id) >= n_tokens) finding(target, "encode produced an id outside the vocabulary");
     if (!text.empty() && ids.empty() && tok.kind() != tk::model_kind::wpm && l.every_byte && !l.strips)
         finding(target, "non-empty text encoded to no tokens");
+
+    // Literal byte ranges (a rendered chat's message text): control tokens are not matched there.
+    // The whole text literal must tokenize as with special-token parsing off.
+    if (mode & 0x10) {
+        const auto whole = tok.encode(text, add_special, true, std::vector<std::pair<std::size_t, std::size_t>>{{0, text.size()}});
+        if (whole != tok.encode(text, add_special, false))
+            finding(target, "text that is literal throughout does not tokenize as with special-token parsing off");
+    }
+    if (!ranges.empty()) {
+        try {
+            for (auto id : tok.encode(text, add_special, true, ranges))
+                if (id < 0 || std::size_t(id) >= n_tokens) finding(target, "encode with literal ranges produced an id outside the vocabulary");
+        } catch (const llmt::error&) {
+            // a range past the end of the text, or reversed
+        }
+    }
 
     const std::string back = tok.decode(ids, mode & 4, mode & 8);
     std::string joined;
