@@ -39,7 +39,7 @@ inline int chat_loop(const gen_options& o, llmt::model_base& model, std::string 
     opt.max_tokens = o.n_predict;
     opt.stop = format.stop_strings();
     opt.add_special = true;
-    opt.parse_special = true;
+    opt.ignore_eos = o.ignore_eos;
     opt.context_full = o.context_shift ? llmt::runtime::on_context_full::shift : llmt::runtime::on_context_full::error;
     opt.cancel = &cancel;
 
@@ -69,11 +69,12 @@ inline int chat_loop(const gen_options& o, llmt::model_base& model, std::string 
         }
         if (line.rfind("//", 0) == 0) line.erase(0, 1);
         history.push_back({"user", line});
-        const std::string rendered = format.apply(history, true);
+        // Special tokens come only from the template's text: what the user typed stays text.
+        const auto rendered = format.render(history, true);
         cancel = false;
         llmt::generation_result res;
         try {
-            const auto ids = session.get_tokenizer().encode(rendered, true, true);
+            const auto ids = session.get_tokenizer().encode(rendered.text, true, true, rendered.content);
             res = session.generate_from(ids, opt, [](std::string_view piece) { out_flush(piece); });
         } catch (const llmt::error& e) {
             history.pop_back();
@@ -87,6 +88,9 @@ inline int chat_loop(const gen_options& o, llmt::model_base& model, std::string 
         history.push_back({"assistant", res.text});
         fmt::print(stderr, "{}: [{} prompt tokens, {} generated at {:.1f} tokens/s, stop: {}]\n", tool(), res.time.n_prompt,
                    res.time.n_gen, res.time.gen_tps(), llmt::runtime::name(res.reason));
+        if (res.reason == llmt::runtime::stop_reason::context_full)
+            fmt::print(stderr, "{}: the context of {} positions is full: /clear starts over{}\n", tool(), model.n_ctx(),
+                       o.context_shift ? "" : ", --context-shift keeps a long conversation going");
     }
     return exit_ok;
 }

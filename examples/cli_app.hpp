@@ -66,10 +66,11 @@ struct gen_options {
 inline void add_model_options(CLI::App& app, gen_options& o) {
     app.add_option("-m,--model", o.model, model_help);
     app.add_option("-c,--ctx-size", o.ctx, "context size (0: the model's, at most 4096)")
-        ->check(CLI::Range(std::int64_t(0), std::int64_t(std::numeric_limits<std::int32_t>::max())));
+        ->check(CLI::Range(std::int64_t(0), llmt::load_options::max_context));
     app.add_option("-b,--batch-size", o.batch, "prompt tokens evaluated together")
         ->check(CLI::Range(std::int64_t(1), std::int64_t(std::numeric_limits<std::int32_t>::max())));
-    app.add_option("-t,--threads", o.threads, "threads (0: all cores)")->check(CLI::Range(std::int64_t(0), std::int64_t(512)));
+    app.add_option("-t,--threads", o.threads, "threads (0: all cores)")
+        ->check(CLI::Range(std::int64_t(0), std::int64_t(llmt::load_options::max_threads)));
     app.add_flag("--no-mmap", o.no_mmap, "read the model into (huge-page) memory instead of mapping it: slower load, faster decode");
     app.add_flag("--no-repack", o.no_repack, "keep every matrix in the file's layout (no decode layout packed at load)");
     app.add_option("--f16-accum", o.f16_accum,
@@ -159,7 +160,7 @@ inline llmt::load_options make_load_options(const gen_options& o) {
     const auto& kv = kv_type_name(o);
     if (!kv.empty() && kv != "f32")
         usage_fail("-ctk/-ctv {}: this llmt keeps the KV cache in f32 only", kv);
-    if (o.allow_unknown_tensors) note("--allow-unknown-tensors: this llmt accepts unknown tensors anyway");
+    lo.allow_unknown_tensors = o.allow_unknown_tensors;
     return lo;
 }
 
@@ -195,7 +196,18 @@ inline llmt::sampling::params make_sampling(const gen_options& o, std::uint64_t 
     sp.mirostat_tau = float(o.mirostat_tau);
     sp.mirostat_eta = float(o.mirostat_eta);
     sp.seed = seed;
-    if (!o.samplers.empty()) usage_fail("--samplers: this llmt has one fixed sampler order");
+    if (!o.samplers.empty()) {
+        try {
+            sp.samplers = llmt::sampling::parse_samplers(o.samplers);
+        } catch (const llmt::error& e) {
+            usage_fail("--samplers: {}", e.what());
+        }
+    }
+    try {
+        sp.validate();
+    } catch (const llmt::error& e) {
+        usage_fail("{}", e.what());
+    }
     return sp;
 }
 

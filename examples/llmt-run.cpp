@@ -95,7 +95,13 @@ int run(int argc, char** argv) {
                    prompt_tokens.size(), model->n_ctx());
     if (o.keep == -1) opt.n_keep = std::int64_t(prompt_tokens.size());
     else if (o.keep >= 0) opt.n_keep = o.keep + (has_bos ? 1 : 0);
-    if (o.ignore_eos) usage_fail("--ignore-eos is not in this llmt yet");
+    opt.ignore_eos = o.ignore_eos;
+    bool first_id = true;
+    if (ids)  // printed as they come, so a run that stops early has shown them
+        opt.on_token = [&](llmt::token_id t) {
+            if (!out_flush((first_id ? "" : " ") + std::to_string(t))) g_cancel = true;
+            first_id = false;
+        };
 
     if (dump) {
         std::FILE* f = dump->get();
@@ -118,8 +124,7 @@ int run(int argc, char** argv) {
         if (ids) return;
         if (!out_flush(piece)) g_cancel = true;  // stdout is gone: stop generating
     });
-    if (ids) out(fmt::format("{}\n", fmt::join(res.tokens, " ")));
-    else out("\n");
+    out("\n");
     std::fflush(stdout);  // the text before the statistics when both go to one pipe
 
     if (dump) {
@@ -134,6 +139,9 @@ int run(int argc, char** argv) {
     fmt::print(stderr, "llmt-run: prompt {} tokens in {:.1f} ms ({:.1f} tokens/s), generated {} tokens in {:.1f} ms ({:.1f} tokens/s), stop: {}\n",
                res.time.n_prompt, res.time.prompt_ms, res.time.prompt_tps(), res.time.n_gen, res.time.gen_ms, res.time.gen_tps(),
                llmt::runtime::name(res.reason));
+    if (res.reason == llmt::runtime::stop_reason::context_full)
+        note("the context of {} positions is full: pass --context-shift to go on past it, or a larger -c/--ctx-size",
+             model->n_ctx());
     if (res.reason == llmt::runtime::stop_reason::cancelled && !stdout_failed()) return 130;
     return exit_ok;
 }
