@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 #include <string>
@@ -16,13 +17,21 @@
 namespace {
 std::atomic<bool> counting{false};
 std::atomic<long> allocations{0};
+std::atomic<std::size_t> refuse_over{0};  // when not 0, a request of more bytes throws std::bad_alloc
+
+void refuse_if_over(std::size_t n) {
+    const std::size_t limit = refuse_over.load(std::memory_order_relaxed);
+    if (limit != 0 && n > limit) throw std::bad_alloc();
+}
 
 void* counted_alloc(std::size_t n) {
+    refuse_if_over(n);
     if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
     if (void* p = std::malloc(n ? n : 1)) return p;
     throw std::bad_alloc();
 }
 void* counted_alloc_aligned(std::size_t n, std::align_val_t al) {
+    refuse_if_over(n);
     if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
     const std::size_t a = static_cast<std::size_t>(al);
     if (void* p = std::aligned_alloc(a, (n + a - 1) / a * a)) return p;
@@ -102,5 +111,30 @@ TEST_CASE("hot path: forward over a batch and over single tokens allocates nothi
             });
             CHECK_MESSAGE(n == 0, file << " with " << threads << " threads: " << n << " allocations in 1 prefill + 32 decode steps");
         }
+    }
+}
+
+TEST_CASE("sampling: the penalties' memory follows the window, not the values of the token ids") {
+    // Found by fuzz_sampling: accept(2^31 - 1) resized a count vector to 2^31 ints (8 GiB).
+    struct limit {
+        limit() { refuse_over = std::size_t(1) << 20; }  // 1 MiB
+        ~limit() { refuse_over = 0; }
+    };
+    llmt::sampling::penalties pen{4, 2.0f};
+    {
+        limit l;
+        CHECK_NOTHROW(pen.accept(INT32_MAX));
+        CHECK_NOTHROW(pen.accept(3));
+        CHECK_NOTHROW(pen.accept(INT32_MAX - 1));
+    }
+    CHECK(pen.count(INT32_MAX) == 1);
+    CHECK(pen.count(3) == 1);
+    llmt::sampling::candidate_array c;
+    const std::vector<float> logits = {1.0f, 1.0f, 1.0f, 1.0f, -1.0f};
+    c.fill(logits);
+    pen.apply(c);
+    for (std::size_t i = 0; i < c.size(); ++i) {
+        const float expected = c[i].id == 3 ? 0.5f : logits[std::size_t(c[i].id)];
+        CHECK(c[i].logit == expected);
     }
 }

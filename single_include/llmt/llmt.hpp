@@ -14340,6 +14340,7 @@ LLMT_END_NAMESPACE
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -14366,7 +14367,8 @@ public:
     [[nodiscard]] float present() const noexcept { return present_; }
     /// How many times `id` occurs in the current window.
     [[nodiscard]] int count(token_id id) const noexcept {
-        return id >= 0 && std::size_t(id) < counts_.size() ? counts_[std::size_t(id)] : 0;
+        const auto it = counts_.find(id);
+        return it == counts_.end() ? 0 : it->second;
     }
 
     [[nodiscard]] bool enabled() const noexcept {
@@ -14376,10 +14378,10 @@ public:
     void accept(token_id id) {
         LLMT_CHECK_CODE(id >= 0, errc::invalid_argument, "penalties: cannot accept the negative token id {}", id);
         if (last_n_ == 0) return;
-        if (std::size_t(id) >= counts_.size()) counts_.resize(std::size_t(id) + 1, 0);
         if (last_n_ > 0) {  // the ring grows as tokens come: a huge last_n allocates nothing up front
             if (filled_ == std::size_t(last_n_)) {
-                --counts_[std::size_t(window_[head_])];  // evict the oldest
+                const auto it = counts_.find(window_[head_]);  // evict the oldest
+                if (--it->second == 0) counts_.erase(it);
                 window_[head_] = id;
                 head_ = (head_ + 1) % filled_;
             } else {
@@ -14387,23 +14389,28 @@ public:
                 ++filled_;
             }
         }
-        ++counts_[std::size_t(id)];
+        ++counts_[id];
         ++n_seen_;
     }
 
     void reset() noexcept {
-        std::fill(counts_.begin(), counts_.end(), 0);
+        counts_.clear();
         window_.clear();
         head_ = filled_ = n_seen_ = 0;
     }
 
     void apply(candidate_array& c) {
         if (!enabled() || n_seen_ == 0) return;
-        for (auto& x : c) {
-            const int n = count(x.id);
-            if (n == 0) continue;
+        auto penalize = [&](candidate& x, int n) {
             x.logit = x.logit <= 0.0f ? x.logit * repeat_ : x.logit / repeat_;
             x.logit -= float(n) * freq_ + present_;
+        };
+        if (c.identity()) {  // entry i is token i: visit the window's tokens only
+            for (const auto& [id, n] : counts_)
+                if (std::size_t(id) < c.size()) penalize(c[std::size_t(id)], n);
+        } else {
+            for (auto& x : c)
+                if (const int n = count(x.id)) penalize(x, n);
         }
         c.mark_unsorted();
     }
@@ -14412,7 +14419,7 @@ private:
     int last_n_;
     float repeat_, freq_, present_;
     std::vector<token_id> window_;  // [min(last_n, accepted)] ring of the last accepted tokens
-    std::vector<int> counts_;       // [max id seen + 1] occurrences in the window
+    std::unordered_map<token_id, int> counts_;  // occurrences of each token in the window (only tokens seen)
     std::size_t head_ = 0, filled_ = 0, n_seen_ = 0;
 };
 
