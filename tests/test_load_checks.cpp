@@ -343,3 +343,115 @@ TEST_CASE("load checks: a norm of the wrong shape reports the shape, not the sam
     w.add_tensor("output_norm.weight", llmt::quant::qtype::f32, {8, 8}, std::span<const float>(square));
     expect_error([&] { load(parsed(w)); }, errc::format, {"output_norm.weight", "[8, 8]", "64"});
 }
+
+// ---- KV cache type (load_options::kv_type, llama.cpp's -ctk / -ctv) ----------------------------
+
+#ifndef LLMT_TEST_BASE
+TEST_CASE("kv type: parse_kv_type reads llama.cpp's names and lists them on an unknown one") {
+    CHECK(llmt::parse_kv_type("f32") == llmt::kv_type::f32);
+    CHECK(llmt::parse_kv_type("f16") == llmt::kv_type::f16);
+    CHECK(llmt::parse_kv_type("q8_0") == llmt::kv_type::q8_0);
+    CHECK(llmt::parse_kv_type("Q8_0") == llmt::kv_type::q8_0);
+    for (const auto t : llmt::all_kv_types) CHECK(llmt::parse_kv_type(llmt::to_string(t)) == t);
+    expect_error([] { (void)llmt::parse_kv_type("q4_0"); }, errc::invalid_argument, {"'q4_0'", "f32, f16 or q8_0"});
+    expect_error([] { (void)llmt::parse_kv_type(""); }, errc::invalid_argument, {"''", "f32, f16 or q8_0"});
+}
+
+TEST_CASE("kv type: load_any picks the preset with the KV element type asked for") {
+    for (const auto t : llmt::all_kv_types) {
+        CAPTURE(llmt::to_string(t));
+        tiny_model m;
+        m.n_head = 2;  // heads of 32 values: q8_0 blocks fit
+        m.n_head_kv = 1;
+        auto model = llmt::load_any(make_tiny(m), {.threads = 1, .kv_type = t});
+        CHECK(model->describe() == fmt::format("rms_norm gqa rope_normal swiglu kv_cache::contiguous<{}>", llmt::to_string(t)));
+    }
+    // unset: the f32 preset, as before
+    CHECK(llmt::load_any(make_tiny(tiny_model{}), {.threads = 1})->describe().ends_with("<f32>"));
+}
+
+TEST_CASE("kv type: a concrete spec refuses another kv_type; q8_0 refuses heads its blocks do not divide") {
+    expect_error([] { (void)llama::load(make_tiny(tiny_model{}), {.threads = 1, .kv_type = llmt::kv_type::f16}); }, errc::invalid_argument,
+                 {"load_options::kv_type is f16", "stores its KV cache as f32"});
+    CHECK_NOTHROW((void)llama::load(make_tiny(tiny_model{}), {.threads = 1, .kv_type = llmt::kv_type::f32}));
+    // stories260K's heads have 8 values: llama.cpp refuses a q8_0 cache there too
+    expect_error([] { (void)llmt::load_any(stories, {.threads = 1, .kv_type = llmt::kv_type::q8_0}); }, errc::config,
+                 {"head_dim 8", "q8_0 block size 32", "load_options::kv_type"});
+    using only_f32 = llmt::type_list<llmt::presets::llama>;
+    expect_error([] { (void)llmt::load_any<only_f32>(make_tiny(tiny_model{}), {.threads = 1, .kv_type = llmt::kv_type::f16}); },
+                 errc::unsupported, {"stores its KV cache as f16", "compiled in: f32"});
+}
+
+namespace {
+/// Teacher-forced logits of every position of inputs (the first n_prompt as one batch).
+std::vector<std::vector<float>> run_positions(llmt::model_base& m, const std::vector<int>& inputs, std::size_t n_prompt) {
+    const auto V = std::size_t(m.n_vocab());
+    std::vector<float> all(n_prompt * V);
+    m.forward(std::span<const int>(inputs.data(), n_prompt), 0, all, true);
+    std::vector<std::vector<float>> out;
+    for (std::size_t i = 0; i < n_prompt; ++i) out.emplace_back(all.begin() + std::ptrdiff_t(i * V), all.begin() + std::ptrdiff_t((i + 1) * V));
+    std::vector<float> one(V);
+    for (std::size_t i = n_prompt; i < inputs.size(); ++i) {
+        m.forward(std::span<const int>(&inputs[i], 1), std::int64_t(i), one, false);
+        out.push_back(one);
+    }
+    return out;
+}
+/// Greedy continuation of prompt for n tokens.
+std::vector<int> greedy(llmt::model_base& m, std::vector<int> ids, int n) {
+    std::vector<float> logits(std::size_t(m.n_vocab()));
+    m.forward(ids, 0, logits, false);
+    for (int i = 0; i < n; ++i) {
+        const int next = int(std::max_element(logits.begin(), logits.end()) - logits.begin());
+        ids.push_back(next);
+        m.forward(std::span<const int>(&ids.back(), 1), std::int64_t(ids.size() - 1), logits, false);
+    }
+    return ids;
+}
+double worst_rel_diff(const std::vector<std::vector<float>>& a, const std::vector<std::vector<float>>& b) {
+    double worst = 0;
+    for (std::size_t p = 0; p < a.size(); ++p) {
+        double d = 0, m = 0;
+        for (std::size_t i = 0; i < a[p].size(); ++i) {
+            d = std::max(d, double(std::fabs(a[p][i] - b[p][i])));
+            m = std::max(m, double(std::fabs(b[p][i])));
+        }
+        worst = std::max(worst, d / std::max(m, 1e-30));
+    }
+    return worst;
+}
+}  // namespace
+
+TEST_CASE("kv type: stories260K with an f16 KV cache gives logits close to f32's and the same greedy text") {
+    auto f32 = llmt::load_any(stories, {.context = 128, .threads = 1});
+    auto f16 = llmt::load_any(stories, {.context = 128, .threads = 1, .kv_type = llmt::kv_type::f16});
+    REQUIRE(f16->describe().ends_with("<f16>"));
+    const std::vector<int> prompt = {1, 403, 407, 261, 378, 255, 265, 260, 373};  // BOS and a few tokens
+    const auto ref = greedy(*f32, prompt, 48);
+    const auto got = greedy(*f16, prompt, 48);
+    CHECK(got == ref);
+    const auto a = run_positions(*f32, ref, prompt.size());
+    const auto b = run_positions(*f16, ref, prompt.size());
+    const double rel = worst_rel_diff(b, a);
+    MESSAGE("f16 KV vs f32 KV, stories260K, ", a.size(), " positions: max |diff| / max |logit| = ", rel);
+    CHECK(rel < 5e-3);
+    CHECK(rel > 0);  // the f16 cache is really used
+}
+
+TEST_CASE("kv type: a q8_0 KV cache gives logits close to f32's on a model with 32-value heads") {
+    tiny_model m;
+    m.n_head = 2;
+    m.n_head_kv = 1;
+    m.n_layer = 3;
+    auto f32 = llmt::load_any(make_tiny(m), {.threads = 1});
+    auto q8 = llmt::load_any(make_tiny(m), {.threads = 1, .kv_type = llmt::kv_type::q8_0});
+    std::vector<int> ids;
+    for (int i = 0; i < 40; ++i) ids.push_back((i * 7 + 3) % m.n_vocab);
+    const auto a = run_positions(*f32, ids, 16);
+    const auto b = run_positions(*q8, ids, 16);
+    const double rel = worst_rel_diff(b, a);
+    MESSAGE("q8_0 KV vs f32 KV, tiny model, 40 positions: max |diff| / max |logit| = ", rel);
+    CHECK(rel < 3e-2);
+    CHECK(rel > 0);
+}
+#endif

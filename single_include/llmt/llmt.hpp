@@ -12709,6 +12709,52 @@ LLMT_END_NAMESPACE
 // ---- begin llmt/kv_cache/element.hpp ----
 // element: the KV element types (f32, f16, q8_0), the kv_element concept and their row operations
 
+// ---- begin llmt/kv_cache/kv_type.hpp ----
+// kv_type: the run-time names of the KV cache element types (load_options::kv_type, llama.cpp's -ctk / -ctv)
+
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+LLMT_BEGIN_NAMESPACE
+
+/// How the KV cache stores keys and values: the element types of kv_cache::contiguous<E> and
+/// sliding_window<E> (llmt::f32, llmt::f16, llmt::q8_0), named as llama.cpp's --cache-type-k/-v.
+enum class kv_type : std::uint8_t { f32, f16, q8_0 };
+
+/// Every kv_type, in the order of the enum.
+inline constexpr std::array<kv_type, 3> all_kv_types{kv_type::f32, kv_type::f16, kv_type::q8_0};
+
+/// "f32", "f16" or "q8_0" (llama.cpp's names).
+constexpr std::string_view to_string(kv_type t) noexcept {
+    switch (t) {
+        case kv_type::f32: return "f32";
+        case kv_type::f16: return "f16";
+        case kv_type::q8_0: return "q8_0";
+    }
+    return "unknown";
+}
+
+/// The kv_type named s: "f32", "f16" or "q8_0", in any case (llama.cpp's -ctk / -ctv values).
+/// Anything else is an errc::invalid_argument error listing the accepted names.
+inline kv_type parse_kv_type(std::string_view s) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+    for (const kv_type t : all_kv_types) {
+        const std::string_view n = to_string(t);
+        bool same = n.size() == s.size();
+        for (std::size_t i = 0; same && i < n.size(); ++i) same = lower(s[i]) == n[i];
+        if (same) return t;
+    }
+    std::string shown;
+    for (const char c : s.substr(0, 32)) shown += (c >= 0x20 && c < 0x7f) ? c : '?';
+    fail(errc::invalid_argument, "unknown KV cache type '{}'{}: llmt stores the KV cache as f32, f16 or q8_0", shown,
+         s.size() > 32 ? "..." : "");
+}
+
+LLMT_END_NAMESPACE
+// ---- end llmt/kv_cache/kv_type.hpp ----
 
 #include <concepts>
 #include <cstddef>
@@ -12722,6 +12768,10 @@ namespace kv_cache {
 /// The formats a KV cache can store its keys and values in.
 template <typename E>
 concept kv_element = std::same_as<E, quant::f32> || std::same_as<E, quant::f16> || std::same_as<E, quant::q8_0>;
+
+/// The run-time name of a KV element type (load_options::kv_type).
+template <kv_element E>
+inline constexpr kv_type kv_type_of = std::same_as<E, quant::f32> ? kv_type::f32 : std::same_as<E, quant::f16> ? kv_type::f16 : kv_type::q8_0;
 
 /// Row operations on one cached head vector of n values stored as E. n is a multiple of E::block_size.
 /// Scores and sums are computed against the dequantized values in f32 (the query is never quantized).
@@ -13394,6 +13444,7 @@ LLMT_END_NAMESPACE
 
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -13429,6 +13480,11 @@ struct load_options {
     /// a tensor is refused (errc::unsupported): it is the mark of another architecture, a variant
     /// llmt does not implement (e.g. mixture of experts) or a broken conversion.
     bool allow_unknown_tensors = false;
+    /// How the KV cache stores keys and values (llama.cpp's -ctk / -ctv; llmt::parse_kv_type reads
+    /// their names). load_any picks the preset with this element type (unset: the first preset of the
+    /// architecture, whose KV cache is f32). model<Spec>::load refuses a value other than its
+    /// kv_policy's element type (unset: the spec's). q8_0 needs a head size that is a multiple of 32.
+    std::optional<llmt::kv_type> kv_type = std::nullopt;
 };
 
 /// The run-time face of a loaded model: what a session or a CLI needs, whatever the policies.
@@ -13605,6 +13661,7 @@ private:
                             file_->path(), hp_.arch, fmt::join(spec::architectures, ", "));
         }
         attention_policy::check(hp_.n_head, hp_.n_head_kv);
+        check_kv_type(opt);
         check_blocks();  // before anything is sized by block_count
 
         const std::int64_t d = hp_.n_embd;
@@ -13688,6 +13745,20 @@ private:
                         "load_options::threads {} is outside 0..{} (0 = one per hardware thread)", opt.threads, max_threads);
         LLMT_CHECK_CODE(opt.sliding_window >= -1, errc::invalid_argument,
                         "load_options::sliding_window {} is invalid (-1 = the file's, 0 = none, > 0 = a window)", opt.sliding_window);
+    }
+
+    // load_options::kv_type names this spec's KV element type, and the heads fit its blocks.
+    void check_kv_type(const load_options& opt) const {
+        constexpr kv_type mine = kv_cache::kv_type_of<kv_element>;
+        LLMT_CHECK_CODE(!opt.kv_type || *opt.kv_type == mine, errc::invalid_argument,
+                        "load_options::kv_type is {}, but this model type stores its KV cache as {} ({}<{}>): "
+                        "use load_any, or a spec whose KV cache policy holds llmt::{}",
+                        to_string(opt.kv_type.value_or(mine)), to_string(mine), kv_policy::name, to_string(mine),
+                        to_string(opt.kv_type.value_or(mine)));
+        LLMT_CHECK_CODE(hp_.head_dim % kv_element::block_size == 0, errc::config,
+                        "gguf '{}': head_dim {} is not a multiple of the {} block size {}, so a {} KV cache cannot hold "
+                        "these heads (load_options::kv_type): use f16 or f32",
+                        file_->path(), hp_.head_dim, to_string(mine), kv_element::block_size, to_string(mine));
     }
 
     // Every blk.N tensor has N < block_count and every N < block_count has tensors: checked on the
@@ -13972,10 +14043,15 @@ namespace presets {
 
 /// Llama 1/2/3, Mistral and their fine-tunes (general.architecture "llama"): RMSNorm, grouped-query
 /// attention, adjacent-pair RoPE (linear / YaRN / llama3 rope_freqs scaling from the file), SwiGLU,
-/// every weight format llmt implements. A sliding window set by the file masks attention.
-struct llama : model_spec<rms_norm, gqa<>, rope_normal, swiglu, kv_cache::contiguous<quant::f32>, quant::all_formats> {
+/// every weight format llmt implements, the KV cache stored as E (llmt::f32, f16 or q8_0). A
+/// sliding window set by the file masks attention.
+template <typename E>
+struct llama_kv : model_spec<rms_norm, gqa<>, rope_normal, swiglu, kv_cache::contiguous<E>, quant::all_formats> {
     static constexpr std::array<std::string_view, 1> architectures{"llama"};
 };
+
+/// llama_kv with an f32 KV cache (the exact one).
+struct llama : llama_kv<quant::f32> {};
 
 }  // namespace presets
 LLMT_END_NAMESPACE
@@ -13995,27 +14071,36 @@ LLMT_END_NAMESPACE
 LLMT_BEGIN_NAMESPACE
 
 namespace presets {
-/// The presets load_any() chooses from.
-using all = type_list<llama>;
+/// The presets load_any() chooses from: llama with each KV element type (load_options::kv_type).
+/// Each is one more instantiation of model<> (compile time: see README).
+using all = type_list<llama, llama_kv<quant::f16>, llama_kv<quant::q8_0>>;
 }  // namespace presets
 
 /// Loads a model from a parsed file with the first preset of Presets whose architectures include
-/// the file's general.architecture. An architecture no preset handles is an errc::unsupported error.
+/// the file's general.architecture and, when load_options::kv_type is set, whose KV cache holds
+/// that element type. An architecture no preset handles is an errc::unsupported error, and so is a
+/// kv_type none of its presets has.
 template <typename Presets = presets::all>
 std::unique_ptr<model_base> load_any(io::gguf_file file, const load_options& opt = {}) {
     const std::string arch(file.get_string("general.architecture").value_or(""));
     LLMT_CHECK_CODE(!arch.empty(), errc::not_found, "gguf '{}': key 'general.architecture' is missing", file.path());
     std::unique_ptr<model_base> out;
-    std::string known;
+    std::string known, kv_types;  // architectures, and KV types of this architecture, compiled in
     for_each_type(Presets{}, [&](auto t) {
         using P = typename decltype(t)::type;
+        constexpr kv_type kv = kv_cache::kv_type_of<typename P::kv_policy::element>;
         for (std::string_view a : P::architectures) {
-            known += known.empty() ? std::string(a) : ", " + std::string(a);
-            if (!out && a == arch)
+            if (known.find(std::string(a)) == std::string::npos) known += known.empty() ? std::string(a) : ", " + std::string(a);
+            if (a == arch && kv_types.find(std::string(to_string(kv))) == std::string::npos)
+                kv_types += kv_types.empty() ? std::string(to_string(kv)) : ", " + std::string(to_string(kv));
+            if (!out && a == arch && (!opt.kv_type || *opt.kv_type == kv))
                 out = rethrow_as_error(fmt::format("cannot load '{}'", file.path()),
                                        [&] { return std::make_unique<model<P>>(model<P>::load(std::move(file), opt)); });
         }
     });
+    if (!out && !kv_types.empty())
+        fail(errc::unsupported, "gguf '{}': no compiled-in preset for architecture '{}' stores its KV cache as {} "
+             "(load_options::kv_type; compiled in: {})", file.path(), arch, to_string(*opt.kv_type), kv_types);
     if (!out)
         fail(errc::unsupported, "gguf '{}': architecture '{}' is not supported (llmt knows: {})", file.path(), arch, known);
     return out;

@@ -3,6 +3,7 @@
 
 #include <llmt/config.hpp>
 #include <llmt/core/f16.hpp>
+#include <llmt/kv_cache/kv_type.hpp>
 #include <llmt/quant/f16.hpp>
 #include <llmt/quant/f32.hpp>
 #include <llmt/quant/q8_0.hpp>
@@ -20,6 +21,10 @@ namespace kv_cache {
 /// The formats a KV cache can store its keys and values in.
 template <typename E>
 concept kv_element = std::same_as<E, quant::f32> || std::same_as<E, quant::f16> || std::same_as<E, quant::q8_0>;
+
+/// The run-time name of a KV element type (load_options::kv_type).
+template <kv_element E>
+inline constexpr kv_type kv_type_of = std::same_as<E, quant::f32> ? kv_type::f32 : std::same_as<E, quant::f16> ? kv_type::f16 : kv_type::q8_0;
 
 /// Row operations on one cached head vector of n values stored as E. n is a multiple of E::block_size.
 /// Scores and sums are computed against the dequantized values in f32 (the query is never quantized).

@@ -20,27 +20,36 @@
 LLMT_BEGIN_NAMESPACE
 
 namespace presets {
-/// The presets load_any() chooses from.
-using all = type_list<llama>;
+/// The presets load_any() chooses from: llama with each KV element type (load_options::kv_type).
+/// Each is one more instantiation of model<> (compile time: see README).
+using all = type_list<llama, llama_kv<quant::f16>, llama_kv<quant::q8_0>>;
 }  // namespace presets
 
 /// Loads a model from a parsed file with the first preset of Presets whose architectures include
-/// the file's general.architecture. An architecture no preset handles is an errc::unsupported error.
+/// the file's general.architecture and, when load_options::kv_type is set, whose KV cache holds
+/// that element type. An architecture no preset handles is an errc::unsupported error, and so is a
+/// kv_type none of its presets has.
 template <typename Presets = presets::all>
 std::unique_ptr<model_base> load_any(io::gguf_file file, const load_options& opt = {}) {
     const std::string arch(file.get_string("general.architecture").value_or(""));
     LLMT_CHECK_CODE(!arch.empty(), errc::not_found, "gguf '{}': key 'general.architecture' is missing", file.path());
     std::unique_ptr<model_base> out;
-    std::string known;
+    std::string known, kv_types;  // architectures, and KV types of this architecture, compiled in
     for_each_type(Presets{}, [&](auto t) {
         using P = typename decltype(t)::type;
+        constexpr kv_type kv = kv_cache::kv_type_of<typename P::kv_policy::element>;
         for (std::string_view a : P::architectures) {
-            known += known.empty() ? std::string(a) : ", " + std::string(a);
-            if (!out && a == arch)
+            if (known.find(std::string(a)) == std::string::npos) known += known.empty() ? std::string(a) : ", " + std::string(a);
+            if (a == arch && kv_types.find(std::string(to_string(kv))) == std::string::npos)
+                kv_types += kv_types.empty() ? std::string(to_string(kv)) : ", " + std::string(to_string(kv));
+            if (!out && a == arch && (!opt.kv_type || *opt.kv_type == kv))
                 out = rethrow_as_error(fmt::format("cannot load '{}'", file.path()),
                                        [&] { return std::make_unique<model<P>>(model<P>::load(std::move(file), opt)); });
         }
     });
+    if (!out && !kv_types.empty())
+        fail(errc::unsupported, "gguf '{}': no compiled-in preset for architecture '{}' stores its KV cache as {} "
+             "(load_options::kv_type; compiled in: {})", file.path(), arch, to_string(*opt.kv_type), kv_types);
     if (!out)
         fail(errc::unsupported, "gguf '{}': architecture '{}' is not supported (llmt knows: {})", file.path(), arch, known);
     return out;

@@ -166,6 +166,7 @@ private:
                             file_->path(), hp_.arch, fmt::join(spec::architectures, ", "));
         }
         attention_policy::check(hp_.n_head, hp_.n_head_kv);
+        check_kv_type(opt);
         check_blocks();  // before anything is sized by block_count
 
         const std::int64_t d = hp_.n_embd;
@@ -249,6 +250,20 @@ private:
                         "load_options::threads {} is outside 0..{} (0 = one per hardware thread)", opt.threads, max_threads);
         LLMT_CHECK_CODE(opt.sliding_window >= -1, errc::invalid_argument,
                         "load_options::sliding_window {} is invalid (-1 = the file's, 0 = none, > 0 = a window)", opt.sliding_window);
+    }
+
+    // load_options::kv_type names this spec's KV element type, and the heads fit its blocks.
+    void check_kv_type(const load_options& opt) const {
+        constexpr kv_type mine = kv_cache::kv_type_of<kv_element>;
+        LLMT_CHECK_CODE(!opt.kv_type || *opt.kv_type == mine, errc::invalid_argument,
+                        "load_options::kv_type is {}, but this model type stores its KV cache as {} ({}<{}>): "
+                        "use load_any, or a spec whose KV cache policy holds llmt::{}",
+                        to_string(opt.kv_type.value_or(mine)), to_string(mine), kv_policy::name, to_string(mine),
+                        to_string(opt.kv_type.value_or(mine)));
+        LLMT_CHECK_CODE(hp_.head_dim % kv_element::block_size == 0, errc::config,
+                        "gguf '{}': head_dim {} is not a multiple of the {} block size {}, so a {} KV cache cannot hold "
+                        "these heads (load_options::kv_type): use f16 or f32",
+                        file_->path(), hp_.head_dim, to_string(mine), kv_element::block_size, to_string(mine));
     }
 
     // Every blk.N tensor has N < block_count and every N < block_count has tensors: checked on the

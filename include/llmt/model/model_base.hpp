@@ -4,9 +4,11 @@
 #include <llmt/config.hpp>
 #include <llmt/core/token.hpp>  // token_id
 #include <llmt/io/gguf.hpp>
+#include <llmt/kv_cache/kv_type.hpp>
 #include <llmt/model/hparams.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -42,6 +44,11 @@ struct load_options {
     /// a tensor is refused (errc::unsupported): it is the mark of another architecture, a variant
     /// llmt does not implement (e.g. mixture of experts) or a broken conversion.
     bool allow_unknown_tensors = false;
+    /// How the KV cache stores keys and values (llama.cpp's -ctk / -ctv; llmt::parse_kv_type reads
+    /// their names). load_any picks the preset with this element type (unset: the first preset of the
+    /// architecture, whose KV cache is f32). model<Spec>::load refuses a value other than its
+    /// kv_policy's element type (unset: the spec's). q8_0 needs a head size that is a multiple of 32.
+    std::optional<llmt::kv_type> kv_type = std::nullopt;
 };
 
 /// The run-time face of a loaded model: what a session or a CLI needs, whatever the policies.
