@@ -158,8 +158,13 @@ inline llmt::load_options make_load_options(const gen_options& o) {
     lo.f16_accum = o.f16_accum == "half" ? llmt::f16_accumulation::half : llmt::f16_accumulation::f32;
     lo.repack = !o.no_repack;
     const auto& kv = kv_type_name(o);
-    if (!kv.empty() && kv != "f32")
-        usage_fail("-ctk/-ctv {}: this llmt keeps the KV cache in f32 only", kv);
+    if (!kv.empty()) {
+        try {
+            lo.kv_type = llmt::parse_kv_type(kv);
+        } catch (const llmt::error& e) {
+            usage_fail("-ctk/-ctv: {}", e.what());
+        }
+    }
     lo.allow_unknown_tensors = o.allow_unknown_tensors;
     return lo;
 }

@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(
   g++ clang libclang-rt-14-dev       # compilers; clang's runtime for libFuzzer and the sanitizers
-  cmake ninja-build meson pkg-config python3
+  cmake ninja-build meson pkg-config python3 python3-pip
   libxsimd-dev libfmt-dev doctest-dev # the library and its tests
   libcli11-dev libcpp-httplib-dev nlohmann-json3-dev  # the example CLIs
 )
@@ -16,14 +16,20 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-echo "setup: installing ${missing[*]}"
-sudo=()
-if [ "$(id -u)" -ne 0 ]; then
-  sudo=(sudo)
+# Test-side Python tools from PyPI (tests/cli/hardening_check.py writes inconsistent GGUF files with them).
+python_tools=(gguf==0.19.0 numpy)
+if ! python3 -c 'import gguf, numpy' 2>/dev/null; then
+  echo "setup: pip install ${python_tools[*]}"
+  python3 -m pip install -q "${python_tools[@]}" 2>/dev/null ||
+    python3 -m pip install -q --break-system-packages "${python_tools[@]}"
 fi
-"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
-"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"

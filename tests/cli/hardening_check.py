@@ -28,14 +28,9 @@ work = ""
 sanitized = False
 
 
-pending = set()  # --pending loader,session: checks that wait for that part of issue 17 only report
-
-
 def check(cond, what, needs=None):
     if cond:
         print(f"  ok: {what}")
-    elif needs in pending:
-        print(f"  PENDING ({needs}): {what}")
     else:
         failures.append(what)
         print(f"  FAIL: {what}")
@@ -299,12 +294,8 @@ def copy_gguf(src, dst, fields=None, drop_tensors=(), extra_tensors=()):
 def case_models():
     if not have("llmt-run"):
         return
-    try:
-        import gguf
-        import numpy as np
-    except ImportError:
-        print("  skipped: python's gguf package is not installed (pip install gguf)")
-        return
+    import gguf  # scripts/setup.sh installs it (PyPI)
+    import numpy as np
     d = fresh("models")
     f32 = gguf.GGUFValueType.FLOAT32
     bad = {
@@ -468,7 +459,6 @@ def main():
     ap.add_argument("--model", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--sanitized", action="store_true", help="the tools are built with ASan (no address-space limit)")
-    ap.add_argument("--pending", default="", help="loader,session: their checks only report (not landed yet)")
     ap.add_argument("case", nargs="+", choices=[*cases, "all"])
     a = ap.parse_args()
     for t in a.tool:
@@ -476,7 +466,6 @@ def main():
         if os.path.exists(path):
             tools[name] = path
     model, work, sanitized = os.path.abspath(a.model), os.path.abspath(a.work), a.sanitized
-    pending.update(x for x in a.pending.split(",") if x)
     os.makedirs(work, exist_ok=True)
     for name in (list(cases) if "all" in a.case else a.case):
         print(f"[{name}]")
