@@ -48,7 +48,7 @@ void expect_error(const std::function<void()>& f, errc code, std::initializer_li
         CHECK(llmt::to_string(e.code()) == std::string(llmt::to_string(code)));
         for (auto n : needles) CHECK_MESSAGE(what.find(n) != std::string::npos, "missing '", std::string(n), "'");
     } catch (const std::exception& e) {
-        FAIL("not an llmt::error: ", e.what());
+        FAIL("not an llmt::error: ", std::string(e.what()));
     }
 }
 
