@@ -193,7 +193,7 @@ TEST_CASE_TEMPLATE_DEFINE("matmul: every path of this CPU matches the format's r
                     const std::size_t i = std::size_t(t * rows + r);
                     REQUIRE_MESSAGE(std::fabs(yv[std::size_t(r)] - ref[i]) <= bound[i], "matvec row " << r << ": " << yv[std::size_t(r)] << " vs reference " << ref[i]);
                 }
-                if (w.kern->gemv == nullptr || F::id == q::qtype::f16)  // the batched tiles' operations, bit for bit
+                if (!w.kern->batched(n))  // the tiles do the decode kernel's operations, bit for bit (DESIGN.md §8)
                     for (std::int64_t r = 0; r < rows; ++r) REQUIRE(yv[std::size_t(r)] == y[std::size_t(t * rows + r)]);
                 for (llmt::thread_pool* p : {&pool1, &pool3}) {
                     k::matvec(*p, w, x.data() + t * cols, yv1.data(), scratch.data());
@@ -447,3 +447,52 @@ TEST_CASE_TEMPLATE_DEFINE("matmul: a matrix packed into its decode layout gives 
     }
 }
 TEST_CASE_TEMPLATE_APPLY(matmul_packed, formats);
+
+TEST_CASE_TEMPLATE_DEFINE("matmul: every token's row of a batch is its decode (matvec) result bit for bit, packed or not, for any n and thread count",
+                          F, matmul_batch_invariance) {
+    // DESIGN.md §8: a row's result never depends on the other tokens of the batch nor on the chunk its
+    // token was computed in, so the tiles (n > 1) must do each element's operations exactly as the
+    // decode kernel (n == 1) does. 43 rows: whole groups of every decode layout and a tail of 3 rows.
+    constexpr std::int64_t rows = 43, max_n = 33;
+    const std::vector<std::int64_t> ns = {1, 2, 3, 7, 16, 17, 33};  // tile tails, one and several whole tiles and panels
+    const std::vector<std::int64_t> col_sizes = F::block_size == 1 ? std::vector<std::int64_t>{67, 256}
+                                                : F::block_size == 32 ? std::vector<std::int64_t>{224, 256, 352}  // 7, 8, 11 blocks
+                                                                      : std::vector<std::int64_t>{256, 768};
+    llmt::thread_pool pool1(1), pool2(2), pool3(3);
+    for (std::int64_t cols : col_sizes) {
+        const matrix<F> m(rows, cols, 4321u + std::uint32_t(cols));
+        const auto x = randn(std::size_t(max_n * cols), 2468u + std::uint32_t(cols));
+        for (isa level : levels()) {
+            const auto w = m.ref(level);
+            std::vector<k::weight_ref> views = {w};
+            std::vector<std::byte> packed(k::weight_bytes(w) + 64);
+            if (k::can_pack(w)) {
+                auto* dst = reinterpret_cast<std::byte*>((reinterpret_cast<std::uintptr_t>(packed.data()) + 63) & ~std::uintptr_t(63));
+                views.push_back(k::pack_weight(pool2, w, dst));
+            }
+            // the decode result of every token, one at a time
+            std::vector<std::byte> scratch(k::matmul_scratch_bytes(w, max_n));
+            std::vector<float> dec(std::size_t(max_n * rows));
+            for (std::int64_t t = 0; t < max_n; ++t) k::matvec(pool2, w, x.data() + t * cols, dec.data() + t * rows, scratch.data());
+            for (const auto& v : views)
+                for (std::int64_t n : ns) {
+                    if (v.kern->batched(n)) continue;  // the AMX batched path is not batch invariant (never on a CPU without AMX)
+                    for (llmt::thread_pool* p : {&pool1, &pool2, &pool3}) {
+                        std::vector<float> y(std::size_t(n * rows), -1.0f);
+                        k::matmul(*p, v, x.data(), n, y.data(), scratch.data());
+                        int bad = 0;
+                        std::int64_t first = -1;
+                        for (std::int64_t i = 0; i < n * rows; ++i)
+                            if (std::memcmp(&y[std::size_t(i)], &dec[std::size_t(i)], sizeof(float)) != 0 && bad++ == 0) first = i;
+                        CHECK_MESSAGE(bad == 0, q::name(F::id) << " on " << llmt::simd::to_string(level) << ", " << cols << " columns, "
+                                                               << std::string(v.packed_rows ? "packed" : "file layout") << ", n = " << n << ", " << p->size()
+                                                               << " threads: " << bad << " of " << n * rows << " values differ from decode, first token "
+                                                               << (first < 0 ? -1 : first / rows) << " row " << (first < 0 ? -1 : first % rows) << ": "
+                                                               << (first < 0 ? 0.0f : y[std::size_t(first)]) << " vs "
+                                                               << (first < 0 ? 0.0f : dec[std::size_t(first)]));
+                    }
+                }
+        }
+    }
+}
+TEST_CASE_TEMPLATE_APPLY(matmul_batch_invariance, formats);

@@ -5495,7 +5495,8 @@ using packable_fn = bool (*)(std::int64_t k);
 
 /// The resolved kernel of one weight format on one instruction set. Every output element is
 /// computed by the same sequence of operations whatever the tile shape (nr ≤ mr, nc ≤ nc_max),
-/// so results do not depend on how rows and tokens are split across threads.
+/// so results do not depend on how rows and tokens are split across threads, and by the same
+/// sequence the decode kernel (gemv) uses for one token, so not on the batch either.
 struct kernel_entry {
     quant::qtype type = quant::qtype::f32;
     simd::isa isa = simd::isa::scalar;  // the path actually used (may be below the one asked for)
@@ -5509,7 +5510,8 @@ struct kernel_entry {
     prepare_fn gemv_prepare = nullptr;
     gemv_fn gemv = nullptr;
     // Optional batched path, used by matmul for n ≥ batch_min tokens (its results may differ from the
-    // tile path's in the last bits, but they too do not depend on the thread count).
+    // tile and decode paths' in the last bits, so a batch of n ≥ batch_min tokens is not batch
+    // invariant; they too do not depend on the thread count).
     int batch_min = 0;
     batch_bytes_fn batch_bytes = nullptr;
     batch_fn batch = nullptr;
@@ -5540,7 +5542,9 @@ struct gemm_impl {
 ///   static void prepare(const float*, std::byte*, std::int64_t); static void gemv(const gemm_args&, std::int64_t nr);
 /// and optionally a decode layout: static constexpr int pack_rows; packable, pack, unpack, gemv_packed (see kernel_entry).
 /// Every row is computed by the same operations whatever nr and its position, so results do not
-/// depend on the thread count; they may differ in the last bits from the batched tiles.
+/// depend on the thread count; and the same operations as gemm_impl<F, I>'s tiles do for each token of a
+/// batch, so a token's row of any batch equals its decode result bit for bit (DESIGN.md §8; tested for
+/// every format and level in test_matmul.cpp). Only a batched path (AMX) may differ in the last bits.
 template <typename F, simd::isa I>
 struct gemv_impl {
     static constexpr bool available = false;
@@ -5807,6 +5811,7 @@ LLMT_END_NAMESPACE
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #if LLMT_HAS_X86_KERNELS
 LLMT_BEGIN_NAMESPACE
@@ -6033,9 +6038,35 @@ LLMT_TARGET_AVX2 void tile_avx2(const gemm_args& g) {
         for (int r = 0; r < NR; ++r) g.y[std::size_t(c) * g.y_stride + std::size_t(r)] = simd::x86::hsum(acc[r][c]);
 }
 
+/// The formats with an AVX-512 VNNI decode kernel (kernels/gemv_k.hpp), whose VNNI tiles therefore
+/// finish each super-block as that kernel does (see tile_avx512).
+template <typename F>
+inline constexpr bool decode_exact = false;
+template <> inline constexpr bool decode_exact<quant::q4_k> = true;
+template <> inline constexpr bool decode_exact<quant::q5_k> = true;
+template <> inline constexpr bool decode_exact<quant::q6_k> = true;
+
+/// The exact sums of the 16 int32 lanes of each of u[0..3], per 128-bit lane: lane 4j + p of the
+/// result holds Σ of u[p]'s lanes 4j..4j+3.
+LLMT_INLINE_AVX512 __m512i sum4x4(const __m512i (&u)[4]) {
+    const __m512i t01 = _mm512_add_epi32(_mm512_unpacklo_epi32(u[0], u[1]), _mm512_unpackhi_epi32(u[0], u[1]));
+    const __m512i t23 = _mm512_add_epi32(_mm512_unpacklo_epi32(u[2], u[3]), _mm512_unpackhi_epi32(u[2], u[3]));
+    return _mm512_add_epi32(_mm512_unpacklo_epi64(t01, t23), _mm512_unpackhi_epi64(t01, t23));
+}
+
 // ---- AVX-512 (VNNI: the scale madd + add is one vpdpwssd) ----
+/// With VNNI, for the formats of decode_exact, a super-block ends as in the decode kernel
+/// (gemvk::q45_k_step, q6_k_step): the exact integers T = Σ sc·q·a and M = Σ m·bsum of each row and
+/// token (q6_K: T − 32·Σ sc·bsum, no M), then accT += T·(d·da) and accM += M·(−(dmin·da)), one fused
+/// multiply-add each, and the result accT + accM: a token's row of a batch equals its decode result bit
+/// for bit (DESIGN.md §8). The other paths keep 16 float lanes per row and token (fewer operations).
 template <typename F, bool Vnni, int NR, int NC>
 LLMT_TARGET_AVX512 void tile_avx512(const gemm_args& g) {
+    constexpr bool exact = Vnni && decode_exact<F>;
+    constexpr bool q6 = std::is_same_v<F, quant::q6_k>;
+    // exact: per row, lanes c (T) and 8 + c (M) of accx[r] for token c < NC
+    [[maybe_unused]] __m512 accx[NR];
+    for (int r = 0; r < NR; ++r) accx[r] = _mm512_setzero_ps();
     using B = typename F::block;
     const std::int64_t nb = g.k / quant::qk_k;
     __m512 acc[NR][NC];
@@ -6060,17 +6091,55 @@ LLMT_TARGET_AVX512 void tile_avx512(const gemm_args& g) {
                 }
             }
         }
-        for (int c = 0; c < NC; ++c) {
-            const __m256i bs = load256(a[c]->bsums);
+        if constexpr (exact) {
+            // the NC tokens' activation scales in lanes c and 8 + c
+            alignas(16) float da[4] = {};
+            for (int c = 0; c < NC; ++c) da[c] = a[c]->d;
+            const __m512 da16 = _mm512_broadcast_f32x4(_mm_load_ps(da));
             for (int r = 0; r < NR; ++r) {
-                const __m256i ms = _mm256_madd_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(w[r].mn)), bs);
-                acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r][c]), _mm512_set1_ps(w[r].d * a[c]->d), acc[r][c]);
-                acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_zextsi256_si512(ms)), _mm512_set1_ps(-(w[r].dm * a[c]->d)), acc[r][c]);
+                __m512i u[4];  // lanes 0-7: the row's Σ sc·q·a partial sums (q6_K: minus 32·Σ sc·bsum), 8-15: Σ m·bsum partial sums
+                for (int c = 0; c < 4; ++c) {
+                    if (c >= NC) {
+                        u[c] = _mm512_setzero_si512();
+                        continue;
+                    }
+                    const __m256i ms = _mm256_madd_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(w[r].mn)), load256(a[c]->bsums));
+                    const __m256i i8 = _mm256_add_epi32(_mm512_castsi512_si256(isum[r][c]), _mm512_extracti64x4_epi64(isum[r][c], 1));
+                    if constexpr (q6) u[c] = _mm512_zextsi256_si512(_mm256_sub_epi32(i8, ms));
+                    else u[c] = _mm512_inserti64x4(_mm512_castsi256_si512(i8), ms, 1);
+                }
+                __m512i tm = sum4x4(u);
+                tm = _mm512_add_epi32(tm, _mm512_shuffle_i32x4(tm, tm, _MM_SHUFFLE(2, 3, 0, 1)));  // lanes c: T, 8 + c: M
+                __m512 mult;
+                if constexpr (q6) {
+                    mult = _mm512_mul_ps(_mm512_set1_ps(w[r].d), da16);
+                } else {
+                    const __m512 dd = _mm512_insertf32x8(_mm512_set1_ps(w[r].d), _mm256_set1_ps(w[r].dm), 1);
+                    mult = _mm512_xor_ps(_mm512_mul_ps(dd, da16), _mm512_insertf32x8(_mm512_setzero_ps(), _mm256_set1_ps(-0.0f), 1));
+                }
+                accx[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(tm), mult, accx[r]);
+            }
+        } else {
+            for (int c = 0; c < NC; ++c) {
+                const __m256i bs = load256(a[c]->bsums);
+                for (int r = 0; r < NR; ++r) {
+                    const __m256i ms = _mm256_madd_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(w[r].mn)), bs);
+                    acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r][c]), _mm512_set1_ps(w[r].d * a[c]->d), acc[r][c]);
+                    acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_zextsi256_si512(ms)), _mm512_set1_ps(-(w[r].dm * a[c]->d)), acc[r][c]);
+                }
             }
         }
     }
-    for (int c = 0; c < NC; ++c)
-        for (int r = 0; r < NR; ++r) g.y[std::size_t(c) * g.y_stride + std::size_t(r)] = simd::x86::hsum(acc[r][c]);
+    if constexpr (exact) {
+        for (int r = 0; r < NR; ++r) {
+            alignas(64) float v[16];
+            _mm512_store_ps(v, accx[r]);
+            for (int c = 0; c < NC; ++c) g.y[std::size_t(c) * g.y_stride + std::size_t(r)] = q6 ? v[c] : v[c] + v[8 + c];
+        }
+    } else {
+        for (int c = 0; c < NC; ++c)
+            for (int r = 0; r < NR; ++r) g.y[std::size_t(c) * g.y_stride + std::size_t(r)] = simd::x86::hsum(acc[r][c]);
+    }
 }
 
 template <typename F>
@@ -7541,6 +7610,55 @@ LLMT_TARGET_AVX512 inline void q8_0_packed8(const gemm_args* g) {
         for (int r = 0; r < 8; ++r) g[st].y[r] = simd::x86::hsum(acc[st][r]);
 }
 
+/// The prefill tile of q4_0 on AVX-512 VNNI: NR rows × NC tokens prepared by q4_0_prepare (the decode
+/// layout), each element through the operations of q4_0_step in the same order (the same integers per
+/// lane, one fused multiply-add per lane and group, the same horizontal sum), so that a token's row of a
+/// batch equals its decode result bit for bit (DESIGN.md §8). A row's group is decoded once for the NC tokens.
+template <int NR, int NC>
+LLMT_TARGET_AVX512 void q4_0_tile(const gemm_args& g) {
+    const auto L = q4_0_layout::make(g.k);
+    const __m512i didx = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  //
+                                          27, 27, 27, 27, 18, 18, 18, 18, 9, 9, 9, 9, 0, 0, 0, 0);
+    const __m512i qidx = _mm512_set_epi16(35, 34, 33, 32, 31, 30, 29, 28, 26, 25, 24, 23, 22, 21, 20, 19,  //
+                                          17, 16, 15, 14, 13, 12, 11, 10, 8, 7, 6, 5, 4, 3, 2, 1);
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
+    __m512 acc[NR][NC];
+    for (int r = 0; r < NR; ++r)
+        for (int c = 0; c < NC; ++c) acc[r][c] = _mm512_setzero_ps();
+    const std::int64_t full = L.nb / 4;
+    for (std::int64_t gi = 0; gi < L.ng; ++gi) {
+        __m512i lo[NR], hi[NR];
+        __m512 d[NR];
+        for (int r = 0; r < NR; ++r) {
+            const std::byte* p = g.w + std::size_t(r) * g.w_stride + 72 * std::size_t(gi);
+            alignas(64) std::byte buf[128] = {};
+            if (gi == full) {  // 1-3 blocks left: zero-padded, as q4_0_rows
+                std::memcpy(buf, p, std::size_t(L.nb - 4 * full) * 18);
+                p = buf;
+            }
+            const __m512i v0 = _mm512_loadu_si512(p);
+            const __m512i v1 = _mm512_castsi128_si512(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 64)));
+            const __m512i q = _mm512_permutex2var_epi16(v0, qidx, v1);
+            lo[r] = _mm512_and_si512(q, m4);
+            hi[r] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+            d[r] = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(didx, v0)));
+        }
+        for (int c = 0; c < NC; ++c) {
+            const std::byte* a = g.a + std::size_t(c) * g.a_stride;
+            const __m512i alo = _mm512_load_si512(a + L.qs + 128 * gi), ahi = _mm512_load_si512(a + L.qs + 128 * gi + 64);
+            const __m512i aux = _mm512_load_si512(a + L.aux + 64 * gi);
+            const __m512 as = _mm512_load_ps(reinterpret_cast<const float*>(a + L.scale) + 16 * gi);
+            for (int r = 0; r < NR; ++r) {
+                __m512i s = simd::x86::dpbusd(aux, lo[r], alo);
+                s = simd::x86::dpbusd(s, hi[r], ahi);
+                acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d[r], as), acc[r][c]);
+            }
+        }
+    }
+    for (int c = 0; c < NC; ++c)
+        for (int r = 0; r < NR; ++r) g.y[std::size_t(c) * g.y_stride + std::size_t(r)] = simd::x86::hsum(acc[r][c]);
+}
+
 /// Rows in groups of 8, then 4 (the last 1-3 alone); each row's operations do not depend on its group.
 template <typename Layout, void (*R1)(const gemm_args&, const Layout&), void (*R2)(const gemm_args&, const Layout&),
           void (*R3)(const gemm_args&, const Layout&), void (*R4)(const gemm_args&, const Layout&), void (*R8)(const gemm_args&, const Layout&)>
@@ -7586,6 +7704,18 @@ struct gemv_impl<quant::q4_0, simd::isa::avx512vnni> {
     static void gemv_packed(const gemm_args& g, std::int64_t nr) {
         packed_streams<8, &gemv32::q4_0_packed8<1>, &gemv32::q4_0_packed8<2>>(g, nr);
     }
+};
+
+/// q4_0's prefill tiles on AVX-512 VNNI take the decode kernel's activation layout and operations
+/// (gemv32::q4_0_tile): batched rows equal decode bit for bit. The AMX level inherits them for few tokens.
+template <>
+struct gemm_impl<quant::q4_0, simd::isa::avx512vnni> {
+    static constexpr bool available = true;
+    static constexpr int mr = 4, nc = 4;
+    static std::size_t act_bytes(std::int64_t k) { return gemv32::q4_0_act_bytes(k); }
+    static void prepare(const float* x, std::byte* out, std::int64_t k) { gemv32::q4_0_prepare(x, out, k); }
+    template <int NR, int NC>
+    static void tile(const gemm_args& g) { gemv32::q4_0_tile<NR, NC>(g); }
 };
 
 /// Decode layout: 8 rows' block pairs in 544-byte steps, values offset to unsigned, scales together

@@ -44,7 +44,8 @@ using packable_fn = bool (*)(std::int64_t k);
 
 /// The resolved kernel of one weight format on one instruction set. Every output element is
 /// computed by the same sequence of operations whatever the tile shape (nr ≤ mr, nc ≤ nc_max),
-/// so results do not depend on how rows and tokens are split across threads.
+/// so results do not depend on how rows and tokens are split across threads, and by the same
+/// sequence the decode kernel (gemv) uses for one token, so not on the batch either.
 struct kernel_entry {
     quant::qtype type = quant::qtype::f32;
     simd::isa isa = simd::isa::scalar;  // the path actually used (may be below the one asked for)
@@ -58,7 +59,8 @@ struct kernel_entry {
     prepare_fn gemv_prepare = nullptr;
     gemv_fn gemv = nullptr;
     // Optional batched path, used by matmul for n ≥ batch_min tokens (its results may differ from the
-    // tile path's in the last bits, but they too do not depend on the thread count).
+    // tile and decode paths' in the last bits, so a batch of n ≥ batch_min tokens is not batch
+    // invariant; they too do not depend on the thread count).
     int batch_min = 0;
     batch_bytes_fn batch_bytes = nullptr;
     batch_fn batch = nullptr;
@@ -89,7 +91,9 @@ struct gemm_impl {
 ///   static void prepare(const float*, std::byte*, std::int64_t); static void gemv(const gemm_args&, std::int64_t nr);
 /// and optionally a decode layout: static constexpr int pack_rows; packable, pack, unpack, gemv_packed (see kernel_entry).
 /// Every row is computed by the same operations whatever nr and its position, so results do not
-/// depend on the thread count; they may differ in the last bits from the batched tiles.
+/// depend on the thread count; and the same operations as gemm_impl<F, I>'s tiles do for each token of a
+/// batch, so a token's row of any batch equals its decode result bit for bit (DESIGN.md §8; tested for
+/// every format and level in test_matmul.cpp). Only a batched path (AMX) may differ in the last bits.
 template <typename F, simd::isa I>
 struct gemv_impl {
     static constexpr bool available = false;

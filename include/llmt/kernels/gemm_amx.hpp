@@ -8,6 +8,7 @@
 #include <llmt/kernels/pack.hpp>
 #include <llmt/kernels/gemm_k.hpp>
 #include <llmt/kernels/gemm_q8x32.hpp>
+#include <llmt/kernels/gemv_q8x32.hpp>
 #include <llmt/kernels/quantize_act.hpp>
 #include <llmt/kernels/weight_ref.hpp>
 #include <llmt/quant/q4_0.hpp>

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #if LLMT_HAS_X86_KERNELS
 LLMT_BEGIN_NAMESPACE
@@ -240,9 +241,35 @@ LLMT_TARGET_AVX2 void tile_avx2(const gemm_args& g) {
         for (int r = 0; r < NR; ++r) g.y[std::size_t(c) * g.y_stride + std::size_t(r)] = simd::x86::hsum(acc[r][c]);
 }
 
+/// The formats with an AVX-512 VNNI decode kernel (kernels/gemv_k.hpp), whose VNNI tiles therefore
+/// finish each super-block as that kernel does (see tile_avx512).
+template <typename F>
+inline constexpr bool decode_exact = false;
+template <> inline constexpr bool decode_exact<quant::q4_k> = true;
+template <> inline constexpr bool decode_exact<quant::q5_k> = true;
+template <> inline constexpr bool decode_exact<quant::q6_k> = true;
+
+/// The exact sums of the 16 int32 lanes of each of u[0..3], per 128-bit lane: lane 4j + p of the
+/// result holds Σ of u[p]'s lanes 4j..4j+3.
+LLMT_INLINE_AVX512 __m512i sum4x4(const __m512i (&u)[4]) {
+    const __m512i t01 = _mm512_add_epi32(_mm512_unpacklo_epi32(u[0], u[1]), _mm512_unpackhi_epi32(u[0], u[1]));
+    const __m512i t23 = _mm512_add_epi32(_mm512_unpacklo_epi32(u[2], u[3]), _mm512_unpackhi_epi32(u[2], u[3]));
+    return _mm512_add_epi32(_mm512_unpacklo_epi64(t01, t23), _mm512_unpackhi_epi64(t01, t23));
+}
+
 // ---- AVX-512 (VNNI: the scale madd + add is one vpdpwssd) ----
+/// With VNNI, for the formats of decode_exact, a super-block ends as in the decode kernel
+/// (gemvk::q45_k_step, q6_k_step): the exact integers T = Σ sc·q·a and M = Σ m·bsum of each row and
+/// token (q6_K: T − 32·Σ sc·bsum, no M), then accT += T·(d·da) and accM += M·(−(dmin·da)), one fused
+/// multiply-add each, and the result accT + accM: a token's row of a batch equals its decode result bit
+/// for bit (DESIGN.md §8). The other paths keep 16 float lanes per row and token (fewer operations).
 template <typename F, bool Vnni, int NR, int NC>
 LLMT_TARGET_AVX512 void tile_avx512(const gemm_args& g) {
+    constexpr bool exact = Vnni && decode_exact<F>;
+    constexpr bool q6 = std::is_same_v<F, quant::q6_k>;
+    // exact: per row, lanes c (T) and 8 + c (M) of accx[r] for token c < NC
+    [[maybe_unused]] __m512 accx[NR];
+    for (int r = 0; r < NR; ++r) accx[r] = _mm512_setzero_ps();
     using B = typename F::block;
     const std::int64_t nb = g.k / quant::qk_k;
     __m512 acc[NR][NC];
@@ -267,17 +294,55 @@ LLMT_TARGET_AVX512 void tile_avx512(const gemm_args& g) {
                 }
             }
         }
-        for (int c = 0; c < NC; ++c) {
-            const __m256i bs = load256(a[c]->bsums);
+        if constexpr (exact) {
+            // the NC tokens' activation scales in lanes c and 8 + c
+            alignas(16) float da[4] = {};
+            for (int c = 0; c < NC; ++c) da[c] = a[c]->d;
+            const __m512 da16 = _mm512_broadcast_f32x4(_mm_load_ps(da));
             for (int r = 0; r < NR; ++r) {
-                const __m256i ms = _mm256_madd_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(w[r].mn)), bs);
-                acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r][c]), _mm512_set1_ps(w[r].d * a[c]->d), acc[r][c]);
-                acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_zextsi256_si512(ms)), _mm512_set1_ps(-(w[r].dm * a[c]->d)), acc[r][c]);
+                __m512i u[4];  // lanes 0-7: the row's Σ sc·q·a partial sums (q6_K: minus 32·Σ sc·bsum), 8-15: Σ m·bsum partial sums
+                for (int c = 0; c < 4; ++c) {
+                    if (c >= NC) {
+                        u[c] = _mm512_setzero_si512();
+                        continue;
+                    }
+                    const __m256i ms = _mm256_madd_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(w[r].mn)), load256(a[c]->bsums));
+                    const __m256i i8 = _mm256_add_epi32(_mm512_castsi512_si256(isum[r][c]), _mm512_extracti64x4_epi64(isum[r][c], 1));
+                    if constexpr (q6) u[c] = _mm512_zextsi256_si512(_mm256_sub_epi32(i8, ms));
+                    else u[c] = _mm512_inserti64x4(_mm512_castsi256_si512(i8), ms, 1);
+                }
+                __m512i tm = sum4x4(u);
+                tm = _mm512_add_epi32(tm, _mm512_shuffle_i32x4(tm, tm, _MM_SHUFFLE(2, 3, 0, 1)));  // lanes c: T, 8 + c: M
+                __m512 mult;
+                if constexpr (q6) {
+                    mult = _mm512_mul_ps(_mm512_set1_ps(w[r].d), da16);
+                } else {
+                    const __m512 dd = _mm512_insertf32x8(_mm512_set1_ps(w[r].d), _mm256_set1_ps(w[r].dm), 1);
+                    mult = _mm512_xor_ps(_mm512_mul_ps(dd, da16), _mm512_insertf32x8(_mm512_setzero_ps(), _mm256_set1_ps(-0.0f), 1));
+                }
+                accx[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(tm), mult, accx[r]);
+            }
+        } else {
+            for (int c = 0; c < NC; ++c) {
+                const __m256i bs = load256(a[c]->bsums);
+                for (int r = 0; r < NR; ++r) {
+                    const __m256i ms = _mm256_madd_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(w[r].mn)), bs);
+                    acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r][c]), _mm512_set1_ps(w[r].d * a[c]->d), acc[r][c]);
+                    acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_zextsi256_si512(ms)), _mm512_set1_ps(-(w[r].dm * a[c]->d)), acc[r][c]);
+                }
             }
         }
     }
-    for (int c = 0; c < NC; ++c)
-        for (int r = 0; r < NR; ++r) g.y[std::size_t(c) * g.y_stride + std::size_t(r)] = simd::x86::hsum(acc[r][c]);
+    if constexpr (exact) {
+        for (int r = 0; r < NR; ++r) {
+            alignas(64) float v[16];
+            _mm512_store_ps(v, accx[r]);
+            for (int c = 0; c < NC; ++c) g.y[std::size_t(c) * g.y_stride + std::size_t(r)] = q6 ? v[c] : v[c] + v[8 + c];
+        }
+    } else {
+        for (int c = 0; c < NC; ++c)
+            for (int r = 0; r < NR; ++r) g.y[std::size_t(c) * g.y_stride + std::size_t(r)] = simd::x86::hsum(acc[r][c]);
+    }
 }
 
 template <typename F>

@@ -349,6 +349,55 @@ LLMT_TARGET_AVX512 inline void q8_0_packed8(const gemm_args* g) {
         for (int r = 0; r < 8; ++r) g[st].y[r] = simd::x86::hsum(acc[st][r]);
 }
 
+/// The prefill tile of q4_0 on AVX-512 VNNI: NR rows × NC tokens prepared by q4_0_prepare (the decode
+/// layout), each element through the operations of q4_0_step in the same order (the same integers per
+/// lane, one fused multiply-add per lane and group, the same horizontal sum), so that a token's row of a
+/// batch equals its decode result bit for bit (DESIGN.md §8). A row's group is decoded once for the NC tokens.
+template <int NR, int NC>
+LLMT_TARGET_AVX512 void q4_0_tile(const gemm_args& g) {
+    const auto L = q4_0_layout::make(g.k);
+    const __m512i didx = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  //
+                                          27, 27, 27, 27, 18, 18, 18, 18, 9, 9, 9, 9, 0, 0, 0, 0);
+    const __m512i qidx = _mm512_set_epi16(35, 34, 33, 32, 31, 30, 29, 28, 26, 25, 24, 23, 22, 21, 20, 19,  //
+                                          17, 16, 15, 14, 13, 12, 11, 10, 8, 7, 6, 5, 4, 3, 2, 1);
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
+    __m512 acc[NR][NC];
+    for (int r = 0; r < NR; ++r)
+        for (int c = 0; c < NC; ++c) acc[r][c] = _mm512_setzero_ps();
+    const std::int64_t full = L.nb / 4;
+    for (std::int64_t gi = 0; gi < L.ng; ++gi) {
+        __m512i lo[NR], hi[NR];
+        __m512 d[NR];
+        for (int r = 0; r < NR; ++r) {
+            const std::byte* p = g.w + std::size_t(r) * g.w_stride + 72 * std::size_t(gi);
+            alignas(64) std::byte buf[128] = {};
+            if (gi == full) {  // 1-3 blocks left: zero-padded, as q4_0_rows
+                std::memcpy(buf, p, std::size_t(L.nb - 4 * full) * 18);
+                p = buf;
+            }
+            const __m512i v0 = _mm512_loadu_si512(p);
+            const __m512i v1 = _mm512_castsi128_si512(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 64)));
+            const __m512i q = _mm512_permutex2var_epi16(v0, qidx, v1);
+            lo[r] = _mm512_and_si512(q, m4);
+            hi[r] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+            d[r] = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(didx, v0)));
+        }
+        for (int c = 0; c < NC; ++c) {
+            const std::byte* a = g.a + std::size_t(c) * g.a_stride;
+            const __m512i alo = _mm512_load_si512(a + L.qs + 128 * gi), ahi = _mm512_load_si512(a + L.qs + 128 * gi + 64);
+            const __m512i aux = _mm512_load_si512(a + L.aux + 64 * gi);
+            const __m512 as = _mm512_load_ps(reinterpret_cast<const float*>(a + L.scale) + 16 * gi);
+            for (int r = 0; r < NR; ++r) {
+                __m512i s = simd::x86::dpbusd(aux, lo[r], alo);
+                s = simd::x86::dpbusd(s, hi[r], ahi);
+                acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d[r], as), acc[r][c]);
+            }
+        }
+    }
+    for (int c = 0; c < NC; ++c)
+        for (int r = 0; r < NR; ++r) g.y[std::size_t(c) * g.y_stride + std::size_t(r)] = simd::x86::hsum(acc[r][c]);
+}
+
 /// Rows in groups of 8, then 4 (the last 1-3 alone); each row's operations do not depend on its group.
 template <typename Layout, void (*R1)(const gemm_args&, const Layout&), void (*R2)(const gemm_args&, const Layout&),
           void (*R3)(const gemm_args&, const Layout&), void (*R4)(const gemm_args&, const Layout&), void (*R8)(const gemm_args&, const Layout&)>
@@ -394,6 +443,18 @@ struct gemv_impl<quant::q4_0, simd::isa::avx512vnni> {
     static void gemv_packed(const gemm_args& g, std::int64_t nr) {
         packed_streams<8, &gemv32::q4_0_packed8<1>, &gemv32::q4_0_packed8<2>>(g, nr);
     }
+};
+
+/// q4_0's prefill tiles on AVX-512 VNNI take the decode kernel's activation layout and operations
+/// (gemv32::q4_0_tile): batched rows equal decode bit for bit. The AMX level inherits them for few tokens.
+template <>
+struct gemm_impl<quant::q4_0, simd::isa::avx512vnni> {
+    static constexpr bool available = true;
+    static constexpr int mr = 4, nc = 4;
+    static std::size_t act_bytes(std::int64_t k) { return gemv32::q4_0_act_bytes(k); }
+    static void prepare(const float* x, std::byte* out, std::int64_t k) { gemv32::q4_0_prepare(x, out, k); }
+    template <int NR, int NC>
+    static void tile(const gemm_args& g) { gemv32::q4_0_tile<NR, NC>(g); }
 };
 
 /// Decode layout: 8 rows' block pairs in 544-byte steps, values offset to unsigned, scales together
