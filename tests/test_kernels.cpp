@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <tuple>
 #include <vector>
@@ -161,6 +162,37 @@ TEST_CASE("activations: known values and xsimd matches the scalar reference") {
         k::ref::mul(r.data(), a.data(), b.data(), n), k::mul(s.data(), a.data(), b.data(), n), check_close(s, r, 0.0f, 0.0f);
         k::ref::scale(r.data(), a.data(), 0.37f, n), k::scale(s.data(), a.data(), 0.37f, n), check_close(s, r, 0.0f, 0.0f);
         for (std::int64_t i = 0; i < n; ++i) REQUIRE(r[std::size_t(i)] == a[std::size_t(i)] * 0.37f);
+    }
+}
+
+TEST_CASE("per-token kernels: a token's values do not depend on the other tokens of the array (batch invariance)") {
+    // DESIGN.md §8. The forward runs activations and adds over [n_tokens][width] at once, norms and rope per
+    // token: every row must come out as it does alone, bit for bit, for widths that are not a multiple of
+    // any vector width (the last values of a row fall in a vector tail in one batch, mid-array in another).
+    for (std::int64_t width : {1, 7, 17, 172, 200}) {
+        for (std::int64_t n : {2, 3, 5}) {
+            CAPTURE(width);
+            CAPTURE(n);
+            const auto a = random_floats(std::size_t(n * width), 11, -12.0f, 12.0f), b = random_floats(std::size_t(n * width), 12);
+            using un = void (*)(float*, const float*, std::int64_t);
+            using bin = void (*)(float*, const float*, const float*, std::int64_t);
+            for (un f : {un(&k::silu), un(&k::gelu)}) {
+                std::vector<float> all(a.size()), one(static_cast<std::size_t>(width));
+                f(all.data(), a.data(), n * width);
+                for (std::int64_t t = 0; t < n; ++t) {
+                    f(one.data(), a.data() + t * width, width);
+                    REQUIRE(std::memcmp(one.data(), all.data() + t * width, sizeof(float) * std::size_t(width)) == 0);
+                }
+            }
+            for (bin f : {bin(&k::swiglu), bin(&k::geglu), bin(&k::add), bin(&k::mul)}) {
+                std::vector<float> all(a.size()), one(static_cast<std::size_t>(width));
+                f(all.data(), a.data(), b.data(), n * width);
+                for (std::int64_t t = 0; t < n; ++t) {
+                    f(one.data(), a.data() + t * width, b.data() + t * width, width);
+                    REQUIRE(std::memcmp(one.data(), all.data() + t * width, sizeof(float) * std::size_t(width)) == 0);
+                }
+            }
+        }
     }
 }
 

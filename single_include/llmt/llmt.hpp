@@ -8887,6 +8887,7 @@ LLMT_END_NAMESPACE
 // activation: element-wise silu, gelu (tanh approximation), swiglu, geglu, add, mul, scale (scalar reference and xsimd)
 
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -8932,52 +8933,66 @@ LLMT_ALWAYS_INLINE xsimd::batch<float, A> gelu(const xsimd::batch<float, A>& x) 
     return b_t(0.5f) * x * (b_t(1.0f) + xsimd::tanh(inner));
 }
 
-/// Applies op(batch...) over full batches and scalar_op(value...) over the tail.
-template <typename A, typename Op, typename ScalarOp>
-LLMT_ALWAYS_INLINE void map1(float* y, const float* x, std::int64_t n, Op op, ScalarOp sop) {
+/// Applies op(batch...) over full batches, and over the tail too, zero-padded to one batch: every value
+/// goes through the same operations wherever it falls, so a token's values do not depend on how many
+/// tokens an array of [n_tokens][width] holds (DESIGN.md §8: the forward activates whole batches at once,
+/// and a scalar tail would compute a row's last values with std::exp in one batch and xsimd::exp in another).
+template <typename A, typename Op>
+LLMT_ALWAYS_INLINE void map1(float* y, const float* x, std::int64_t n, Op op) {
     using b_t = xsimd::batch<float, A>;
     constexpr std::int64_t N = b_t::size;
     std::int64_t i = 0;
     for (; i + N <= n; i += N) op(b_t::load_unaligned(x + i)).store_unaligned(y + i);
-    for (; i < n; ++i) y[i] = sop(x[i]);
+    if (i < n) {
+        alignas(64) float t[N] = {};
+        std::copy(x + i, x + n, t);
+        op(b_t::load_aligned(t)).store_aligned(t);
+        std::copy(t, t + (n - i), y + i);
+    }
 }
-template <typename A, typename Op, typename ScalarOp>
-LLMT_ALWAYS_INLINE void map2(float* y, const float* a, const float* b, std::int64_t n, Op op, ScalarOp sop) {
+template <typename A, typename Op>
+LLMT_ALWAYS_INLINE void map2(float* y, const float* a, const float* b, std::int64_t n, Op op) {
     using b_t = xsimd::batch<float, A>;
     constexpr std::int64_t N = b_t::size;
     std::int64_t i = 0;
     for (; i + N <= n; i += N) op(b_t::load_unaligned(a + i), b_t::load_unaligned(b + i)).store_unaligned(y + i);
-    for (; i < n; ++i) y[i] = sop(a[i], b[i]);
+    if (i < n) {
+        alignas(64) float ta[N] = {}, tb[N] = {};
+        std::copy(a + i, a + n, ta);
+        std::copy(b + i, b + n, tb);
+        op(b_t::load_aligned(ta), b_t::load_aligned(tb)).store_aligned(ta);
+        std::copy(ta, ta + (n - i), y + i);
+    }
 }
 
 template <typename A = simd::arch>
 void silu(float* y, const float* x, std::int64_t n) {
-    map1<A>(y, x, n, [](auto v) { return vec::silu<A>(v); }, [](float v) { return ref::silu(v); });
+    map1<A>(y, x, n, [](auto v) { return vec::silu<A>(v); });
 }
 template <typename A = simd::arch>
 void gelu(float* y, const float* x, std::int64_t n) {
-    map1<A>(y, x, n, [](auto v) { return vec::gelu<A>(v); }, [](float v) { return ref::gelu(v); });
+    map1<A>(y, x, n, [](auto v) { return vec::gelu<A>(v); });
 }
 template <typename A = simd::arch>
 void swiglu(float* y, const float* gate, const float* up, std::int64_t n) {
-    map2<A>(y, gate, up, n, [](auto g, auto u) { return vec::silu<A>(g) * u; }, [](float g, float u) { return ref::silu(g) * u; });
+    map2<A>(y, gate, up, n, [](auto g, auto u) { return vec::silu<A>(g) * u; });
 }
 template <typename A = simd::arch>
 void geglu(float* y, const float* gate, const float* up, std::int64_t n) {
-    map2<A>(y, gate, up, n, [](auto g, auto u) { return vec::gelu<A>(g) * u; }, [](float g, float u) { return ref::gelu(g) * u; });
+    map2<A>(y, gate, up, n, [](auto g, auto u) { return vec::gelu<A>(g) * u; });
 }
 template <typename A = simd::arch>
 void add(float* y, const float* a, const float* b, std::int64_t n) {
-    map2<A>(y, a, b, n, [](auto p, auto q) { return p + q; }, [](float p, float q) { return p + q; });
+    map2<A>(y, a, b, n, [](auto p, auto q) { return p + q; });
 }
 template <typename A = simd::arch>
 void mul(float* y, const float* a, const float* b, std::int64_t n) {
-    map2<A>(y, a, b, n, [](auto p, auto q) { return p * q; }, [](float p, float q) { return p * q; });
+    map2<A>(y, a, b, n, [](auto p, auto q) { return p * q; });
 }
 template <typename A = simd::arch>
 void scale(float* y, const float* x, float s, std::int64_t n) {
     const xsimd::batch<float, A> vs(s);
-    map1<A>(y, x, n, [vs](auto v) { return v * vs; }, [s](float v) { return v * s; });
+    map1<A>(y, x, n, [vs](auto v) { return v * vs; });
 }
 }  // namespace vec
 #define LLMT_KERNELS_IMPL vec
