@@ -367,3 +367,36 @@ TEST_CASE("model: matrices packed for decode at load give the same logits, read 
     CHECK(std::equal(o.begin(), o.end(), m2.begin(), m2.end()) == (llmt::simd::active_isa() < llmt::simd::isa::avx512vnni));
     std::filesystem::remove(path);
 }
+
+TEST_CASE("model: a sequence's logits are the same bits however its prompt is chunked, for every weight format and thread count") {
+    // DESIGN.md §8 (issue 14, exactness): a token's logits must not depend on the batch it was computed in.
+    // The prompt as one batch, in chunks of 3 and 7, and one token at a time, on 1, 2 and 3 threads,
+    // packed for decode and not: every logit bit for bit equal. Block-size-1 formats get an n_ff that is
+    // not a multiple of any vector width (the activations' tail); the K-quants need rows of 256 values.
+    using llmt::quant::qtype;
+    for (auto q : {qtype::f32, qtype::f16, qtype::bf16, qtype::q8_0, qtype::q4_0, qtype::q4_1, qtype::q5_0, qtype::iq4_nl, qtype::q2_k,
+                   qtype::q3_k, qtype::q4_k, qtype::q5_k, qtype::q6_k}) {
+        tiny_model t;
+        t.wtype = q;
+        const int bs = llmt::quant::block_size(q);
+        t.n_embd = bs == 256 ? 256 : 128;
+        t.n_ff = bs == 1 ? 172 : bs == 32 ? 224 : 512;
+        t.n_vocab = 72;
+        CAPTURE(llmt::quant::name(q));
+        std::vector<int> inputs;
+        for (int i = 0; i < 12; ++i) inputs.push_back((i * 7 + 3) % t.n_vocab);
+        using M = llmt::model<llmt::presets::llama>;
+        auto whole = M::load(make_tiny(t), {.batch = 512, .threads = 2});
+        const auto want = teacher_forced(whole, inputs, inputs.size());
+        for (int threads : {1, 2, 3})
+            for (std::int64_t batch : {1, 3, 7, 512})
+                for (bool repack : {true, false}) {
+                    CAPTURE(threads);
+                    CAPTURE(batch);
+                    CAPTURE(repack);
+                    auto m = M::load(make_tiny(t), {.batch = batch, .threads = threads, .repack = repack});
+                    const auto got = teacher_forced(m, inputs, batch == 1 ? 1 : inputs.size());
+                    for (std::size_t i = 0; i < inputs.size(); ++i) CHECK_MESSAGE(got[i] == want[i], "position " << i);
+                }
+    }
+}
