@@ -72,6 +72,7 @@
 #include <llmt/kv_cache/contiguous.hpp>
 #include <llmt/kv_cache/sliding_window.hpp>
 #include <llmt/kv_cache/store.hpp>
+#include <llmt/kv_cache/paged.hpp>
 #include <llmt/attention/attend.hpp>
 #include <llmt/model/hparams.hpp>
 #include <llmt/model/model_spec.hpp>
