@@ -93,6 +93,7 @@
 #include <llmt/sampling/chain.hpp>
 
 // runtime
+#include <llmt/runtime/jinja.hpp>
 #include <llmt/runtime/chat_template.hpp>
 #include <llmt/runtime/text_stream.hpp>
 #include <llmt/runtime/session.hpp>

@@ -16049,6 +16049,3070 @@ LLMT_END_NAMESPACE
 // ---- end llmt/sampling/chain.hpp ----
 
 // runtime
+// ---- begin llmt/runtime/jinja.hpp ----
+// jinja: a bounded Jinja2 interpreter for chat templates (parse once, render with a context of values)
+
+// ---- begin llmt/runtime/jinja/filters.hpp ----
+// jinja filters and methods: jinja2's filters (Hugging Face's tojson) and the Python str, dict and list methods templates call
+
+// ---- begin llmt/runtime/jinja/builtins.hpp ----
+// jinja builtins: operators, attribute and item access, tests, filters and the string, dict and list methods chat templates use
+
+// ---- begin llmt/runtime/jinja/interpreter.hpp ----
+// jinja interpreter: evaluates the syntax tree with jinja2's semantics, bounded in steps, depth and output
+
+// ---- begin llmt/runtime/jinja/lexer.hpp ----
+// jinja lexer: syntax options, the syntax tree, and the template lexer (trim_blocks, lstrip_blocks, "-" whitespace control)
+
+// ---- begin llmt/runtime/jinja/value.hpp ----
+// jinja value: the interpreter's dynamic value (undefined, none, bool, int, float, string with literal spans, list, ordered dict, callable)
+
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace jinja {
+
+/// [begin, end) byte ranges of a string.
+using spans = std::vector<std::pair<std::size_t, std::size_t>>;
+
+/// A string and the byte ranges of it that are literal: text that came from the caller's data
+/// marked as such (a chat message's content) and must never be read as markup by a tokenizer.
+/// Operations that copy bytes (concatenation, slicing, trim, replace, join, output) carry the
+/// ranges along, so the rendered prompt knows which of its bytes are message text.
+struct text {
+    std::string s;
+    spans lit;  // sorted, disjoint, none empty
+
+    text() = default;
+    text(std::string str) : s(std::move(str)) {}  // NOLINT: plain text converts
+    text(std::string_view str) : s(str) {}        // NOLINT
+    text(const char* str) : s(str) {}             // NOLINT
+
+    /// The whole string marked literal.
+    static text literal(std::string str) {
+        text t(std::move(str));
+        if (!t.s.empty()) t.lit.emplace_back(0, t.s.size());
+        return t;
+    }
+    void append(std::string_view str) { s.append(str); }
+    void append(const char* str) { s.append(str); }
+    void append(const std::string& str) { s.append(str); }
+    /// Appends t[b, e) with its literal ranges.
+    void append(const text& t, std::size_t b = 0, std::size_t e = std::string::npos) {
+        e = std::min(e, t.s.size());
+        if (b >= e) return;
+        const std::size_t base = s.size();
+        for (const auto& [lb, le] : t.lit) {
+            const std::size_t cb = std::max(lb, b), ce = std::min(le, e);
+            if (cb >= ce) continue;
+            const std::size_t nb = base + cb - b, ne = base + ce - b;
+            if (!lit.empty() && lit.back().second == nb) lit.back().second = ne;
+            else lit.emplace_back(nb, ne);
+        }
+        s.append(t.s, b, e - b);
+    }
+    [[nodiscard]] text substr(std::size_t b, std::size_t e) const {
+        text r;
+        r.append(*this, b, e);
+        return r;
+    }
+    /// Marks every byte literal when any was (for transformations that do not keep byte positions).
+    [[nodiscard]] text taint_like(const text& from) && {
+        if (!from.lit.empty() && !s.empty()) lit.assign(1, {0, s.size()});
+        return std::move(*this);
+    }
+};
+
+class value;
+using array = std::vector<value>;
+
+/// A dict that keeps insertion order (Python's dict).
+struct object {
+    std::vector<std::pair<std::string, value>> items;
+    [[nodiscard]] const value* find(std::string_view key) const;
+    void set(std::string key, value v);
+};
+
+struct call_args;
+class interpreter;
+/// A function callable from a template (a global like raise_exception, a macro, a bound method).
+using function = std::function<value(call_args&)>;
+
+struct undefined_t {
+    std::string name;  // what was looked up, for the error message when it is used
+};
+struct none_t {};
+
+/// A template value. Strings are immutable and shared; lists, dicts and namespaces are shared
+/// by reference as in Python (list.append and namespace attributes mutate the one object).
+class value {
+public:
+    using string_ptr = std::shared_ptr<const text>;
+    using array_ptr = std::shared_ptr<array>;
+    using object_ptr = std::shared_ptr<object>;
+    using function_ptr = std::shared_ptr<const function>;
+
+    value() : v_(undefined_t{}) {}
+    value(none_t) : v_(none_t{}) {}  // NOLINT
+    value(bool b) : v_(b) {}  // NOLINT
+    value(int i) : v_(std::int64_t(i)) {}  // NOLINT
+    value(std::int64_t i) : v_(i) {}  // NOLINT
+    value(double d) : v_(d) {}  // NOLINT
+    value(text t) : v_(std::make_shared<const text>(std::move(t))) {}  // NOLINT
+    value(std::string s) : value(text(std::move(s))) {}  // NOLINT
+    value(std::string_view s) : value(text(s)) {}  // NOLINT
+    value(const char* s) : value(text(s)) {}  // NOLINT
+    value(array a) : v_(std::make_shared<array>(std::move(a))) {}  // NOLINT
+    value(object o) : v_(std::make_shared<object>(std::move(o))) {}  // NOLINT
+    value(function f) : v_(std::make_shared<const function>(std::move(f))) {}  // NOLINT
+
+    static value undefined(std::string name = {}) {
+        value v;
+        v.v_ = undefined_t{std::move(name)};
+        return v;
+    }
+    /// A string whose every byte is literal (see text).
+    static value literal(std::string s) { return value(text::literal(std::move(s))); }
+
+    [[nodiscard]] bool is_undefined() const noexcept { return std::holds_alternative<undefined_t>(v_); }
+    [[nodiscard]] bool is_none() const noexcept { return std::holds_alternative<none_t>(v_); }
+    [[nodiscard]] bool is_bool() const noexcept { return std::holds_alternative<bool>(v_); }
+    [[nodiscard]] bool is_int() const noexcept { return std::holds_alternative<std::int64_t>(v_); }
+    [[nodiscard]] bool is_float() const noexcept { return std::holds_alternative<double>(v_); }
+    [[nodiscard]] bool is_number() const noexcept { return is_int() || is_float(); }
+    [[nodiscard]] bool is_string() const noexcept { return std::holds_alternative<string_ptr>(v_); }
+    [[nodiscard]] bool is_array() const noexcept { return std::holds_alternative<array_ptr>(v_); }
+    [[nodiscard]] bool is_object() const noexcept { return std::holds_alternative<object_ptr>(v_); }
+    [[nodiscard]] bool is_callable() const noexcept { return std::holds_alternative<function_ptr>(v_); }
+
+    [[nodiscard]] bool get_bool() const { return std::get<bool>(v_); }
+    [[nodiscard]] std::int64_t get_int() const { return std::get<std::int64_t>(v_); }
+    [[nodiscard]] double get_float() const { return is_int() ? double(get_int()) : std::get<double>(v_); }
+    [[nodiscard]] const text& get_text() const { return *std::get<string_ptr>(v_); }
+    [[nodiscard]] const std::string& str() const { return get_text().s; }
+    [[nodiscard]] array& get_array() const { return *std::get<array_ptr>(v_); }
+    [[nodiscard]] object& get_object() const { return *std::get<object_ptr>(v_); }
+    [[nodiscard]] const function& get_function() const { return *std::get<function_ptr>(v_); }
+    [[nodiscard]] const std::string& undefined_name() const { return std::get<undefined_t>(v_).name; }
+
+    /// Python's truth value (undefined is false).
+    [[nodiscard]] bool truthy() const {
+        if (is_undefined() || is_none()) return false;
+        if (is_bool()) return get_bool();
+        if (is_int()) return get_int() != 0;
+        if (is_float()) return get_float() != 0.0;
+        if (is_string()) return !str().empty();
+        if (is_array()) return !get_array().empty();
+        if (is_object()) return !get_object().items.empty();
+        return true;
+    }
+
+    /// Python's type name, for error messages.
+    [[nodiscard]] std::string_view type_name() const noexcept {
+        switch (v_.index()) {
+            case 0: return "undefined";
+            case 1: return "none";
+            case 2: return "bool";
+            case 3: return "int";
+            case 4: return "float";
+            case 5: return "string";
+            case 6: return "list";
+            case 7: return "dict";
+            default: return "function";
+        }
+    }
+
+    /// Python's ==: numbers by value (1 == 1.0, True == 1), strings, lists and dicts deeply.
+    friend bool operator==(const value& a, const value& b);
+
+private:
+    std::variant<undefined_t, none_t, bool, std::int64_t, double, string_ptr, array_ptr, object_ptr, function_ptr> v_;
+};
+
+/// Positional and keyword arguments of a call.
+struct call_args {
+    std::vector<value> pos;
+    std::vector<std::pair<std::string, value>> kw;
+    /// Argument i, or the keyword `name`, or `fallback`.
+    [[nodiscard]] value get(std::size_t i, std::string_view name, value fallback = value::undefined()) const {
+        for (const auto& [k, v] : kw)
+            if (k == name) return v;
+        return i < pos.size() ? pos[i] : fallback;
+    }
+};
+
+inline const value* object::find(std::string_view key) const {
+    for (const auto& [k, v] : items)
+        if (k == key) return &v;
+    return nullptr;
+}
+
+inline void object::set(std::string key, value v) {
+    for (auto& [k, old] : items)
+        if (k == key) {
+            old = std::move(v);
+            return;
+        }
+    items.emplace_back(std::move(key), std::move(v));
+}
+
+inline bool operator==(const value& a, const value& b) {
+    if ((a.is_number() || a.is_bool()) && (b.is_number() || b.is_bool())) {
+        auto num = [](const value& v) { return v.is_bool() ? double(v.get_bool()) : v.get_float(); };
+        if (a.is_int() && b.is_int()) return a.get_int() == b.get_int();
+        return num(a) == num(b);
+    }
+    if (a.v_.index() != b.v_.index()) return false;
+    if (a.is_undefined() || a.is_none()) return true;
+    if (a.is_string()) return a.str() == b.str();
+    if (a.is_array()) {
+        const auto &x = a.get_array(), &y = b.get_array();
+        if (x.size() != y.size()) return false;
+        for (std::size_t i = 0; i < x.size(); ++i)
+            if (!(x[i] == y[i])) return false;
+        return true;
+    }
+    if (a.is_object()) {
+        const auto &x = a.get_object(), &y = b.get_object();
+        if (x.items.size() != y.items.size()) return false;
+        for (const auto& [k, v] : x.items) {
+            const value* o = y.find(k);
+            if (!o || !(*o == v)) return false;
+        }
+        return true;
+    }
+    return std::get<value::function_ptr>(a.v_) == std::get<value::function_ptr>(b.v_);
+}
+
+namespace detail {
+
+/// Python's repr of a float: the shortest digits that round-trip, fixed notation for exponents
+/// in [-4, 16), else d.ddde+XX; always a '.' or an exponent.
+inline std::string float_repr(double d) {
+    if (std::isnan(d)) return "nan";
+    if (std::isinf(d)) return d < 0 ? "-inf" : "inf";
+    char buf[64];
+    const auto res = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+    std::string sci(buf, res.ptr);
+    const auto epos = sci.find('e');
+    const int exp = std::atoi(sci.c_str() + epos + 1);
+    std::string mant = sci.substr(0, epos);
+    const bool neg = mant[0] == '-';
+    if (neg) mant.erase(0, 1);
+    std::string digits;
+    for (char c : mant)
+        if (c != '.') digits += c;
+    std::string out = neg ? "-" : "";
+    if (exp >= -4 && exp < 16) {
+        if (exp < 0) {
+            out += "0." + std::string(std::size_t(-exp - 1), '0') + digits;
+        } else if (std::size_t(exp) + 1 >= digits.size()) {
+            out += digits + std::string(std::size_t(exp) + 1 - digits.size(), '0') + ".0";
+        } else {
+            out += digits.substr(0, std::size_t(exp) + 1) + "." + digits.substr(std::size_t(exp) + 1);
+        }
+        return out;
+    }
+    out += digits.substr(0, 1);
+    if (digits.size() > 1) out += "." + digits.substr(1);
+    char e[16];
+    std::snprintf(e, sizeof e, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+    return out + e;
+}
+
+/// Python's repr of a string: single quotes unless the text holds ' and no ".
+inline std::string string_repr(std::string_view s) {
+    const char q = (s.find('\'') != std::string_view::npos && s.find('"') == std::string_view::npos) ? '"' : '\'';
+    std::string out(1, q);
+    for (unsigned char c : s) {
+        if (c == '\\') out += "\\\\";
+        else if (c == q) (out += '\\') += char(c);
+        else if (c == '\n') out += "\\n";
+        else if (c == '\r') out += "\\r";
+        else if (c == '\t') out += "\\t";
+        else if (c < 0x20 || c == 0x7f) {
+            char b[8];
+            std::snprintf(b, sizeof b, "\\x%02x", c);
+            out += b;
+        } else out += char(c);
+    }
+    return out + q;
+}
+
+/// JSON string escaping as Python's json.dumps with ensure_ascii=False.
+inline void json_escape(std::string& out, std::string_view s) {
+    out += '"';
+    for (unsigned char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            default:
+                if (c < 0x20) {
+                    char b[8];
+                    std::snprintf(b, sizeof b, "\\u%04x", c);
+                    out += b;
+                } else {
+                    out += char(c);
+                }
+        }
+    }
+    out += '"';
+}
+
+}  // namespace detail
+
+/// Python's repr (as str() of a list shows its items).
+inline void repr(std::string& out, const value& v, int depth = 0) {
+    LLMT_CHECK_CODE(depth < 256, errc::invalid_argument, "a value nests more than 256 levels deep");
+    if (v.is_string()) {
+        out += detail::string_repr(v.str());
+    } else if (v.is_array()) {
+        out += '[';
+        bool first = true;
+        for (const auto& x : v.get_array()) {
+            if (!first) out += ", ";
+            first = false;
+            repr(out, x, depth + 1);
+        }
+        out += ']';
+    } else if (v.is_object()) {
+        out += '{';
+        bool first = true;
+        for (const auto& [k, x] : v.get_object().items) {
+            if (!first) out += ", ";
+            first = false;
+            out += detail::string_repr(k);
+            out += ": ";
+            repr(out, x, depth + 1);
+        }
+        out += '}';
+    } else if (v.is_undefined()) {
+        // nothing: str(Undefined) is ''
+    } else if (v.is_none()) {
+        out += "None";
+    } else if (v.is_bool()) {
+        out += v.get_bool() ? "True" : "False";
+    } else if (v.is_int()) {
+        out += std::to_string(v.get_int());
+    } else if (v.is_float()) {
+        out += detail::float_repr(v.get_float());
+    } else {
+        out += "<function>";
+    }
+}
+
+/// Python's str(): strings as they are, the rest as repr.
+inline text to_text(const value& v) {
+    if (v.is_string()) return v.get_text();
+    std::string s;
+    repr(s, v);
+    return text(std::move(s));
+}
+
+/// JSON as Python's json.dumps(v, ensure_ascii=False, indent=indent) (indent < 0: one line with
+/// ", " and ": " separators), as Hugging Face's tojson filter renders it.
+inline void to_json(std::string& out, const value& v, int indent = -1, bool sort_keys = false, int level = 0) {
+    LLMT_CHECK_CODE(level < 256, errc::invalid_argument, "tojson: the value nests more than 256 levels deep");
+    auto newline = [&](int lv) {
+        if (indent < 0) return;
+        out += '\n';
+        out.append(std::size_t(indent) * std::size_t(lv), ' ');
+    };
+    const char* sep = indent < 0 ? ", " : ",";
+    if (v.is_none()) {
+        out += "null";
+    } else if (v.is_bool()) {
+        out += v.get_bool() ? "true" : "false";
+    } else if (v.is_int()) {
+        out += std::to_string(v.get_int());
+    } else if (v.is_float()) {
+        const double d = v.get_float();
+        out += std::isnan(d) ? "NaN" : std::isinf(d) ? (d < 0 ? "-Infinity" : "Infinity") : detail::float_repr(d);
+    } else if (v.is_string()) {
+        detail::json_escape(out, v.str());
+    } else if (v.is_array()) {
+        const auto& a = v.get_array();
+        if (a.empty()) {
+            out += "[]";
+            return;
+        }
+        out += '[';
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            if (i) out += sep;
+            newline(level + 1);
+            to_json(out, a[i], indent, sort_keys, level + 1);
+        }
+        newline(level);
+        out += ']';
+    } else if (v.is_object()) {
+        auto items = v.get_object().items;
+        if (items.empty()) {
+            out += "{}";
+            return;
+        }
+        if (sort_keys)
+            std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        out += '{';
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            if (i) out += sep;
+            newline(level + 1);
+            detail::json_escape(out, items[i].first);
+            out += ": ";
+            to_json(out, items[i].second, indent, sort_keys, level + 1);
+        }
+        newline(level);
+        out += '}';
+    } else {
+        fail(errc::invalid_argument, "tojson: a value of type {} is not JSON serializable", v.type_name());
+    }
+}
+
+namespace detail {
+struct json_reader {
+    std::string_view s;
+    std::size_t p = 0;
+    bool literal = false;
+
+    [[noreturn]] void bad(std::string_view what) const {
+        fail(errc::invalid_argument, "invalid JSON at byte {}: {}", p, what);
+    }
+    void ws() {
+        while (p < s.size() && (s[p] == ' ' || s[p] == '\t' || s[p] == '\n' || s[p] == '\r')) ++p;
+    }
+    static void put_utf8(std::string& o, std::uint32_t cp) {
+        if (cp < 0x80) {
+            o += char(cp);
+        } else if (cp < 0x800) {
+            o += char(0xC0 | (cp >> 6));
+            o += char(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            o += char(0xE0 | (cp >> 12));
+            o += char(0x80 | ((cp >> 6) & 0x3F));
+            o += char(0x80 | (cp & 0x3F));
+        } else {
+            o += char(0xF0 | (cp >> 18));
+            o += char(0x80 | ((cp >> 12) & 0x3F));
+            o += char(0x80 | ((cp >> 6) & 0x3F));
+            o += char(0x80 | (cp & 0x3F));
+        }
+    }
+    std::uint32_t hex4() {
+        if (p + 4 > s.size()) bad("a \\u escape needs 4 hex digits");
+        std::uint32_t v = 0;
+        for (int i = 0; i < 4; ++i) {
+            const char c = s[p++];
+            v <<= 4;
+            if (c >= '0' && c <= '9') v |= std::uint32_t(c - '0');
+            else if (c >= 'a' && c <= 'f') v |= std::uint32_t(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F') v |= std::uint32_t(c - 'A' + 10);
+            else bad("a \\u escape needs 4 hex digits");
+        }
+        return v;
+    }
+    std::string string() {
+        ++p;  // "
+        std::string o;
+        while (true) {
+            if (p >= s.size()) bad("unterminated string");
+            const char c = s[p++];
+            if (c == '"') return o;
+            if (c != '\\') {
+                o += c;
+                continue;
+            }
+            if (p >= s.size()) bad("unterminated escape");
+            const char e = s[p++];
+            switch (e) {
+                case 'n': o += '\n'; break;
+                case 't': o += '\t'; break;
+                case 'r': o += '\r'; break;
+                case 'b': o += '\b'; break;
+                case 'f': o += '\f'; break;
+                case '/': o += '/'; break;
+                case '\\': o += '\\'; break;
+                case '"': o += '"'; break;
+                case 'u': {
+                    std::uint32_t cp = hex4();
+                    if (cp >= 0xD800 && cp < 0xDC00 && p + 1 < s.size() && s[p] == '\\' && s[p + 1] == 'u') {
+                        p += 2;
+                        const std::uint32_t lo = hex4();
+                        if (lo >= 0xDC00 && lo < 0xE000) cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    }
+                    put_utf8(o, cp);
+                    break;
+                }
+                default: bad("unknown escape");
+            }
+        }
+    }
+    value parse(int depth) {
+        if (depth > 200) bad("nesting deeper than 200 levels");
+        ws();
+        if (p >= s.size()) bad("unexpected end");
+        const char c = s[p];
+        if (c == '{') {
+            ++p;
+            object o;
+            ws();
+            if (p < s.size() && s[p] == '}') {
+                ++p;
+                return o;
+            }
+            while (true) {
+                ws();
+                if (p >= s.size() || s[p] != '"') bad("expected a key string");
+                std::string k = string();
+                ws();
+                if (p >= s.size() || s[p] != ':') bad("expected ':'");
+                ++p;
+                o.set(std::move(k), parse(depth + 1));
+                ws();
+                if (p < s.size() && s[p] == ',') {
+                    ++p;
+                    continue;
+                }
+                if (p < s.size() && s[p] == '}') {
+                    ++p;
+                    return o;
+                }
+                bad("expected ',' or '}'");
+            }
+        }
+        if (c == '[') {
+            ++p;
+            array a;
+            ws();
+            if (p < s.size() && s[p] == ']') {
+                ++p;
+                return a;
+            }
+            while (true) {
+                a.push_back(parse(depth + 1));
+                ws();
+                if (p < s.size() && s[p] == ',') {
+                    ++p;
+                    continue;
+                }
+                if (p < s.size() && s[p] == ']') {
+                    ++p;
+                    return a;
+                }
+                bad("expected ',' or ']'");
+            }
+        }
+        if (c == '"') return literal ? value::literal(string()) : value(string());
+        auto word = [&](std::string_view w) {
+            if (s.substr(p, w.size()) != w) return false;
+            p += w.size();
+            return true;
+        };
+        if (word("true")) return true;
+        if (word("false")) return false;
+        if (word("null")) return none_t{};
+        const std::size_t b = p;
+        bool is_float = false;
+        if (p < s.size() && s[p] == '-') ++p;
+        while (p < s.size() && ((s[p] >= '0' && s[p] <= '9') || s[p] == '.' || s[p] == 'e' || s[p] == 'E' ||
+                                ((s[p] == '+' || s[p] == '-') && (s[p - 1] == 'e' || s[p - 1] == 'E')))) {
+            if (s[p] == '.' || s[p] == 'e' || s[p] == 'E') is_float = true;
+            ++p;
+        }
+        if (p == b) bad("unexpected character");
+        if (!is_float) {
+            std::int64_t i = 0;
+            const auto r = std::from_chars(s.data() + b, s.data() + p, i);
+            if (r.ec == std::errc() && r.ptr == s.data() + p) return i;
+        }
+        double d = 0;
+        const auto r = std::from_chars(s.data() + b, s.data() + p, d);
+        if (r.ec != std::errc() || r.ptr != s.data() + p) bad("malformed number");
+        return d;
+    }
+};
+}  // namespace detail
+
+/// Parses JSON text into a value (objects keep their key order). literal_strings: every string in
+/// it is marked literal (see text). Malformed input: llmt::error(errc::invalid_argument).
+inline value from_json(std::string_view json, bool literal_strings = false) {
+    detail::json_reader r{json, 0, literal_strings};
+    value v = r.parse(0);
+    r.ws();
+    if (r.p != json.size()) r.bad("trailing characters");
+    return v;
+}
+
+}  // namespace jinja
+LLMT_END_NAMESPACE
+// ---- end llmt/runtime/jinja/value.hpp ----
+
+#include <algorithm>
+#include <cctype>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace jinja {
+
+/// How the template's text around tags is trimmed. The defaults are Hugging Face transformers'
+/// (trim_blocks, lstrip_blocks; one trailing newline of the source dropped, as jinja2 does).
+struct syntax_options {
+    bool trim_blocks = true;
+    bool lstrip_blocks = true;
+    bool keep_trailing_newline = false;
+    /// Nesting of expressions and blocks deeper than this is an error (keeps the parser and the
+    /// evaluator off the end of the stack).
+    std::uint32_t max_depth = 200;
+    std::size_t max_source = std::size_t(1) << 22;
+};
+
+enum class expr_kind : std::uint8_t {
+    literal, name, list, tuple, dict, attr, index, slice, call, filter, test, unary, binary, cond, and_, or_, not_,
+};
+
+/// An expression node. kids: operands; for call / filter / test: kids[0] is the callee or the
+/// filtered value, then the positional arguments, then the keyword arguments named by kw (last
+/// kw.size() kids). slice: object, start, stop, step (null where left out). dict: key, value
+/// pairs. cond: then-value, condition, else-value (null without else).
+struct expr {
+    expr_kind kind{};
+    std::uint32_t line = 0, col = 0, depth = 1;
+    value lit;
+    std::string name;  // variable, attribute, filter, test or operator
+    bool negate = false;  // `is not`
+    std::vector<std::unique_ptr<expr>> kids;
+    std::vector<std::string> kw;
+};
+using expr_ptr = std::unique_ptr<expr>;
+
+enum class stmt_kind : std::uint8_t {
+    text, output, if_, for_, set, set_block, macro, call_block, break_, continue_, do_, filter_block, scope,
+};
+
+struct stmt;
+using stmt_ptr = std::unique_ptr<stmt>;
+using body = std::vector<stmt_ptr>;
+
+/// A statement node. text: `text`. output/do: e. if: conds[i] guards bodies[i], else_body.
+/// for: names = targets, e = iterable, cond = `if` filter, bodies[0], else_body. set: names =
+/// targets (attr: `ns.attr`), e. set_block: names[0], bodies[0], e = optional filter chain
+/// applied to a placeholder. macro: names[0] = macro name, params / defaults, bodies[0].
+/// call_block: e = the call, params / defaults of caller, bodies[0]. filter_block: e = filter
+/// chain over a placeholder, bodies[0]. scope: bodies[0] rendered in place (generation blocks).
+struct stmt {
+    stmt_kind kind{};
+    std::uint32_t line = 0, col = 0;
+    text txt;
+    expr_ptr e, cond;
+    std::vector<std::string> names;
+    std::string attr;
+    std::vector<std::string> params;
+    std::vector<expr_ptr> defaults;  // one per param, null when none
+    std::vector<expr_ptr> conds;
+    std::vector<body> bodies;
+    body else_body;
+};
+
+namespace detail {
+
+enum class tok : std::uint8_t { text, var_begin, var_end, block_begin, block_end, name, string, integer, floating, op, eof };
+
+struct token {
+    tok kind{};
+    std::string s;
+    std::uint32_t line = 0, col = 0;
+};
+
+class lexer {
+public:
+    lexer(std::string_view src, const syntax_options& o) : o_(o) {
+        LLMT_CHECK_CODE(src.size() <= o.max_source, errc::format,
+                        "jinja: the template is {} bytes, more than the limit of {}", src.size(), o.max_source);
+        // jinja2 normalizes \r\n and \r to \n and drops one trailing newline.
+        src_.reserve(src.size());
+        for (std::size_t i = 0; i < src.size(); ++i) {
+            if (src[i] == '\r') {
+                src_ += '\n';
+                if (i + 1 < src.size() && src[i + 1] == '\n') ++i;
+            } else {
+                src_ += src[i];
+            }
+        }
+        if (!o.keep_trailing_newline && !src_.empty() && src_.back() == '\n') src_.pop_back();
+        line_starts_.push_back(0);
+        for (std::size_t i = 0; i < src_.size(); ++i)
+            if (src_[i] == '\n') line_starts_.push_back(i + 1);
+    }
+
+    std::vector<token> run() {
+        std::size_t pos = 0;
+        bool line_starting = true;
+        while (pos <= src_.size()) {
+            const std::size_t tag = next_tag(pos);
+            std::string txt = src_.substr(pos, (tag == std::string::npos ? src_.size() : tag) - pos);
+            if (tag == std::string::npos) {
+                push_text(std::move(txt), pos);
+                break;
+            }
+            const char kind = src_[tag + 1];  // '{', '%' or '#'
+            const char sign = tag + 2 < src_.size() ? src_[tag + 2] : '\0';
+            if (sign == '-') {
+                rstrip(txt);
+            } else if (sign != '+' && o_.lstrip_blocks && kind != '{') {
+                const std::size_t nl = txt.rfind('\n');
+                const std::size_t l = nl == std::string::npos ? 0 : nl + 1;
+                if ((l > 0 || line_starting) && l < txt.size() &&
+                    std::all_of(txt.begin() + std::ptrdiff_t(l), txt.end(), [](char c) { return is_space(c); }))
+                    txt.resize(l);
+            }
+            push_text(std::move(txt), pos);
+            std::size_t p = tag + 2 + ((sign == '-' || sign == '+') ? 1 : 0);
+            if (kind == '#') {
+                const std::size_t end = src_.find("#}", p);
+                if (end == std::string::npos) fail_at(tag, "a comment opened here is never closed with '#}'");
+                const char before = end >= p && end > 0 && (src_[end - 1] == '-' || src_[end - 1] == '+') && end - 1 >= p
+                                        ? src_[end - 1] : '\0';
+                pos = after_tag(end + 2, before, true);
+            } else if (kind == '{') {
+                out_.push_back({tok::var_begin, "{{", line_of(tag), col_of(tag)});
+                char end_sign = '\0';
+                p = lex_expr(p, tag, "}}", end_sign);
+                pos = after_tag(p, end_sign, false);
+            } else {
+                out_.push_back({tok::block_begin, "{%", line_of(tag), col_of(tag)});
+                const std::size_t first = out_.size();
+                char end_sign = '\0';
+                p = lex_expr(p, tag, "%}", end_sign);
+                pos = after_tag(p, end_sign, true);
+                if (out_.size() == first + 2 && out_[first].kind == tok::name && out_[first].s == "raw") pos = raw(pos, tag);
+            }
+            line_starting = pos > 0 && src_[pos - 1] == '\n';
+        }
+        out_.push_back({tok::eof, "", line_of(src_.size()), col_of(src_.size())});
+        return std::move(out_);
+    }
+
+private:
+    const syntax_options& o_;
+    std::string src_;
+    std::vector<std::size_t> line_starts_;
+    std::vector<token> out_;
+
+    static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+    static void rstrip(std::string& s) {
+        while (!s.empty() && is_space(s.back())) s.pop_back();
+    }
+    std::uint32_t line_of(std::size_t off) const {
+        return std::uint32_t(std::upper_bound(line_starts_.begin(), line_starts_.end(), off) - line_starts_.begin());
+    }
+    std::uint32_t col_of(std::size_t off) const { return std::uint32_t(off - line_starts_[line_of(off) - 1] + 1); }
+
+    [[noreturn]] void fail_at(std::size_t off, std::string_view what) const {
+        fail(errc::format, "jinja: line {}, column {}: {}", line_of(off), col_of(off), what);
+    }
+
+    std::size_t next_tag(std::size_t pos) const {
+        for (std::size_t i = src_.find('{', pos); i != std::string::npos; i = src_.find('{', i + 1))
+            if (i + 1 < src_.size() && (src_[i + 1] == '{' || src_[i + 1] == '%' || src_[i + 1] == '#')) return i;
+        return std::string::npos;
+    }
+
+    void push_text(std::string txt, std::size_t off) {
+        if (txt.empty()) return;
+        out_.push_back({tok::text, std::move(txt), line_of(off), col_of(off)});
+    }
+
+    // Past a tag's end at p: '-' before it strips the whitespace that follows, trim_blocks drops one newline.
+    std::size_t after_tag(std::size_t p, char sign, bool block) const {
+        if (sign == '-') {
+            while (p < src_.size() && is_space(src_[p])) ++p;
+        } else if (block && sign != '+' && o_.trim_blocks && p < src_.size() && src_[p] == '\n') {
+            ++p;
+        }
+        return p;
+    }
+
+    // {% raw %}...{% endraw %}: the text between is output as it is.
+    std::size_t raw(std::size_t pos, std::size_t tag) {
+        out_.resize(out_.size() - 3);  // block_begin, raw, block_end
+        for (std::size_t i = src_.find("{%", pos); i != std::string::npos; i = src_.find("{%", i + 2)) {
+            std::size_t p = i + 2;
+            const char sign = p < src_.size() ? src_[p] : '\0';
+            if (sign == '-' || sign == '+') ++p;
+            while (p < src_.size() && is_space(src_[p])) ++p;
+            if (src_.compare(p, 6, "endraw") != 0) continue;
+            p += 6;
+            while (p < src_.size() && is_space(src_[p])) ++p;
+            char end_sign = '\0';
+            if (p < src_.size() && (src_[p] == '-' || src_[p] == '+')) end_sign = src_[p++];
+            if (src_.compare(p, 2, "%}") != 0) continue;
+            std::string txt = src_.substr(pos, i - pos);
+            if (sign == '-') rstrip(txt);
+            push_text(std::move(txt), pos);
+            return after_tag(p + 2, end_sign, true);
+        }
+        fail_at(tag, "a {% raw %} block opened here has no {% endraw %}");
+    }
+
+    // Tokens of one tag's expression, from p up to its closing delimiter; returns the offset past it.
+    std::size_t lex_expr(std::size_t p, std::size_t tag, std::string_view close, char& sign) {
+        const bool var = close == "}}";
+        while (true) {
+            while (p < src_.size() && is_space(src_[p])) ++p;
+            if (p >= src_.size())
+                fail_at(tag, var ? "an expression opened here with '{{' is never closed with '}}'"
+                                 : "a tag opened here with '{%' is never closed with '%}'");
+            if ((src_[p] == '-' || src_[p] == '+') && src_.compare(p + 1, 2, close) == 0 && (!var || src_[p] == '-')) {
+                out_.push_back({var ? tok::var_end : tok::block_end, std::string(close), line_of(p), col_of(p)});
+                sign = src_[p];
+                return p + 3;
+            }
+            if (src_.compare(p, 2, close) == 0) {
+                out_.push_back({var ? tok::var_end : tok::block_end, std::string(close), line_of(p), col_of(p)});
+                return p + 2;
+            }
+            p = lex_token(p);
+        }
+    }
+
+    std::size_t lex_token(std::size_t p) {
+        const std::size_t b = p;
+        const char c = src_[p];
+        auto push = [&](tok k, std::string s) { out_.push_back({k, std::move(s), line_of(b), col_of(b)}); };
+        if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+            while (p < src_.size() && (std::isalnum(static_cast<unsigned char>(src_[p])) || src_[p] == '_')) ++p;
+            push(tok::name, src_.substr(b, p - b));
+            return p;
+        }
+        if (std::isdigit(static_cast<unsigned char>(c))) {
+            bool fl = false;
+            while (p < src_.size() && (std::isdigit(static_cast<unsigned char>(src_[p])) || src_[p] == '_')) ++p;
+            if (p + 1 < src_.size() && src_[p] == '.' && std::isdigit(static_cast<unsigned char>(src_[p + 1]))) {
+                fl = true;
+                ++p;
+                while (p < src_.size() && std::isdigit(static_cast<unsigned char>(src_[p]))) ++p;
+            }
+            if (p < src_.size() && (src_[p] == 'e' || src_[p] == 'E')) {
+                std::size_t q = p + 1;
+                if (q < src_.size() && (src_[q] == '+' || src_[q] == '-')) ++q;
+                if (q < src_.size() && std::isdigit(static_cast<unsigned char>(src_[q]))) {
+                    fl = true;
+                    p = q;
+                    while (p < src_.size() && std::isdigit(static_cast<unsigned char>(src_[p]))) ++p;
+                }
+            }
+            std::string num;
+            for (std::size_t i = b; i < p; ++i)
+                if (src_[i] != '_') num += src_[i];
+            push(fl ? tok::floating : tok::integer, std::move(num));
+            return p;
+        }
+        if (c == '\'' || c == '"') return lex_string(p);
+        static constexpr std::string_view two[] = {"//", "**", "==", "!=", "<=", ">="};
+        for (auto op : two)
+            if (src_.compare(p, 2, op) == 0) {
+                push(tok::op, std::string(op));
+                return p + 2;
+            }
+        if (std::string_view("+-*/%~<>=()[]{},.:|").find(c) != std::string_view::npos) {
+            push(tok::op, std::string(1, c));
+            return p + 1;
+        }
+        fail_at(p, fmt::format("unexpected character '{}' in an expression", c));
+    }
+
+    std::size_t lex_string(std::size_t p) {
+        const std::size_t b = p;
+        const char q = src_[p++];
+        std::string s;
+        while (true) {
+            if (p >= src_.size()) fail_at(b, "a string literal opened here is never closed");
+            const char c = src_[p++];
+            if (c == q) break;
+            if (c != '\\' || p >= src_.size()) {
+                s += c;
+                continue;
+            }
+            const char e = src_[p++];
+            switch (e) {
+                case 'n': s += '\n'; break;
+                case 't': s += '\t'; break;
+                case 'r': s += '\r'; break;
+                case '0': s += '\0'; break;
+                case 'a': s += '\a'; break;
+                case 'b': s += '\b'; break;
+                case 'f': s += '\f'; break;
+                case 'v': s += '\v'; break;
+                case '\\': s += '\\'; break;
+                case '\'': s += '\''; break;
+                case '"': s += '"'; break;
+                case '\n': break;
+                case 'x':
+                case 'u':
+                case 'U': {
+                    const std::size_t n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
+                    std::uint32_t cp = 0;
+                    bool ok = p + n <= src_.size();
+                    for (std::size_t i = 0; ok && i < n; ++i) {
+                        const char h = src_[p + i];
+                        cp <<= 4;
+                        if (h >= '0' && h <= '9') cp |= std::uint32_t(h - '0');
+                        else if (h >= 'a' && h <= 'f') cp |= std::uint32_t(h - 'a' + 10);
+                        else if (h >= 'A' && h <= 'F') cp |= std::uint32_t(h - 'A' + 10);
+                        else ok = false;
+                    }
+                    if (!ok || cp > 0x10FFFF) fail_at(p - 2, "a malformed \\x, \\u or \\U escape in a string literal");
+                    p += n;
+                    json_reader::put_utf8(s, cp);
+                    break;
+                }
+                default:
+                    s += '\\';
+                    s += e;
+            }
+        }
+        out_.push_back({tok::string, std::move(s), line_of(b), col_of(b)});
+        return p;
+    }
+};
+
+}  // namespace detail
+}  // namespace jinja
+LLMT_END_NAMESPACE
+// ---- end llmt/runtime/jinja/lexer.hpp ----
+
+#include <cmath>
+#include <cstdint>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace jinja {
+
+/// Bounds of one render: a template that exceeds one stops with an llmt::error naming it.
+struct limits {
+    std::size_t max_output = std::size_t(1) << 24;  ///< bytes of output, and of any one string made
+    std::uint64_t max_steps = 5'000'000;             ///< evaluated nodes and loop iterations
+    std::uint32_t max_depth = 400;                   ///< nesting of evaluation, macro calls included
+    std::size_t max_items = std::size_t(1) << 20;    ///< elements of any one list made
+};
+
+/// Options of one render.
+struct render_options {
+    limits lim;
+    /// The time strftime_now() formats: fixed (2024-07-26 00:00:00) so that a render is
+    /// reproducible; pass the current local time for a live conversation.
+    std::tm now = [] {
+        std::tm t{};
+        t.tm_year = 2024 - 1900;
+        t.tm_mon = 6;
+        t.tm_mday = 26;
+        t.tm_wday = 5;
+        t.tm_yday = 207;
+        return t;
+    }();
+};
+
+namespace detail {
+
+class interpreter;
+text filter_apply(interpreter&, const std::string&, const value&, call_args&);
+
+class interpreter {
+public:
+    interpreter(const render_options& o) : o_(o) {}
+
+    text run(const body& b, const object& context);
+
+    // Used by the builtins (filters, tests, methods in builtins.hpp).
+    [[noreturn]] void err(std::string_view what) const {
+        fail(errc::invalid_argument, "jinja: line {}: {}", line_, what);
+    }
+    void check_size(std::size_t n) const {
+        if (n > o_.lim.max_output)
+            fail(errc::runtime, "jinja: line {}: a string of {} bytes exceeds the limit of {} bytes", line_, n,
+                 o_.lim.max_output);
+    }
+    void check_items(std::size_t n) const {
+        if (n > o_.lim.max_items)
+            fail(errc::runtime, "jinja: line {}: a list of {} items exceeds the limit of {} items", line_, n,
+                 o_.lim.max_items);
+    }
+    void step() {
+        if (++steps_ > o_.lim.max_steps)
+            fail(errc::runtime, "jinja: line {}: the template ran more than {} steps (an endless or huge loop?)", line_,
+                 o_.lim.max_steps);
+    }
+    value call(const value& f, call_args& a) {
+        if (f.is_undefined()) err(fmt::format("'{}' is undefined and cannot be called", f.undefined_name()));
+        if (!f.is_callable()) err(fmt::format("a value of type {} is not callable", f.type_name()));
+        const std::uint32_t line = line_;
+        try {
+            return f.get_function()(a);
+        } catch (const error& e) {
+            std::string_view m = e.what();
+            if (m.substr(0, 12) == "jinja: line ") throw;
+            if (m.substr(0, 7) == "jinja: ") m.remove_prefix(7);
+            fail(e.code(), "jinja: line {}: {}", line, m);
+        }
+    }
+    value get_attr(const value& v, const std::string& name);
+    value get_item(const value& v, const value& key);
+    bool apply_test(const std::string& name, const value& v, call_args& a);
+    value apply_filter(const std::string& name, const value& v, call_args& a);
+    value method(const value& self, const std::string& name);
+    std::vector<value> iterate(const value& v);
+    const render_options& options() const noexcept { return o_; }
+
+private:
+    using frame = std::vector<std::pair<std::string, value>>;
+    enum class flow { normal, brk, cont };
+
+    const render_options& o_;
+    std::vector<std::shared_ptr<frame>> frames_;
+    text* out_ = nullptr;
+    std::uint64_t steps_ = 0;
+    std::uint32_t depth_ = 0;
+    std::uint32_t line_ = 0;
+
+    struct depth_guard {
+        interpreter& in;
+        explicit depth_guard(interpreter& i) : in(i) {
+            if (++in.depth_ > in.o_.lim.max_depth)
+                fail(errc::runtime, "jinja: line {}: evaluation nests deeper than {} levels (unbounded recursion?)",
+                     in.line_, in.o_.lim.max_depth);
+        }
+        ~depth_guard() { --in.depth_; }
+    };
+
+    value lookup(const std::string& name) const {
+        for (auto f = frames_.rbegin(); f != frames_.rend(); ++f)
+            for (const auto& [k, v] : **f)
+                if (k == name) return v;
+        return value::undefined(name);
+    }
+    void assign(const std::string& name, value v) {
+        frame& f = *frames_.back();
+        for (auto& [k, old] : f)
+            if (k == name) {
+                old = std::move(v);
+                return;
+            }
+        f.emplace_back(name, std::move(v));
+    }
+
+    void emit(const text& t) {
+        check_size(out_->s.size() + t.s.size());
+        out_->append(t);
+    }
+
+    text capture(const body& b) {
+        text buf;
+        text* saved = out_;
+        out_ = &buf;
+        try {
+            exec(b);
+        } catch (...) {
+            out_ = saved;
+            throw;
+        }
+        out_ = saved;
+        return buf;
+    }
+
+    flow exec(const body& b) {
+        for (const auto& s : b) {
+            const flow f = exec(*s);
+            if (f != flow::normal) return f;
+        }
+        return flow::normal;
+    }
+    flow exec(const stmt& s);
+    flow exec_for(const stmt& s);
+    value eval(const expr& e);
+    value eval_binary(const expr& e);
+    call_args eval_args(const expr& e);
+    value make_macro(const stmt& s);
+    value invoke_macro(const stmt& s, const std::vector<std::weak_ptr<frame>>& scope, call_args& a);
+};
+
+inline text interpreter::run(const body& b, const object& context) {
+    frames_.clear();
+    frames_.push_back(std::make_shared<frame>(context.items));
+    frames_.push_back(std::make_shared<frame>());
+    text out;
+    out_ = &out;
+    exec(b);
+    out_ = nullptr;
+    return out;
+}
+
+inline interpreter::flow interpreter::exec(const stmt& s) {
+    line_ = s.line;
+    step();
+    depth_guard g(*this);
+    switch (s.kind) {
+        case stmt_kind::text: emit(s.txt); return flow::normal;
+        case stmt_kind::output: {
+            const value v = eval(*s.e);
+            line_ = s.line;
+            emit(to_text(v));
+            return flow::normal;
+        }
+        case stmt_kind::if_:
+            for (std::size_t i = 0; i < s.conds.size(); ++i)
+                if (eval(*s.conds[i]).truthy()) return exec(s.bodies[i]);
+            return exec(s.else_body);
+        case stmt_kind::for_: return exec_for(s);
+        case stmt_kind::set: {
+            value v = eval(*s.e);
+            line_ = s.line;
+            if (!s.attr.empty()) {
+                const value target = lookup(s.names[0]);
+                if (!target.is_object()) err(fmt::format("cannot set attribute '{}' of '{}', a value of type {}", s.attr,
+                                                         s.names[0], target.type_name()));
+                target.get_object().set(s.attr, std::move(v));
+            } else if (s.names.size() == 1) {
+                assign(s.names[0], std::move(v));
+            } else {
+                const auto items = iterate(v);
+                if (items.size() != s.names.size())
+                    err(fmt::format("cannot unpack {} values into {} names", items.size(), s.names.size()));
+                for (std::size_t i = 0; i < items.size(); ++i) assign(s.names[i], items[i]);
+            }
+            return flow::normal;
+        }
+        case stmt_kind::set_block:
+        case stmt_kind::filter_block: {
+            value captured = capture(s.bodies[0]);
+            if (s.e) {
+                frames_.push_back(std::make_shared<frame>(frame{{"\x01block", captured}}));
+                try {
+                    captured = eval(*s.e);
+                } catch (...) {
+                    frames_.pop_back();
+                    throw;
+                }
+                frames_.pop_back();
+            }
+            if (s.kind == stmt_kind::set_block) assign(s.names[0], std::move(captured));
+            else emit(to_text(captured));
+            return flow::normal;
+        }
+        case stmt_kind::macro: assign(s.names[0], make_macro(s)); return flow::normal;
+        case stmt_kind::call_block: {
+            const expr& c = *s.e;
+            const value callee = eval(*c.kids[0]);
+            call_args a = eval_args(c);
+            // caller(): renders the call block's body as a macro without a name would.
+            std::vector<std::weak_ptr<frame>> scope(frames_.begin(), frames_.end());
+            const stmt* sp = &s;
+            a.kw.emplace_back("caller", value(function([this, sp, scope](call_args& ca) {
+                                  return invoke_macro(*sp, scope, ca);
+                              })));
+            emit(to_text(call(callee, a)));
+            return flow::normal;
+        }
+        case stmt_kind::break_: return flow::brk;
+        case stmt_kind::continue_: return flow::cont;
+        case stmt_kind::do_: eval(*s.e); return flow::normal;
+        case stmt_kind::scope: return exec(s.bodies[0]);
+    }
+    return flow::normal;
+}
+
+inline interpreter::flow interpreter::exec_for(const stmt& s) {
+    const value seq = eval(*s.e);
+    line_ = s.line;
+    if (seq.is_none() || seq.is_bool() || seq.is_number() || seq.is_callable())
+        err(fmt::format("cannot loop over a value of type {}", seq.type_name()));
+    std::vector<value> items = iterate(seq);
+    auto bind = [&](const value& item) {
+        if (s.names.size() == 1) {
+            assign(s.names[0], item);
+            return;
+        }
+        const auto parts = iterate(item);
+        if (parts.size() != s.names.size())
+            err(fmt::format("cannot unpack {} values into {} loop variables", parts.size(), s.names.size()));
+        for (std::size_t i = 0; i < parts.size(); ++i) assign(s.names[i], parts[i]);
+    };
+    if (s.cond) {
+        std::vector<value> kept;
+        for (const auto& it : items) {
+            step();
+            frames_.push_back(std::make_shared<frame>());
+            try {
+                bind(it);
+                if (eval(*s.cond).truthy()) kept.push_back(it);
+            } catch (...) {
+                frames_.pop_back();
+                throw;
+            }
+            frames_.pop_back();
+        }
+        items = std::move(kept);
+    }
+    if (items.empty()) return exec(s.else_body);
+    const std::int64_t n = std::int64_t(items.size());
+    for (std::int64_t i = 0; i < n; ++i) {
+        step();
+        object loop;
+        loop.items.reserve(12);
+        loop.set("index", i + 1);
+        loop.set("index0", i);
+        loop.set("revindex", n - i);
+        loop.set("revindex0", n - i - 1);
+        loop.set("first", i == 0);
+        loop.set("last", i == n - 1);
+        loop.set("length", n);
+        loop.set("depth", 1);
+        loop.set("depth0", 0);
+        loop.set("previtem", i > 0 ? items[std::size_t(i - 1)] : value::undefined("previtem"));
+        loop.set("nextitem", i + 1 < n ? items[std::size_t(i + 1)] : value::undefined("nextitem"));
+        loop.set("cycle", value(function([i](call_args& a) {
+                     return a.pos.empty() ? value::undefined("cycle") : a.pos[std::size_t(i) % a.pos.size()];
+                 })));
+        frames_.push_back(std::make_shared<frame>());
+        flow f;
+        try {
+            assign("loop", value(std::move(loop)));
+            bind(items[std::size_t(i)]);
+            f = exec(s.bodies[0]);
+        } catch (...) {
+            frames_.pop_back();
+            throw;
+        }
+        frames_.pop_back();
+        if (f == flow::brk) break;
+    }
+    return flow::normal;
+}
+
+inline value interpreter::make_macro(const stmt& s) {
+    // A macro sees the template's globals and top level, and its own arguments.
+    // Weak: the macro is stored in a frame it would otherwise keep alive (a reference cycle).
+    std::vector<std::weak_ptr<frame>> scope(frames_.begin(), frames_.begin() + 2);
+    const stmt* sp = &s;
+    return value(function([this, sp, scope](call_args& a) { return invoke_macro(*sp, scope, a); }));
+}
+
+inline value interpreter::invoke_macro(const stmt& s, const std::vector<std::weak_ptr<frame>>& scope, call_args& a) {
+    depth_guard g(*this);
+    std::vector<std::shared_ptr<frame>> chain;
+    for (const auto& w : scope) {
+        chain.push_back(w.lock());
+        if (!chain.back()) err(fmt::format("the macro '{}' is called after its scope ended", s.names.empty() ? "caller" : s.names[0]));
+    }
+    auto saved = std::move(frames_);
+    frames_ = std::move(chain);
+    frames_.push_back(std::make_shared<frame>());
+    const std::uint32_t line = line_;
+    text result;
+    try {
+        std::size_t used = 0;
+        for (std::size_t i = 0; i < s.params.size(); ++i) {
+            value v = value::undefined(s.params[i]);
+            bool found = false;
+            for (const auto& [k, kv] : a.kw)
+                if (k == s.params[i]) {
+                    v = kv;
+                    found = true;
+                }
+            if (!found && i < a.pos.size()) {
+                v = a.pos[i];
+                found = true;
+                ++used;
+            }
+            if (!found && s.defaults[i]) v = eval(*s.defaults[i]);
+            assign(s.params[i], std::move(v));
+        }
+        array varargs(a.pos.begin() + std::ptrdiff_t(std::min(a.pos.size(), std::max(used, s.params.size()))), a.pos.end());
+        assign("varargs", value(std::move(varargs)));
+        object kwargs;
+        for (const auto& [k, kv] : a.kw) {
+            bool param = false;
+            for (const auto& p : s.params) param = param || p == k;
+            if (k == "caller" && !param) assign("caller", kv);
+            else if (!param) kwargs.set(k, kv);
+        }
+        assign("kwargs", value(std::move(kwargs)));
+        result = capture(s.bodies[0]);
+    } catch (...) {
+        frames_ = std::move(saved);
+        throw;
+    }
+    frames_ = std::move(saved);
+    line_ = line;
+    return value(std::move(result));
+}
+
+inline call_args interpreter::eval_args(const expr& e) {
+    call_args a;
+    const std::size_t n = e.kids.size(), nkw = e.kw.size();
+    for (std::size_t i = 1; i < n - nkw; ++i) a.pos.push_back(eval(*e.kids[i]));
+    for (std::size_t i = 0; i < nkw; ++i) a.kw.emplace_back(e.kw[i], eval(*e.kids[n - nkw + i]));
+    return a;
+}
+
+inline value interpreter::eval(const expr& e) {
+    depth_guard g(*this);
+    step();
+    line_ = e.line;
+    switch (e.kind) {
+        case expr_kind::literal: return e.lit;
+        case expr_kind::name: return lookup(e.name);
+        case expr_kind::list:
+        case expr_kind::tuple: {
+            array a;
+            a.reserve(e.kids.size());
+            for (const auto& k : e.kids) a.push_back(eval(*k));
+            return a;
+        }
+        case expr_kind::dict: {
+            object o;
+            for (std::size_t i = 0; i + 1 < e.kids.size(); i += 2) {
+                const value k = eval(*e.kids[i]);
+                if (!k.is_string()) err(fmt::format("a dict key must be a string here, not a {}", k.type_name()));
+                o.set(k.str(), eval(*e.kids[i + 1]));
+            }
+            return o;
+        }
+        case expr_kind::attr: {
+            const value v = eval(*e.kids[0]);
+            line_ = e.line;
+            return get_attr(v, e.name);
+        }
+        case expr_kind::index: {
+            const value v = eval(*e.kids[0]);
+            const value k = eval(*e.kids[1]);
+            line_ = e.line;
+            return get_item(v, k);
+        }
+        case expr_kind::slice: {
+            const value v = eval(*e.kids[0]);
+            value idx[3];
+            for (int i = 0; i < 3; ++i)
+                if (e.kids[std::size_t(i) + 1]) idx[i] = eval(*e.kids[std::size_t(i) + 1]);
+            line_ = e.line;
+            for (const auto& x : idx)
+                if (!x.is_undefined() && !x.is_none() && !x.is_int()) err("slice indices must be integers");
+            std::int64_t step = idx[2].is_int() ? idx[2].get_int() : 1;
+            if (step == 0) err("a slice step cannot be zero");
+            const bool is_str = v.is_string();
+            if (!is_str && !v.is_array()) err(fmt::format("a value of type {} cannot be sliced", v.type_name()));
+            const std::int64_t len = is_str ? std::int64_t(v.str().size()) : std::int64_t(v.get_array().size());
+            auto clamp = [&](const value& x, std::int64_t dflt) {
+                if (!x.is_int()) return dflt;
+                std::int64_t i = x.get_int();
+                if (i < 0) i += len;
+                if (step > 0) return std::clamp<std::int64_t>(i, 0, len);
+                return std::clamp<std::int64_t>(i, -1, len - 1);
+            };
+            const std::int64_t b = clamp(idx[0], step > 0 ? 0 : len - 1), en = clamp(idx[1], step > 0 ? len : -1);
+            if (is_str && step == 1) return value(v.get_text().substr(std::size_t(b), std::size_t(std::max(b, en))));
+            text ts;
+            array as;
+            for (std::int64_t i = b; step > 0 ? i < en : i > en; i += step) {
+                if (is_str) ts.append(v.get_text(), std::size_t(i), std::size_t(i) + 1);
+                else as.push_back(v.get_array()[std::size_t(i)]);
+            }
+            return is_str ? value(std::move(ts)) : value(std::move(as));
+        }
+        case expr_kind::call: {
+            const value f = eval(*e.kids[0]);
+            call_args a = eval_args(e);
+            line_ = e.line;
+            return call(f, a);
+        }
+        case expr_kind::filter: {
+            const value v = eval(*e.kids[0]);
+            call_args a = eval_args(e);
+            line_ = e.line;
+            return apply_filter(e.name, v, a);
+        }
+        case expr_kind::test: {
+            const value v = eval(*e.kids[0]);
+            call_args a = eval_args(e);
+            line_ = e.line;
+            return apply_test(e.name, v, a) != e.negate;
+        }
+        case expr_kind::unary: {
+            const value v = eval(*e.kids[0]);
+            line_ = e.line;
+            if (v.is_int()) return e.name == "-" ? value(-v.get_int()) : v;
+            if (v.is_float()) return e.name == "-" ? value(-v.get_float()) : v;
+            if (v.is_bool()) return e.name == "-" ? value(-std::int64_t(v.get_bool())) : value(std::int64_t(v.get_bool()));
+            err(fmt::format("bad operand type for unary {}: {}", e.name, v.type_name()));
+        }
+        case expr_kind::cond:
+            if (eval(*e.kids[1]).truthy()) return eval(*e.kids[0]);
+            return e.kids[2] ? eval(*e.kids[2]) : value::undefined();
+        case expr_kind::and_: {
+            value l = eval(*e.kids[0]);
+            return l.truthy() ? eval(*e.kids[1]) : l;
+        }
+        case expr_kind::or_: {
+            value l = eval(*e.kids[0]);
+            return l.truthy() ? l : eval(*e.kids[1]);
+        }
+        case expr_kind::not_: return !eval(*e.kids[0]).truthy();
+        case expr_kind::binary: return eval_binary(e);
+    }
+    return value::undefined();
+}
+
+}  // namespace detail
+}  // namespace jinja
+LLMT_END_NAMESPACE
+// ---- end llmt/runtime/jinja/interpreter.hpp ----
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace jinja {
+namespace detail {
+
+inline bool is_py_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+/// Python's strip family: chars empty means whitespace.
+inline text strip(const text& t, const value& chars, bool left, bool right) {
+    const std::string& s = t.s;
+    auto drop = [&](char c) {
+        if (chars.is_string()) return chars.str().find(c) != std::string::npos;
+        return is_py_space(c);
+    };
+    std::size_t b = 0, e = s.size();
+    if (left)
+        while (b < e && drop(s[b])) ++b;
+    if (right)
+        while (e > b && drop(s[e - 1])) --e;
+    return t.substr(b, e);
+}
+
+inline std::size_t utf8_len(unsigned char c) { return c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1; }
+
+/// Code points of a string as substrings (iteration over a string, list(s)).
+inline std::vector<value> chars_of(const text& t) {
+    std::vector<value> out;
+    for (std::size_t i = 0; i < t.s.size();) {
+        const std::size_t n = std::min(utf8_len(static_cast<unsigned char>(t.s[i])), t.s.size() - i);
+        out.emplace_back(t.substr(i, i + n));
+        i += n;
+    }
+    return out;
+}
+
+inline std::size_t cp_count(std::string_view s) {
+    std::size_t n = 0;
+    for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+    return n;
+}
+
+inline text map_ascii(const text& t, int mode) {  // 0 lower, 1 upper, 2 capitalize, 3 title
+    text r = t;
+    bool prev_alpha = false;
+    for (std::size_t i = 0; i < r.s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(r.s[i]);
+        bool upper = mode == 1 || (mode == 2 && i == 0) || (mode == 3 && !prev_alpha);
+        r.s[i] = char(upper ? std::toupper(c) : std::tolower(c));
+        prev_alpha = std::isalpha(c) || c >= 0x80;
+    }
+    return r;
+}
+
+inline text replace(interpreter& in, const text& t, const text& from, const text& to, std::int64_t count) {
+    if (from.s.empty()) return t;
+    text r;
+    std::size_t pos = 0;
+    for (std::int64_t n = 0; count < 0 || n < count; ++n) {
+        const std::size_t hit = t.s.find(from.s, pos);
+        if (hit == std::string::npos) break;
+        r.append(t, pos, hit);
+        r.append(to);
+        in.check_size(r.s.size());
+        pos = hit + from.s.size();
+    }
+    r.append(t, pos);
+    return r;
+}
+
+inline std::vector<value> split(const text& t, const value& sep, std::int64_t maxsplit) {
+    std::vector<value> out;
+    const std::string& s = t.s;
+    if (!sep.is_string()) {  // runs of whitespace, no empty parts
+        std::size_t i = 0;
+        while (true) {
+            while (i < s.size() && is_py_space(s[i])) ++i;
+            if (i >= s.size()) break;
+            if (maxsplit >= 0 && std::int64_t(out.size()) == maxsplit) {
+                std::size_t e = s.size();
+                while (e > i && is_py_space(s[e - 1])) --e;
+                out.emplace_back(t.substr(i, e));
+                break;
+            }
+            std::size_t j = i;
+            while (j < s.size() && !is_py_space(s[j])) ++j;
+            out.emplace_back(t.substr(i, j));
+            i = j;
+        }
+        return out;
+    }
+    const std::string& d = sep.str();
+    LLMT_CHECK_CODE(!d.empty(), errc::invalid_argument, "split: the separator is empty");
+    std::size_t pos = 0;
+    while (maxsplit < 0 || std::int64_t(out.size()) < maxsplit) {
+        const std::size_t hit = s.find(d, pos);
+        if (hit == std::string::npos) break;
+        out.emplace_back(t.substr(pos, hit));
+        pos = hit + d.size();
+    }
+    out.emplace_back(t.substr(pos, s.size()));
+    return out;
+}
+
+inline bool has_literal(const value& v, int depth = 0) {
+    if (depth > 256) return true;
+    if (v.is_string()) return !v.get_text().lit.empty();
+    if (v.is_array()) {
+        for (const auto& x : v.get_array())
+            if (has_literal(x, depth + 1)) return true;
+    } else if (v.is_object()) {
+        for (const auto& [k, x] : v.get_object().items)
+            if (has_literal(x, depth + 1)) return true;
+    }
+    return false;
+}
+
+inline int compare(interpreter& in, const value& a, const value& b) {
+    if ((a.is_number() || a.is_bool()) && (b.is_number() || b.is_bool())) {
+        if (a.is_int() && b.is_int()) return a.get_int() < b.get_int() ? -1 : a.get_int() > b.get_int();
+        const double x = a.is_bool() ? double(a.get_bool()) : a.get_float();
+        const double y = b.is_bool() ? double(b.get_bool()) : b.get_float();
+        return x < y ? -1 : x > y;
+    }
+    if (a.is_string() && b.is_string()) {
+        const int c = a.str().compare(b.str());
+        return c < 0 ? -1 : c > 0;
+    }
+    if (a.is_array() && b.is_array()) {
+        const auto &x = a.get_array(), &y = b.get_array();
+        for (std::size_t i = 0; i < x.size() && i < y.size(); ++i)
+            if (const int c = compare(in, x[i], y[i])) return c;
+        return x.size() < y.size() ? -1 : x.size() > y.size();
+    }
+    in.err(fmt::format("'<' is not supported between a {} and a {}", a.type_name(), b.type_name()));
+}
+
+inline std::int64_t to_int(interpreter& in, const value& v, std::string_view op) {
+    if (v.is_int()) return v.get_int();
+    if (v.is_bool()) return v.get_bool();
+    in.err(fmt::format("{} needs an integer, not a {}", op, v.type_name()));
+}
+
+inline text percent_format(interpreter& in, const text& fmt_s, const std::vector<value>& args) {
+    text r;
+    std::size_t ai = 0;
+    const std::string& f = fmt_s.s;
+    for (std::size_t i = 0; i < f.size(); ++i) {
+        if (f[i] != '%') {
+            r.append(fmt_s, i, i + 1);
+            continue;
+        }
+        if (++i >= f.size()) in.err("incomplete format");
+        if (f[i] == '%') {
+            r.append("%");
+            continue;
+        }
+        if (ai >= args.size()) in.err("not enough arguments for format string");
+        const value& a = args[ai++];
+        if (f[i] == 's') r.append(to_text(a));
+        else if (f[i] == 'd' || f[i] == 'i') r.append(std::to_string(a.is_float() ? std::int64_t(a.get_float()) : to_int(in, a, "%d")));
+        else if (f[i] == 'r') {
+            std::string s;
+            repr(s, a);
+            r.append(s);
+        } else in.err(fmt::format("unsupported format character '{}'", f[i]));
+        in.check_size(r.s.size());
+    }
+    return r;
+}
+
+}  // namespace detail
+
+inline value detail::interpreter::eval_binary(const expr& e) {
+    const value a = eval(*e.kids[0]);
+    const value b = eval(*e.kids[1]);
+    line_ = e.line;
+    const std::string& op = e.name;
+    if (op == "==") return a == b;
+    if (op == "!=") return !(a == b);
+    if (op == "in" || op == "not in") {
+        bool r = false;
+        if (b.is_string()) {
+            if (!a.is_string()) err(fmt::format("'in <string>' needs a string on the left, not a {}", a.type_name()));
+            r = b.str().find(a.str()) != std::string::npos;
+        } else if (b.is_array()) {
+            for (const auto& x : b.get_array()) r = r || x == a;
+        } else if (b.is_object()) {
+            r = a.is_string() && b.get_object().find(a.str()) != nullptr;
+        } else if (!b.is_undefined()) {
+            err(fmt::format("'in' needs a string, list or dict on the right, not a {}", b.type_name()));
+        }
+        return op == "in" ? r : !r;
+    }
+    if (op == "<") return compare(*this, a, b) < 0;
+    if (op == "<=") return compare(*this, a, b) <= 0;
+    if (op == ">") return compare(*this, a, b) > 0;
+    if (op == ">=") return compare(*this, a, b) >= 0;
+    if (op == "~") {
+        text r = to_text(a);
+        r.append(to_text(b));
+        check_size(r.s.size());
+        return r;
+    }
+    for (const value* v : {&a, &b})
+        if (v->is_undefined()) err(fmt::format("'{}' is undefined", v->undefined_name()));
+    const bool num = (a.is_number() || a.is_bool()) && (b.is_number() || b.is_bool());
+    auto as_int = [](const value& v) { return v.is_bool() ? std::int64_t(v.get_bool()) : v.get_int(); };
+    auto as_f = [](const value& v) { return v.is_bool() ? double(v.get_bool()) : v.get_float(); };
+    const bool ints = num && !a.is_float() && !b.is_float();
+    auto bad = [&]() -> value {
+        err(fmt::format("unsupported operand types for {}: {} and {}", op, a.type_name(), b.type_name()));
+    };
+    if (op == "+") {
+        if (ints) {
+            std::int64_t r;
+            if (__builtin_add_overflow(as_int(a), as_int(b), &r)) err("integer overflow in +");
+            return r;
+        }
+        if (num) return as_f(a) + as_f(b);
+        if (a.is_string() && b.is_string()) {
+            check_size(a.str().size() + b.str().size());
+            text r = a.get_text();
+            r.append(b.get_text());
+            return r;
+        }
+        if (a.is_array() && b.is_array()) {
+            check_items(a.get_array().size() + b.get_array().size());
+            array r = a.get_array();
+            r.insert(r.end(), b.get_array().begin(), b.get_array().end());
+            return r;
+        }
+        return bad();
+    }
+    if (op == "-") {
+        if (ints) {
+            std::int64_t r;
+            if (__builtin_sub_overflow(as_int(a), as_int(b), &r)) err("integer overflow in -");
+            return r;
+        }
+        if (num) return as_f(a) - as_f(b);
+        return bad();
+    }
+    if (op == "*") {
+        if (ints) {
+            std::int64_t r;
+            if (__builtin_mul_overflow(as_int(a), as_int(b), &r)) err("integer overflow in *");
+            return r;
+        }
+        if (num) return as_f(a) * as_f(b);
+        const value* seq = (a.is_string() || a.is_array()) ? &a : &b;
+        const value* cnt = seq == &a ? &b : &a;
+        if (!(seq->is_string() || seq->is_array()) || !(cnt->is_int() || cnt->is_bool())) return bad();
+        const std::int64_t n = std::max<std::int64_t>(0, as_int(*cnt));
+        if (seq->is_string()) {
+            const std::size_t len = seq->str().size();
+            if (len && std::uint64_t(n) > o_.lim.max_output / len + 1) check_size(o_.lim.max_output + 1);
+            check_size(len * std::size_t(n));
+            text r;
+            for (std::int64_t i = 0; i < n; ++i) r.append(seq->get_text());
+            return r;
+        }
+        const std::size_t len = seq->get_array().size();
+        if (len && std::uint64_t(n) > o_.lim.max_items / len + 1) check_items(o_.lim.max_items + 1);
+        check_items(len * std::size_t(n));
+        array r;
+        for (std::int64_t i = 0; i < n; ++i) r.insert(r.end(), seq->get_array().begin(), seq->get_array().end());
+        return r;
+    }
+    if (op == "%" && a.is_string()) {
+        return percent_format(*this, a.get_text(), b.is_array() ? b.get_array() : std::vector<value>{b});
+    }
+    if (!num) return bad();
+    if (op == "/") {
+        if (as_f(b) == 0) err("division by zero");
+        return as_f(a) / as_f(b);
+    }
+    if (op == "//" || op == "%") {
+        if (ints) {
+            const std::int64_t x = as_int(a), y = as_int(b);
+            if (y == 0) err("integer division or modulo by zero");
+            if (x == std::numeric_limits<std::int64_t>::min() && y == -1) err("integer overflow in //");
+            std::int64_t q = x / y, r = x % y;
+            if (r != 0 && ((r < 0) != (y < 0))) {
+                --q;
+                r += y;
+            }
+            return op == "//" ? q : r;
+        }
+        const double x = as_f(a), y = as_f(b);
+        if (y == 0) err("float division or modulo by zero");
+        const double q = std::floor(x / y);
+        return op == "//" ? q : x - q * y;
+    }
+    if (op == "**") {
+        if (ints && as_int(b) >= 0) {
+            std::int64_t r = 1, base = as_int(a);
+            for (std::int64_t i = 0; i < as_int(b); ++i) {
+                step();
+                if (__builtin_mul_overflow(r, base, &r)) err("integer overflow in **");
+            }
+            return r;
+        }
+        return std::pow(as_f(a), as_f(b));
+    }
+    return bad();
+}
+
+inline std::vector<value> detail::interpreter::iterate(const value& v) {
+    if (v.is_array()) return v.get_array();
+    if (v.is_object()) {
+        std::vector<value> keys;
+        for (const auto& [k, x] : v.get_object().items) keys.emplace_back(k);
+        return keys;
+    }
+    if (v.is_string()) return chars_of(v.get_text());
+    if (v.is_undefined()) return {};
+    err(fmt::format("a value of type {} is not iterable", v.type_name()));
+}
+
+inline value detail::interpreter::get_item(const value& v, const value& key) {
+    if (v.is_undefined()) err(fmt::format("'{}' is undefined", v.undefined_name()));
+    if (v.is_array() || v.is_string()) {
+        if (!key.is_int()) {
+            if (key.is_string()) return get_attr(v, key.str());
+            err(fmt::format("list indices must be integers, not {}", key.type_name()));
+        }
+        const std::int64_t n = v.is_array() ? std::int64_t(v.get_array().size()) : std::int64_t(v.str().size());
+        std::int64_t i = key.get_int();
+        if (i < 0) i += n;
+        if (i < 0 || i >= n) return value::undefined("index " + std::to_string(key.get_int()));
+        if (v.is_array()) return v.get_array()[std::size_t(i)];
+        return value(v.get_text().substr(std::size_t(i), std::size_t(i) + 1));
+    }
+    if (v.is_object()) {
+        if (key.is_string()) {
+            if (const value* x = v.get_object().find(key.str())) return *x;
+            return get_attr(v, key.str());
+        }
+        return value::undefined("key");
+    }
+    return value::undefined("item");
+}
+
+inline value detail::interpreter::get_attr(const value& v, const std::string& name) {
+    if (v.is_undefined()) err(fmt::format("'{}' is undefined", v.undefined_name()));
+    if (v.is_object()) {
+        static constexpr std::string_view dict_methods[] = {"items", "keys", "values", "get", "update", "pop"};
+        for (auto m : dict_methods)
+            if (name == m) return method(v, name);
+        if (const value* x = v.get_object().find(name)) return *x;
+        return value::undefined(name);
+    }
+    if (v.is_string() || v.is_array()) return method(v, name);
+    return value::undefined(name);
+}
+
+inline bool detail::interpreter::apply_test(const std::string& n, const value& v, call_args& a) {
+    const value arg = a.get(0, "value");
+    if (n == "defined") return !v.is_undefined();
+    if (n == "undefined") return v.is_undefined();
+    if (n == "none") return v.is_none();
+    if (n == "string") return v.is_string();
+    if (n == "mapping") return v.is_object();
+    if (n == "iterable") return v.is_array() || v.is_object() || v.is_string();
+    if (n == "sequence") return v.is_array() || v.is_object() || v.is_string();
+    if (n == "number") return v.is_number() || v.is_bool();
+    if (n == "integer") return v.is_int();
+    if (n == "float") return v.is_float();
+    if (n == "boolean") return v.is_bool();
+    if (n == "true") return v.is_bool() && v.get_bool();
+    if (n == "false") return v.is_bool() && !v.get_bool();
+    if (n == "callable") return v.is_callable();
+    if (n == "equalto" || n == "eq" || n == "==" || n == "sameas") return v == arg;
+    if (n == "ne" || n == "!=") return !(v == arg);
+    if (n == "lt" || n == "lessthan" || n == "<") return compare(*this, v, arg) < 0;
+    if (n == "le" || n == "<=") return compare(*this, v, arg) <= 0;
+    if (n == "gt" || n == "greaterthan" || n == ">") return compare(*this, v, arg) > 0;
+    if (n == "ge" || n == ">=") return compare(*this, v, arg) >= 0;
+    if (n == "in") {
+        if (arg.is_string()) return v.is_string() && arg.str().find(v.str()) != std::string::npos;
+        if (arg.is_array())
+            return std::any_of(arg.get_array().begin(), arg.get_array().end(), [&](const value& x) { return x == v; });
+        if (arg.is_object()) return v.is_string() && arg.get_object().find(v.str());
+        err("the 'in' test needs a string, list or dict");
+    }
+    if (n == "odd" || n == "even") {
+        const std::int64_t i = to_int(*this, v, "the odd/even test");
+        return (i % 2 != 0) == (n == "odd");
+    }
+    if (n == "divisibleby") {
+        const std::int64_t d = to_int(*this, arg, "divisibleby");
+        if (d == 0) err("divisibleby 0");
+        return to_int(*this, v, "divisibleby") % d == 0;
+    }
+    if (n == "lower" || n == "upper") {
+        if (!v.is_string()) return false;
+        for (unsigned char c : v.str())
+            if (n == "lower" ? std::isupper(c) : std::islower(c)) return false;
+        return true;
+    }
+    err(fmt::format("unknown test '{}'", n));
+}
+
+}  // namespace jinja
+LLMT_END_NAMESPACE
+// ---- end llmt/runtime/jinja/builtins.hpp ----
+
+#include <algorithm>
+#include <charconv>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace jinja {
+namespace detail {
+
+/// attribute= of map / selectattr / sort / join: a dotted path of attributes or indices.
+inline value attr_path(interpreter& in, value v, const std::string& path) {
+    std::size_t pos = 0;
+    while (pos <= path.size()) {
+        const std::size_t dot = std::min(path.find('.', pos), path.size());
+        const std::string part = path.substr(pos, dot - pos);
+        if (v.is_undefined()) return v;
+        if (!part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+            v.is_array())
+            v = in.get_item(v, value(std::int64_t(std::stoll(part))));
+        else
+            v = in.get_item(v, value(part));
+        pos = dot + 1;
+    }
+    return v;
+}
+
+}  // namespace detail
+
+inline value detail::interpreter::apply_filter(const std::string& n, const value& v, call_args& a) {
+    auto need_str = [&](const value& x) -> text {
+        if (x.is_undefined() || x.is_string()) return to_text(x);
+        return to_text(x);
+    };
+    if (n == "safe" || n == "string") return value(to_text(v));
+    if (n == "trim") return value(strip(need_str(v), a.get(0, "chars"), true, true));
+    if (n == "upper") return value(map_ascii(need_str(v), 1));
+    if (n == "lower") return value(map_ascii(need_str(v), 0));
+    if (n == "capitalize") return value(map_ascii(need_str(v), 2));
+    if (n == "title") return value(map_ascii(need_str(v), 3));
+    if (n == "length" || n == "count") {
+        if (v.is_string()) return std::int64_t(cp_count(v.str()));
+        if (v.is_array()) return std::int64_t(v.get_array().size());
+        if (v.is_object()) return std::int64_t(v.get_object().items.size());
+        if (v.is_undefined()) return std::int64_t(0);
+        err(fmt::format("a value of type {} has no length", v.type_name()));
+    }
+    if (n == "default" || n == "d") {
+        const bool boolean = a.get(1, "boolean", false).truthy();
+        if (v.is_undefined() || (boolean && !v.truthy())) return a.get(0, "default_value", value(""));
+        return v;
+    }
+    if (n == "tojson") {
+        const value ind = a.get(0, "indent", none_t{});
+        std::string out;
+        const value sk = a.get(99, "sort_keys", false);
+        try {
+            to_json(out, v, ind.is_int() ? int(ind.get_int()) : -1, sk.truthy());
+        } catch (const error& e) {
+            err(e.what());
+        }
+        check_size(out.size());
+        return value(std::move(text(std::move(out))).taint_like(has_literal(v) ? text::literal("x") : text()));
+    }
+    if (n == "replace") {
+        const value from = a.get(0, "old"), to = a.get(1, "new"), cnt = a.get(2, "count", std::int64_t(-1));
+        return value(replace(*this, need_str(v), to_text(from), to_text(to), cnt.is_int() ? cnt.get_int() : -1));
+    }
+    if (n == "first" || n == "last") {
+        const auto items = iterate(v);
+        if (items.empty()) return value::undefined(n);
+        return n == "first" ? items.front() : items.back();
+    }
+    if (n == "list") return value(iterate(v));
+    if (n == "reverse") {
+        if (v.is_string()) {
+            auto cs = chars_of(v.get_text());
+            text r;
+            for (auto it = cs.rbegin(); it != cs.rend(); ++it) r.append(it->get_text());
+            return value(std::move(r));
+        }
+        auto items = iterate(v);
+        std::reverse(items.begin(), items.end());
+        return value(std::move(items));
+    }
+    if (n == "join") {
+        const text sep = to_text(a.get(0, "d", value("")));
+        const value attr = a.get(1, "attribute");
+        text r;
+        bool first = true;
+        for (const auto& x : iterate(v)) {
+            if (!first) r.append(sep);
+            first = false;
+            r.append(to_text(attr.is_string() ? attr_path(*this, x, attr.str()) : x));
+            check_size(r.s.size());
+        }
+        return value(std::move(r));
+    }
+    if (n == "items" || n == "dictsort") {
+        if (v.is_undefined()) return value(array{});
+        if (!v.is_object()) err(fmt::format("{} needs a dict, not a {}", n, v.type_name()));
+        array r;
+        for (const auto& [k, x] : v.get_object().items) r.push_back(value(array{value(k), x}));
+        if (n == "dictsort") {
+            const bool cs = a.get(0, "case_sensitive", false).truthy();
+            const bool by_value = a.get(1, "by", "key").is_string() && a.get(1, "by", "key").str() == "value";
+            const bool rev = a.get(2, "reverse", false).truthy();
+            auto key = [&](const value& item) {
+                value k = item.get_array()[by_value ? 1 : 0];
+                return (!cs && k.is_string()) ? value(map_ascii(k.get_text(), 0)) : k;
+            };
+            std::stable_sort(r.begin(), r.end(), [&](const value& x, const value& y) {
+                const int c = compare(*this, key(x), key(y));
+                return rev ? c > 0 : c < 0;
+            });
+        }
+        return value(std::move(r));
+    }
+    if (n == "map") {
+        array r;
+        const value attr = a.get(99, "attribute");
+        for (const auto& x : iterate(v)) {
+            step();
+            if (attr.is_string()) {
+                value y = attr_path(*this, x, attr.str());
+                if (y.is_undefined()) y = a.get(99, "default", y);
+                r.push_back(std::move(y));
+            } else {
+                if (a.pos.empty() || !a.pos[0].is_string()) err("map needs a filter name or attribute=");
+                call_args rest{std::vector<value>(a.pos.begin() + 1, a.pos.end()), {}};
+                r.push_back(apply_filter(a.pos[0].str(), x, rest));
+            }
+        }
+        return value(std::move(r));
+    }
+    if (n == "select" || n == "reject" || n == "selectattr" || n == "rejectattr") {
+        const bool attr = n == "selectattr" || n == "rejectattr";
+        const bool want = n == "select" || n == "selectattr";
+        const std::size_t ti = attr ? 1 : 0;
+        if (attr && (a.pos.empty() || !a.pos[0].is_string())) err(fmt::format("{} needs an attribute name", n));
+        array r;
+        for (const auto& x : iterate(v)) {
+            step();
+            const value subject = attr ? attr_path(*this, x, a.pos[0].str()) : x;
+            bool ok;
+            if (a.pos.size() > ti) {
+                if (!a.pos[ti].is_string()) err(fmt::format("{} needs a test name", n));
+                call_args rest{std::vector<value>(a.pos.begin() + std::ptrdiff_t(ti) + 1, a.pos.end()), {}};
+                ok = apply_test(a.pos[ti].str(), subject, rest);
+            } else {
+                ok = subject.truthy();
+            }
+            if (ok == want) r.push_back(x);
+        }
+        return value(std::move(r));
+    }
+    if (n == "unique") {
+        array r;
+        for (const auto& x : iterate(v)) {
+            step();
+            if (std::none_of(r.begin(), r.end(), [&](const value& y) { return y == x; })) r.push_back(x);
+        }
+        return value(std::move(r));
+    }
+    if (n == "sort") {
+        auto items = iterate(v);
+        const bool rev = a.get(0, "reverse", false).truthy();
+        const value attr = a.get(2, "attribute");
+        std::stable_sort(items.begin(), items.end(), [&](const value& x, const value& y) {
+            const int c = attr.is_string() ? compare(*this, attr_path(*this, x, attr.str()), attr_path(*this, y, attr.str()))
+                                           : compare(*this, x, y);
+            return rev ? c > 0 : c < 0;
+        });
+        return value(std::move(items));
+    }
+    if (n == "int") {
+        if (v.is_int()) return v;
+        if (v.is_float()) return std::int64_t(v.get_float());
+        if (v.is_bool()) return std::int64_t(v.get_bool());
+        if (v.is_string()) {
+            const std::string s = strip(v.get_text(), value(), true, true).s;
+            std::int64_t i = 0;
+            auto r = std::from_chars(s.data(), s.data() + s.size(), i);
+            if (r.ec == std::errc() && r.ptr == s.data() + s.size()) return i;
+            double d = 0;
+            auto rd = std::from_chars(s.data(), s.data() + s.size(), d);
+            if (rd.ec == std::errc() && rd.ptr == s.data() + s.size() && std::isfinite(d) && std::fabs(d) < 9e18)
+                return std::int64_t(d);
+        }
+        return a.get(0, "default", std::int64_t(0));
+    }
+    if (n == "float") {
+        if (v.is_number()) return v.get_float();
+        if (v.is_bool()) return double(v.get_bool());
+        if (v.is_string()) {
+            const std::string s = strip(v.get_text(), value(), true, true).s;
+            double d = 0;
+            auto r = std::from_chars(s.data(), s.data() + s.size(), d);
+            if (r.ec == std::errc() && r.ptr == s.data() + s.size()) return d;
+        }
+        return a.get(0, "default", 0.0);
+    }
+    if (n == "abs") {
+        if (v.is_int()) return v.get_int() < 0 ? value(-v.get_int()) : v;
+        if (v.is_float()) return std::fabs(v.get_float());
+        err(fmt::format("abs needs a number, not a {}", v.type_name()));
+    }
+    if (n == "escape" || n == "e") {
+        const text s = to_text(v);
+        text r;
+        for (std::size_t i = 0; i < s.s.size(); ++i) {
+            switch (s.s[i]) {
+                case '&': r.append("&amp;"); break;
+                case '<': r.append("&lt;"); break;
+                case '>': r.append("&gt;"); break;
+                case '"': r.append("&#34;"); break;
+                case '\'': r.append("&#39;"); break;
+                default: r.append(s, i, i + 1);
+            }
+        }
+        check_size(r.s.size());
+        return value(std::move(r));
+    }
+    if (n == "indent") {
+        const value w = a.get(0, "width", std::int64_t(4));
+        const bool first = a.get(1, "first", false).truthy(), blank = a.get(2, "blank", false).truthy();
+        const std::string pad = w.is_string() ? w.str() : std::string(std::size_t(std::clamp<std::int64_t>(to_int(*this, w, "indent"), 0, 256)), ' ');
+        const text s = to_text(v);
+        text r;
+        std::size_t pos = 0;
+        bool line0 = true;
+        while (pos <= s.s.size()) {
+            const std::size_t nl = std::min(s.s.find('\n', pos), s.s.size());
+            const bool empty = nl == pos;
+            if ((line0 ? first : true) && (blank || !empty)) r.append(pad);
+            r.append(s, pos, nl);
+            if (nl < s.s.size()) r.append("\n");
+            check_size(r.s.size());
+            pos = nl + 1;
+            line0 = false;
+        }
+        return value(std::move(r));
+    }
+    if (n == "format") return value(percent_format(*this, to_text(v), a.pos));
+    if (n == "attr") return get_attr(v, to_text(a.get(0, "name")).s);
+    if (n == "wordcount") return std::int64_t(split(to_text(v), value(), -1).size());
+    if (n == "sum") {
+        value acc = a.get(1, "start", std::int64_t(0));
+        const value attr = a.get(0, "attribute");
+        for (const auto& x : iterate(v)) {
+            const value y = attr.is_string() ? attr_path(*this, x, attr.str()) : x;
+            if (!y.is_number() && !y.is_bool()) err("sum needs numbers");
+            acc = acc.is_int() && y.is_int() ? value(acc.get_int() + y.get_int()) : value(acc.get_float() + y.get_float());
+        }
+        return acc;
+    }
+    if (n == "min" || n == "max") {
+        const auto items = iterate(v);
+        if (items.empty()) return value::undefined(n);
+        value best = items[0];
+        for (const auto& x : items)
+            if ((compare(*this, x, best) < 0) == (n == "min") && !(x == best)) best = x;
+        return best;
+    }
+    err(fmt::format("unknown filter '{}'", n));
+}
+
+inline value detail::interpreter::method(const value& self, const std::string& n) {
+    interpreter* in = this;
+    auto bound = [&](auto fn) {
+        return value(function([in, self, fn](call_args& a) -> value { return fn(*in, self, a); }));
+    };
+    if (self.is_string()) {
+        if (n == "strip" || n == "lstrip" || n == "rstrip")
+            return bound([n](interpreter&, const value& s, call_args& a) {
+                return value(strip(s.get_text(), a.get(0, "chars"), n != "rstrip", n != "lstrip"));
+            });
+        if (n == "startswith" || n == "endswith")
+            return bound([n](interpreter& i, const value& s, call_args& a) {
+                const value p = a.get(0, "prefix");
+                std::vector<value> opts = p.is_array() ? p.get_array() : std::vector<value>{p};
+                for (const auto& o : opts) {
+                    if (!o.is_string()) i.err(fmt::format("{} needs a string, not a {}", n, o.type_name()));
+                    const std::string_view str = s.str(), x = o.str();
+                    if (x.size() <= str.size() && (n == "startswith" ? str.substr(0, x.size()) : str.substr(str.size() - x.size())) == x)
+                        return value(true);
+                }
+                return value(false);
+            });
+        if (n == "split" || n == "rsplit")
+            return bound([](interpreter&, const value& s, call_args& a) {
+                const value mx = a.get(1, "maxsplit", std::int64_t(-1));
+                return value(split(s.get_text(), a.get(0, "sep", none_t{}), mx.is_int() ? mx.get_int() : -1));
+            });
+        if (n == "splitlines")
+            return bound([](interpreter&, const value& s, call_args&) {
+                auto parts = split(s.get_text(), value("\n"), -1);
+                if (!parts.empty() && parts.back().str().empty()) parts.pop_back();
+                return value(std::move(parts));
+            });
+        if (n == "upper" || n == "lower" || n == "title" || n == "capitalize")
+            return bound([n](interpreter&, const value& s, call_args&) {
+                return value(map_ascii(s.get_text(), n == "lower" ? 0 : n == "upper" ? 1 : n == "capitalize" ? 2 : 3));
+            });
+        if (n == "replace")
+            return bound([](interpreter& i, const value& s, call_args& a) {
+                const value c = a.get(2, "count", std::int64_t(-1));
+                return value(replace(i, s.get_text(), to_text(a.get(0, "old")), to_text(a.get(1, "new")), c.is_int() ? c.get_int() : -1));
+            });
+        if (n == "find" || n == "rfind" || n == "count")
+            return bound([n](interpreter& i, const value& s, call_args& a) {
+                const value sub = a.get(0, "sub");
+                if (!sub.is_string()) i.err(fmt::format("{} needs a string", n));
+                if (n == "count") {
+                    if (sub.str().empty()) return value(std::int64_t(cp_count(s.str()) + 1));
+                    std::int64_t c = 0;
+                    for (std::size_t p = s.str().find(sub.str()); p != std::string::npos; p = s.str().find(sub.str(), p + sub.str().size())) ++c;
+                    return value(c);
+                }
+                const std::size_t p = n == "find" ? s.str().find(sub.str()) : s.str().rfind(sub.str());
+                return value(p == std::string::npos ? std::int64_t(-1) : std::int64_t(cp_count(s.str().substr(0, p))));
+            });
+        if (n == "join")
+            return bound([](interpreter& i, const value& s, call_args& a) {
+                text r;
+                bool first = true;
+                for (const auto& x : i.iterate(a.get(0, "iterable"))) {
+                    if (!first) r.append(s.get_text());
+                    first = false;
+                    r.append(to_text(x));
+                    i.check_size(r.s.size());
+                }
+                return value(std::move(r));
+            });
+        if (n == "format")
+            return bound([](interpreter& i, const value& s, call_args& a) {
+                text r;
+                const std::string& f = s.str();
+                std::size_t auto_i = 0;
+                for (std::size_t p = 0; p < f.size(); ++p) {
+                    if (f[p] == '{' && p + 1 < f.size() && f[p + 1] == '{') {
+                        r.append("{");
+                        ++p;
+                    } else if (f[p] == '}' && p + 1 < f.size() && f[p + 1] == '}') {
+                        r.append("}");
+                        ++p;
+                    } else if (f[p] == '{') {
+                        const std::size_t e = f.find('}', p);
+                        if (e == std::string::npos) i.err("format: a '{' is never closed");
+                        const std::string key = f.substr(p + 1, e - p - 1);
+                        value x;
+                        if (key.empty()) x = auto_i < a.pos.size() ? a.pos[auto_i++] : value::undefined("format argument");
+                        else if (std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; }))
+                            x = a.get(std::size_t(std::stoul(key.substr(0, 6))), "\x01");
+                        else x = a.get(std::size_t(-1), key);
+                        if (x.is_undefined()) i.err(fmt::format("format: no argument for '{{{}}}'", key));
+                        r.append(to_text(x));
+                        p = e;
+                    } else {
+                        r.append(s.get_text(), p, p + 1);
+                    }
+                    i.check_size(r.s.size());
+                }
+                return value(std::move(r));
+            });
+        if (n == "isdigit" || n == "isalpha" || n == "isspace" || n == "isalnum")
+            return bound([n](interpreter&, const value& s, call_args&) {
+                if (s.str().empty()) return value(false);
+                for (unsigned char c : s.str()) {
+                    const bool ok = n == "isdigit" ? std::isdigit(c) : n == "isalpha" ? std::isalpha(c)
+                                  : n == "isspace" ? is_py_space(char(c)) : std::isalnum(c);
+                    if (!ok) return value(false);
+                }
+                return value(true);
+            });
+        return value::undefined(n);
+    }
+    if (self.is_object()) {
+        if (n == "items" || n == "keys" || n == "values")
+            return bound([n](interpreter&, const value& s, call_args&) {
+                array r;
+                for (const auto& [k, x] : s.get_object().items)
+                    r.push_back(n == "items" ? value(array{value(k), x}) : n == "keys" ? value(k) : x);
+                return value(std::move(r));
+            });
+        if (n == "get" || n == "pop")
+            return bound([n](interpreter& i, const value& s, call_args& a) {
+                const value k = a.get(0, "key");
+                const value dflt = a.get(1, "default", none_t{});
+                if (!k.is_string()) return dflt;
+                auto& items = s.get_object().items;
+                for (auto it = items.begin(); it != items.end(); ++it)
+                    if (it->first == k.str()) {
+                        value r = it->second;
+                        if (n == "pop") items.erase(it);
+                        return r;
+                    }
+                if (n == "pop" && a.pos.size() < 2) i.err(fmt::format("pop: no key '{}'", k.str()));
+                return dflt;
+            });
+        if (n == "update")
+            return bound([](interpreter&, const value& s, call_args& a) {
+                const value o = a.get(0, "other");
+                if (o.is_object())
+                    for (const auto& [k, x] : o.get_object().items) s.get_object().set(k, x);
+                for (const auto& [k, x] : a.kw) s.get_object().set(k, x);
+                return value(none_t{});
+            });
+        return value::undefined(n);
+    }
+    if (self.is_array()) {
+        if (n == "append" || n == "extend")
+            return bound([n](interpreter& i, const value& s, call_args& a) {
+                auto& arr = s.get_array();
+                if (n == "append") {
+                    i.check_items(arr.size() + 1);
+                    arr.push_back(a.get(0, "x"));
+                } else {
+                    const auto add = i.iterate(a.get(0, "iterable"));
+                    i.check_items(arr.size() + add.size());
+                    arr.insert(arr.end(), add.begin(), add.end());
+                }
+                return value(none_t{});
+            });
+        if (n == "pop")
+            return bound([](interpreter& i, const value& s, call_args& a) {
+                auto& arr = s.get_array();
+                std::int64_t k = a.pos.empty() ? -1 : to_int(i, a.pos[0], "pop");
+                if (k < 0) k += std::int64_t(arr.size());
+                if (k < 0 || k >= std::int64_t(arr.size())) i.err("pop index out of range");
+                value r = arr[std::size_t(k)];
+                arr.erase(arr.begin() + k);
+                return r;
+            });
+        if (n == "index")
+            return bound([](interpreter& i, const value& s, call_args& a) {
+                const auto& arr = s.get_array();
+                for (std::size_t k = 0; k < arr.size(); ++k)
+                    if (arr[k] == a.get(0, "x")) return value(std::int64_t(k));
+                i.err("index: the value is not in the list");
+            });
+        return value::undefined(n);
+    }
+    return value::undefined(n);
+}
+
+}  // namespace jinja
+LLMT_END_NAMESPACE
+// ---- end llmt/runtime/jinja/filters.hpp ----
+// ---- begin llmt/runtime/jinja/parser.hpp ----
+// jinja parser: tokens to the syntax tree, jinja2's grammar and operator precedence, with a nesting limit
+
+
+#include <charconv>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace jinja {
+namespace detail {
+
+class parser {
+public:
+    parser(std::vector<token> toks, const syntax_options& o) : t_(std::move(toks)), o_(o) {}
+
+    body parse_template() {
+        std::string end;
+        return parse_body({}, end, 0);
+    }
+
+private:
+    std::vector<token> t_;
+    const syntax_options& o_;
+    std::size_t i_ = 0;
+    std::uint32_t depth_ = 0;
+
+    struct guard {
+        parser& p;
+        explicit guard(parser& pp) : p(pp) {
+            if (++p.depth_ > p.o_.max_depth)
+                p.error(fmt::format("the template nests deeper than {} levels", p.o_.max_depth));
+        }
+        ~guard() { --p.depth_; }
+    };
+
+    const token& cur() const { return t_[i_]; }
+    const token& peek(std::size_t n = 1) const { return t_[std::min(i_ + n, t_.size() - 1)]; }
+    void next() {
+        if (i_ + 1 < t_.size()) ++i_;
+    }
+    bool at_op(std::string_view op) const { return cur().kind == tok::op && cur().s == op; }
+    bool at_name(std::string_view n) const { return cur().kind == tok::name && cur().s == n; }
+
+    [[noreturn]] void error(std::string_view what) const { error_at(cur(), what); }
+    [[noreturn]] static void error_at(const token& t, std::string_view what) {
+        fail(errc::format, "jinja: line {}, column {}: {}", t.line, t.col, what);
+    }
+    static std::string describe(const token& t) {
+        switch (t.kind) {
+            case tok::eof: return "the end of the template";
+            case tok::block_end: return "'%}'";
+            case tok::var_end: return "'}}'";
+            case tok::string: return fmt::format("the string '{}'", t.s);
+            default: return fmt::format("'{}'", t.s);
+        }
+    }
+    void expect_op(std::string_view op) {
+        if (!at_op(op)) error(fmt::format("expected '{}', found {}", op, describe(cur())));
+        next();
+    }
+    std::string expect_name(std::string_view what) {
+        if (cur().kind != tok::name) error(fmt::format("expected {}, found {}", what, describe(cur())));
+        std::string s = cur().s;
+        next();
+        return s;
+    }
+    void expect_name_kw(std::string_view kw) {
+        if (!at_name(kw)) error(fmt::format("expected '{}', found {}", kw, describe(cur())));
+        next();
+    }
+    void expect_block_end(std::string_view tag) {
+        if (cur().kind != tok::block_end)
+            error(fmt::format("expected '%}}' to close the {} tag, found {}", tag, describe(cur())));
+        next();
+    }
+
+    expr_ptr make(expr_kind k, const token& at) {
+        auto e = std::make_unique<expr>();
+        e->kind = k;
+        e->line = at.line;
+        e->col = at.col;
+        return e;
+    }
+    expr_ptr add(expr_ptr e, expr_ptr kid) {
+        if (kid) {
+            e->depth = std::max(e->depth, kid->depth + 1);
+            if (e->depth > o_.max_depth)
+                fail(errc::format, "jinja: line {}, column {}: an expression nests deeper than {} levels", e->line, e->col,
+                     o_.max_depth);
+        }
+        e->kids.push_back(std::move(kid));
+        return e;
+    }
+    expr_ptr binary(expr_kind k, std::string op, expr_ptr l, expr_ptr r, const token& at) {
+        auto e = make(k, at);
+        e->name = std::move(op);
+        e = add(std::move(e), std::move(l));
+        return add(std::move(e), std::move(r));
+    }
+
+    // ---- statements ----
+
+    body parse_body(std::initializer_list<std::string_view> ends, std::string& found, std::uint32_t open_line) {
+        guard g(*this);
+        body out;
+        while (true) {
+            const token& t = cur();
+            if (t.kind == tok::eof) {
+                if (ends.size() == 0) return out;
+                error(fmt::format("the block opened at line {} is never closed (expected {{% {} %}})", open_line,
+                                  *(ends.end() - 1)));
+            }
+            if (t.kind == tok::text) {
+                auto s = std::make_unique<stmt>();
+                s->kind = stmt_kind::text;
+                s->line = t.line;
+                s->txt = text(t.s);
+                out.push_back(std::move(s));
+                next();
+            } else if (t.kind == tok::var_begin) {
+                next();
+                auto s = std::make_unique<stmt>();
+                s->kind = stmt_kind::output;
+                s->line = t.line;
+                s->col = t.col;
+                s->e = parse_expression();
+                if (cur().kind != tok::var_end) error(fmt::format("expected '}}}}', found {}", describe(cur())));
+                next();
+                out.push_back(std::move(s));
+            } else if (t.kind == tok::block_begin) {
+                next();
+                if (cur().kind != tok::name) error(fmt::format("expected a tag name, found {}", describe(cur())));
+                for (auto e : ends)
+                    if (cur().s == e) {
+                        found = cur().s;
+                        next();
+                        return out;
+                    }
+                out.push_back(parse_statement(t));
+            } else {
+                error(fmt::format("unexpected {}", describe(t)));
+            }
+        }
+    }
+
+    stmt_ptr new_stmt(stmt_kind k, const token& at) {
+        auto s = std::make_unique<stmt>();
+        s->kind = k;
+        s->line = at.line;
+        s->col = at.col;
+        return s;
+    }
+
+    stmt_ptr parse_statement(const token& open) {
+        const token name = cur();
+        const std::string& n = name.s;
+        next();
+        std::string end;
+        if (n == "if") {
+            auto s = new_stmt(stmt_kind::if_, open);
+            s->conds.push_back(parse_expression());
+            expect_block_end("if");
+            while (true) {
+                s->bodies.push_back(parse_body({"elif", "else", "endif"}, end, open.line));
+                if (end == "elif") {
+                    s->conds.push_back(parse_expression());
+                    expect_block_end("elif");
+                    continue;
+                }
+                if (end == "else") {
+                    expect_block_end("else");
+                    s->else_body = parse_body({"endif"}, end, open.line);
+                }
+                expect_block_end("endif");
+                return s;
+            }
+        }
+        if (n == "for") {
+            auto s = new_stmt(stmt_kind::for_, open);
+            const bool paren = at_op("(");
+            if (paren) next();
+            s->names.push_back(expect_name("a loop variable name"));
+            while (at_op(",")) {
+                next();
+                s->names.push_back(expect_name("a loop variable name"));
+            }
+            if (paren) expect_op(")");
+            expect_name_kw("in");
+            s->e = parse_expression(false);
+            if (at_name("if")) {
+                next();
+                s->cond = parse_expression(false);
+            }
+            if (at_name("recursive")) error("recursive for loops are not supported");
+            expect_block_end("for");
+            s->bodies.push_back(parse_body({"else", "endfor"}, end, open.line));
+            if (end == "else") {
+                expect_block_end("else");
+                s->else_body = parse_body({"endfor"}, end, open.line);
+            }
+            expect_block_end("endfor");
+            return s;
+        }
+        if (n == "set") {
+            auto s = new_stmt(stmt_kind::set, open);
+            s->names.push_back(expect_name("a variable name after 'set'"));
+            if (at_op(".")) {
+                next();
+                s->attr = expect_name("an attribute name");
+            }
+            while (at_op(",") && s->attr.empty()) {
+                next();
+                s->names.push_back(expect_name("a variable name"));
+            }
+            if (at_op("=")) {
+                next();
+                s->e = parse_tuple();
+                expect_block_end("set");
+                return s;
+            }
+            if (s->names.size() != 1 || !s->attr.empty()) error("a block set takes one variable name");
+            s->kind = stmt_kind::set_block;
+            if (at_op("|")) s->e = parse_filter_chain(open);
+            expect_block_end("set");
+            s->bodies.push_back(parse_body({"endset"}, end, open.line));
+            expect_block_end("endset");
+            return s;
+        }
+        if (n == "macro") {
+            auto s = new_stmt(stmt_kind::macro, open);
+            s->names.push_back(expect_name("a macro name"));
+            parse_params(*s);
+            expect_block_end("macro");
+            s->bodies.push_back(parse_body({"endmacro"}, end, open.line));
+            expect_block_end("endmacro");
+            return s;
+        }
+        if (n == "call") {
+            auto s = new_stmt(stmt_kind::call_block, open);
+            if (at_op("(")) parse_params(*s);
+            s->e = parse_expression();
+            if (s->e->kind != expr_kind::call) error("a call block needs a macro call");
+            expect_block_end("call");
+            s->bodies.push_back(parse_body({"endcall"}, end, open.line));
+            expect_block_end("endcall");
+            return s;
+        }
+        if (n == "filter") {
+            auto s = new_stmt(stmt_kind::filter_block, open);
+            s->e = parse_filter_chain(open, true);
+            expect_block_end("filter");
+            s->bodies.push_back(parse_body({"endfilter"}, end, open.line));
+            expect_block_end("endfilter");
+            return s;
+        }
+        if (n == "generation") {
+            auto s = new_stmt(stmt_kind::scope, open);
+            expect_block_end("generation");
+            s->bodies.push_back(parse_body({"endgeneration"}, end, open.line));
+            expect_block_end("endgeneration");
+            return s;
+        }
+        if (n == "break" || n == "continue") {
+            auto s = new_stmt(n == "break" ? stmt_kind::break_ : stmt_kind::continue_, open);
+            expect_block_end(n);
+            return s;
+        }
+        if (n == "do") {
+            auto s = new_stmt(stmt_kind::do_, open);
+            s->e = parse_tuple();
+            expect_block_end("do");
+            return s;
+        }
+        static constexpr std::string_view ends[] = {"endif", "endfor", "endset", "endmacro", "endcall", "endfilter",
+                                                    "endgeneration", "elif", "else", "endraw"};
+        for (auto e : ends)
+            if (n == e) error_at(name, fmt::format("'{}' has no open block to end or continue here", n));
+        error_at(name, fmt::format("unknown tag '{}'", n));
+    }
+
+    void parse_params(stmt& s) {
+        expect_op("(");
+        while (!at_op(")")) {
+            if (!s.params.empty()) expect_op(",");
+            if (at_op(")")) break;
+            s.params.push_back(expect_name("a parameter name"));
+            if (at_op("=")) {
+                next();
+                s.defaults.push_back(parse_expression());
+            } else {
+                s.defaults.push_back(nullptr);
+            }
+        }
+        next();
+    }
+
+    // "| f(args) | g" (or, for a filter block, "f(args) | g") applied to a placeholder name.
+    expr_ptr parse_filter_chain(const token& at, bool first_bare = false) {
+        auto e = make(expr_kind::name, at);
+        e->name = "\x01block";
+        bool first = true;
+        while ((first && first_bare) || at_op("|")) {
+            if (!(first && first_bare)) next();
+            first = false;
+            e = parse_filter(std::move(e));
+        }
+        return e;
+    }
+
+    // ---- expressions ----
+
+    expr_ptr parse_tuple() {
+        const token at = cur();
+        auto e = parse_expression();
+        if (!at_op(",")) return e;
+        auto t = make(expr_kind::tuple, at);
+        t = add(std::move(t), std::move(e));
+        while (at_op(",")) {
+            next();
+            if (cur().kind == tok::block_end || cur().kind == tok::var_end) break;
+            t = add(std::move(t), parse_expression());
+        }
+        return t;
+    }
+
+    expr_ptr parse_expression(bool with_cond = true) {
+        guard g(*this);
+        auto e = parse_or();
+        while (with_cond && at_name("if")) {
+            const token at = cur();
+            next();
+            auto c = make(expr_kind::cond, at);
+            c = add(std::move(c), std::move(e));
+            c = add(std::move(c), parse_or());
+            if (at_name("else")) {
+                next();
+                c = add(std::move(c), parse_expression());
+            } else {
+                c->kids.push_back(nullptr);
+            }
+            e = std::move(c);
+        }
+        return e;
+    }
+
+    expr_ptr parse_or() {
+        auto e = parse_and();
+        while (at_name("or")) {
+            const token at = cur();
+            next();
+            e = binary(expr_kind::or_, "or", std::move(e), parse_and(), at);
+        }
+        return e;
+    }
+    expr_ptr parse_and() {
+        auto e = parse_not();
+        while (at_name("and")) {
+            const token at = cur();
+            next();
+            e = binary(expr_kind::and_, "and", std::move(e), parse_not(), at);
+        }
+        return e;
+    }
+    expr_ptr parse_not() {
+        if (at_name("not")) {
+            guard g(*this);
+            const token at = cur();
+            next();
+            return add(make(expr_kind::not_, at), parse_not());
+        }
+        return parse_compare();
+    }
+    expr_ptr parse_compare() {
+        auto e = parse_math1();
+        while (true) {
+            const token at = cur();
+            std::string op;
+            if (cur().kind == tok::op && (cur().s == "==" || cur().s == "!=" || cur().s == "<" || cur().s == "<=" ||
+                                          cur().s == ">" || cur().s == ">=")) {
+                op = cur().s;
+                next();
+            } else if (at_name("in")) {
+                op = "in";
+                next();
+            } else if (at_name("not") && peek().kind == tok::name && peek().s == "in") {
+                op = "not in";
+                next();
+                next();
+            } else {
+                return e;
+            }
+            e = binary(expr_kind::binary, op, std::move(e), parse_math1(), at);
+        }
+    }
+    template <class Sub>
+    expr_ptr parse_left(std::initializer_list<std::string_view> ops, Sub sub) {
+        auto e = (this->*sub)();
+        while (cur().kind == tok::op) {
+            bool hit = false;
+            for (auto op : ops) hit = hit || cur().s == op;
+            if (!hit) break;
+            const token at = cur();
+            next();
+            e = binary(expr_kind::binary, at.s, std::move(e), (this->*sub)(), at);
+        }
+        return e;
+    }
+    expr_ptr parse_math1() { return parse_left({"+", "-"}, &parser::parse_concat); }
+    expr_ptr parse_concat() { return parse_left({"~"}, &parser::parse_math2); }
+    expr_ptr parse_math2() { return parse_left({"*", "/", "//", "%"}, &parser::parse_pow); }
+    expr_ptr parse_pow() { return parse_left({"**"}, &parser::parse_unary_f); }
+    expr_ptr parse_unary_f() { return parse_unary(true); }
+
+    expr_ptr parse_unary(bool with_filter) {
+        guard g(*this);
+        expr_ptr e;
+        if (at_op("-") || at_op("+")) {
+            const token at = cur();
+            next();
+            e = make(expr_kind::unary, at);
+            e->name = at.s;
+            e = add(std::move(e), parse_unary(false));
+        } else {
+            e = parse_primary();
+        }
+        e = parse_postfix(std::move(e));
+        if (with_filter) e = parse_filter_expr(std::move(e));
+        return e;
+    }
+
+    expr_ptr parse_primary() {
+        const token at = cur();
+        switch (at.kind) {
+            case tok::name: {
+                next();
+                if (at.s == "true" || at.s == "True") return literal(true, at);
+                if (at.s == "false" || at.s == "False") return literal(false, at);
+                if (at.s == "none" || at.s == "None") return literal(none_t{}, at);
+                auto e = make(expr_kind::name, at);
+                e->name = at.s;
+                return e;
+            }
+            case tok::string: {
+                std::string s;
+                while (cur().kind == tok::string) {  // adjacent literals concatenate
+                    s += cur().s;
+                    next();
+                }
+                return literal(value(std::move(s)), at);
+            }
+            case tok::integer: {
+                next();
+                std::int64_t v = 0;
+                const auto r = std::from_chars(at.s.data(), at.s.data() + at.s.size(), v);
+                if (r.ec != std::errc()) error_at(at, fmt::format("the integer {} is out of range", at.s));
+                return literal(v, at);
+            }
+            case tok::floating: {
+                next();
+                double v = 0;
+                std::from_chars(at.s.data(), at.s.data() + at.s.size(), v);
+                return literal(v, at);
+            }
+            default: break;
+        }
+        if (at_op("(")) {
+            guard g(*this);
+            next();
+            if (at_op(")")) {
+                next();
+                return make(expr_kind::tuple, at);
+            }
+            auto e = parse_expression();
+            if (at_op(",")) {
+                auto t = make(expr_kind::tuple, at);
+                t = add(std::move(t), std::move(e));
+                while (at_op(",")) {
+                    next();
+                    if (at_op(")")) break;
+                    t = add(std::move(t), parse_expression());
+                }
+                e = std::move(t);
+            }
+            expect_op(")");
+            return e;
+        }
+        if (at_op("[")) {
+            guard g(*this);
+            next();
+            auto e = make(expr_kind::list, at);
+            while (!at_op("]")) {
+                if (!e->kids.empty()) expect_op(",");
+                if (at_op("]")) break;
+                e = add(std::move(e), parse_expression());
+            }
+            next();
+            return e;
+        }
+        if (at_op("{")) {
+            guard g(*this);
+            next();
+            auto e = make(expr_kind::dict, at);
+            while (!at_op("}")) {
+                if (!e->kids.empty()) expect_op(",");
+                if (at_op("}")) break;
+                e = add(std::move(e), parse_expression());
+                expect_op(":");
+                e = add(std::move(e), parse_expression());
+            }
+            next();
+            return e;
+        }
+        error(fmt::format("expected an expression, found {}", describe(at)));
+    }
+
+    expr_ptr literal(value v, const token& at) {
+        auto e = make(expr_kind::literal, at);
+        e->lit = std::move(v);
+        return e;
+    }
+
+    expr_ptr parse_postfix(expr_ptr e) {
+        while (true) {
+            const token at = cur();
+            if (at_op(".")) {
+                next();
+                if (cur().kind != tok::name && cur().kind != tok::integer)
+                    error(fmt::format("expected an attribute name after '.', found {}", describe(cur())));
+                auto a = make(cur().kind == tok::name ? expr_kind::attr : expr_kind::index, at);
+                if (cur().kind == tok::name) {
+                    a->name = cur().s;
+                    a = add(std::move(a), std::move(e));
+                } else {
+                    a = add(std::move(a), std::move(e));
+                    a = add(std::move(a), literal(std::int64_t(std::stoll(cur().s)), cur()));
+                }
+                next();
+                e = std::move(a);
+            } else if (at_op("[")) {
+                guard g(*this);
+                next();
+                expr_ptr parts[3];
+                int n = 0;
+                bool is_slice = false;
+                while (true) {
+                    if (!at_op(":") && !at_op("]")) parts[n] = parse_expression();
+                    if (at_op(":")) {
+                        is_slice = true;
+                        if (++n > 2) error("a slice takes at most start:stop:step");
+                        next();
+                        continue;
+                    }
+                    break;
+                }
+                expect_op("]");
+                if (!is_slice) {
+                    if (!parts[0]) error_at(at, "expected an index inside '[]'");
+                    auto x = make(expr_kind::index, at);
+                    x = add(std::move(x), std::move(e));
+                    e = add(std::move(x), std::move(parts[0]));
+                } else {
+                    auto x = make(expr_kind::slice, at);
+                    x = add(std::move(x), std::move(e));
+                    for (auto& p : parts) x = add(std::move(x), std::move(p));
+                    e = std::move(x);
+                }
+            } else if (at_op("(")) {
+                auto c = make(expr_kind::call, at);
+                c = add(std::move(c), std::move(e));
+                e = parse_call_args(std::move(c));
+            } else {
+                return e;
+            }
+        }
+    }
+
+    // Arguments of a call, filter or test: positional first, then name=value.
+    expr_ptr parse_call_args(expr_ptr c) {
+        guard g(*this);
+        expect_op("(");
+        bool first = true;
+        while (!at_op(")")) {
+            if (!first) expect_op(",");
+            first = false;
+            if (at_op(")")) break;
+            if (cur().kind == tok::name && peek().kind == tok::op && peek().s == "=") {
+                c->kw.push_back(cur().s);
+                next();
+                next();
+                c = add(std::move(c), parse_expression());
+            } else {
+                if (!c->kw.empty()) error("a positional argument follows a keyword argument");
+                c = add(std::move(c), parse_expression());
+            }
+        }
+        next();
+        return c;
+    }
+
+    expr_ptr parse_filter(expr_ptr e) {
+        const token at = cur();
+        std::string name = expect_name("a filter name");
+        while (at_op(".")) {  // dotted filter names are not used by chat templates; keep the last part
+            next();
+            name = expect_name("a filter name");
+        }
+        auto f = make(expr_kind::filter, at);
+        f->name = std::move(name);
+        f = add(std::move(f), std::move(e));
+        if (at_op("(")) f = parse_call_args(std::move(f));
+        return f;
+    }
+
+    expr_ptr parse_filter_expr(expr_ptr e) {
+        while (true) {
+            if (at_op("|")) {
+                next();
+                e = parse_filter(std::move(e));
+            } else if (at_name("is")) {
+                const token at = cur();
+                next();
+                auto t = make(expr_kind::test, at);
+                if (at_name("not")) {
+                    t->negate = true;
+                    next();
+                }
+                t->name = expect_name("a test name after 'is'");
+                t = add(std::move(t), std::move(e));
+                if (at_op("(")) {
+                    t = parse_call_args(std::move(t));
+                } else if ((cur().kind == tok::name || cur().kind == tok::string || cur().kind == tok::integer ||
+                            cur().kind == tok::floating || at_op("[") || at_op("{")) &&
+                           !at_name("else") && !at_name("or") && !at_name("and") && !at_name("if")) {
+                    if (at_name("is")) error("tests cannot be chained with 'is'");
+                    t = add(std::move(t), parse_postfix(parse_primary()));
+                }
+                e = std::move(t);
+            } else if (at_op("(")) {
+                auto c = make(expr_kind::call, cur());
+                c = add(std::move(c), std::move(e));
+                e = parse_call_args(std::move(c));
+            } else {
+                return e;
+            }
+        }
+    }
+};
+
+}  // namespace detail
+}  // namespace jinja
+LLMT_END_NAMESPACE
+// ---- end llmt/runtime/jinja/parser.hpp ----
+
+#include <ctime>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+LLMT_BEGIN_NAMESPACE
+namespace jinja {
+
+/// A parsed template. Covers what chat templates use (jinja2 with Hugging Face's settings:
+/// trim_blocks, lstrip_blocks, loopcontrols, a tojson that keeps key order and non-ASCII text).
+/// Globals: range, namespace, dict, raise_exception(msg) and strftime_now(fmt). Undefined values
+/// behave as jinja2's default Undefined: they print as nothing and are false, but reading an
+/// attribute or item of one is an error. Every error (syntax, unknown tag, unbalanced block, a
+/// limit reached, raise_exception) is an llmt::error whose message names the line.
+class program {
+public:
+    /// Parses src; a syntax error is llmt::error(errc::format) naming its line and column.
+    static program parse(std::string_view src, const syntax_options& o = {}) {
+        detail::lexer lx(src, o);
+        detail::parser p(lx.run(), o);
+        program r;
+        r.body_ = std::make_shared<const body>(p.parse_template());
+        return r;
+    }
+
+    /// Renders with the variables of `context` (the globals are added unless it defines them).
+    /// The result keeps the byte ranges that came from literal strings of the context (text).
+    [[nodiscard]] text render(const object& context, const render_options& o = {}) const {
+        LLMT_CHECK_CODE(body_ != nullptr, errc::invalid_argument, "jinja: render of a template that was never parsed");
+        detail::interpreter in(o);
+        object ctx = globals(o);
+        for (const auto& [k, v] : context.items) ctx.set(k, v);
+        return in.run(*body_, ctx);
+    }
+
+private:
+    std::shared_ptr<const body> body_;
+
+    static object globals(const render_options& o) {
+        object g;
+        const std::size_t max_items = o.lim.max_items;
+        g.set("range", value(function([max_items](call_args& a) {
+                  std::int64_t start = 0, stop = 0, step = 1;
+                  auto num = [](const value& v) {
+                      LLMT_CHECK_CODE(v.is_int(), errc::invalid_argument, "jinja: range() needs integers, not a {}", v.type_name());
+                      return v.get_int();
+                  };
+                  if (a.pos.size() == 1) stop = num(a.pos[0]);
+                  else if (a.pos.size() >= 2) {
+                      start = num(a.pos[0]);
+                      stop = num(a.pos[1]);
+                      if (a.pos.size() >= 3) step = num(a.pos[2]);
+                  }
+                  LLMT_CHECK_CODE(step != 0, errc::invalid_argument, "jinja: range() step must not be zero");
+                  const long double n = step > 0 ? (stop > start ? ((long double)stop - start + step - 1) / step : 0)
+                                                  : (stop < start ? ((long double)start - stop - step - 1) / -step : 0);
+                  LLMT_CHECK_CODE(n <= (long double)max_items, errc::runtime,
+                                  "jinja: range() of {} items exceeds the limit of {} items", (double)n, max_items);
+                  array r;
+                  for (std::int64_t i = start; step > 0 ? i < stop : i > stop; i += step) r.push_back(i);
+                  return value(std::move(r));
+              })));
+        auto make_dict = [](call_args& a) {
+            object ns;
+            for (const auto& p : a.pos)
+                if (p.is_object())
+                    for (const auto& [k, v] : p.get_object().items) ns.set(k, v);
+            for (const auto& [k, v] : a.kw) ns.set(k, v);
+            return value(std::move(ns));
+        };
+        g.set("namespace", value(function(make_dict)));
+        g.set("dict", value(function(make_dict)));
+        g.set("raise_exception", value(function([](call_args& a) -> value {
+                  fail(errc::invalid_argument, "the template raised an exception: {}", to_text(a.get(0, "message")).s);
+              })));
+        const std::tm now = o.now;
+        g.set("strftime_now", value(function([now](call_args& a) {
+                  const value f = a.get(0, "format");
+                  LLMT_CHECK_CODE(f.is_string() && f.str().size() < 256, errc::invalid_argument,
+                                  "jinja: strftime_now() needs a format string of under 256 bytes");
+                  char buf[1024];
+                  const std::size_t n = std::strftime(buf, sizeof buf, f.str().c_str(), &now);
+                  return value(std::string(buf, n));
+              })));
+        return g;
+    }
+};
+
+/// Parses and renders in one call.
+inline text render(std::string_view src, const object& context, const render_options& o = {}) {
+    return program::parse(src).render(context, o);
+}
+
+}  // namespace jinja
+LLMT_END_NAMESPACE
+// ---- end llmt/runtime/jinja.hpp ----
 // ---- begin llmt/runtime/chat_template.hpp ----
 // chat_template: built-in chat prompt formats (chatml, llama2/3, mistral, gemma, phi3, ...) and their detection
 
