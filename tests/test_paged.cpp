@@ -10,6 +10,8 @@
 #include <map>
 #include <random>
 #include <span>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #if defined(__linux__)
@@ -183,6 +185,63 @@ TEST_CASE_TEMPLATE("paged: block size and layout, one head's rows of a block con
                 CHECK(v.k_row(l, p, h) >= v.base + std::size_t(v.table[i]) * c.bytes_per_block());
                 CHECK(v.v_row(l, p, h) + rb <= v.base + std::size_t(v.table[i] + 1) * c.bytes_per_block());
             }
+}
+
+TEST_CASE("paged: a view reads rows with integer arithmetic on its own fields (no pool access, no checks)") {
+    using view = pool4::view;
+    static_assert(std::is_trivially_copyable_v<view>);
+    static_assert(noexcept(std::declval<const view&>().k_row(0, 0, 0)));
+    static_assert(noexcept(std::declval<const view&>().v_block(0, 0, 0)));
+    pool4 c(n_layer, n_kv_head, head_dim, 8);
+    const seq_id s = c.create();
+    REQUIRE(c.append(s, range_tokens(0, 11)));
+    write_positions(c, s, 0, 11);
+    auto v = c.view_of(s);
+    CHECK(v.pool == &c);
+    v.pool = nullptr;  // k_row and v_row must not need it: a kernel can take the view by value
+    const auto w = c.view_of(s);
+    for (std::int64_t l = 0; l < n_layer; ++l)
+        for (std::int64_t p = 0; p < 11; ++p)
+            for (std::int64_t h = 0; h < n_kv_head; ++h) {
+                CHECK(v.k_row(l, p, h) == w.k_row(l, p, h));
+                CHECK(v.v_row(l, p, h) == w.v_row(l, p, h));
+            }
+    CHECK(rows_match(c, s, range_tokens(0, 11)));
+}
+
+TEST_CASE("paged: publish registers only full blocks below the written positions; a fork's blocks are duplicates") {
+    pool4 c(n_layer, n_kv_head, head_dim, 8);
+    const seq_id a = c.create();
+    REQUIRE(c.append(a, range_tokens(0, 12)));
+    write_positions(c, a, 0, 7);  // positions 7.. not written yet
+    c.publish(a, 7);
+    const auto ta = table_of(c, a);
+    CHECK(c.is_indexed(ta[0]));
+    CHECK_FALSE(c.is_indexed(ta[1]));
+    CHECK_FALSE(c.is_indexed(ta[2]));
+    const seq_id q = c.create();
+    CHECK(c.match_prefix(q, range_tokens(0, 13)) == 4);
+    c.remove(q);
+    write_positions(c, a, 7, 12);
+    c.publish(a, 12);
+    CHECK(c.is_indexed(ta[1]));
+    CHECK(c.is_indexed(ta[2]));
+    const seq_id b = c.fork(a);
+    c.publish(b);  // the same blocks: nothing new
+    CHECK(c.stats().blocks_used == 3);
+    c.truncate(b, 10);
+    REQUIRE(c.append(b, seq_tokens({77})));  // block 2 is published: b copies it
+    write_positions(c, b, 10, 11);
+    c.publish(b);
+    const auto tb = table_of(c, b);
+    CHECK(tb[2] != ta[2]);
+    CHECK_FALSE(c.is_indexed(tb[2]));  // partial
+    CHECK(rows_match(c, a, range_tokens(0, 12)));
+    CHECK(rows_match(c, b, cat(range_tokens(0, 10), seq_tokens({77}))));
+    const seq_id r = c.create();
+    CHECK(c.match_prefix(r, range_tokens(0, 13)) == 12);
+    CHECK(table_of(c, r) == ta);
+    c.check_invariants();
 }
 
 TEST_CASE("paged: bad sizes are refused with llmt::error") {
