@@ -21,9 +21,9 @@ inline constexpr const char* chat_commands =
 /// the exit status.
 inline int chat_loop(const gen_options& o, llmt::model_base& model, std::string system_prompt,
                      std::atomic<bool>& cancel) {
-    const auto format = pick_chat_template(o, model);
     const std::uint64_t seed = pick_seed(o);
     llmt::session session(model, llmt::sampling::chain::from_params(make_sampling(o, seed)), seed);
+    const auto format = pick_chat_template(o, model, session.get_tokenizer().get_vocab());
     const bool interactive = isatty(STDIN_FILENO);
     fmt::print(stderr, "{}: {} ({}), chat format {}, context {}. /help lists the commands\n", tool(), o.model,
                model.describe(), format.name(), model.n_ctx());
@@ -69,11 +69,12 @@ inline int chat_loop(const gen_options& o, llmt::model_base& model, std::string 
         }
         if (line.rfind("//", 0) == 0) line.erase(0, 1);
         history.push_back({"user", line});
-        // Special tokens come only from the template's text: what the user typed stays text.
-        const auto rendered = format.render(history, true);
         cancel = false;
         llmt::generation_result res;
         try {
+            // Special tokens come only from the template's text: what the user typed stays text.
+            // A file's template may refuse a conversation (raise_exception): this turn fails.
+            const auto rendered = format.render(history, true);
             const auto ids = session.get_tokenizer().encode(rendered.text, true, true, rendered.content);
             res = session.generate_from(ids, opt, [](std::string_view piece) { out_flush(piece); });
         } catch (const llmt::error& e) {

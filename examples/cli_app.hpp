@@ -126,7 +126,8 @@ inline void add_generation_options(CLI::App& app, gen_options& o, std::int64_t n
     std::string names;
     for (const auto& [n, st] : llmt::runtime::chat_template::known) names += (names.empty() ? "" : ", ") + std::string(n);
     app.add_option("--chat-template", o.chat_template,
-                   "chat format (default: recognized from the file's template): " + names);
+                   "chat format: a variant of the file's template (tokenizer.chat_template.NAME) or a built-in one; "
+                   "default: the file's Jinja template, chatml if it has none. Built-in: " + names);
 }
 
 /// After parse(): notes for the GPU-only flags, checks of combinations.
@@ -220,23 +221,20 @@ inline std::uint64_t pick_seed(const gen_options& o) {
     return o.seed >= 0 ? std::uint64_t(o.seed) : std::uint64_t(std::random_device{}());
 }
 
-/// The chat format: --chat-template wins, else the file's Jinja template recognized by its markers.
-inline llmt::runtime::chat_template pick_chat_template(const gen_options& o, const llmt::model_base& model) {
-    std::string names;
-    for (const auto& [n, st] : llmt::runtime::chat_template::known) names += (names.empty() ? "" : ", ") + std::string(n);
-    std::optional<llmt::runtime::chat_template> format;
-    const auto file_template = model.gguf().get_string("tokenizer.chat_template");
-    if (!o.chat_template.empty()) {
-        format = llmt::runtime::chat_template::detect(o.chat_template);
-        if (!format || format->name() != o.chat_template)
-            usage_fail("unknown --chat-template '{}' (known: {})", o.chat_template, names);
-    } else if (file_template) {
-        format = llmt::runtime::chat_template::detect(*file_template);
+/// The chat format: --chat-template NAME (a variant of the file's template or a built-in format),
+/// else the file's Jinja template, else chatml with a note on stderr (as llama.cpp).
+inline llmt::runtime::chat_template pick_chat_template(const gen_options& o, const llmt::model_base& model,
+                                                       const llmt::tokenizer::vocab& vocab) {
+    llmt::runtime::chat_template_choice choice{llmt::runtime::chat_template{llmt::runtime::chat_template::style::chatml},
+                                               llmt::runtime::chat_template_choice::origin::builtin, {}};
+    try {
+        choice = llmt::runtime::choose_chat_template(model.gguf(), vocab, o.chat_template);
+    } catch (const llmt::error& e) {
+        if (e.code() == llmt::errc::invalid_argument) usage_fail("--chat-template: {}", e.what());
+        throw;
     }
-    if (!format)
-        llmt::fail(llmt::errc::unsupported, "{}: pass --chat-template NAME (one of {})",
-                   file_template ? "the file's chat template is not one llmt recognizes" : "the file has no chat template", names);
-    return *format;
+    if (!choice.note.empty()) fmt::print(stderr, "{}: note: {}\n", tool(), choice.note);
+    return choice.format;
 }
 
 }  // namespace llmt_cli

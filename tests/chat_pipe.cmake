@@ -21,9 +21,18 @@ endif()
 if(out STREQUAL "")
   message(FATAL_ERROR "llmt-chat printed no reply on stdout")
 endif()
-# A file without a chat template needs --chat-template.
-execute_process(COMMAND "${EXE}" -m "${MODEL}" INPUT_FILE "${WORK}/chat_input.txt" RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET)
-string(FIND "${err}" "the file has no chat template: pass --chat-template NAME" at)
+# A file without a chat template gets chatml, llama.cpp's default, with a note on stderr.
+execute_process(COMMAND "${EXE}" -m "${MODEL}" -n 4 --temp 0 -t 1 INPUT_FILE "${WORK}/chat_input.txt"
+                RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_VARIABLE out)
+string(FIND "${err}" "note: the file has no chat template (tokenizer.chat_template); using chatml, llama.cpp's default" at)
+string(FIND "${err}" "chat format chatml" fmt_at)
+if(NOT rc EQUAL 0 OR at EQUAL -1 OR fmt_at EQUAL -1 OR out STREQUAL "")
+  message(FATAL_ERROR "llmt-chat without a template should chat in chatml with a note, got ${rc}:\n${err}")
+endif()
+# An unknown --chat-template is a usage error listing the known names.
+execute_process(COMMAND "${EXE}" -m "${MODEL}" --chat-template nosuch INPUT_FILE "${WORK}/chat_input.txt"
+                RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET)
+string(FIND "${err}" "unknown chat template 'nosuch'; known templates: chatml" at)
 if(rc EQUAL 0 OR at EQUAL -1)
-  message(FATAL_ERROR "llmt-chat without a template should fail with a clear message, got ${rc}:\n${err}")
+  message(FATAL_ERROR "llmt-chat --chat-template nosuch should fail naming the known templates, got ${rc}:\n${err}")
 endif()

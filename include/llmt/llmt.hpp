@@ -95,5 +95,6 @@
 // runtime
 #include <llmt/runtime/jinja.hpp>
 #include <llmt/runtime/chat_template.hpp>
+#include <llmt/runtime/chat_template_file.hpp>
 #include <llmt/runtime/text_stream.hpp>
 #include <llmt/runtime/session.hpp>

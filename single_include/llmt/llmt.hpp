@@ -19114,13 +19114,15 @@ inline text render(std::string_view src, const object& context, const render_opt
 LLMT_END_NAMESPACE
 // ---- end llmt/runtime/jinja.hpp ----
 // ---- begin llmt/runtime/chat_template.hpp ----
-// chat_template: built-in chat prompt formats (chatml, llama2/3, mistral, gemma, phi3, ...) and their detection
+// chat_template: chat prompt formats: a file's Jinja template, or built-in ones (chatml, llama2/3, mistral, gemma, phi3, ...)
 
 
 #include <array>
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -19136,6 +19138,18 @@ namespace runtime {
 /// more, e.g. "tool"); roles a format does not know are skipped, as llama.cpp does.
 struct chat_message {
     std::string role, content;
+    /// An assistant turn's tool calls as JSON, for Jinja templates: an array of
+    /// {"type": "function", "function": {"name": ..., "arguments": {...}}} (message.tool_calls);
+    /// empty: none. Its strings are message text (see rendered_chat).
+    std::string tool_calls = {};
+};
+
+/// What a render needs beyond the conversation (Jinja templates only).
+struct chat_extras {
+    /// The tools the model may call, as a JSON array (the template's `tools`); empty: none.
+    std::string_view tools_json;
+    /// Limits and the time strftime_now() formats (fixed by default, for reproducible prompts).
+    jinja::render_options jinja;
 };
 
 /// A rendered conversation: the prompt text and where the messages' own text lies in it.
@@ -19151,10 +19165,11 @@ struct rendered_chat {
     std::vector<std::pair<std::size_t, std::size_t>> content;
 };
 
-/// A chat prompt format, rendered by hand-written code (not a Jinja engine). The names and
-/// outputs are those of llama.cpp's built-in templates, so a GGUF's `tokenizer.chat_template`
-/// is recognised by its distinctive substrings and renders the same prompt. The output
-/// never contains the BOS token: the tokenizer adds it.
+/// A chat prompt format: either a Jinja template (a GGUF's `tokenizer.chat_template`, rendered
+/// by llmt::jinja as Hugging Face and llama.cpp render it), or a built-in format rendered by
+/// hand-written code, with the names and outputs of llama.cpp's built-in templates (a Jinja
+/// source is recognised by its distinctive substrings: detect). The output never starts with
+/// the BOS token when the tokenizer adds it.
 class chat_template {
 public:
     enum class style : std::uint8_t {
@@ -19206,7 +19221,32 @@ public:
         {"smolvlm", style::smolvlm},
     }};
 
-    explicit constexpr chat_template(style s) noexcept : style_(s) {}
+    explicit chat_template(style s) noexcept : style_(s) {}
+
+    /// A Jinja chat template: source is parsed now (a syntax error is an llmt::error(errc::format)
+    /// naming its line). bos_token / eos_token: the texts of the vocabulary's BOS and EOS tokens
+    /// (the template's variables). add_bos: the tokenizer adds BOS, so a BOS the template writes
+    /// first is dropped from the text, as llama.cpp does. name: what name() reports.
+    static chat_template from_jinja(std::string_view source, std::string bos_token, std::string eos_token, bool add_bos,
+                                    std::string name = "jinja") {
+        auto j = std::make_shared<jinja_state>();
+        j->program = jinja::program::parse(source);
+        j->source = std::string(source);
+        j->bos = std::move(bos_token);
+        j->eos = std::move(eos_token);
+        j->add_bos = add_bos;
+        j->name = std::move(name);
+        const auto family = detect(source);
+        j->recognized = family.has_value();
+        chat_template t(family ? family->kind() : style::chatml);
+        t.jinja_ = std::move(j);
+        return t;
+    }
+
+    /// True when render() runs a Jinja template.
+    [[nodiscard]] bool is_jinja() const noexcept { return jinja_ != nullptr; }
+    /// The Jinja source ("" for a built-in format).
+    [[nodiscard]] std::string_view source() const noexcept { return jinja_ ? std::string_view(jinja_->source) : ""; }
 
     /// Recognises a Jinja chat template (GGUF `tokenizer.chat_template`) by the substrings that
     /// distinguish the families, checked in llama.cpp's order; a bare known name is accepted
@@ -19275,9 +19315,11 @@ public:
         fail(errc::invalid_argument, "unknown chat template '{}'; known templates: {}", name, list);
     }
 
-    [[nodiscard]] constexpr style kind() const noexcept { return style_; }
+    /// The built-in format; for a Jinja template the family detect() recognises in it (chatml if none).
+    [[nodiscard]] style kind() const noexcept { return style_; }
 
     [[nodiscard]] std::string_view name() const noexcept {
+        if (jinja_) return jinja_->name;
         for (const auto& [n, s] : known)
             if (s == style_) return n;
         return "unknown";
@@ -19286,7 +19328,14 @@ public:
     /// Renders the conversation; with add_assistant_prefix the opening of the assistant's turn
     /// is appended (formats whose user turn already opens it ignore the flag, as llama.cpp).
     /// The text with the byte ranges that are message text (see rendered_chat).
-    [[nodiscard]] rendered_chat render(std::span<const chat_message> chat, bool add_assistant_prefix) const;
+    [[nodiscard]] rendered_chat render(std::span<const chat_message> chat, bool add_assistant_prefix) const {
+        return render(chat, add_assistant_prefix, chat_extras{});
+    }
+    /// As render(chat, add_assistant_prefix), with tools and render options for a Jinja template
+    /// (a built-in format ignores them). A Jinja template may fail (raise_exception, a limit):
+    /// llmt::error naming the template's line.
+    [[nodiscard]] rendered_chat render(std::span<const chat_message> chat, bool add_assistant_prefix,
+                                       const chat_extras& extras) const;
 
     /// The text of render() alone. Tokenizing it with special-token parsing on lets message text
     /// turn into control tokens: use render() and its ranges for a prompt.
@@ -19298,10 +19347,21 @@ public:
     /// should stop there if the model does not emit an end-of-generation token.
     [[nodiscard]] std::vector<std::string> stop_strings() const;
 
-    friend constexpr bool operator==(chat_template a, chat_template b) noexcept { return a.style_ == b.style_; }
+    friend bool operator==(const chat_template& a, const chat_template& b) noexcept {
+        return a.style_ == b.style_ && a.jinja_ == b.jinja_;
+    }
 
 private:
+    struct jinja_state {
+        jinja::program program;
+        std::string source, bos, eos, name;
+        bool add_bos = false;
+        bool recognized = false;  // detect() knows the family: its stop strings apply
+    };
     style style_;
+    std::shared_ptr<const jinja_state> jinja_;
+
+    rendered_chat render_jinja(std::span<const chat_message> chat, bool add, const chat_extras& extras) const;
 };
 
 namespace detail {
@@ -19314,7 +19374,39 @@ inline std::string_view trim_ascii(std::string_view s) noexcept {
 }
 }  // namespace detail
 
-inline rendered_chat chat_template::render(std::span<const chat_message> chat, bool add) const {
+inline rendered_chat chat_template::render_jinja(std::span<const chat_message> chat, bool add,
+                                                const chat_extras& extras) const {
+    const jinja_state& j = *jinja_;
+    jinja::array messages;
+    messages.reserve(chat.size());
+    for (const auto& m : chat) {
+        jinja::object msg;
+        msg.set("role", jinja::value(m.role));
+        // Message text is literal: the tokenizer never reads control tokens in it.
+        msg.set("content", jinja::value::literal(m.content));
+        if (!m.tool_calls.empty()) msg.set("tool_calls", jinja::from_json(m.tool_calls, true));
+        messages.emplace_back(std::move(msg));
+    }
+    jinja::object ctx;
+    ctx.set("messages", jinja::value(std::move(messages)));
+    ctx.set("add_generation_prompt", add);
+    ctx.set("bos_token", jinja::value(j.bos));
+    ctx.set("eos_token", jinja::value(j.eos));
+    if (!extras.tools_json.empty()) ctx.set("tools", jinja::from_json(extras.tools_json));
+    jinja::text out = j.program.render(ctx, extras.jinja);
+    std::size_t skip = 0;
+    if (j.add_bos && !j.bos.empty() && out.s.compare(0, j.bos.size(), j.bos) == 0) skip = j.bos.size();
+    rendered_chat r;
+    r.text = out.s.substr(skip);
+    for (const auto& [b, e] : out.lit) {
+        const std::size_t nb = std::max(b, skip) - skip, ne = std::max(e, skip) - skip;
+        if (nb < ne) r.content.emplace_back(nb, ne);
+    }
+    return r;
+}
+
+inline rendered_chat chat_template::render(std::span<const chat_message> chat, bool add, const chat_extras& extras) const {
+    if (jinja_) return render_jinja(chat, add, extras);
     using detail::trim_ascii;
     rendered_chat r;
     std::string& out = r.text;
@@ -19638,6 +19730,10 @@ inline rendered_chat chat_template::render(std::span<const chat_message> chat, b
 }
 
 inline std::vector<std::string> chat_template::stop_strings() const {
+    if (jinja_ && !jinja_->recognized) {
+        if (jinja_->eos.empty()) return {};
+        return {jinja_->eos};
+    }
     switch (style_) {
         case style::chatml: return {"<|im_end|>", "<|im_start|>"};
         case style::llama2:
@@ -19687,6 +19783,76 @@ using runtime::chat_template;
 
 LLMT_END_NAMESPACE
 // ---- end llmt/runtime/chat_template.hpp ----
+// ---- begin llmt/runtime/chat_template_file.hpp ----
+// chat_template_file: the chat format of a model file: its Jinja template, a named variant, a built-in format, or llama.cpp's default
+
+
+#include <string>
+#include <string_view>
+
+LLMT_BEGIN_NAMESPACE
+namespace runtime {
+
+/// What choose_chat_template picked, and why.
+struct chat_template_choice {
+    enum class origin {
+        file,            ///< the file's tokenizer.chat_template, rendered by the Jinja interpreter
+        file_variant,    ///< the file's tokenizer.chat_template.NAME (asked for by name)
+        builtin,         ///< a built-in format asked for by name
+        default_chatml,  ///< the file has no template: llama.cpp's default, chatml (see note)
+        recognized,      ///< the file's template does not parse; the built-in format of its family (see note)
+    };
+    chat_template format;
+    origin from;
+    /// A sentence for the user when the format is not what the file asks for ("" otherwise).
+    std::string note;
+};
+
+/// The chat format for a model file. name empty: the file's `tokenizer.chat_template` (Jinja),
+/// or, when the file has none, chatml as llama.cpp does, with a note saying so. name set: the
+/// file's variant `tokenizer.chat_template.<name>` if it has one, else the built-in format of
+/// that name (chat_template::known); an unknown name is an llmt::error(errc::invalid_argument)
+/// listing what is known. A file template that does not parse is replaced by the built-in
+/// format detect() recognises in it (with a note), or is an llmt::error(errc::format) naming
+/// its line. BOS / EOS texts come from the vocabulary.
+inline chat_template_choice choose_chat_template(const io::gguf_file& file, const tokenizer::vocab& v,
+                                                 std::string_view name = {}) {
+    auto text_of = [&](tokenizer::token_id id) {
+        return id != tokenizer::null_token && std::size_t(id) < v.n_tokens() ? std::string(v.texts.text(id)) : std::string();
+    };
+    const std::string bos = text_of(v.bos), eos = text_of(v.eos);
+    auto from_source = [&](std::string_view src, std::string label, chat_template_choice::origin o) {
+        try {
+            return chat_template_choice{chat_template::from_jinja(src, bos, eos, v.add_bos, std::move(label)), o, {}};
+        } catch (const error& e) {
+            const auto family = chat_template::detect(src);
+            if (!family) throw;
+            return chat_template_choice{*family, chat_template_choice::origin::recognized,
+                                        fmt::format("the file's chat template does not parse ({}); using the built-in "
+                                                    "format '{}' of its family", e.what(), family->name())};
+        }
+    };
+    if (!name.empty()) {
+        const std::string key = "tokenizer.chat_template." + std::string(name);
+        if (const auto src = file.get_string(key)) return from_source(*src, std::string(name), chat_template_choice::origin::file_variant);
+        std::string variants;
+        for (const auto& kv : file.metadata())
+            if (kv.key.substr(0, 24) == "tokenizer.chat_template.") variants += fmt::format(", {} (the file's)", kv.key.substr(24));
+        for (const auto& [n, s] : chat_template::known)
+            if (n == name) return {chat_template{s}, chat_template_choice::origin::builtin, {}};
+        std::string known;
+        for (const auto& [n, s] : chat_template::known) known += (known.empty() ? "" : ", ") + std::string(n);
+        fail(errc::invalid_argument, "unknown chat template '{}'; known templates: {}{}", name, known, variants);
+    }
+    if (const auto src = file.get_string("tokenizer.chat_template"))
+        return from_source(*src, "jinja", chat_template_choice::origin::file);
+    return {chat_template{chat_template::style::chatml}, chat_template_choice::origin::default_chatml,
+            "the file has no chat template (tokenizer.chat_template); using chatml, llama.cpp's default"};
+}
+
+}  // namespace runtime
+LLMT_END_NAMESPACE
+// ---- end llmt/runtime/chat_template_file.hpp ----
 // ---- begin llmt/runtime/text_stream.hpp ----
 // text_stream: the generated text, released to the caller in UTF-8-safe pieces that never show part of a stop string
 

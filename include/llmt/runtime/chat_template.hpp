@@ -1,13 +1,16 @@
-// chat_template: built-in chat prompt formats (chatml, llama2/3, mistral, gemma, phi3, ...) and their detection
+// chat_template: chat prompt formats: a file's Jinja template, or built-in ones (chatml, llama2/3, mistral, gemma, phi3, ...)
 #pragma once
 
 #include <llmt/config.hpp>
 #include <llmt/core/error.hpp>
+#include <llmt/runtime/jinja.hpp>
 
 #include <array>
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -23,6 +26,18 @@ namespace runtime {
 /// more, e.g. "tool"); roles a format does not know are skipped, as llama.cpp does.
 struct chat_message {
     std::string role, content;
+    /// An assistant turn's tool calls as JSON, for Jinja templates: an array of
+    /// {"type": "function", "function": {"name": ..., "arguments": {...}}} (message.tool_calls);
+    /// empty: none. Its strings are message text (see rendered_chat).
+    std::string tool_calls = {};
+};
+
+/// What a render needs beyond the conversation (Jinja templates only).
+struct chat_extras {
+    /// The tools the model may call, as a JSON array (the template's `tools`); empty: none.
+    std::string_view tools_json;
+    /// Limits and the time strftime_now() formats (fixed by default, for reproducible prompts).
+    jinja::render_options jinja;
 };
 
 /// A rendered conversation: the prompt text and where the messages' own text lies in it.
@@ -38,10 +53,11 @@ struct rendered_chat {
     std::vector<std::pair<std::size_t, std::size_t>> content;
 };
 
-/// A chat prompt format, rendered by hand-written code (not a Jinja engine). The names and
-/// outputs are those of llama.cpp's built-in templates, so a GGUF's `tokenizer.chat_template`
-/// is recognised by its distinctive substrings and renders the same prompt. The output
-/// never contains the BOS token: the tokenizer adds it.
+/// A chat prompt format: either a Jinja template (a GGUF's `tokenizer.chat_template`, rendered
+/// by llmt::jinja as Hugging Face and llama.cpp render it), or a built-in format rendered by
+/// hand-written code, with the names and outputs of llama.cpp's built-in templates (a Jinja
+/// source is recognised by its distinctive substrings: detect). The output never starts with
+/// the BOS token when the tokenizer adds it.
 class chat_template {
 public:
     enum class style : std::uint8_t {
@@ -93,7 +109,32 @@ public:
         {"smolvlm", style::smolvlm},
     }};
 
-    explicit constexpr chat_template(style s) noexcept : style_(s) {}
+    explicit chat_template(style s) noexcept : style_(s) {}
+
+    /// A Jinja chat template: source is parsed now (a syntax error is an llmt::error(errc::format)
+    /// naming its line). bos_token / eos_token: the texts of the vocabulary's BOS and EOS tokens
+    /// (the template's variables). add_bos: the tokenizer adds BOS, so a BOS the template writes
+    /// first is dropped from the text, as llama.cpp does. name: what name() reports.
+    static chat_template from_jinja(std::string_view source, std::string bos_token, std::string eos_token, bool add_bos,
+                                    std::string name = "jinja") {
+        auto j = std::make_shared<jinja_state>();
+        j->program = jinja::program::parse(source);
+        j->source = std::string(source);
+        j->bos = std::move(bos_token);
+        j->eos = std::move(eos_token);
+        j->add_bos = add_bos;
+        j->name = std::move(name);
+        const auto family = detect(source);
+        j->recognized = family.has_value();
+        chat_template t(family ? family->kind() : style::chatml);
+        t.jinja_ = std::move(j);
+        return t;
+    }
+
+    /// True when render() runs a Jinja template.
+    [[nodiscard]] bool is_jinja() const noexcept { return jinja_ != nullptr; }
+    /// The Jinja source ("" for a built-in format).
+    [[nodiscard]] std::string_view source() const noexcept { return jinja_ ? std::string_view(jinja_->source) : ""; }
 
     /// Recognises a Jinja chat template (GGUF `tokenizer.chat_template`) by the substrings that
     /// distinguish the families, checked in llama.cpp's order; a bare known name is accepted
@@ -162,9 +203,11 @@ public:
         fail(errc::invalid_argument, "unknown chat template '{}'; known templates: {}", name, list);
     }
 
-    [[nodiscard]] constexpr style kind() const noexcept { return style_; }
+    /// The built-in format; for a Jinja template the family detect() recognises in it (chatml if none).
+    [[nodiscard]] style kind() const noexcept { return style_; }
 
     [[nodiscard]] std::string_view name() const noexcept {
+        if (jinja_) return jinja_->name;
         for (const auto& [n, s] : known)
             if (s == style_) return n;
         return "unknown";
@@ -173,7 +216,14 @@ public:
     /// Renders the conversation; with add_assistant_prefix the opening of the assistant's turn
     /// is appended (formats whose user turn already opens it ignore the flag, as llama.cpp).
     /// The text with the byte ranges that are message text (see rendered_chat).
-    [[nodiscard]] rendered_chat render(std::span<const chat_message> chat, bool add_assistant_prefix) const;
+    [[nodiscard]] rendered_chat render(std::span<const chat_message> chat, bool add_assistant_prefix) const {
+        return render(chat, add_assistant_prefix, chat_extras{});
+    }
+    /// As render(chat, add_assistant_prefix), with tools and render options for a Jinja template
+    /// (a built-in format ignores them). A Jinja template may fail (raise_exception, a limit):
+    /// llmt::error naming the template's line.
+    [[nodiscard]] rendered_chat render(std::span<const chat_message> chat, bool add_assistant_prefix,
+                                       const chat_extras& extras) const;
 
     /// The text of render() alone. Tokenizing it with special-token parsing on lets message text
     /// turn into control tokens: use render() and its ranges for a prompt.
@@ -185,10 +235,21 @@ public:
     /// should stop there if the model does not emit an end-of-generation token.
     [[nodiscard]] std::vector<std::string> stop_strings() const;
 
-    friend constexpr bool operator==(chat_template a, chat_template b) noexcept { return a.style_ == b.style_; }
+    friend bool operator==(const chat_template& a, const chat_template& b) noexcept {
+        return a.style_ == b.style_ && a.jinja_ == b.jinja_;
+    }
 
 private:
+    struct jinja_state {
+        jinja::program program;
+        std::string source, bos, eos, name;
+        bool add_bos = false;
+        bool recognized = false;  // detect() knows the family: its stop strings apply
+    };
     style style_;
+    std::shared_ptr<const jinja_state> jinja_;
+
+    rendered_chat render_jinja(std::span<const chat_message> chat, bool add, const chat_extras& extras) const;
 };
 
 namespace detail {
@@ -201,7 +262,39 @@ inline std::string_view trim_ascii(std::string_view s) noexcept {
 }
 }  // namespace detail
 
-inline rendered_chat chat_template::render(std::span<const chat_message> chat, bool add) const {
+inline rendered_chat chat_template::render_jinja(std::span<const chat_message> chat, bool add,
+                                                const chat_extras& extras) const {
+    const jinja_state& j = *jinja_;
+    jinja::array messages;
+    messages.reserve(chat.size());
+    for (const auto& m : chat) {
+        jinja::object msg;
+        msg.set("role", jinja::value(m.role));
+        // Message text is literal: the tokenizer never reads control tokens in it.
+        msg.set("content", jinja::value::literal(m.content));
+        if (!m.tool_calls.empty()) msg.set("tool_calls", jinja::from_json(m.tool_calls, true));
+        messages.emplace_back(std::move(msg));
+    }
+    jinja::object ctx;
+    ctx.set("messages", jinja::value(std::move(messages)));
+    ctx.set("add_generation_prompt", add);
+    ctx.set("bos_token", jinja::value(j.bos));
+    ctx.set("eos_token", jinja::value(j.eos));
+    if (!extras.tools_json.empty()) ctx.set("tools", jinja::from_json(extras.tools_json));
+    jinja::text out = j.program.render(ctx, extras.jinja);
+    std::size_t skip = 0;
+    if (j.add_bos && !j.bos.empty() && out.s.compare(0, j.bos.size(), j.bos) == 0) skip = j.bos.size();
+    rendered_chat r;
+    r.text = out.s.substr(skip);
+    for (const auto& [b, e] : out.lit) {
+        const std::size_t nb = std::max(b, skip) - skip, ne = std::max(e, skip) - skip;
+        if (nb < ne) r.content.emplace_back(nb, ne);
+    }
+    return r;
+}
+
+inline rendered_chat chat_template::render(std::span<const chat_message> chat, bool add, const chat_extras& extras) const {
+    if (jinja_) return render_jinja(chat, add, extras);
     using detail::trim_ascii;
     rendered_chat r;
     std::string& out = r.text;
@@ -525,6 +618,10 @@ inline rendered_chat chat_template::render(std::span<const chat_message> chat, b
 }
 
 inline std::vector<std::string> chat_template::stop_strings() const {
+    if (jinja_ && !jinja_->recognized) {
+        if (jinja_->eos.empty()) return {};
+        return {jinja_->eos};
+    }
     switch (style_) {
         case style::chatml: return {"<|im_end|>", "<|im_start|>"};
         case style::llama2:
