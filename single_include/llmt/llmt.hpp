@@ -8099,6 +8099,10 @@ template <> inline constexpr bool covered<quant::q6_k> = true;
 }  // namespace amx8
 
 /// AMX level: the AVX-512 VNNI tiles for few tokens, the AMX int8 panels from batch_min tokens on.
+/// The panels are not batch invariant (DESIGN.md §8): they scale each sub-block's int32 sum in float
+/// (two roundings per sub-block, q4_K's sub-block scale folded into the float) where the decode kernel
+/// and the VNNI tiles do one fused multiply-add per 4-block group lane (q4_0, q8_0 per block pair) or per
+/// super-block (K-quants). Kernels resolved at simd::isa::avx512vnni are the invariant path.
 template <typename F>
     requires amx8::covered<F>
 struct gemm_impl<F, simd::isa::amx> : gemm_impl<F, simd::isa::avx512vnni> {
@@ -8320,6 +8324,9 @@ void batch(thread_pool& pool, const weight_ref& w, const float* x, std::int64_t 
 
 }  // namespace amxbf
 
+/// Not batch invariant (DESIGN.md §8): from batch_min tokens on, the hi/lo bf16 products (wl·al
+/// dropped) summed in the tile's order differ from the f16 decode kernel's and the AVX-512 tiles' f32
+/// fused multiply-adds; kernels resolved at simd::isa::avx512vnni are the invariant path.
 template <typename F>
     requires(std::is_same_v<F, quant::f16> || std::is_same_v<F, quant::bf16>)
 struct gemm_impl<F, simd::isa::amx> : gemm_impl<F, simd::isa::avx512> {

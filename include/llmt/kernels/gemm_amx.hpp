@@ -369,6 +369,10 @@ template <> inline constexpr bool covered<quant::q6_k> = true;
 }  // namespace amx8
 
 /// AMX level: the AVX-512 VNNI tiles for few tokens, the AMX int8 panels from batch_min tokens on.
+/// The panels are not batch invariant (DESIGN.md §8): they scale each sub-block's int32 sum in float
+/// (two roundings per sub-block, q4_K's sub-block scale folded into the float) where the decode kernel
+/// and the VNNI tiles do one fused multiply-add per 4-block group lane (q4_0, q8_0 per block pair) or per
+/// super-block (K-quants). Kernels resolved at simd::isa::avx512vnni are the invariant path.
 template <typename F>
     requires amx8::covered<F>
 struct gemm_impl<F, simd::isa::amx> : gemm_impl<F, simd::isa::avx512vnni> {

@@ -214,6 +214,9 @@ void batch(thread_pool& pool, const weight_ref& w, const float* x, std::int64_t 
 
 }  // namespace amxbf
 
+/// Not batch invariant (DESIGN.md §8): from batch_min tokens on, the hi/lo bf16 products (wl·al
+/// dropped) summed in the tile's order differ from the f16 decode kernel's and the AVX-512 tiles' f32
+/// fused multiply-adds; kernels resolved at simd::isa::avx512vnni are the invariant path.
 template <typename F>
     requires(std::is_same_v<F, quant::f16> || std::is_same_v<F, quant::bf16>)
 struct gemm_impl<F, simd::isa::amx> : gemm_impl<F, simd::isa::avx512> {
