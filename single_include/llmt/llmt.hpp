@@ -5492,6 +5492,8 @@ using batch_bytes_fn = std::size_t (*)(std::int64_t k, std::int64_t n);
 /// packed group of the same size (dst); unpack is the inverse. src and dst do not overlap.
 using pack_fn = void (*)(const std::byte* src, std::byte* dst, std::int64_t k);
 using packable_fn = bool (*)(std::int64_t k);
+/// One packed group of rows against tokens [0, nc) (see kernel_entry::tile_packed).
+using packed_tile_fn = void (*)(const gemm_args& g, int nc);
 
 /// The resolved kernel of one weight format on one instruction set. Every output element is
 /// computed by the same sequence of operations whatever the tile shape (nr ≤ mr, nc ≤ nc_max),
@@ -5523,6 +5525,11 @@ struct kernel_entry {
     pack_fn pack = nullptr;
     pack_fn unpack = nullptr;
     gemv_fn gemv_packed = nullptr;
+    // Optional prefill tile on the decode layout: one packed group (pack_rows rows at g.w) × nc ≤
+    // packed_nc tokens, each token through gemv_packed's operations (the same bits); matmul then reads
+    // packed rows in place instead of unpacking them for `tile`.
+    int packed_nc = 0;
+    packed_tile_fn tile_packed = nullptr;
     [[nodiscard]] bool valid() const noexcept { return tile != nullptr; }
     [[nodiscard]] bool batched(std::int64_t n) const noexcept { return batch != nullptr && n >= batch_min; }
 };
@@ -5574,6 +5581,17 @@ constexpr auto tile_table(std::index_sequence<Is...>) {
     using fn = void (*)(const gemm_args&);
     return std::array<fn, sizeof...(Is)>{&Impl::template tile<int(Is / Impl::nc) + 1, int(Is % Impl::nc) + 1>...};
 }
+/// tile_packed<nc> chosen from a table of every instantiation up to <packed_nc>.
+template <typename Impl, std::size_t... Is>
+constexpr auto packed_tile_table(std::index_sequence<Is...>) {
+    using fn = void (*)(const gemm_args&);
+    return std::array<fn, sizeof...(Is)>{&Impl::template tile_packed<int(Is) + 1>...};
+}
+template <typename Impl>
+void packed_tile_dispatch(const gemm_args& g, int nc) {
+    static constexpr auto table = packed_tile_table<Impl>(std::make_index_sequence<std::size_t(Impl::packed_nc)>());
+    table[std::size_t(nc - 1)](g);
+}
 /// tile<nr, nc> chosen from a table of every instantiation up to <mr, nc>.
 template <typename Impl>
 void tile_dispatch(const gemm_args& g, int nr, int nc) {
@@ -5623,6 +5641,10 @@ constexpr kernel_entry make_entry_exact() noexcept {
             e.pack = &gemv_impl<F, gi>::pack;
             e.unpack = &gemv_impl<F, gi>::unpack;
             e.gemv_packed = &gemv_impl<F, gi>::gemv_packed;
+            if constexpr (requires { gemv_impl<F, gi>::packed_nc; }) {
+                e.packed_nc = gemv_impl<F, gi>::packed_nc;
+                e.tile_packed = &packed_tile_dispatch<gemv_impl<F, gi>>;
+            }
         }
     }
     if constexpr (requires { impl::batch_min; }) {
@@ -7070,6 +7092,80 @@ LLMT_TARGET_AVX512 inline void q45_k_packed4(const gemm_args* g) {
     }
 }
 
+/// The prefill tile on the q4_K / q5_K decode layout: one packed group of 4 rows × NC tokens, each
+/// token through exactly the operations of q45_k_packed4 (so a token's rows equal its decode result
+/// bit for bit, DESIGN.md §8), the rows' nibbles, fifth bits and scales decoded once for the NC tokens.
+/// matmul uses it on packed rows instead of unpacking them for the file-layout tiles: the per-row
+/// reductions are in-lane (4 rows per vector) and vpdpbusd does the products (~9 integer operations per
+/// row, token and super-block where the file-layout tile needs ~16 to end a super-block as decode does).
+template <typename Block, int NC>
+LLMT_TARGET_AVX512 void q45_k_packed_tile(const gemm_args& g) {
+    constexpr std::size_t step = q45_k_step_bytes<Block>;
+    const std::int64_t nb = g.k / quant::qk_k;
+    const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
+    const __m512i nib_shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
+    const __m512i top_rot = _mm512_set_epi32(30, 30, 30, 30, 0, 0, 0, 0, 2, 2, 2, 2, 4, 4, 4, 4);
+    const __m512i min_idx = _mm512_broadcast_i32x4(_mm_setr_epi16(short(0x8008), short(0x8009), short(0x800a), short(0x800b),
+                                                                  short(0x800c), short(0x800d), short(0x800e), short(0x800f)));
+    const __m512i d_idx = _mm512_set_epi32(7, 3, 7, 3, 6, 2, 6, 2, 5, 1, 5, 1, 4, 0, 4, 0);
+    const __m256 neg_dmin = _mm256_setr_ps(0.0f, 0.0f, 0.0f, 0.0f, -0.0f, -0.0f, -0.0f, -0.0f);
+    __m512 acc[NC];
+    for (int t = 0; t < NC; ++t) acc[t] = _mm512_setzero_ps();
+    for (std::int64_t b = 0; b < nb; ++b) {
+        const std::byte* p = g.w + step * std::size_t(b);
+        const quant::block_q8_k* a[NC];
+        for (int t = 0; t < NC; ++t) a[t] = reinterpret_cast<const quant::block_q8_k*>(g.a + std::size_t(t) * g.a_stride) + b;
+        [[maybe_unused]] __m512i H0, H1;
+        if constexpr (has_bit5<Block>) H0 = _mm512_loadu_si512(p + 576), H1 = _mm512_loadu_si512(p + 640);
+        const __m512i lowbits = _mm512_and_si512(_mm512_srlv_epi16(_mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 528))), nib_shift), m4);
+        const __m512i topbits = _mm512_rolv_epi32(_mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 560))), top_rot);
+        const __m512i S = _mm512_ternarylogic_epi32(lowbits, topbits, m30, 0xf8);
+        __m512i is[NC][2];
+        for (int t = 0; t < NC; ++t) is[t][0] = is[t][1] = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; ++c) {
+            const __m512i q0 = _mm512_loadu_si512(p + 128 * c), q1 = _mm512_loadu_si512(p + 128 * c + 64);
+            __m512i l0 = _mm512_and_si512(q0, m4), l1 = _mm512_and_si512(q1, m4);
+            __m512i h0 = _mm512_and_si512(_mm512_srli_epi16(q0, 4), m4), h1 = _mm512_and_si512(_mm512_srli_epi16(q1, 4), m4);
+            if constexpr (has_bit5<Block>) {
+                const __m512i blo = _mm512_set1_epi8(char(1 << (2 * c))), bhi = _mm512_set1_epi8(char(1 << (2 * c + 1)));
+                l0 = add_bit5(l0, H0, blo);
+                l1 = add_bit5(l1, H1, blo);
+                h0 = add_bit5(h0, H0, bhi);
+                h1 = add_bit5(h1, H1, bhi);
+            }
+            const short w0 = short(0x8000 + 2 * c), w1 = short(0x8001 + 2 * c);
+            const __m512i sc = _mm512_shuffle_epi8(S, _mm512_broadcast_i32x4(_mm_setr_epi16(w0, w0, w0, w0, w1, w1, w1, w1)));
+            for (int t = 0; t < NC; ++t) {
+                __m512i slo = simd::x86::dpbusd(_mm512_setzero_si512(), l0, bcast16(a[t]->qs + 64 * c + 0));
+                slo = simd::x86::dpbusd(slo, l1, bcast16(a[t]->qs + 64 * c + 16));
+                __m512i shi = simd::x86::dpbusd(_mm512_setzero_si512(), h0, bcast16(a[t]->qs + 64 * c + 32));
+                shi = simd::x86::dpbusd(shi, h1, bcast16(a[t]->qs + 64 * c + 48));
+                is[t][c % 2] = simd::x86::dpwssd(is[t][c % 2], _mm512_packs_epi32(slo, shi), sc);
+            }
+        }
+        const __m256 d8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 512)));
+        const __m512i mins = _mm512_shuffle_epi8(S, min_idx);
+        for (int t = 0; t < NC; ++t) {
+            const __m512i isum = _mm512_add_epi32(is[t][0], is[t][1]);
+            const __m512i bsum = _mm512_broadcast_i32x4(_mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a[t]->bsums)),
+                                                                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(a[t]->bsums + 8))));
+            const __m512i msum = _mm512_madd_epi16(mins, bsum);
+            __m512i tm = _mm512_add_epi32(_mm512_unpacklo_epi32(isum, msum), _mm512_unpackhi_epi32(isum, msum));
+            tm = _mm512_add_epi32(tm, _mm512_shuffle_epi32(tm, _MM_PERM_BADC));
+            const __m256 dd = _mm256_xor_ps(_mm256_mul_ps(d8, _mm256_set1_ps(a[t]->d)), neg_dmin);
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(tm), _mm512_permutexvar_ps(d_idx, _mm512_castps256_ps512(dd)), acc[t]);
+        }
+    }
+    for (int t = 0; t < NC; ++t) {
+        float* y = g.y + std::size_t(t) * g.y_stride;
+        y[0] = sum2(_mm512_castps512_ps128(acc[t]));
+        y[1] = sum2(_mm512_extractf32x4_ps(acc[t], 1));
+        y[2] = sum2(_mm512_extractf32x4_ps(acc[t], 2));
+        y[3] = sum2(_mm512_extractf32x4_ps(acc[t], 3));
+    }
+}
+
 /// One q6_K super-block of a row against the q8_K block: values q - 32, so acc += T·(d·da) for the
 /// exact integer T = Σ sc·q·a - 32·Σ sc·bsum (in every lane; the row's result is lane 0). The decode
 /// layout's kernel (q6_k_packed4) forms the same T and applies the same float operation.
@@ -7242,6 +7338,9 @@ struct gemv_q45_k_impl {
     static void gemv_packed(const gemm_args& g, std::int64_t nr) {
         packed_streams<4, &gemvk::q45_k_packed4<Block, 1>, &gemvk::q45_k_packed4<Block, 2>>(g, nr);
     }
+    static constexpr int packed_nc = 4;
+    template <int NC>
+    static void tile_packed(const gemm_args& g) { gemvk::q45_k_packed_tile<Block, NC>(g); }
 };
 template <>
 struct gemv_impl<quant::q4_k, simd::isa::avx512vnni> : gemv_q45_k_impl<quant::q4_k> {};
@@ -8512,9 +8611,21 @@ inline void matmul(thread_pool& pool, const weight_ref& w, const float* x, std::
         g.y_stride = std::size_t(w.rows);
         for (std::int64_t p0 = 0; p0 < n; p0 += panel) {
             const std::int64_t p1 = std::min(n, p0 + panel);
-            // 16-row chunks (a packed matrix's are unpacked, once per panel), tiles of mr rows in each
+            // 16-row chunks (a packed matrix's are unpacked, once per panel, unless the kernel has a tile
+            // on its decode layout), tiles of mr rows in each
             for (std::int64_t c = r0; c < r1; c += detail::row_unit) {
                 const std::int64_t c1 = std::min(r1, c + detail::row_unit);
+                if (K.tile_packed != nullptr && c1 <= w.packed_rows) {  // whole groups: c starts one, packed_rows ends one
+                    for (std::int64_t r = c; r < c1; r += K.pack_rows) {
+                        g.w = w.data + std::size_t(r) * w.row_bytes;
+                        for (std::int64_t t = p0; t < p1; t += K.packed_nc) {
+                            g.a = act + std::size_t(t) * a_stride;
+                            g.y = y + t * w.rows + r;
+                            K.tile_packed(g, int(std::min<std::int64_t>(K.packed_nc, p1 - t)));
+                        }
+                    }
+                    continue;
+                }
                 const std::byte* rows = unpacked_rows(w, c, c1 - c);
                 for (std::int64_t r = c; r < c1; r += mr) {
                     const int nr = int(std::min(mr, c1 - r));

@@ -41,6 +41,8 @@ using batch_bytes_fn = std::size_t (*)(std::int64_t k, std::int64_t n);
 /// packed group of the same size (dst); unpack is the inverse. src and dst do not overlap.
 using pack_fn = void (*)(const std::byte* src, std::byte* dst, std::int64_t k);
 using packable_fn = bool (*)(std::int64_t k);
+/// One packed group of rows against tokens [0, nc) (see kernel_entry::tile_packed).
+using packed_tile_fn = void (*)(const gemm_args& g, int nc);
 
 /// The resolved kernel of one weight format on one instruction set. Every output element is
 /// computed by the same sequence of operations whatever the tile shape (nr ≤ mr, nc ≤ nc_max),
@@ -72,6 +74,11 @@ struct kernel_entry {
     pack_fn pack = nullptr;
     pack_fn unpack = nullptr;
     gemv_fn gemv_packed = nullptr;
+    // Optional prefill tile on the decode layout: one packed group (pack_rows rows at g.w) × nc ≤
+    // packed_nc tokens, each token through gemv_packed's operations (the same bits); matmul then reads
+    // packed rows in place instead of unpacking them for `tile`.
+    int packed_nc = 0;
+    packed_tile_fn tile_packed = nullptr;
     [[nodiscard]] bool valid() const noexcept { return tile != nullptr; }
     [[nodiscard]] bool batched(std::int64_t n) const noexcept { return batch != nullptr && n >= batch_min; }
 };
@@ -123,6 +130,17 @@ constexpr auto tile_table(std::index_sequence<Is...>) {
     using fn = void (*)(const gemm_args&);
     return std::array<fn, sizeof...(Is)>{&Impl::template tile<int(Is / Impl::nc) + 1, int(Is % Impl::nc) + 1>...};
 }
+/// tile_packed<nc> chosen from a table of every instantiation up to <packed_nc>.
+template <typename Impl, std::size_t... Is>
+constexpr auto packed_tile_table(std::index_sequence<Is...>) {
+    using fn = void (*)(const gemm_args&);
+    return std::array<fn, sizeof...(Is)>{&Impl::template tile_packed<int(Is) + 1>...};
+}
+template <typename Impl>
+void packed_tile_dispatch(const gemm_args& g, int nc) {
+    static constexpr auto table = packed_tile_table<Impl>(std::make_index_sequence<std::size_t(Impl::packed_nc)>());
+    table[std::size_t(nc - 1)](g);
+}
 /// tile<nr, nc> chosen from a table of every instantiation up to <mr, nc>.
 template <typename Impl>
 void tile_dispatch(const gemm_args& g, int nr, int nc) {
@@ -172,6 +190,10 @@ constexpr kernel_entry make_entry_exact() noexcept {
             e.pack = &gemv_impl<F, gi>::pack;
             e.unpack = &gemv_impl<F, gi>::unpack;
             e.gemv_packed = &gemv_impl<F, gi>::gemv_packed;
+            if constexpr (requires { gemv_impl<F, gi>::packed_nc; }) {
+                e.packed_nc = gemv_impl<F, gi>::packed_nc;
+                e.tile_packed = &packed_tile_dispatch<gemv_impl<F, gi>>;
+            }
         }
     }
     if constexpr (requires { impl::batch_min; }) {

@@ -118,9 +118,21 @@ inline void matmul(thread_pool& pool, const weight_ref& w, const float* x, std::
         g.y_stride = std::size_t(w.rows);
         for (std::int64_t p0 = 0; p0 < n; p0 += panel) {
             const std::int64_t p1 = std::min(n, p0 + panel);
-            // 16-row chunks (a packed matrix's are unpacked, once per panel), tiles of mr rows in each
+            // 16-row chunks (a packed matrix's are unpacked, once per panel, unless the kernel has a tile
+            // on its decode layout), tiles of mr rows in each
             for (std::int64_t c = r0; c < r1; c += detail::row_unit) {
                 const std::int64_t c1 = std::min(r1, c + detail::row_unit);
+                if (K.tile_packed != nullptr && c1 <= w.packed_rows) {  // whole groups: c starts one, packed_rows ends one
+                    for (std::int64_t r = c; r < c1; r += K.pack_rows) {
+                        g.w = w.data + std::size_t(r) * w.row_bytes;
+                        for (std::int64_t t = p0; t < p1; t += K.packed_nc) {
+                            g.a = act + std::size_t(t) * a_stride;
+                            g.y = y + t * w.rows + r;
+                            K.tile_packed(g, int(std::min<std::int64_t>(K.packed_nc, p1 - t)));
+                        }
+                    }
+                    continue;
+                }
                 const std::byte* rows = unpacked_rows(w, c, c1 - c);
                 for (std::int64_t r = c; r < c1; r += mr) {
                     const int nr = int(std::min(mr, c1 - r));
