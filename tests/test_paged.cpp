@@ -155,6 +155,7 @@ using pool4 = kv_cache::paged<quant::f16, 4>;
 using pool4_tokens_only = kv_cache::paged<quant::f16, 4, tokens_only_hash>;
 using pool4_collide = kv_cache::paged<quant::f16, 4, collide_hash>;
 using pool4_q8_0_collide = kv_cache::paged<quant::q8_0, 4, collide_hash>;
+using pool16_f32 = kv_cache::paged<quant::f32>;
 }  // namespace
 
 TEST_CASE_TEMPLATE("paged: block size and layout, one head's rows of a block contiguous", E, quant::f32, quant::f16, quant::q8_0) {
@@ -256,6 +257,13 @@ TEST_CASE("paged: bad sizes are refused with llmt::error") {
     CHECK_THROWS_WITH_AS(pool(1 << 20, 1 << 10, 1 << 10, 1 << 20), doctest::Contains("overflows"), llmt::error);
     CHECK_THROWS_WITH_AS(pool(1, 1, 32, std::int64_t(1) << 31), doctest::Contains("fit in a block id"), llmt::error);
     CHECK_THROWS_AS((void)pool::block_bytes(1, 0, 32), llmt::error);
+    const std::size_t per = pool::block_bytes(2, 2, 32);
+    CHECK(per == (2 * 2 * 2 * 16 * 34 + 63) / 64 * 64);
+    CHECK(pool::blocks_for_budget(per, 2, 2, 32) == 1);
+    CHECK(pool::blocks_for_budget(10 * per + per - 1, 2, 2, 32) == 10);
+    CHECK(pool::blocks_for_budget(std::numeric_limits<std::size_t>::max(), 1, 1, 32) == std::numeric_limits<block_id>::max() - 1);
+    CHECK_THROWS_WITH_AS((void)pool::blocks_for_budget(per - 1, 2, 2, 32), doctest::Contains("holds no block"), llmt::error);
+    CHECK_THROWS_AS((void)pool::blocks_for_budget(1 << 20, 2, 2, 33), llmt::error);
     try {
         pool(2, 2, 32, 0);
     } catch (const llmt::error& e) {
@@ -866,8 +874,8 @@ TEST_CASE("paged: resident memory grows with the blocks written, not with the po
 #endif
 
 TEST_CASE_TEMPLATE("paged: a few thousand random operations agree with a per-sequence reference", pool, pool4,
-                   pool4_q8_0_collide, pool4_tokens_only) {
-    constexpr std::int64_t n_blocks = 24;
+                   pool4_q8_0_collide, pool4_tokens_only, pool16_f32) {
+    constexpr std::int64_t n_blocks = 24, bt = pool::block_tokens, u = bt / 4;  // lengths scale with the block
     pool c(n_layer, n_kv_head, head_dim, n_blocks);
     std::map<seq_id, std::vector<token_id>> ref;  // the tokens of each live sequence: its rows follow from them
     std::mt19937_64 rng(20261207);
@@ -878,7 +886,8 @@ TEST_CASE_TEMPLATE("paged: a few thousand random operations agree with a per-seq
         return it->first;
     };
     // A tiny alphabet and a few common openings make shared prefixes frequent.
-    const std::vector<std::vector<token_id>> openings = {range_tokens(0, 9), range_tokens(0, 5), seq_tokens({1, 1, 1, 1, 2, 2, 2, 2})};
+    const std::vector<std::vector<token_id>> openings = {range_tokens(0, 9 * u), range_tokens(0, 5 * u),
+                                                         cat(std::vector<token_id>(std::size_t(4 * u), 1), std::vector<token_id>(std::size_t(4 * u), 2))};
     auto random_tokens = [&](std::int64_t n) {
         std::vector<token_id> t(static_cast<std::size_t>(n));
         for (auto& x : t) x = token_id(pick(3));
@@ -892,9 +901,9 @@ TEST_CASE_TEMPLATE("paged: a few thousand random operations agree with a per-seq
             REQUIRE_FALSE(ref.count(s));
             ref[s] = {};
             if (pick(2)) {
-                auto want = cat(openings[std::size_t(pick(3))], random_tokens(pick(6)));
+                auto want = cat(openings[std::size_t(pick(3))], random_tokens(pick(6 * u)));
                 const std::int64_t n = c.match_prefix(s, want);
-                REQUIRE(n % 4 == 0);
+                REQUIRE(n % bt == 0);
                 REQUIRE(n <= std::max<std::int64_t>(0, std::int64_t(want.size()) - 1));
                 ref[s].assign(want.begin(), want.begin() + n);
                 matched_tokens += n;
@@ -905,7 +914,7 @@ TEST_CASE_TEMPLATE("paged: a few thousand random operations agree with a per-seq
             ref[s] = ref[p];
         } else if (op < 60) {  // append and write
             const seq_id s = any_seq();
-            const auto t = pick(4) == 0 ? openings[std::size_t(pick(3))] : random_tokens(1 + pick(pick(3) == 0 ? 9 : 2));
+            const auto t = pick(4) == 0 ? openings[std::size_t(pick(3))] : random_tokens(1 + pick(pick(3) == 0 ? 9 * u : 2));
             const std::int64_t need = c.blocks_needed(s, std::int64_t(t.size()));
             const auto before = state_of(c, {s});
             const std::int64_t n0 = c.size(s), avail = c.blocks_available();
@@ -935,7 +944,7 @@ TEST_CASE_TEMPLATE("paged: a few thousand random operations agree with a per-seq
         } else if (op < 95) {  // publish, then every published block is found again
             const seq_id s = any_seq();
             c.publish(s);
-            const std::int64_t full = c.size(s) / 4 * 4;
+            const std::int64_t full = c.size(s) / bt * bt;
             if (full > 0 && ref.size() < 12) {
                 const seq_id q = c.create();
                 auto probe = std::vector<token_id>(ref[s].begin(), ref[s].begin() + full);

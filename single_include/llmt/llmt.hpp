@@ -13445,6 +13445,17 @@ public:
         return (raw + block_align - 1) / block_align * block_align;
     }
 
+    /// The blocks a memory budget of `bytes` holds (at most the block id limit); llmt::error when it holds
+    /// none, naming the size of one block.
+    static std::int64_t blocks_for_budget(std::size_t bytes, std::int64_t n_layer, std::int64_t n_kv_head, std::int64_t head_dim) {
+        const std::size_t per = block_bytes(n_layer, n_kv_head, head_dim);
+        LLMT_CHECK_CODE(bytes >= per, errc::invalid_argument,
+                        "kv_cache::paged: a KV budget of {} holds no block: one block of {} positions ({} layers, {} KV "
+                        "heads of {} {} values) takes {}",
+                        format_bytes(bytes), BlockTokens, n_layer, n_kv_head, head_dim, ops::name, format_bytes(per));
+        return std::int64_t(std::min<std::size_t>(bytes / per, std::size_t(std::numeric_limits<block_id>::max() - 1)));
+    }
+
     paged() = default;
     /// A pool of n_blocks blocks. Its memory is reserved, not committed: resident memory grows with the
     /// blocks actually written.
