@@ -7299,6 +7299,64 @@ LLMT_TARGET_AVX512 inline void q6_k_packed4(const gemm_args* g) {
     }
 }
 
+/// The prefill tile on the q6_K decode layout: one packed group of 4 rows × NC tokens, each token
+/// through exactly the operations of q6_k_packed4 (the same bits as decode), the rows' values and
+/// scales decoded once for the NC tokens (see q45_k_packed_tile).
+template <int NC>
+LLMT_TARGET_AVX512 void q6_k_packed_tile(const gemm_args& g) {
+    const std::int64_t nb = g.k / quant::qk_k;
+    const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
+    const __m512i d_idx = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+    __m512 acc[NC];
+    for (int t = 0; t < NC; ++t) acc[t] = _mm512_setzero_ps();
+    for (std::int64_t b = 0; b < nb; ++b) {
+        const std::byte* p = g.w + q6_k_step_bytes * std::size_t(b);
+        const quant::block_q8_k* a[NC];
+        for (int t = 0; t < NC; ++t) a[t] = reinterpret_cast<const quant::block_q8_k*>(g.a + std::size_t(t) * g.a_stride) + b;
+        const __m512i sc8 = _mm512_loadu_si512(p + 768);
+        const __m512i w16[2] = {_mm512_srai_epi16(_mm512_unpacklo_epi8(sc8, sc8), 8), _mm512_srai_epi16(_mm512_unpackhi_epi8(sc8, sc8), 8)};
+        __m512i is[NC][2];
+        for (int t = 0; t < NC; ++t) is[t][0] = is[t][1] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (int pc = 0; pc < 8; ++pc) {
+            const int n = pc / 4, u = pc % 4, lo = u, hi = u + 4;  // the sub-blocks 8n + lo and 8n + hi
+            const __m512i q = _mm512_loadu_si512(p + 64 * pc);
+            const __m512i h = _mm512_loadu_si512(p + 512 + 64 * (2 * n + u % 2));
+            const __m512i hlo = u < 2 ? _mm512_slli_epi16(h, 4) : _mm512_slli_epi16(h, 2);
+            const __m512i hhi = u < 2 ? h : _mm512_srli_epi16(h, 2);
+            const __m512i qlo = _mm512_ternarylogic_epi32(_mm512_and_si512(q, m4), hlo, m30, 0xf8);
+            const __m512i qhi = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), hhi, m30, 0xf8);
+            const short wl = short((2 * lo + 1) << 8 | 2 * lo), wh = short((2 * hi + 1) << 8 | 2 * hi);
+            const __m512i sc = _mm512_shuffle_epi8(w16[n], _mm512_broadcast_i32x4(_mm_setr_epi16(wl, wl, wl, wl, wh, wh, wh, wh)));
+            for (int t = 0; t < NC; ++t) {
+                const __m512i alo = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a[t]->qs + 16 * (8 * n + lo))));
+                const __m512i ahi = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a[t]->qs + 16 * (8 * n + hi))));
+                const __m512i sums = _mm512_packs_epi32(simd::x86::dpbusd(_mm512_setzero_si512(), qlo, alo), simd::x86::dpbusd(_mm512_setzero_si512(), qhi, ahi));
+                is[t][pc % 2] = simd::x86::dpwssd(is[t][pc % 2], sums, sc);
+            }
+        }
+        const __m128 d4 = _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 832)));
+        for (int t = 0; t < NC; ++t) {
+            __m512i isum = _mm512_add_epi32(is[t][0], is[t][1]);
+            const __m512i bs_lo = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a[t]->bsums)));
+            const __m512i bs_hi = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a[t]->bsums + 8)));
+            const __m512i corr = _mm512_add_epi32(_mm512_madd_epi16(w16[0], bs_lo), _mm512_madd_epi16(w16[1], bs_hi));
+            isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(corr, 5));
+            isum = _mm512_add_epi32(isum, _mm512_shuffle_epi32(isum, _MM_PERM_BADC));
+            isum = _mm512_add_epi32(isum, _mm512_shuffle_epi32(isum, _MM_PERM_CDAB));
+            const __m128 dd = _mm_mul_ps(d4, _mm_set1_ps(a[t]->d));
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_permutexvar_ps(d_idx, _mm512_castps128_ps512(dd)), acc[t]);
+        }
+    }
+    for (int t = 0; t < NC; ++t) {
+        float* y = g.y + std::size_t(t) * g.y_stride;
+        y[0] = _mm512_cvtss_f32(acc[t]);
+        y[1] = _mm_cvtss_f32(_mm512_extractf32x4_ps(acc[t], 1));
+        y[2] = _mm_cvtss_f32(_mm512_extractf32x4_ps(acc[t], 2));
+        y[3] = _mm_cvtss_f32(_mm512_extractf32x4_ps(acc[t], 3));
+    }
+}
+
 /// Rows in groups of 4 (the last 1-3 alone); each row's operations do not depend on its group.
 template <void (*R1)(const gemm_args&), void (*R2)(const gemm_args&), void (*R3)(const gemm_args&), void (*R4)(const gemm_args&)>
 void by_rows(const gemm_args& g0, std::int64_t nr) {
@@ -7361,6 +7419,9 @@ struct gemv_impl<quant::q6_k, simd::isa::avx512vnni> {
     static void pack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q6_k_shuffle<true>(src, dst, k); }
     static void unpack(const std::byte* src, std::byte* dst, std::int64_t k) { gemvk::q6_k_shuffle<false>(src, dst, k); }
     static void gemv_packed(const gemm_args& g, std::int64_t nr) { packed_streams<4, &gemvk::q6_k_packed4<1>, &gemvk::q6_k_packed4<2>>(g, nr); }
+    static constexpr int packed_nc = 4;
+    template <int NC>
+    static void tile_packed(const gemm_args& g) { gemvk::q6_k_packed_tile<NC>(g); }
 };
 
 }  // namespace kernels
