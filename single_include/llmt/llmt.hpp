@@ -17253,8 +17253,9 @@ public:
             fail(errc::runtime, "jinja: line {}: a list of {} items exceeds the limit of {} items", line_, n,
                  o_.lim.max_items);
     }
-    void step() {
-        if (++steps_ > o_.lim.max_steps)
+    void step(std::uint64_t n = 1) {
+        steps_ += n;
+        if (steps_ > o_.lim.max_steps)
             fail(errc::runtime, "jinja: line {}: the template ran more than {} steps (an endless or huge loop?)", line_,
                  o_.lim.max_steps);
     }
@@ -17263,7 +17264,9 @@ public:
         if (!f.is_callable()) err(fmt::format("a value of type {} is not callable", f.type_name()));
         const std::uint32_t line = line_;
         try {
-            return f.get_function()(a);
+            value r = f.get_function()(a);
+            if (r.is_array()) step(r.get_array().size());  // a list made by a call (range) costs its length
+            return r;
         } catch (const error& e) {
             std::string_view m = e.what();
             if (m.substr(0, 12) == "jinja: line ") throw;
@@ -18115,9 +18118,10 @@ inline value attr_path(interpreter& in, value v, const std::string& path) {
         const std::size_t dot = std::min(path.find('.', pos), path.size());
         const std::string part = path.substr(pos, dot - pos);
         if (v.is_undefined()) return v;
-        if (!part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-            v.is_array())
-            v = in.get_item(v, value(std::int64_t(std::stoll(part))));
+        std::int64_t idx = 0;
+        const auto r = std::from_chars(part.data(), part.data() + part.size(), idx);
+        if (v.is_array() && !part.empty() && r.ec == std::errc() && r.ptr == part.data() + part.size())
+            v = in.get_item(v, value(idx));
         else
             v = in.get_item(v, value(part));
         pos = dot + 1;
@@ -19087,7 +19091,10 @@ private:
                     a = add(std::move(a), std::move(e));
                 } else {
                     a = add(std::move(a), std::move(e));
-                    a = add(std::move(a), literal(std::int64_t(std::stoll(cur().s)), cur()));
+                    std::int64_t idx = 0;
+                    const auto r = std::from_chars(cur().s.data(), cur().s.data() + cur().s.size(), idx);
+                    if (r.ec != std::errc()) error(fmt::format("the index {} is out of range", cur().s));
+                    a = add(std::move(a), literal(idx, cur()));
                 }
                 next();
                 e = std::move(a);

@@ -1,4 +1,4 @@
-// fuzz_chat_template: libFuzzer target: detect() on arbitrary template text, every style applied to arbitrary messages
+// fuzz_chat_template: libFuzzer target: detect() and the Jinja interpreter on arbitrary template text, every style applied to arbitrary messages
 #include "fuzz_input.hpp"
 
 #include <llmt/core/error.hpp>
@@ -74,9 +74,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             if (!t || *t != n) finding(target, "from_name accepts a name detect() does not recognise");
         } catch (const llmt::error&) {
         }
-        if (t) {
-            const std::vector<chat_message> chat{{"system", "s"}, {"user", std::string(src.substr(0, 64))}, {"assistant", "a"}};
-            sink = sink + t->apply(chat, true).size();
+        const std::vector<chat_message> chat{{"system", "s"}, {"user", std::string(src.substr(0, 64))}, {"assistant", "a"}};
+        if (t) sink = sink + t->apply(chat, true).size();
+        // The same text as a Jinja template: it renders, or it is an llmt::error; never a crash,
+        // and the work stays within the limits.
+        try {
+            const auto j = chat_template::from_jinja(src, "<s>", "</s>", true);
+            llmt::runtime::chat_extras ex;
+            ex.jinja.lim.max_steps = 100000;
+            ex.jinja.lim.max_output = 1 << 20;
+            const auto r = j.render(chat, true, ex);
+            if (r.text.size() > ex.jinja.lim.max_output) finding(target, "a Jinja render is larger than its output limit");
+            std::size_t prev_end = 0;
+            for (const auto& [b, e] : r.content) {
+                if (b >= e || e > r.text.size() || b < prev_end)
+                    finding(target, "a Jinja render's content ranges are not sorted, disjoint, non-empty ranges of the text");
+                prev_end = e;
+            }
+            sink = sink + r.text.size();
+        } catch (const llmt::error&) {
         }
         return 0;
     }

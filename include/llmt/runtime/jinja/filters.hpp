@@ -23,9 +23,10 @@ inline value attr_path(interpreter& in, value v, const std::string& path) {
         const std::size_t dot = std::min(path.find('.', pos), path.size());
         const std::string part = path.substr(pos, dot - pos);
         if (v.is_undefined()) return v;
-        if (!part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-            v.is_array())
-            v = in.get_item(v, value(std::int64_t(std::stoll(part))));
+        std::int64_t idx = 0;
+        const auto r = std::from_chars(part.data(), part.data() + part.size(), idx);
+        if (v.is_array() && !part.empty() && r.ec == std::errc() && r.ptr == part.data() + part.size())
+            v = in.get_item(v, value(idx));
         else
             v = in.get_item(v, value(part));
         pos = dot + 1;

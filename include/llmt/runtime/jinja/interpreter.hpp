@@ -67,8 +67,9 @@ public:
             fail(errc::runtime, "jinja: line {}: a list of {} items exceeds the limit of {} items", line_, n,
                  o_.lim.max_items);
     }
-    void step() {
-        if (++steps_ > o_.lim.max_steps)
+    void step(std::uint64_t n = 1) {
+        steps_ += n;
+        if (steps_ > o_.lim.max_steps)
             fail(errc::runtime, "jinja: line {}: the template ran more than {} steps (an endless or huge loop?)", line_,
                  o_.lim.max_steps);
     }
@@ -77,7 +78,9 @@ public:
         if (!f.is_callable()) err(fmt::format("a value of type {} is not callable", f.type_name()));
         const std::uint32_t line = line_;
         try {
-            return f.get_function()(a);
+            value r = f.get_function()(a);
+            if (r.is_array()) step(r.get_array().size());  // a list made by a call (range) costs its length
+            return r;
         } catch (const error& e) {
             std::string_view m = e.what();
             if (m.substr(0, 12) == "jinja: line ") throw;

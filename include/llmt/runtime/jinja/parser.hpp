@@ -541,7 +541,10 @@ private:
                     a = add(std::move(a), std::move(e));
                 } else {
                     a = add(std::move(a), std::move(e));
-                    a = add(std::move(a), literal(std::int64_t(std::stoll(cur().s)), cur()));
+                    std::int64_t idx = 0;
+                    const auto r = std::from_chars(cur().s.data(), cur().s.data() + cur().s.size(), idx);
+                    if (r.ec != std::errc()) error(fmt::format("the index {} is out of range", cur().s));
+                    a = add(std::move(a), literal(idx, cur()));
                 }
                 next();
                 e = std::move(a);
