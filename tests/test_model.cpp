@@ -185,7 +185,7 @@ TEST_CASE_TEMPLATE("model: MHA, GQA and MQA with every KV policy match the refer
     check_kv_policies<E, llmt::mqa>(1);
 }
 
-TEST_CASE("model: a sliding-window cache holds the window plus a batch, not the context") {
+TEST_CASE("model: a sliding-window model holds the blocks of its window, not of the context") {
     tiny_model t;
     t.sliding_window = 6;
     using ring = rms_spec<llmt::gqa<>, llmt::kv_cache::sliding_window<llmt::f32>>;
@@ -193,7 +193,18 @@ TEST_CASE("model: a sliding-window cache holds the window plus a batch, not the 
     auto r = llmt::model<ring>::load(make_tiny(t), {.context = 128, .batch = 4, .threads = 1});
     auto f = llmt::model<full>::load(make_tiny(t), {.context = 128, .batch = 4, .threads = 1});
     CHECK(r.window() == 6);
-    CHECK(r.kv_bytes() * 128 == f.kv_bytes() * 9);  // 6 + 4 - 1 cells instead of 128
+    // 128 positions in steps of 4: the whole context holds its 8 blocks of 16 positions, the window of 6
+    // the one or two blocks its last positions fall in (paged blocks wholly out of the window are given back)
+    std::vector<int> toks(4, 1);
+    for (int p = 0; p < 128; p += 4) {
+        r.forward(toks, p);
+        f.forward(toks, p);
+        CHECK(r.kv_stats().blocks_used <= 2);
+    }
+    CHECK(f.kv_stats().blocks_used == 8);
+    CHECK(r.kv_stats().blocks_used >= 1);
+    CHECK_THROWS_WITH_AS(r.forward(toks, 60), doctest::Contains("cannot be rewound"), llmt::error);
+    r.forward(toks, 124);  // within the window: fine
     // The load option overrides the file's window.
     check_spec<ring>(t, {.window = 3}, 9, 4, 1e-4, 3);
 }

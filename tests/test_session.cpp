@@ -78,7 +78,7 @@ TEST_CASE("session: end-of-generation token, cancellation, context full and cont
     r = s.generate("Once upon a time", {.max_tokens = 40, .context_full = runtime::on_context_full::shift});
     CHECK(r.reason == runtime::stop_reason::max_tokens);
     CHECK(r.tokens.size() == 40);
-    CHECK(m->n_past() <= 16);  // the last sampled token is not evaluated yet
+    CHECK(s.n_cached() <= 16);  // the last sampled token is not evaluated yet
     CHECK(s.sequence().front() == 1);  // the BOS is kept by the shift
 }
 
@@ -133,7 +133,8 @@ TEST_CASE("session: a full context is a normal stop that returns the tokens so f
     CHECK(seen == r.tokens);
     CHECK(streamed == r.text);
     CHECK(r.text == s.get_tokenizer().decode(r.tokens));
-    CHECK(m->n_past() == 16);
+    CHECK(s.n_cached() == 16);
+    CHECK(m->n_past() == 0);  // the session's own context, not the model's
     // The session holds the conversation: one more token does not fit, and says so before anything runs.
     const std::size_t more = s.get_tokenizer().encode(" more", false).size();
     const std::string needs = fmt::format("the prompt needs {} positions but the context holds 16", 17 + more);
@@ -163,7 +164,7 @@ TEST_CASE("session: a prompt longer than the context is an error before anything
             CHECK(std::string(e.what()).find("but the context holds 16") != std::string::npos);
         }
         CHECK(calls == 0);
-        CHECK(m->n_past() == 0);
+        CHECK(s.n_cached() == 0);
         CHECK(s.sequence().empty());
     }
 

@@ -13591,7 +13591,8 @@ public:
             child.canon = p.canon;
         });
         const seq_id s = create();
-        for (const block_id b : child.table) acquire(b);
+        for (const block_id b : child.table)
+            if (b != none) acquire(b);
         child.alive = true;
         seqs_[std::size_t(s)] = std::move(child);
         return s;
@@ -13605,8 +13606,14 @@ public:
                         "between 0 and that",
                         s, n_pos, q.toks.size());
         const std::size_t keep = std::size_t(blocks_for(n_pos));
-        for (std::size_t i = q.table.size(); i-- > keep;) release(q.table[i]);
+        LLMT_CHECK_CODE(keep == 0 || q.table[keep - 1] != none, errc::invalid_argument,
+                        "kv_cache::paged: truncating sequence {} to {} positions: the blocks before position {} were released "
+                        "(release_before), so it cannot be rewound there",
+                        s, n_pos, q.first_held);
+        for (std::size_t i = q.table.size(); i-- > keep;)
+            if (q.table[i] != none) release(q.table[i]);
         q.table.resize(keep);
+        if (keep == 0) q.first_held = 0;
         q.toks.resize(std::size_t(n_pos));
         q.canon.resize(std::min(q.canon.size(), std::size_t(n_pos / BlockTokens)));
     }
@@ -13615,8 +13622,10 @@ public:
     /// is evicted before its head). Its id may be returned by a later create or fork.
     void remove(seq_id s) {
         sequence& q = seq(s, "remove");
-        for (std::size_t i = q.table.size(); i-- > 0;) release(q.table[i]);
+        for (std::size_t i = q.table.size(); i-- > 0;)
+            if (q.table[i] != none) release(q.table[i]);
         q.table.clear();
+        q.first_held = 0;
         q.toks.clear();
         q.canon.clear();
         q.alive = false;
@@ -13632,6 +13641,34 @@ public:
     /// The token of each position held by s.
     [[nodiscard]] std::span<const token_id> tokens(seq_id s) const { return seq(s, "tokens").toks; }
     [[nodiscard]] std::int64_t n_seq() const noexcept { return n_seq_; }
+
+    /// Reserves the bookkeeping of s for n_pos positions, so that appending up to them allocates nothing.
+    void reserve(seq_id s, std::int64_t n_pos) {
+        sequence& q = seq(s, "reserve");
+        LLMT_CHECK_CODE(n_pos >= 0, errc::invalid_argument, "kv_cache::paged: reserving {} positions for sequence {}", n_pos, s);
+        rethrow_as_error("kv_cache::paged: reserving a sequence's tables", [&] {
+            q.toks.reserve(std::size_t(n_pos));
+            q.table.reserve(std::size_t(blocks_for(n_pos)));
+            q.canon.reserve(std::size_t(n_pos / BlockTokens));
+        });
+    }
+
+    /// Gives back the blocks of s that hold only positions before pos: a sliding-window model never reads
+    /// them again. Their table entries become empty; the positions stay counted in size(s) and tokens(s),
+    /// and s cannot be truncated into them any more.
+    void release_before(seq_id s, std::int64_t pos) {
+        sequence& q = seq(s, "release_before");
+        const std::size_t n = std::min(q.table.size(), std::size_t(std::max<std::int64_t>(0, pos) / BlockTokens));
+        // the last block is never released: it holds the next position's neighbours
+        for (std::size_t i = std::size_t(q.first_held / BlockTokens); i < n && i + 1 < q.table.size(); ++i) {
+            if (q.table[i] == none) continue;
+            release(q.table[i]);
+            q.table[i] = none;
+            q.first_held = std::int64_t(i + 1) * BlockTokens;
+        }
+    }
+    /// The first position whose block s still holds (0 unless release_before gave blocks back).
+    [[nodiscard]] std::int64_t first_held(seq_id s) const { return seq(s, "first_held").first_held; }
 
     // ---- appending and writing ----
 
@@ -13791,6 +13828,7 @@ public:
             block_id x = find(parent, t);
             if (x == none) {
                 x = q.table[i];
+                if (x == none) break;  // released (release_before): the chain cannot be rebuilt past it
                 if (meta_[std::size_t(x)].indexed) break;  // registered under another chain: cannot happen, be safe
                 index_insert(x, parent, t);
             }
@@ -13859,7 +13897,9 @@ public:
                 bad(fmt::format("sequence {} has {} blocks for {} positions", s, q.table.size(), q.toks.size()));
             if (q.canon.size() > q.toks.size() / std::size_t(BlockTokens))
                 bad(fmt::format("sequence {} has {} published blocks for {} positions", s, q.canon.size(), q.toks.size()));
-            for (const block_id b : q.table) {
+            for (std::size_t i = 0; i < q.table.size(); ++i) {
+                const block_id b = q.table[i];
+                if (b == none && std::int64_t(i + 1) * BlockTokens <= q.first_held) continue;  // released
                 if (b < 0 || std::size_t(b) >= meta_.size()) bad(fmt::format("sequence {} holds block {}", s, b));
                 ++refs[std::size_t(b)];
             }
@@ -13933,6 +13973,7 @@ private:
         std::vector<block_id> table;   // [ceil(size / BlockTokens)]
         std::vector<token_id> toks;    // [size]
         std::vector<canon_ref> canon;  // [blocks published so far]
+        std::int64_t first_held = 0;   // positions before it were released (release_before)
     };
 
     static void check_shape(std::int64_t n_layer, std::int64_t n_kv_head, std::int64_t head_dim) {
@@ -14150,8 +14191,8 @@ namespace detail {
 #if LLMT_HAS_XSIMD
 /// o = Σ_{p = first..last} w[p - first]·v[p] for f32 rows of NB whole vectors, summed in registers
 /// (a load-add-store of o per position is a chain through memory).
-template <int NB>
-void weighted_rows_f32(const kv_cache::store<quant::f32>& kv, std::int64_t layer, std::int64_t g, std::int64_t first,
+template <int NB, typename KV>
+void weighted_rows_f32(const KV& kv, std::int64_t layer, std::int64_t g, std::int64_t first,
                        std::int64_t last, const float* w, float* o) {
     using b_t = xsimd::batch<float, simd::arch>;
     constexpr std::int64_t N = b_t::size;
@@ -14168,8 +14209,8 @@ void weighted_rows_f32(const kv_cache::store<quant::f32>& kv, std::int64_t layer
 /// Heads narrower than a vector (tiny models: head_dim 4 or 8), f32 cache: the q·k dots and the
 /// weighted sum of v with the head size known at compile time, so the sum stays in registers. Same
 /// operations in the same order as the generic loop (element_ops<f32>::dot's tail loop and axpy).
-template <int HD>
-void small_head_f32(const kv_cache::store<quant::f32>& kv, std::int64_t layer, std::int64_t g, std::int64_t first,
+template <int HD, typename KV>
+void small_head_f32(const KV& kv, std::int64_t layer, std::int64_t g, std::int64_t first,
                     std::int64_t last, const float* qh, float scale, float* sc, float* o) {
     float qv[HD];  // a copy in registers: as far as the compiler knows, the stores to sc could change qh
     for (int i = 0; i < HD; ++i) qv[i] = qh[i];
@@ -14188,30 +14229,30 @@ void small_head_f32(const kv_cache::store<quant::f32>& kv, std::int64_t layer, s
     }
     for (int i = 0; i < HD; ++i) o[i] = acc[i];
 }
-template <kv_cache::kv_element E>
-bool small_head(const kv_cache::store<E>& kv, std::int64_t layer, std::int64_t g, std::int64_t first, std::int64_t last,
+template <kv_cache::kv_element E, typename KV>
+bool small_head(const KV& kv, std::int64_t layer, std::int64_t g, std::int64_t first, std::int64_t last,
                 const float* qh, float scale, float* sc, float* o, std::int64_t hd) {
     if constexpr (std::is_same_v<E, quant::f32>) {
-        if (hd == 8) return small_head_f32<8>(kv, layer, g, first, last, qh, scale, sc, o), true;
-        if (hd == 4) return small_head_f32<4>(kv, layer, g, first, last, qh, scale, sc, o), true;
+        if (hd == 8) return small_head_f32<8, KV>(kv, layer, g, first, last, qh, scale, sc, o), true;
+        if (hd == 4) return small_head_f32<4, KV>(kv, layer, g, first, last, qh, scale, sc, o), true;
     }
     (void)kv, (void)layer, (void)g, (void)first, (void)last, (void)qh, (void)scale, (void)sc, (void)o, (void)hd;
     return false;
 }
 
 /// The register-summed form when E is f32 and hd is 1, 2, 4 or 8 vectors; false otherwise.
-template <kv_cache::kv_element E>
-bool weighted_rows(const kv_cache::store<E>& kv, std::int64_t layer, std::int64_t g, std::int64_t first, std::int64_t last,
+template <kv_cache::kv_element E, typename KV>
+bool weighted_rows(const KV& kv, std::int64_t layer, std::int64_t g, std::int64_t first, std::int64_t last,
                    const float* w, float* o, std::int64_t hd) {
 #if LLMT_HAS_XSIMD
     if constexpr (std::is_same_v<E, quant::f32>) {
         constexpr std::int64_t N = xsimd::batch<float, simd::arch>::size;
         if (hd % N == 0) {
             switch (hd / N) {
-                case 1: weighted_rows_f32<1>(kv, layer, g, first, last, w, o); return true;
-                case 2: weighted_rows_f32<2>(kv, layer, g, first, last, w, o); return true;
-                case 4: weighted_rows_f32<4>(kv, layer, g, first, last, w, o); return true;
-                case 8: weighted_rows_f32<8>(kv, layer, g, first, last, w, o); return true;
+                case 1: weighted_rows_f32<1, KV>(kv, layer, g, first, last, w, o); return true;
+                case 2: weighted_rows_f32<2, KV>(kv, layer, g, first, last, w, o); return true;
+                case 4: weighted_rows_f32<4, KV>(kv, layer, g, first, last, w, o); return true;
+                case 8: weighted_rows_f32<8, KV>(kv, layer, g, first, last, w, o); return true;
                 default: break;
             }
         }
@@ -14221,6 +14262,22 @@ bool weighted_rows(const kv_cache::store<E>& kv, std::int64_t layer, std::int64_
     return false;
 }
 }  // namespace detail
+
+/// o = Σ_{p = first..pos} softmax_p(scale · qh·k[p][g]) v[p][g] for one query head: the one computation
+/// every attention entry point runs, in one fixed order, so a row's result depends only on its query
+/// and the rows it sees (never on the batch, the chunk or the thread that computes it).
+/// KV: any store with k_row / v_row(layer, pos, head) returning E rows; sc: ≥ pos - first + 1 floats.
+template <kv_cache::kv_element E, typename KV>
+void attend_head(const KV& kv, std::int64_t layer, std::int64_t g, std::int64_t first, std::int64_t pos, const float* qh,
+                 float scale, float* sc, float* o, std::int64_t hd) {
+    using ops = kv_cache::element_ops<E>;
+    if (detail::small_head<E>(kv, layer, g, first, pos, qh, scale, sc, o, hd)) return;
+    for (std::int64_t p = first; p <= pos; ++p) sc[p - first] = ops::dot(qh, kv.k_row(layer, p, g), hd) * scale;
+    kernels::softmax(sc, pos - first + 1);
+    if (detail::weighted_rows<E>(kv, layer, g, first, pos, sc, o, hd)) return;
+    std::memset(o, 0, sizeof(float) * std::size_t(hd));
+    for (std::int64_t p = first; p <= pos; ++p) ops::axpy(o, sc[p - first], kv.v_row(layer, p, g), hd);
+}
 
 /// out[t][h] = Σ_p softmax_p(scale · q[t][h]·k[p][g(h)]) v[p][g(h)] for tokens t < n at positions pos0 + t,
 /// over the visible positions p ≤ pos0 + t (keys of the batch must already be stored), g(h) = h / (n_head / n_head_kv).
@@ -14240,18 +14297,35 @@ void attend(thread_pool& pool, const kv_cache::store<E>& kv, std::int64_t layer,
         const std::int64_t i0 = std::min(items, chunk * ith), i1 = std::min(items, i0 + chunk);
         float* sc = scores + std::int64_t(ith) * scores_stride;
         for (std::int64_t it = i0; it < i1; ++it) {
-            const std::int64_t t = it / s.n_head, h = it % s.n_head, g = h / group;
+            const std::int64_t t = it / s.n_head, h = it % s.n_head;
             const std::int64_t pos = pos0 + t;
-            const std::int64_t first = first_visible(pos, s.window);
-            const std::int64_t count = pos - first + 1;
-            const float* qh = q + (t * s.n_head + h) * hd;
-            if (detail::small_head(kv, layer, g, first, pos, qh, s.scale, sc, out + (t * s.n_head + h) * hd, hd)) continue;
-            for (std::int64_t p = first; p <= pos; ++p) sc[p - first] = ops::dot(qh, kv.k_row(layer, p, g), hd) * s.scale;
-            kernels::softmax(sc, count);
-            float* o = out + (t * s.n_head + h) * hd;
-            if (detail::weighted_rows(kv, layer, g, first, pos, sc, o, hd)) continue;
-            std::memset(o, 0, sizeof(float) * std::size_t(hd));
-            for (std::int64_t p = first; p <= pos; ++p) ops::axpy(o, sc[p - first], kv.v_row(layer, p, g), hd);
+            attend_head<E>(kv, layer, h / group, first_visible(pos, s.window), pos, q + (t * s.n_head + h) * hd, s.scale, sc,
+                           out + (t * s.n_head + h) * hd, hd);
+        }
+    });
+}
+
+/// The same for tokens of many sequences: token t at position pos[t] sees the rows 0..pos[t] of views[t]
+/// (its sequence, through its block table; its own key and value already written). Work is split over
+/// (token, head) pairs; each result is computed by attend_head whatever the split.
+template <kv_cache::kv_element E, typename View>
+void attend_views(thread_pool& pool, const View* views, const std::int64_t* pos, std::int64_t layer, const attention_shape& s,
+                  const float* q, std::int64_t n, float* out, float* scores, std::int64_t scores_stride) {
+    using ops = kv_cache::element_ops<E>;
+    const std::int64_t group = s.n_head / s.n_head_kv;
+    const std::int64_t hd = s.head_dim;
+    const std::int64_t items = n * s.n_head;
+    std::size_t rows = 0;
+    for (std::int64_t t = 0; t < n; ++t) rows += std::size_t(pos[t] + 1);
+    const std::size_t touched = rows * std::size_t(s.n_head) * 2 * ops::row_bytes(hd);
+    pool.run_sized(touched, [&](int ith, int nth) {
+        const std::int64_t chunk = (items + nth - 1) / nth;
+        const std::int64_t i0 = std::min(items, chunk * ith), i1 = std::min(items, i0 + chunk);
+        float* sc = scores + std::int64_t(ith) * scores_stride;
+        for (std::int64_t it = i0; it < i1; ++it) {
+            const std::int64_t t = it / s.n_head, h = it % s.n_head;
+            attend_head<E>(views[t], layer, h / group, first_visible(pos[t], s.window), pos[t], q + (t * s.n_head + h) * hd,
+                           s.scale, sc, out + (t * s.n_head + h) * hd, hd);
         }
     });
 }
@@ -14458,6 +14532,154 @@ LLMT_END_NAMESPACE
 // ---- begin llmt/model/model_base.hpp ----
 // model_base: token ids, load options and the run-time interface every model<Spec> implements (for load_any)
 
+// ---- begin llmt/model/context_base.hpp ----
+// context_base: the engine's run-time face: sequences over a paged KV cache, batches of their tokens, logits
+
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+
+/// A sequence of a context (a conversation, a request, one of n parallel samples).
+using seq_id = std::int32_t;
+
+/// The tokens one forward step evaluates (llama.cpp's llama_batch): per token its id, its position,
+/// its sequence, and whether its logits are wanted. A sequence's tokens come in the order of their
+/// positions, the first one at the sequence's current size (context::size): no gap, no overlap.
+struct batch {
+    std::vector<token_id> token;
+    std::vector<std::int64_t> pos;
+    std::vector<seq_id> seq;
+    std::vector<std::uint8_t> logits;  // 1 = the logits of this token are wanted
+
+    void add(token_id t, std::int64_t p, seq_id s, bool want_logits) {
+        token.push_back(t);
+        pos.push_back(p);
+        seq.push_back(s);
+        logits.push_back(want_logits ? 1 : 0);
+    }
+    void clear() noexcept {
+        token.clear();
+        pos.clear();
+        seq.clear();
+        logits.clear();
+    }
+    [[nodiscard]] std::size_t size() const noexcept { return token.size(); }
+    [[nodiscard]] bool empty() const noexcept { return token.empty(); }
+};
+
+/// Sizes of a context, each checked when the context is made (0 = the model's load_options value).
+struct context_options {
+    std::int64_t context = 0;    ///< positions one sequence may hold at most (0 = the model's n_ctx; ≤ it)
+    std::int64_t batch = 0;      ///< tokens per forward chunk (0 = the model's n_batch); a longer batch is split
+    std::int64_t kv_blocks = 0;  ///< blocks of the KV pool (0 = from kv_bytes, else one full context plus one)
+    std::size_t kv_bytes = 0;    ///< memory budget of the KV pool in bytes, when kv_blocks is 0
+    /// Worker threads of a pool the context owns. 0 (and no pool) = the pool of the model's own context
+    /// (load_options::threads threads), shared: contexts that run at the same time on different
+    /// threads need pools of their own (a thread_pool runs one call at a time).
+    int threads = 0;
+    std::shared_ptr<thread_pool> pool{};  ///< a pool shared with other contexts (its size overrides threads)
+    bool prefix_cache = true;    ///< publish full blocks so that later sequences can map them (match_prefix)
+};
+
+/// Occupancy of the KV pool and prefix reuse, for logs and metrics.
+struct context_stats {
+    std::int64_t sequences = 0;
+    std::int64_t blocks_total = 0, blocks_used = 0, blocks_cached = 0, blocks_free = 0;
+    std::int64_t block_tokens = 0;  ///< positions per block
+    std::size_t block_bytes = 0;    ///< bytes per block
+    std::int64_t prefix_lookups = 0, prefix_hits = 0, prefix_tokens_reused = 0, evictions = 0;
+};
+
+/// Many sequences on one read-only model: their KV blocks, the scratch of a step, a thread pool.
+/// Not thread-safe: one thread drives a context (the scheduler's); contexts on one model may run on
+/// different threads at once. The model must outlive its contexts and stay where it is.
+class context_base {
+public:
+    virtual ~context_base() = default;
+
+    [[nodiscard]] virtual std::int64_t n_ctx() const noexcept = 0;    ///< positions per sequence at most
+    [[nodiscard]] virtual std::int64_t n_batch() const noexcept = 0;  ///< tokens per forward chunk
+    [[nodiscard]] virtual std::int64_t n_vocab() const noexcept = 0;
+    [[nodiscard]] virtual int threads() const noexcept = 0;
+
+    /// A new, empty sequence.
+    virtual seq_id create() = 0;
+    /// A new sequence holding what parent holds, sharing its KV blocks (copied on write).
+    virtual seq_id fork(seq_id parent) = 0;
+    /// Keeps the first n_pos positions of s.
+    virtual void truncate(seq_id s, std::int64_t n_pos) = 0;
+    /// Drops s and gives its blocks back.
+    virtual void remove(seq_id s) = 0;
+    [[nodiscard]] virtual bool contains(seq_id s) const noexcept = 0;
+    /// Positions s holds.
+    [[nodiscard]] virtual std::int64_t size(seq_id s) const = 0;
+    /// The token at each position s holds.
+    [[nodiscard]] virtual std::span<const token_id> tokens(seq_id s) const = 0;
+
+    /// Maps into the empty sequence s the longest run of cached blocks that starts tokens (their
+    /// keys and values, computed by any sequence before, running or gone); returns the positions
+    /// mapped, at most tokens.size() - 1, so that the last token is evaluated for its logits.
+    virtual std::int64_t match_prefix(seq_id s, std::span<const token_id> tokens) = 0;
+    /// Blocks appending n tokens to s would take from the pool, and blocks the pool can give (free or evictable).
+    [[nodiscard]] virtual std::int64_t blocks_needed(seq_id s, std::int64_t n) const = 0;
+    [[nodiscard]] virtual std::int64_t blocks_available() const noexcept = 0;
+    [[nodiscard]] virtual context_stats stats() const = 0;
+
+    /// Evaluates a batch. Every check is made before anything changes: an unknown sequence, a position
+    /// that is not the next of its sequence, a token outside the vocabulary, a sequence beyond n_ctx()
+    /// (errc::invalid_argument / errc::runtime), and too few free KV blocks (errc::runtime, "kv cache
+    /// full") leave the context as it was. logits(i) then holds the logits of batch token i if wanted.
+    virtual void decode(const batch& b) = 0;
+    /// The logits of token i of the last decoded batch ([n_vocab]); i must have asked for them.
+    [[nodiscard]] virtual std::span<const float> logits(std::size_t i) const = 0;
+
+    /// One sequence the way model_base::forward runs it: drops the positions of s from pos0 on,
+    /// evaluates tokens at pos0.., writes the logits of every token (all_logits) or of the last one.
+    void forward(seq_id s, std::span<const token_id> toks, std::int64_t pos0, std::span<float> out, bool all_logits) {
+        const auto n = std::int64_t(toks.size());
+        LLMT_CHECK_CODE(n > 0, errc::invalid_argument, "forward: no tokens");
+        LLMT_CHECK_CODE(pos0 >= 0 && pos0 <= size(s), errc::invalid_argument,
+                        "forward: position {} leaves a gap after the {} cached positions", pos0, size(s));
+        LLMT_CHECK_CODE(pos0 + n <= n_ctx(), errc::runtime,
+                        "context full: {} tokens at position {} exceed the context of {} positions", n, pos0, n_ctx());
+        const auto nv = std::size_t(n_vocab());
+        LLMT_CHECK_CODE(out.size() >= std::size_t(all_logits ? n : 1) * nv, errc::invalid_argument,
+                        "forward: the logits buffer holds {} values, {} needed", out.size(),
+                        std::size_t(all_logits ? n : 1) * nv);
+        for (const token_id t : toks)
+            LLMT_CHECK_CODE(t >= 0 && t < n_vocab(), errc::invalid_argument, "forward: token id {} is outside the vocabulary of {}",
+                            t, n_vocab());
+        truncate(s, pos0);
+        // chunks of n_batch() tokens, so that only the logits of a chunk are held at once
+        for (std::int64_t done = 0; done < n;) {
+            const std::int64_t m = std::min(n_batch(), n - done);
+            step_.clear();
+            for (std::int64_t i = 0; i < m; ++i)
+                step_.add(toks[std::size_t(done + i)], pos0 + done + i, s, all_logits || done + i == n - 1);
+            decode(step_);
+            for (std::int64_t i = 0; i < m; ++i) {
+                if (!step_.logits[std::size_t(i)]) continue;
+                const auto l = logits(std::size_t(i));
+                const std::size_t row = all_logits ? std::size_t(done + i) : 0;
+                std::copy(l.begin(), l.end(), out.begin() + std::ptrdiff_t(row * nv));
+            }
+            done += m;
+        }
+    }
+
+private:
+    batch step_;
+};
+
+LLMT_END_NAMESPACE
+// ---- end llmt/model/context_base.hpp ----
+#include <memory>
 
 #include <cstdint>
 #include <optional>
@@ -14519,7 +14741,11 @@ public:
     [[nodiscard]] virtual int threads() const noexcept = 0;
     [[nodiscard]] std::int64_t n_vocab() const noexcept { return params().n_vocab; }
 
-    /// Forgets every cached position.
+    /// A context of many sequences on these weights, with its own KV pool and scratch (the engine:
+    /// context_base). The model must outlive it and not move; any number of contexts may share it.
+    [[nodiscard]] virtual std::unique_ptr<context_base> make_context(const context_options& opt = {}) const = 0;
+
+    /// Forgets every cached position of forward()'s sequence.
     virtual void clear() noexcept = 0;
 
     /// Evaluates tokens at positions pos0, pos0 + 1, ... after dropping cached positions ≥ pos0
@@ -14532,6 +14758,65 @@ LLMT_END_NAMESPACE
 // ---- begin llmt/model/model.hpp ----
 // model: model<Spec>, a transformer composed from the policies of Spec, loaded from GGUF, with batched forward
 
+// ---- begin llmt/backend/cpu.hpp ----
+// backend::cpu: the operations a forward pass runs, on the CPU kernels (the seam CUDA/Metal backends specialise)
+
+
+#include <cstddef>
+#include <cstdint>
+
+LLMT_BEGIN_NAMESPACE
+namespace backend {
+
+/// The CPU backend: every operation of the forward pass, on row-major f32 activations in host
+/// memory. Each computes a token's row the same way whatever the other rows of the call and the
+/// thread count, the property batch-invariant decoding rests on. Another backend is a type with
+/// these static members (and its own buffers); the forward never calls a kernel directly.
+struct cpu {
+    static constexpr const char* name = "cpu";
+
+    /// y[t] = W·x[t] for t < n (kernels::matmul: the weight read once for all n rows).
+    static void matmul(thread_pool& pool, const kernels::weight_ref& w, const float* x, std::int64_t n, float* y,
+                       std::byte* scratch) {
+        kernels::matmul(pool, w, x, n, y, scratch);
+    }
+    /// y[t] += b for t < n rows of `rows` values.
+    static void add_bias(float* y, const float* b, std::int64_t rows, std::int64_t n) {
+        for (std::int64_t t = 0; t < n; ++t) kernels::add(y + t * rows, y + t * rows, b, rows);
+    }
+    /// y = a + b over n values.
+    static void add(float* y, const float* a, const float* b, std::int64_t n) { kernels::add(y, a, b, n); }
+    /// y[t] = Norm(x[t]) · w (+ bias) for t < n rows of d values.
+    template <typename Norm>
+    static void norm(float* y, const float* x, const float* w, const float* bias, std::int64_t d, std::int64_t n, float eps) {
+        for (std::int64_t t = 0; t < n; ++t) Norm::apply(y + t * d, x + t * d, w, bias, d, eps);
+    }
+    /// x[t] = the embedding row of tokens[t].
+    static void get_rows(const kernels::weight_ref& w, const token_id* tokens, std::int64_t n, float* x) {
+        kernels::get_rows(w, tokens, n, x);
+    }
+    /// RoPE of n_heads heads of one token with the (cos, sin) row of its position.
+    static void rope(float* x, std::int64_t n_heads, std::int64_t head_dim, std::int64_t n_rot, const float* cs,
+                     kernels::rope_style style) noexcept {
+        kernels::rope(x, n_heads, head_dim, n_rot, cs, style);
+    }
+    /// The feed-forward activation (gated: out = act(gate) · up).
+    template <typename FeedForward>
+    static void activate(float* out, const float* gate, const float* up, std::int64_t n) {
+        FeedForward::activate(out, gate, up, n);
+    }
+    /// Attention of n tokens, token t over the rows 0..pos[t] of its sequence's view.
+    template <kv_cache::kv_element E, typename View>
+    static void attend(thread_pool& pool, const View* views, const std::int64_t* pos, std::int64_t layer,
+                       const attention::attention_shape& s, const float* q, std::int64_t n, float* out, float* scores,
+                       std::int64_t scores_stride) {
+        attention::attend_views<E>(pool, views, pos, layer, s, q, n, out, scores, scores_stride);
+    }
+};
+
+}  // namespace backend
+LLMT_END_NAMESPACE
+// ---- end llmt/backend/cpu.hpp ----
 
 #include <fmt/ranges.h>
 
@@ -14576,9 +14861,17 @@ struct block_weights {
 };
 }  // namespace detail
 
-/// A transformer whose algorithm choices are the policies of Spec and whose sizes come from the file.
+template <typename Spec, typename Backend>
+class context;
+
+/// A transformer whose algorithm choices are the policies of Spec and whose sizes come from the file:
+/// its weights, read-only once loaded and shared by every context (context<Spec>) made on it. The
+/// forward() of model_base runs one sequence on a context the model keeps for that purpose.
 template <typename Spec>
 class model final : public model_base {
+    template <typename S, typename B>
+    friend class context;
+
     static_assert(model_spec_type<Spec>,
                   "llmt::model<Spec>: Spec must be an llmt::model_spec<...> or a preset such as llmt::presets::llama");
 
@@ -14607,8 +14900,12 @@ public:
         });
     }
 
-    model(model&&) noexcept = default;
-    model& operator=(model&&) noexcept = default;
+    model(model&& o) noexcept { *this = std::move(o); }
+    model& operator=(model&& o) noexcept;
+    ~model() override;
+
+    /// A context of many sequences on these weights (the model must outlive it and not move).
+    [[nodiscard]] std::unique_ptr<context_base> make_context(const context_options& opt = {}) const override;
 
     [[nodiscard]] const hparams& params() const noexcept override { return hp_; }
     [[nodiscard]] const io::gguf_file& gguf() const noexcept override { return *file_; }
@@ -14618,41 +14915,15 @@ public:
     }
     [[nodiscard]] std::int64_t n_ctx() const noexcept override { return n_ctx_; }
     [[nodiscard]] std::int64_t n_batch() const noexcept override { return n_batch_; }
-    [[nodiscard]] std::int64_t n_past() const noexcept override { return n_past_; }
-    [[nodiscard]] int threads() const noexcept override { return pool_->size(); }
+    [[nodiscard]] std::int64_t n_past() const noexcept override;
+    [[nodiscard]] int threads() const noexcept override { return threads_; }
     [[nodiscard]] std::int64_t window() const noexcept { return shape_.window; }
-    [[nodiscard]] std::size_t kv_bytes() const noexcept { return kv_.bytes(); }
+    /// The KV blocks of forward()'s sequence (a sliding window holds the window's blocks, not the context's).
+    [[nodiscard]] context_stats kv_stats() const;
 
-    void clear() noexcept override { n_past_ = 0; }
+    void clear() noexcept override;
 
-    void forward(std::span<const token_id> tokens, std::int64_t pos0, std::span<float> logits, bool all_logits) override {
-        const auto n = std::int64_t(tokens.size());
-        LLMT_CHECK_CODE(n > 0, errc::invalid_argument, "forward: no tokens");
-        LLMT_CHECK_CODE(pos0 >= 0 && pos0 <= n_past_, errc::invalid_argument,
-                        "forward: position {} leaves a gap after the {} cached positions", pos0, n_past_);
-        LLMT_CHECK_CODE(pos0 + n <= n_ctx_, errc::runtime,
-                        "context full: {} tokens at position {} exceed the context of {} positions", n, pos0, n_ctx_);
-        LLMT_CHECK_CODE(logits.size() >= std::size_t(all_logits ? n : 1) * std::size_t(hp_.n_vocab), errc::invalid_argument,
-                        "forward: the logits buffer holds {} values, {} needed", logits.size(),
-                        std::size_t(all_logits ? n : 1) * std::size_t(hp_.n_vocab));
-        if constexpr (kv_policy::ring) {
-            // Rewinding a ring needs the window before pos0 still stored.
-            LLMT_CHECK_CODE(pos0 == n_past_ || n_past_ - attention::first_visible(pos0, shape_.window) <= kv_.n_cells(),
-                            errc::invalid_argument, "forward: cannot rewind a sliding-window cache from {} to {}", n_past_, pos0);
-        }
-        for (const token_id t : tokens)
-            LLMT_CHECK_CODE(t >= 0 && t < hp_.n_vocab, errc::invalid_argument, "forward: token id {} is outside the vocabulary of {}",
-                            t, hp_.n_vocab);
-        n_past_ = pos0;
-        for (std::int64_t done = 0; done < n;) {
-            const std::int64_t m = std::min(n_batch_, n - done);
-            const bool last = done + m == n;
-            float* out = all_logits ? logits.data() + done * hp_.n_vocab : (last ? logits.data() : nullptr);
-            run_chunk(tokens.data() + done, m, pos0 + done, out, all_logits);
-            done += m;
-            n_past_ = pos0 + done;
-        }
-    }
+    void forward(std::span<const token_id> tokens, std::int64_t pos0, std::span<float> logits, bool all_logits) override;
 
     /// Evaluates tokens at pos0.. and returns the logits of the last one ([n_vocab], valid until the next call).
     std::span<const float> forward(std::span<const token_id> tokens, std::int64_t pos0) {
@@ -14727,28 +14998,24 @@ private:
         int n_threads = opt.threads > 0 ? opt.threads : int(std::max(1u, std::thread::hardware_concurrency()));
         n_threads = std::min(n_threads, max_threads);
         check_memory(opt, cells, n_threads);
+        threads_ = n_threads;
 
-        kv_ = kv_cache::store<kv_element>(hp_.n_layer, cells, hp_.n_head_kv, hp_.head_dim, kv_policy::ring);
         rope_table_.resize(size_product(errc::invalid_argument, "the RoPE table", n_ctx_, hp_.rope.n_rot));
         layers::fill_rope_table(hp_.rope, n_ctx_, rope_table_.data());
 
-        pool_ = std::make_unique<thread_pool>(n_threads);
-        if (opt.repack) pack_weights();
-
-        const auto nb = std::size_t(n_batch_);
-        x_.assign(nb * std::size_t(d), 0.0f);
-        xn_.assign(nb * std::size_t(d), 0.0f);
-        q_.assign(nb * std::size_t(hp_.q_dim()), 0.0f);
-        k_.assign(nb * std::size_t(hp_.kv_dim()), 0.0f);
-        v_.assign(nb * std::size_t(hp_.kv_dim()), 0.0f);
-        att_.assign(nb * std::size_t(hp_.q_dim()), 0.0f);
-        gate_.assign(feed_forward::gated ? nb * std::size_t(hp_.n_ff) : 0, 0.0f);
-        up_.assign(nb * std::size_t(hp_.n_ff), 0.0f);
-        scores_.assign(std::size_t(n_threads) * std::size_t(cells), 0.0f);
+        auto pool = std::make_shared<thread_pool>(n_threads);
+        if (opt.repack) pack_weights(*pool);
         logits_.assign(std::size_t(hp_.n_vocab), 0.0f);
-        mm_scratch_.assign(matmul_scratch(), std::byte{0});
-        n_past_ = 0;
+        context_options co;
+        co.pool = std::move(pool);
+        co.prefix_cache = false;  // one sequence rewritten in place: nothing to share
+        try {
+            make_default_context(co);
+        } catch (const error& e) {
+            fail(e.code(), "gguf '{}': the context of {} positions: {}", file_->path(), n_ctx_, e.what());
+        }
     }
+    void make_default_context(const context_options& co);
 
     // The options alone: each refused with a message naming it and its limit.
     static void check_options(const load_options& opt) {
@@ -14875,18 +15142,18 @@ private:
     }
 
     // The largest scratch any matrix product of a batch needs.
-    [[nodiscard]] std::size_t matmul_scratch() const {
-        std::size_t scratch = kernels::matmul_scratch_bytes(output_, n_batch_);
+    [[nodiscard]] std::size_t matmul_scratch(std::int64_t n_batch) const {
+        std::size_t scratch = kernels::matmul_scratch_bytes(output_, n_batch);
         for (const auto& L : layers_)
             for (const detail::linear* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down})
-                if (w->w.fmt) scratch = std::max(scratch, kernels::matmul_scratch_bytes(w->w, n_batch_));
+                if (w->w.fmt) scratch = std::max(scratch, kernels::matmul_scratch_bytes(w->w, n_batch));
         return scratch;
     }
 
     // The matrices whose kernel has a decode layout, packed into it (kernels/pack.hpp): in place when
     // the file's bytes are the process's own, else into huge pages of the model, the file's pages of
     // each tensor given back as soon as it is packed (memory stays at one copy plus one tensor).
-    void pack_weights() {
+    void pack_weights(thread_pool& pool) {
         std::vector<kernels::weight_ref*> todo;
         for (auto& L : layers_)
             for (detail::linear* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down})
@@ -14904,7 +15171,7 @@ private:
         for (auto* w : todo) {
             const std::span<const std::byte> src(w->data, kernels::weight_bytes(*w));
             std::byte* dst = in_place ? file_->private_bytes(src) : packed_.data() + at;
-            *w = kernels::pack_weight(*pool_, *w, dst);
+            *w = kernels::pack_weight(pool, *w, dst);
             if (!in_place) {
                 file_->release_pages(src);
                 at += round64(src.size());
@@ -14952,62 +15219,6 @@ private:
         return out;
     }
 
-    // ---- evaluation ----
-    static const float* or_null(const std::vector<float>& v) noexcept { return v.empty() ? nullptr : v.data(); }
-
-    void apply(const detail::linear& l, const float* x, std::int64_t n, float* y) {
-        kernels::matmul(*pool_, l.w, x, n, y, mm_scratch_.data());
-        if (!l.b.empty())
-            for (std::int64_t t = 0; t < n; ++t) kernels::add(y + t * l.w.rows, y + t * l.w.rows, l.b.data(), l.w.rows);
-    }
-
-    void normalize(const std::vector<float>& w, const std::vector<float>& b, const float* x, std::int64_t n, float* y) {
-        const std::int64_t d = hp_.n_embd;
-        for (std::int64_t t = 0; t < n; ++t) norm::apply(y + t * d, x + t * d, w.data(), or_null(b), d, hp_.norm_eps);
-    }
-
-    // Tokens [n] at positions pos0..: logits [n][n_vocab] (all) or [n_vocab] of the last token, or none when out is null.
-    void run_chunk(const token_id* tokens, std::int64_t n, std::int64_t pos0, float* out, bool all) {
-        const std::int64_t d = hp_.n_embd, qd = hp_.q_dim(), kvd = hp_.kv_dim(), n_rot = hp_.rope.n_rot;
-        float* x = x_.data();
-        float* xn = xn_.data();
-        kernels::get_rows(tok_embd_, tokens, n, x);
-        for (std::int64_t l = 0; l < hp_.n_layer; ++l) {
-            const auto& L = layers_[std::size_t(l)];
-            // attention
-            normalize(L.attn_norm, L.attn_norm_b, x, n, xn);
-            apply(L.wq, xn, n, q_.data());
-            apply(L.wk, xn, n, k_.data());
-            apply(L.wv, xn, n, v_.data());
-            for (std::int64_t t = 0; t < n; ++t) {
-                const float* cs = rope_table_.data() + (pos0 + t) * n_rot;
-                kernels::rope(q_.data() + t * qd, hp_.n_head, hp_.head_dim, n_rot, cs, rope::style);
-                kernels::rope(k_.data() + t * kvd, hp_.n_head_kv, hp_.head_dim, n_rot, cs, rope::style);
-                kv_.write(l, pos0 + t, k_.data() + t * kvd, v_.data() + t * kvd);
-            }
-            attention::attend(*pool_, kv_, l, shape_, q_.data(), n, pos0, att_.data(), scores_.data(), kv_.n_cells());
-            apply(L.wo, att_.data(), n, xn);
-            kernels::add(x, x, xn, n * d);
-            // feed-forward
-            normalize(L.ffn_norm, L.ffn_norm_b, x, n, xn);
-            float* act = up_.data();
-            apply(L.up, xn, n, up_.data());
-            if constexpr (feed_forward::gated) {
-                apply(L.gate, xn, n, gate_.data());
-                feed_forward::activate(gate_.data(), gate_.data(), up_.data(), n * hp_.n_ff);
-                act = gate_.data();
-            } else {
-                feed_forward::activate(up_.data(), nullptr, up_.data(), n * hp_.n_ff);
-            }
-            apply(L.down, act, n, xn);
-            kernels::add(x, x, xn, n * d);
-        }
-        if (!out) return;
-        const std::int64_t first = all ? 0 : n - 1, rows = all ? n : 1;
-        normalize(output_norm_, output_norm_b_, x + first * d, rows, xn);
-        kernels::matmul(*pool_, output_, xn, rows, out, mm_scratch_.data());
-    }
-
     /// Positions load_options::context may ask for (16 Mi): a hard limit far above any trained context,
     /// low enough that position arithmetic never nears overflow.
     static constexpr std::int64_t max_context = load_options::max_context;
@@ -15020,30 +15231,398 @@ private:
     hparams hp_;
     std::int64_t n_ctx_ = 0;    // positions available
     std::int64_t n_batch_ = 0;  // tokens per chunk
-    std::int64_t n_past_ = 0;   // positions in the KV cache
+    int threads_ = 1;           // of the default context (load_options::threads)
     attention::attention_shape shape_;
-    std::unique_ptr<thread_pool> pool_;
 
     kernels::weight_ref tok_embd_;                   // [n_vocab][n_embd]
     kernels::weight_ref output_;                     // [n_vocab][n_embd] (token_embd when tied)
     std::vector<float> output_norm_, output_norm_b_; // [n_embd], bias [n_embd] or empty
     std::vector<detail::block_weights> layers_;      // [n_layer]
     std::vector<float> rope_table_;                  // [n_ctx][n_rot/2][2] (cos, sin)
-    kv_cache::store<kv_element> kv_;                 // [n_layer][n_cells][n_head_kv][head_dim] keys and values
 
-    // Scratch, sized at load: the forward pass allocates nothing.
-    std::vector<float> x_;       // [n_batch][n_embd] residual stream
-    std::vector<float> xn_;      // [n_batch][n_embd] normalized input, then projection output
-    std::vector<float> q_;       // [n_batch][n_head][head_dim]
-    std::vector<float> k_;       // [n_batch][n_head_kv][head_dim]
-    std::vector<float> v_;       // [n_batch][n_head_kv][head_dim]
-    std::vector<float> att_;     // [n_batch][n_head][head_dim] attention output
-    std::vector<float> gate_;    // [n_batch][n_ff] (gated feed-forward only), then the activation
-    std::vector<float> up_;      // [n_batch][n_ff]
-    std::vector<float> scores_;  // [n_threads][n_cells] attention scores per thread
+    // The context of forward() (model_base's one-sequence interface) and its sequence.
+    std::unique_ptr<context<Spec, backend::cpu>> default_;
+    seq_id default_seq_ = 0;
     std::vector<float> logits_;  // [n_vocab] last-token logits of forward(tokens, pos0)
-    std::vector<std::byte> mm_scratch_;  // [max over weights of matmul_scratch_bytes(w, n_batch)]
 };
+
+LLMT_END_NAMESPACE
+
+// ---- begin llmt/model/context.hpp ----
+// context: the batched engine of a model<Spec>: sequences over a paged KV pool, one forward per batch of their tokens
+
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+
+template <typename Spec>
+class model;
+
+/// Sequences of one model evaluated together. One decode() reads each weight matrix once for all
+/// the tokens of the batch, whatever their sequences; attention runs per token over the blocks of its
+/// own sequence. A token's logits depend only on its sequence's tokens: not on what else shares the
+/// batch, how the prompt was split, whether its prefix came from the cache, nor the thread count
+/// (every kernel computes a row the same way whatever the other rows: DESIGN.md §8).
+template <typename Spec, typename Backend = backend::cpu>
+class context final : public context_base {
+public:
+    using model_type = model<Spec>;
+    using kv_element = typename model_type::kv_element;
+    using feed_forward = typename model_type::feed_forward;
+    using norm = typename model_type::norm;
+    using rope = typename model_type::rope;
+    using pool_type = kv_cache::paged<kv_element>;
+
+    /// A context on m (which must outlive it). Sizes are checked: llmt::error naming the option.
+    context(const model_type& m, const context_options& opt = {}) : m_(&m) {
+        const hparams& hp = m.hp_;
+        n_ctx_ = opt.context > 0 ? opt.context : m.n_ctx_;
+        LLMT_CHECK_CODE(opt.context >= 0 && n_ctx_ <= m.n_ctx_, errc::invalid_argument,
+                        "context_options::context {} is outside 0..{} (the model was loaded with a context of {} positions)",
+                        opt.context, m.n_ctx_, m.n_ctx_);
+        n_batch_ = opt.batch > 0 ? std::min(opt.batch, n_ctx_) : std::min(m.n_batch_, n_ctx_);
+        LLMT_CHECK_CODE(opt.batch >= 0 && opt.batch <= load_options::max_context, errc::invalid_argument,
+                        "context_options::batch {} is outside 0..{} tokens", opt.batch, load_options::max_context);
+        LLMT_CHECK_CODE(opt.threads >= 0 && opt.threads <= load_options::max_threads, errc::invalid_argument,
+                        "context_options::threads {} is outside 0..{}", opt.threads, load_options::max_threads);
+        const std::size_t block_bytes = pool_type::block_bytes(hp.n_layer, hp.n_head_kv, hp.head_dim);
+        std::int64_t blocks = opt.kv_blocks;
+        LLMT_CHECK_CODE(blocks >= 0, errc::invalid_argument, "context_options::kv_blocks {} is negative", blocks);
+        if (blocks == 0 && opt.kv_bytes > 0) {
+            blocks = std::int64_t(opt.kv_bytes / block_bytes);
+            LLMT_CHECK_CODE(blocks > 0, errc::invalid_argument,
+                            "context_options::kv_bytes {} is less than one KV block ({} bytes: {} positions of {} layers)",
+                            opt.kv_bytes, block_bytes, pool_type::block_tokens, hp.n_layer);
+        }
+        if (blocks == 0) blocks = (n_ctx_ + pool_type::block_tokens - 1) / pool_type::block_tokens + 1;
+        const auto total = checked_mul(block_bytes, std::size_t(blocks));
+        const std::size_t phys = physical_memory_bytes();
+        LLMT_CHECK_CODE(total && *total <= phys, errc::invalid_argument,
+                        "context_options: a KV pool of {} blocks would take {}, more than the {} of physical memory", blocks,
+                        total ? format_bytes(*total) : std::string("more bytes than can be counted"), format_bytes(phys));
+        kv_ = pool_type(hp.n_layer, hp.n_head_kv, hp.head_dim, blocks);
+        prefix_cache_ = opt.prefix_cache;
+
+        if (opt.pool) pool_ = opt.pool;
+        else pool_ = std::make_shared<thread_pool>(opt.threads > 0 ? opt.threads : m.threads_);
+
+        const auto nb = std::size_t(n_batch_);
+        const auto d = std::size_t(hp.n_embd);
+        x_.assign(nb * d, 0.0f);
+        xn_.assign(nb * d, 0.0f);
+        q_.assign(nb * std::size_t(hp.q_dim()), 0.0f);
+        k_.assign(nb * std::size_t(hp.kv_dim()), 0.0f);
+        v_.assign(nb * std::size_t(hp.kv_dim()), 0.0f);
+        att_.assign(nb * std::size_t(hp.q_dim()), 0.0f);
+        gate_.assign(feed_forward::gated ? nb * std::size_t(hp.n_ff) : 0, 0.0f);
+        up_.assign(nb * std::size_t(hp.n_ff), 0.0f);
+        scores_.assign(size_product(errc::invalid_argument, "the attention scores", pool_->size(), n_ctx_), 0.0f);
+        mm_scratch_.assign(m.matmul_scratch(n_batch_), std::byte{0});
+        views_.resize(nb);
+        out_row_.reserve(nb);
+    }
+
+    [[nodiscard]] std::int64_t n_ctx() const noexcept override { return n_ctx_; }
+    [[nodiscard]] std::int64_t n_batch() const noexcept override { return n_batch_; }
+    [[nodiscard]] std::int64_t n_vocab() const noexcept override { return m_->hp_.n_vocab; }
+    [[nodiscard]] int threads() const noexcept override { return pool_->size(); }
+    [[nodiscard]] thread_pool& pool() noexcept { return *pool_; }
+    [[nodiscard]] const std::shared_ptr<thread_pool>& shared_pool() const noexcept { return pool_; }
+    [[nodiscard]] const pool_type& kv() const noexcept { return kv_; }
+    [[nodiscard]] const model_type& get_model() const noexcept { return *m_; }
+    void rebind(const model_type& m) noexcept { m_ = &m; }  // the model moved (model's move constructor)
+
+    // Each sequence's tables are sized for n_ctx() positions when it is made: decoding allocates nothing.
+    seq_id create() override {
+        const seq_id s = kv_.create();
+        reserve_or_remove(s);
+        return s;
+    }
+    seq_id fork(seq_id parent) override {
+        const seq_id s = kv_.fork(parent);
+        reserve_or_remove(s);
+        return s;
+    }
+    void truncate(seq_id s, std::int64_t n_pos) override { kv_.truncate(s, n_pos); }
+    void remove(seq_id s) override { kv_.remove(s); }
+    [[nodiscard]] bool contains(seq_id s) const noexcept override { return kv_.contains(s); }
+    [[nodiscard]] std::int64_t size(seq_id s) const override { return kv_.size(s); }
+    [[nodiscard]] std::span<const token_id> tokens(seq_id s) const override { return kv_.tokens(s); }
+    std::int64_t match_prefix(seq_id s, std::span<const token_id> toks) override {
+        return prefix_cache_ ? kv_.match_prefix(s, toks) : 0;
+    }
+    [[nodiscard]] std::int64_t blocks_needed(seq_id s, std::int64_t n) const override { return kv_.blocks_needed(s, n); }
+    [[nodiscard]] std::int64_t blocks_available() const noexcept override { return kv_.blocks_available(); }
+    [[nodiscard]] context_stats stats() const override {
+        const auto p = kv_.stats();
+        context_stats c;
+        c.sequences = kv_.n_seq();
+        c.blocks_total = p.blocks_total;
+        c.blocks_used = p.blocks_used;
+        c.blocks_cached = p.blocks_cached;
+        c.blocks_free = p.blocks_free;
+        c.block_tokens = pool_type::block_tokens;
+        c.block_bytes = pool_type::block_bytes(m_->hp_.n_layer, m_->hp_.n_head_kv, m_->hp_.head_dim);
+        c.prefix_lookups = p.prefix_lookups;
+        c.prefix_hits = p.prefix_hits;
+        c.prefix_tokens_reused = p.prefix_tokens_reused;
+        c.evictions = p.evictions;
+        return c;
+    }
+
+    void decode(const batch& b) override {
+        check(b);
+        reserve(b);  // every sequence's new positions get blocks, or nothing changes
+        const auto n = std::int64_t(b.size());
+        const auto nv = std::size_t(m_->hp_.n_vocab);
+        std::size_t n_out = 0;
+        out_row_.assign(b.size(), -1);
+        for (std::size_t i = 0; i < b.size(); ++i)
+            if (b.logits[i]) out_row_[i] = std::int64_t(n_out++);
+        if (logits_.size() < n_out * nv) logits_.resize(n_out * nv);
+        for (std::int64_t done = 0; done < n;) {
+            const std::int64_t m = std::min(n_batch_, n - done);
+            run_chunk(b, done, m);
+            done += m;
+        }
+        if (prefix_cache_)
+            for (const seq_id s : touched_) kv_.publish(s);
+        // a sliding-window policy gives back the blocks no later token can see (contiguous keeps them: rewindable)
+        if (model_type::kv_policy::ring && m_->shape_.window > 0)
+            for (const seq_id s : touched_) kv_.release_before(s, attention::first_visible(kv_.size(s), m_->shape_.window));
+    }
+
+    [[nodiscard]] std::span<const float> logits(std::size_t i) const override {
+        LLMT_CHECK_CODE(i < out_row_.size() && out_row_[i] >= 0, errc::invalid_argument,
+                        "logits: token {} of the last batch did not ask for its logits (batch of {} tokens)", i, out_row_.size());
+        const auto nv = std::size_t(m_->hp_.n_vocab);
+        return std::span<const float>(logits_.data() + std::size_t(out_row_[i]) * nv, nv);
+    }
+
+private:
+    void reserve_or_remove(seq_id s) {
+        try {
+            kv_.reserve(s, n_ctx_);
+        } catch (...) {
+            kv_.remove(s);
+            throw;
+        }
+    }
+
+    // Every check before anything changes.
+    void check(const batch& b) {
+        LLMT_CHECK_CODE(!b.empty(), errc::invalid_argument, "decode: the batch is empty");
+        LLMT_CHECK_CODE(b.pos.size() == b.size() && b.seq.size() == b.size() && b.logits.size() == b.size(), errc::invalid_argument,
+                        "decode: the batch's arrays differ in length (token {}, pos {}, seq {}, logits {})", b.size(),
+                        b.pos.size(), b.seq.size(), b.logits.size());
+        const std::int64_t nv = m_->hp_.n_vocab;
+        touched_.clear();
+        next_.clear();
+        for (std::size_t i = 0; i < b.size(); ++i) {
+            const seq_id s = b.seq[i];
+            LLMT_CHECK_CODE(kv_.contains(s), errc::invalid_argument, "decode: token {} of the batch names sequence {}, which does not exist",
+                            i, s);
+            LLMT_CHECK_CODE(b.token[i] >= 0 && b.token[i] < nv, errc::invalid_argument,
+                            "decode: token {} of the batch has id {}, outside the vocabulary of {}", i, b.token[i], nv);
+            auto it = std::find(touched_.begin(), touched_.end(), s);
+            if (it == touched_.end()) {
+                touched_.push_back(s);
+                next_.push_back(kv_.size(s));
+                it = touched_.end() - 1;
+            }
+            std::int64_t& expect = next_[std::size_t(it - touched_.begin())];
+            LLMT_CHECK_CODE(b.pos[i] == expect, errc::invalid_argument,
+                            "decode: token {} of the batch is at position {} of sequence {}, but the sequence's next position is {} "
+                            "(positions follow each other; truncate a sequence to rewrite it)",
+                            i, b.pos[i], s, expect);
+            LLMT_CHECK_CODE(expect < n_ctx_, errc::runtime,
+                            "context full: sequence {} would hold more than the context of {} positions", s, n_ctx_);
+            ++expect;
+        }
+    }
+
+    // Blocks for the new positions of every sequence of the batch, all or none.
+    void reserve(const batch& b) {
+        std::vector<token_id>& toks = seq_tokens_;
+        for (std::size_t k = 0; k < touched_.size(); ++k) {
+            const seq_id s = touched_[k];
+            toks.clear();
+            for (std::size_t i = 0; i < b.size(); ++i)
+                if (b.seq[i] == s) toks.push_back(b.token[i]);
+            const std::int64_t old = kv_.size(s);
+            if (!kv_.append(s, std::span<const token_id>(toks))) {
+                for (std::size_t j = 0; j < k; ++j) {  // undo the sequences before
+                    const seq_id r = touched_[j];
+                    kv_.truncate(r, next_[j] - count_of(b, r));
+                }
+                fail(errc::runtime,
+                     "kv cache full: sequence {} needs {} more blocks for {} tokens at position {}, the pool has {} free or "
+                     "evictable of {} (context_options::kv_blocks / kv_bytes)",
+                     s, kv_.blocks_needed(s, std::int64_t(toks.size())), toks.size(), old, kv_.blocks_available(),
+                     kv_.stats().blocks_total);
+            }
+        }
+    }
+    static std::int64_t count_of(const batch& b, seq_id s) {
+        return std::int64_t(std::count(b.seq.begin(), b.seq.end(), s));
+    }
+
+    static const float* or_null(const std::vector<float>& v) noexcept { return v.empty() ? nullptr : v.data(); }
+
+    void apply(const detail::linear& l, const float* x, std::int64_t n, float* y) {
+        Backend::matmul(*pool_, l.w, x, n, y, mm_scratch_.data());
+        if (!l.b.empty()) Backend::add_bias(y, l.b.data(), l.w.rows, n);
+    }
+    void normalize(const std::vector<float>& w, const std::vector<float>& bias, const float* x, std::int64_t n, float* y) {
+        Backend::template norm<norm>(y, x, w.data(), or_null(bias), m_->hp_.n_embd, n, m_->hp_.norm_eps);
+    }
+
+    // Tokens [at, at + n) of the batch, their blocks reserved.
+    void run_chunk(const batch& b, std::int64_t at, std::int64_t n) {
+        const model_type& M = *m_;
+        const hparams& hp = M.hp_;
+        const std::int64_t d = hp.n_embd, qd = hp.q_dim(), kvd = hp.kv_dim(), n_rot = hp.rope.n_rot;
+        const token_id* tokens = b.token.data() + at;
+        const std::int64_t* pos = b.pos.data() + at;
+        const seq_id* seq = b.seq.data() + at;
+        for (std::int64_t t = 0; t < n; ++t) views_[std::size_t(t)] = kv_.view_of(seq[t]);
+        float* x = x_.data();
+        float* xn = xn_.data();
+        Backend::get_rows(M.tok_embd_, tokens, n, x);
+        for (std::int64_t l = 0; l < hp.n_layer; ++l) {
+            const auto& L = M.layers_[std::size_t(l)];
+            // attention
+            normalize(L.attn_norm, L.attn_norm_b, x, n, xn);
+            apply(L.wq, xn, n, q_.data());
+            apply(L.wk, xn, n, k_.data());
+            apply(L.wv, xn, n, v_.data());
+            for (std::int64_t t = 0; t < n; ++t) {
+                const float* cs = M.rope_table_.data() + pos[t] * n_rot;
+                Backend::rope(q_.data() + t * qd, hp.n_head, hp.head_dim, n_rot, cs, rope::style);
+                Backend::rope(k_.data() + t * kvd, hp.n_head_kv, hp.head_dim, n_rot, cs, rope::style);
+                kv_.write(seq[t], l, pos[t], k_.data() + t * kvd, v_.data() + t * kvd);
+            }
+            Backend::template attend<kv_element>(*pool_, views_.data(), pos, l, M.shape_, q_.data(), n, att_.data(), scores_.data(),
+                                                 n_ctx_);
+            apply(L.wo, att_.data(), n, xn);
+            Backend::add(x, x, xn, n * d);
+            // feed-forward
+            normalize(L.ffn_norm, L.ffn_norm_b, x, n, xn);
+            float* act = up_.data();
+            apply(L.up, xn, n, up_.data());
+            if constexpr (feed_forward::gated) {
+                apply(L.gate, xn, n, gate_.data());
+                Backend::template activate<feed_forward>(gate_.data(), gate_.data(), up_.data(), n * hp.n_ff);
+                act = gate_.data();
+            } else {
+                Backend::template activate<feed_forward>(up_.data(), nullptr, up_.data(), n * hp.n_ff);
+            }
+            apply(L.down, act, n, xn);
+            Backend::add(x, x, xn, n * d);
+        }
+        // the rows whose logits are wanted, gathered, normalized and projected to the vocabulary
+        std::int64_t rows = 0, first_out = -1;
+        for (std::int64_t t = 0; t < n; ++t) {
+            const std::int64_t r = out_row_[std::size_t(at + t)];
+            if (r < 0) continue;
+            if (first_out < 0) first_out = r;
+            std::copy(x + t * d, x + (t + 1) * d, x + rows * d);  // rows ≤ t: moves down only
+            ++rows;
+        }
+        if (rows == 0) return;
+        normalize(M.output_norm_, M.output_norm_b_, x, rows, xn);
+        Backend::matmul(*pool_, M.output_, xn, rows, logits_.data() + std::size_t(first_out) * std::size_t(hp.n_vocab),
+                        mm_scratch_.data());
+    }
+
+    const model_type* m_;
+    std::int64_t n_ctx_ = 0, n_batch_ = 0;
+    bool prefix_cache_ = true;
+    std::shared_ptr<thread_pool> pool_;
+    pool_type kv_;
+
+    // Scratch, sized when the context is made: a step allocates nothing but the logits of a larger batch.
+    std::vector<float> x_, xn_, q_, k_, v_, att_, gate_, up_, scores_, logits_;
+    std::vector<std::byte> mm_scratch_;
+    std::vector<typename pool_type::view> views_;  // [n_batch] the block table of each token's sequence
+    std::vector<std::int64_t> out_row_;            // [batch size] row of logits_ per token, -1 = none
+    std::vector<seq_id> touched_;                  // sequences of the batch, in order of appearance
+    std::vector<std::int64_t> next_;               // their next position after the batch
+    std::vector<token_id> seq_tokens_;
+};
+
+LLMT_END_NAMESPACE
+// ---- end llmt/model/context.hpp ----
+
+LLMT_BEGIN_NAMESPACE
+
+template <typename Spec>
+model<Spec>& model<Spec>::operator=(model&& o) noexcept {
+    if (this == &o) return *this;
+    file_ = std::move(o.file_);
+    used_ = std::move(o.used_);
+    packed_ = std::move(o.packed_);
+    f16_accum_ = o.f16_accum_;
+    hp_ = std::move(o.hp_);
+    n_ctx_ = o.n_ctx_;
+    n_batch_ = o.n_batch_;
+    threads_ = o.threads_;
+    shape_ = o.shape_;
+    tok_embd_ = o.tok_embd_;
+    output_ = o.output_;
+    output_norm_ = std::move(o.output_norm_);
+    output_norm_b_ = std::move(o.output_norm_b_);
+    layers_ = std::move(o.layers_);
+    rope_table_ = std::move(o.rope_table_);
+    default_ = std::move(o.default_);
+    default_seq_ = o.default_seq_;
+    logits_ = std::move(o.logits_);
+    if (default_) default_->rebind(*this);
+    return *this;
+}
+
+template <typename Spec>
+model<Spec>::~model() = default;
+
+template <typename Spec>
+std::unique_ptr<context_base> model<Spec>::make_context(const context_options& opt) const {
+    context_options co = opt;
+    if (!co.pool && co.threads == 0 && default_) co.pool = default_->shared_pool();
+    return std::make_unique<context<Spec, backend::cpu>>(*this, co);
+}
+
+template <typename Spec>
+void model<Spec>::make_default_context(const context_options& co) {
+    default_ = std::make_unique<context<Spec, backend::cpu>>(*this, co);
+    default_seq_ = default_->create();
+}
+
+template <typename Spec>
+std::int64_t model<Spec>::n_past() const noexcept {
+    return default_ ? default_->size(default_seq_) : 0;
+}
+
+template <typename Spec>
+context_stats model<Spec>::kv_stats() const {
+    return default_ ? default_->stats() : context_stats{};
+}
+
+template <typename Spec>
+void model<Spec>::clear() noexcept {
+    if (default_) default_->truncate(default_seq_, 0);
+}
+
+template <typename Spec>
+void model<Spec>::forward(std::span<const token_id> tokens, std::int64_t pos0, std::span<float> logits, bool all_logits) {
+    LLMT_CHECK_CODE(default_ != nullptr, errc::invalid_argument, "forward: the model was moved from");
+    default_->forward(default_seq_, tokens, pos0, logits, all_logits);
+}
 
 LLMT_END_NAMESPACE
 // ---- end llmt/model/model.hpp ----
@@ -20147,6 +20726,7 @@ LLMT_END_NAMESPACE
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -20249,10 +20829,10 @@ public:
     session(model_base& m, sampling::chain chain = sampling::chain{}, std::uint64_t seed = 0)
         : session(m, tokenizer::tokenizer::from_gguf(m.gguf()), std::move(chain), seed) {}
     session(model_base& m, tokenizer::tokenizer tok, sampling::chain chain, std::uint64_t seed)
-        : model_(&m), tok_(std::move(tok)), chain_(std::move(chain)) {
+        : model_(&m), ctx_(m.make_context()), tok_(std::move(tok)), chain_(std::move(chain)) {
+        seq_ = ctx_->create();
         chain_.set_seed(seed);
         logits_.assign(std::size_t(m.n_vocab()), 0.0f);
-        m.clear();
     }
 
     /// Continues the conversation with text, then samples. on_piece receives the generated text in
@@ -20296,11 +20876,15 @@ public:
     void reset() {
         tokens_.clear();
         pending_.reset();
-        model_->clear();
+        ctx_->truncate(seq_, 0);
         chain_.reset();
     }
 
     [[nodiscard]] model_base& model() noexcept { return *model_; }
+    /// The context holding this conversation's KV blocks (its own, on the model's shared weights).
+    [[nodiscard]] context_base& context() noexcept { return *ctx_; }
+    /// Positions of the conversation whose keys and values are cached.
+    [[nodiscard]] std::int64_t n_cached() const { return ctx_->size(seq_); }
     [[nodiscard]] const tokenizer::tokenizer& get_tokenizer() const noexcept { return tok_; }
     [[nodiscard]] sampling::chain& sampler() noexcept { return chain_; }
     /// The conversation so far (evaluated tokens, then the last sampled one if not yet evaluated).
@@ -20366,7 +20950,7 @@ private:
                 res.reason = stop_reason::max_tokens;
                 break;
             }
-            if (opt.context_full == on_context_full::error && std::int64_t(tokens_.size()) >= model_->n_ctx()) {
+            if (opt.context_full == on_context_full::error && std::int64_t(tokens_.size()) >= ctx_->n_ctx()) {
                 res.reason = stop_reason::context_full;
                 break;
             }
@@ -20386,7 +20970,7 @@ private:
         const token_id t = *pending_;
         make_room(1, opt);
         const auto pos = std::int64_t(tokens_.size());
-        model_->forward(std::span<const token_id>(&t, 1), pos, logits_, false);
+        ctx_->forward(seq_, std::span<const token_id>(&t, 1), pos, logits_, false);
         tokens_.push_back(t);
         pending_.reset();
         if (opt.on_logits) opt.on_logits(pos, t, logits_);
@@ -20397,12 +20981,12 @@ private:
     bool evaluate(std::vector<token_id>& target, const generate_options& opt, generation_result& res) {
         // Reuse the longest common prefix of what the model holds; always evaluate at least one token.
         std::size_t common = 0;
-        const std::size_t held = std::min<std::size_t>(tokens_.size(), std::size_t(model_->n_past()));
+        const std::size_t held = std::min<std::size_t>(tokens_.size(), std::size_t(ctx_->size(seq_)));
         while (common < held && common < target.size() && tokens_[common] == target[common]) ++common;
         if (common == target.size()) --common;
         pending_.reset();
         tokens_.resize(common);
-        const auto n_batch = std::size_t(model_->n_batch());
+        const auto n_batch = std::size_t(ctx_->n_batch());
         std::vector<float> all;  // only when every position's logits are wanted
         for (std::size_t i = common; i < target.size();) {
             if (cancelled(opt)) return false;
@@ -20410,12 +20994,12 @@ private:
             const std::span<const token_id> chunk(target.data() + i, m);
             if (opt.on_logits) {
                 all.resize(m * logits_.size());
-                model_->forward(chunk, std::int64_t(i), all, true);
+                ctx_->forward(seq_, chunk, std::int64_t(i), all, true);
                 for (std::size_t k = 0; k < m; ++k)
                     opt.on_logits(std::int64_t(i + k), chunk[k], std::span<const float>(all).subspan(k * logits_.size(), logits_.size()));
                 std::copy(all.end() - std::ptrdiff_t(logits_.size()), all.end(), logits_.begin());
             } else {
-                model_->forward(chunk, std::int64_t(i), logits_, false);
+                ctx_->forward(seq_, chunk, std::int64_t(i), logits_, false);
             }
             tokens_.insert(tokens_.end(), chunk.begin(), chunk.end());
             i += m;
@@ -20435,7 +21019,7 @@ private:
     // Checks that `target` fits the context (shifting out old tokens where allowed) and feeds the
     // new tokens to the penalties. Throws before any state changes.
     void fit_prompt(std::vector<token_id>& target, const generate_options& opt) {
-        const auto n_ctx = std::size_t(model_->n_ctx());
+        const auto n_ctx = std::size_t(ctx_->n_ctx());
         const std::size_t agree = agreement(target);
         if (target.size() > n_ctx) {
             const std::size_t keep = std::size_t(keep_count(target, opt));
@@ -20495,7 +21079,7 @@ private:
 
     // Before evaluating n more positions: shift the context or refuse.
     void make_room(std::int64_t n, const generate_options& opt) {
-        const auto n_ctx = model_->n_ctx();
+        const auto n_ctx = ctx_->n_ctx();
         if (std::int64_t(tokens_.size()) + n <= n_ctx) return;
         LLMT_CHECK_CODE(opt.context_full == on_context_full::shift, errc::runtime,
                         "context full: {} tokens fill the context of {} positions (use a larger context or a context shift)",
@@ -20506,15 +21090,17 @@ private:
         kept.insert(kept.end(), tokens_.begin() + std::ptrdiff_t(keep + discard), tokens_.end());
         // Positions change, so the kept tokens are evaluated again from the first moved one.
         tokens_.resize(keep);
-        const auto n_batch = std::size_t(model_->n_batch());
+        const auto n_batch = std::size_t(ctx_->n_batch());
         for (std::size_t i = keep; i < kept.size(); i += n_batch) {
             const std::size_t m = std::min(n_batch, kept.size() - i);
-            model_->forward(std::span<const token_id>(kept.data() + i, m), std::int64_t(i), logits_, false);
+            ctx_->forward(seq_, std::span<const token_id>(kept.data() + i, m), std::int64_t(i), logits_, false);
             tokens_.insert(tokens_.end(), kept.begin() + std::ptrdiff_t(i), kept.begin() + std::ptrdiff_t(i + m));
         }
     }
 
     model_base* model_;
+    std::unique_ptr<context_base> ctx_;  // this conversation's sequence and KV blocks, on the shared weights
+    seq_id seq_ = 0;
     tokenizer::tokenizer tok_;
     sampling::chain chain_;
     std::vector<token_id> tokens_;     // the evaluated sequence (positions 0..n-1 of the KV cache)

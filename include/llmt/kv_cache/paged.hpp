@@ -167,7 +167,8 @@ public:
             child.canon = p.canon;
         });
         const seq_id s = create();
-        for (const block_id b : child.table) acquire(b);
+        for (const block_id b : child.table)
+            if (b != none) acquire(b);
         child.alive = true;
         seqs_[std::size_t(s)] = std::move(child);
         return s;
@@ -181,8 +182,14 @@ public:
                         "between 0 and that",
                         s, n_pos, q.toks.size());
         const std::size_t keep = std::size_t(blocks_for(n_pos));
-        for (std::size_t i = q.table.size(); i-- > keep;) release(q.table[i]);
+        LLMT_CHECK_CODE(keep == 0 || q.table[keep - 1] != none, errc::invalid_argument,
+                        "kv_cache::paged: truncating sequence {} to {} positions: the blocks before position {} were released "
+                        "(release_before), so it cannot be rewound there",
+                        s, n_pos, q.first_held);
+        for (std::size_t i = q.table.size(); i-- > keep;)
+            if (q.table[i] != none) release(q.table[i]);
         q.table.resize(keep);
+        if (keep == 0) q.first_held = 0;
         q.toks.resize(std::size_t(n_pos));
         q.canon.resize(std::min(q.canon.size(), std::size_t(n_pos / BlockTokens)));
     }
@@ -191,8 +198,10 @@ public:
     /// is evicted before its head). Its id may be returned by a later create or fork.
     void remove(seq_id s) {
         sequence& q = seq(s, "remove");
-        for (std::size_t i = q.table.size(); i-- > 0;) release(q.table[i]);
+        for (std::size_t i = q.table.size(); i-- > 0;)
+            if (q.table[i] != none) release(q.table[i]);
         q.table.clear();
+        q.first_held = 0;
         q.toks.clear();
         q.canon.clear();
         q.alive = false;
@@ -208,6 +217,34 @@ public:
     /// The token of each position held by s.
     [[nodiscard]] std::span<const token_id> tokens(seq_id s) const { return seq(s, "tokens").toks; }
     [[nodiscard]] std::int64_t n_seq() const noexcept { return n_seq_; }
+
+    /// Reserves the bookkeeping of s for n_pos positions, so that appending up to them allocates nothing.
+    void reserve(seq_id s, std::int64_t n_pos) {
+        sequence& q = seq(s, "reserve");
+        LLMT_CHECK_CODE(n_pos >= 0, errc::invalid_argument, "kv_cache::paged: reserving {} positions for sequence {}", n_pos, s);
+        rethrow_as_error("kv_cache::paged: reserving a sequence's tables", [&] {
+            q.toks.reserve(std::size_t(n_pos));
+            q.table.reserve(std::size_t(blocks_for(n_pos)));
+            q.canon.reserve(std::size_t(n_pos / BlockTokens));
+        });
+    }
+
+    /// Gives back the blocks of s that hold only positions before pos: a sliding-window model never reads
+    /// them again. Their table entries become empty; the positions stay counted in size(s) and tokens(s),
+    /// and s cannot be truncated into them any more.
+    void release_before(seq_id s, std::int64_t pos) {
+        sequence& q = seq(s, "release_before");
+        const std::size_t n = std::min(q.table.size(), std::size_t(std::max<std::int64_t>(0, pos) / BlockTokens));
+        // the last block is never released: it holds the next position's neighbours
+        for (std::size_t i = std::size_t(q.first_held / BlockTokens); i < n && i + 1 < q.table.size(); ++i) {
+            if (q.table[i] == none) continue;
+            release(q.table[i]);
+            q.table[i] = none;
+            q.first_held = std::int64_t(i + 1) * BlockTokens;
+        }
+    }
+    /// The first position whose block s still holds (0 unless release_before gave blocks back).
+    [[nodiscard]] std::int64_t first_held(seq_id s) const { return seq(s, "first_held").first_held; }
 
     // ---- appending and writing ----
 
@@ -367,6 +404,7 @@ public:
             block_id x = find(parent, t);
             if (x == none) {
                 x = q.table[i];
+                if (x == none) break;  // released (release_before): the chain cannot be rebuilt past it
                 if (meta_[std::size_t(x)].indexed) break;  // registered under another chain: cannot happen, be safe
                 index_insert(x, parent, t);
             }
@@ -435,7 +473,9 @@ public:
                 bad(fmt::format("sequence {} has {} blocks for {} positions", s, q.table.size(), q.toks.size()));
             if (q.canon.size() > q.toks.size() / std::size_t(BlockTokens))
                 bad(fmt::format("sequence {} has {} published blocks for {} positions", s, q.canon.size(), q.toks.size()));
-            for (const block_id b : q.table) {
+            for (std::size_t i = 0; i < q.table.size(); ++i) {
+                const block_id b = q.table[i];
+                if (b == none && std::int64_t(i + 1) * BlockTokens <= q.first_held) continue;  // released
                 if (b < 0 || std::size_t(b) >= meta_.size()) bad(fmt::format("sequence {} holds block {}", s, b));
                 ++refs[std::size_t(b)];
             }
@@ -509,6 +549,7 @@ private:
         std::vector<block_id> table;   // [ceil(size / BlockTokens)]
         std::vector<token_id> toks;    // [size]
         std::vector<canon_ref> canon;  // [blocks published so far]
+        std::int64_t first_held = 0;   // positions before it were released (release_before)
     };
 
     static void check_shape(std::int64_t n_layer, std::int64_t n_kv_head, std::int64_t head_dim) {

@@ -3,6 +3,7 @@
 
 #include <llmt/config.hpp>
 #include <llmt/attention/attend.hpp>
+#include <llmt/backend/cpu.hpp>
 #include <llmt/core/error.hpp>
 #include <llmt/core/limits.hpp>
 #include <llmt/core/thread_pool.hpp>
@@ -18,6 +19,7 @@
 #include <llmt/kv_cache/sliding_window.hpp>
 #include <llmt/kv_cache/store.hpp>
 #include <llmt/model/hparams.hpp>
+#include <llmt/model/context_base.hpp>
 #include <llmt/model/model_base.hpp>
 #include <llmt/model/model_spec.hpp>
 #include <llmt/quant/dispatch.hpp>
@@ -65,9 +67,17 @@ struct block_weights {
 };
 }  // namespace detail
 
-/// A transformer whose algorithm choices are the policies of Spec and whose sizes come from the file.
+template <typename Spec, typename Backend>
+class context;
+
+/// A transformer whose algorithm choices are the policies of Spec and whose sizes come from the file:
+/// its weights, read-only once loaded and shared by every context (context<Spec>) made on it. The
+/// forward() of model_base runs one sequence on a context the model keeps for that purpose.
 template <typename Spec>
 class model final : public model_base {
+    template <typename S, typename B>
+    friend class context;
+
     static_assert(model_spec_type<Spec>,
                   "llmt::model<Spec>: Spec must be an llmt::model_spec<...> or a preset such as llmt::presets::llama");
 
@@ -96,8 +106,12 @@ public:
         });
     }
 
-    model(model&&) noexcept = default;
-    model& operator=(model&&) noexcept = default;
+    model(model&& o) noexcept { *this = std::move(o); }
+    model& operator=(model&& o) noexcept;
+    ~model() override;
+
+    /// A context of many sequences on these weights (the model must outlive it and not move).
+    [[nodiscard]] std::unique_ptr<context_base> make_context(const context_options& opt = {}) const override;
 
     [[nodiscard]] const hparams& params() const noexcept override { return hp_; }
     [[nodiscard]] const io::gguf_file& gguf() const noexcept override { return *file_; }
@@ -107,41 +121,15 @@ public:
     }
     [[nodiscard]] std::int64_t n_ctx() const noexcept override { return n_ctx_; }
     [[nodiscard]] std::int64_t n_batch() const noexcept override { return n_batch_; }
-    [[nodiscard]] std::int64_t n_past() const noexcept override { return n_past_; }
-    [[nodiscard]] int threads() const noexcept override { return pool_->size(); }
+    [[nodiscard]] std::int64_t n_past() const noexcept override;
+    [[nodiscard]] int threads() const noexcept override { return threads_; }
     [[nodiscard]] std::int64_t window() const noexcept { return shape_.window; }
-    [[nodiscard]] std::size_t kv_bytes() const noexcept { return kv_.bytes(); }
+    /// The KV blocks of forward()'s sequence (a sliding window holds the window's blocks, not the context's).
+    [[nodiscard]] context_stats kv_stats() const;
 
-    void clear() noexcept override { n_past_ = 0; }
+    void clear() noexcept override;
 
-    void forward(std::span<const token_id> tokens, std::int64_t pos0, std::span<float> logits, bool all_logits) override {
-        const auto n = std::int64_t(tokens.size());
-        LLMT_CHECK_CODE(n > 0, errc::invalid_argument, "forward: no tokens");
-        LLMT_CHECK_CODE(pos0 >= 0 && pos0 <= n_past_, errc::invalid_argument,
-                        "forward: position {} leaves a gap after the {} cached positions", pos0, n_past_);
-        LLMT_CHECK_CODE(pos0 + n <= n_ctx_, errc::runtime,
-                        "context full: {} tokens at position {} exceed the context of {} positions", n, pos0, n_ctx_);
-        LLMT_CHECK_CODE(logits.size() >= std::size_t(all_logits ? n : 1) * std::size_t(hp_.n_vocab), errc::invalid_argument,
-                        "forward: the logits buffer holds {} values, {} needed", logits.size(),
-                        std::size_t(all_logits ? n : 1) * std::size_t(hp_.n_vocab));
-        if constexpr (kv_policy::ring) {
-            // Rewinding a ring needs the window before pos0 still stored.
-            LLMT_CHECK_CODE(pos0 == n_past_ || n_past_ - attention::first_visible(pos0, shape_.window) <= kv_.n_cells(),
-                            errc::invalid_argument, "forward: cannot rewind a sliding-window cache from {} to {}", n_past_, pos0);
-        }
-        for (const token_id t : tokens)
-            LLMT_CHECK_CODE(t >= 0 && t < hp_.n_vocab, errc::invalid_argument, "forward: token id {} is outside the vocabulary of {}",
-                            t, hp_.n_vocab);
-        n_past_ = pos0;
-        for (std::int64_t done = 0; done < n;) {
-            const std::int64_t m = std::min(n_batch_, n - done);
-            const bool last = done + m == n;
-            float* out = all_logits ? logits.data() + done * hp_.n_vocab : (last ? logits.data() : nullptr);
-            run_chunk(tokens.data() + done, m, pos0 + done, out, all_logits);
-            done += m;
-            n_past_ = pos0 + done;
-        }
-    }
+    void forward(std::span<const token_id> tokens, std::int64_t pos0, std::span<float> logits, bool all_logits) override;
 
     /// Evaluates tokens at pos0.. and returns the logits of the last one ([n_vocab], valid until the next call).
     std::span<const float> forward(std::span<const token_id> tokens, std::int64_t pos0) {
@@ -216,28 +204,24 @@ private:
         int n_threads = opt.threads > 0 ? opt.threads : int(std::max(1u, std::thread::hardware_concurrency()));
         n_threads = std::min(n_threads, max_threads);
         check_memory(opt, cells, n_threads);
+        threads_ = n_threads;
 
-        kv_ = kv_cache::store<kv_element>(hp_.n_layer, cells, hp_.n_head_kv, hp_.head_dim, kv_policy::ring);
         rope_table_.resize(size_product(errc::invalid_argument, "the RoPE table", n_ctx_, hp_.rope.n_rot));
         layers::fill_rope_table(hp_.rope, n_ctx_, rope_table_.data());
 
-        pool_ = std::make_unique<thread_pool>(n_threads);
-        if (opt.repack) pack_weights();
-
-        const auto nb = std::size_t(n_batch_);
-        x_.assign(nb * std::size_t(d), 0.0f);
-        xn_.assign(nb * std::size_t(d), 0.0f);
-        q_.assign(nb * std::size_t(hp_.q_dim()), 0.0f);
-        k_.assign(nb * std::size_t(hp_.kv_dim()), 0.0f);
-        v_.assign(nb * std::size_t(hp_.kv_dim()), 0.0f);
-        att_.assign(nb * std::size_t(hp_.q_dim()), 0.0f);
-        gate_.assign(feed_forward::gated ? nb * std::size_t(hp_.n_ff) : 0, 0.0f);
-        up_.assign(nb * std::size_t(hp_.n_ff), 0.0f);
-        scores_.assign(std::size_t(n_threads) * std::size_t(cells), 0.0f);
+        auto pool = std::make_shared<thread_pool>(n_threads);
+        if (opt.repack) pack_weights(*pool);
         logits_.assign(std::size_t(hp_.n_vocab), 0.0f);
-        mm_scratch_.assign(matmul_scratch(), std::byte{0});
-        n_past_ = 0;
+        context_options co;
+        co.pool = std::move(pool);
+        co.prefix_cache = false;  // one sequence rewritten in place: nothing to share
+        try {
+            make_default_context(co);
+        } catch (const error& e) {
+            fail(e.code(), "gguf '{}': the context of {} positions: {}", file_->path(), n_ctx_, e.what());
+        }
     }
+    void make_default_context(const context_options& co);
 
     // The options alone: each refused with a message naming it and its limit.
     static void check_options(const load_options& opt) {
@@ -364,18 +348,18 @@ private:
     }
 
     // The largest scratch any matrix product of a batch needs.
-    [[nodiscard]] std::size_t matmul_scratch() const {
-        std::size_t scratch = kernels::matmul_scratch_bytes(output_, n_batch_);
+    [[nodiscard]] std::size_t matmul_scratch(std::int64_t n_batch) const {
+        std::size_t scratch = kernels::matmul_scratch_bytes(output_, n_batch);
         for (const auto& L : layers_)
             for (const detail::linear* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down})
-                if (w->w.fmt) scratch = std::max(scratch, kernels::matmul_scratch_bytes(w->w, n_batch_));
+                if (w->w.fmt) scratch = std::max(scratch, kernels::matmul_scratch_bytes(w->w, n_batch));
         return scratch;
     }
 
     // The matrices whose kernel has a decode layout, packed into it (kernels/pack.hpp): in place when
     // the file's bytes are the process's own, else into huge pages of the model, the file's pages of
     // each tensor given back as soon as it is packed (memory stays at one copy plus one tensor).
-    void pack_weights() {
+    void pack_weights(thread_pool& pool) {
         std::vector<kernels::weight_ref*> todo;
         for (auto& L : layers_)
             for (detail::linear* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down})
@@ -393,7 +377,7 @@ private:
         for (auto* w : todo) {
             const std::span<const std::byte> src(w->data, kernels::weight_bytes(*w));
             std::byte* dst = in_place ? file_->private_bytes(src) : packed_.data() + at;
-            *w = kernels::pack_weight(*pool_, *w, dst);
+            *w = kernels::pack_weight(pool, *w, dst);
             if (!in_place) {
                 file_->release_pages(src);
                 at += round64(src.size());
@@ -441,62 +425,6 @@ private:
         return out;
     }
 
-    // ---- evaluation ----
-    static const float* or_null(const std::vector<float>& v) noexcept { return v.empty() ? nullptr : v.data(); }
-
-    void apply(const detail::linear& l, const float* x, std::int64_t n, float* y) {
-        kernels::matmul(*pool_, l.w, x, n, y, mm_scratch_.data());
-        if (!l.b.empty())
-            for (std::int64_t t = 0; t < n; ++t) kernels::add(y + t * l.w.rows, y + t * l.w.rows, l.b.data(), l.w.rows);
-    }
-
-    void normalize(const std::vector<float>& w, const std::vector<float>& b, const float* x, std::int64_t n, float* y) {
-        const std::int64_t d = hp_.n_embd;
-        for (std::int64_t t = 0; t < n; ++t) norm::apply(y + t * d, x + t * d, w.data(), or_null(b), d, hp_.norm_eps);
-    }
-
-    // Tokens [n] at positions pos0..: logits [n][n_vocab] (all) or [n_vocab] of the last token, or none when out is null.
-    void run_chunk(const token_id* tokens, std::int64_t n, std::int64_t pos0, float* out, bool all) {
-        const std::int64_t d = hp_.n_embd, qd = hp_.q_dim(), kvd = hp_.kv_dim(), n_rot = hp_.rope.n_rot;
-        float* x = x_.data();
-        float* xn = xn_.data();
-        kernels::get_rows(tok_embd_, tokens, n, x);
-        for (std::int64_t l = 0; l < hp_.n_layer; ++l) {
-            const auto& L = layers_[std::size_t(l)];
-            // attention
-            normalize(L.attn_norm, L.attn_norm_b, x, n, xn);
-            apply(L.wq, xn, n, q_.data());
-            apply(L.wk, xn, n, k_.data());
-            apply(L.wv, xn, n, v_.data());
-            for (std::int64_t t = 0; t < n; ++t) {
-                const float* cs = rope_table_.data() + (pos0 + t) * n_rot;
-                kernels::rope(q_.data() + t * qd, hp_.n_head, hp_.head_dim, n_rot, cs, rope::style);
-                kernels::rope(k_.data() + t * kvd, hp_.n_head_kv, hp_.head_dim, n_rot, cs, rope::style);
-                kv_.write(l, pos0 + t, k_.data() + t * kvd, v_.data() + t * kvd);
-            }
-            attention::attend(*pool_, kv_, l, shape_, q_.data(), n, pos0, att_.data(), scores_.data(), kv_.n_cells());
-            apply(L.wo, att_.data(), n, xn);
-            kernels::add(x, x, xn, n * d);
-            // feed-forward
-            normalize(L.ffn_norm, L.ffn_norm_b, x, n, xn);
-            float* act = up_.data();
-            apply(L.up, xn, n, up_.data());
-            if constexpr (feed_forward::gated) {
-                apply(L.gate, xn, n, gate_.data());
-                feed_forward::activate(gate_.data(), gate_.data(), up_.data(), n * hp_.n_ff);
-                act = gate_.data();
-            } else {
-                feed_forward::activate(up_.data(), nullptr, up_.data(), n * hp_.n_ff);
-            }
-            apply(L.down, act, n, xn);
-            kernels::add(x, x, xn, n * d);
-        }
-        if (!out) return;
-        const std::int64_t first = all ? 0 : n - 1, rows = all ? n : 1;
-        normalize(output_norm_, output_norm_b_, x + first * d, rows, xn);
-        kernels::matmul(*pool_, output_, xn, rows, out, mm_scratch_.data());
-    }
-
     /// Positions load_options::context may ask for (16 Mi): a hard limit far above any trained context,
     /// low enough that position arithmetic never nears overflow.
     static constexpr std::int64_t max_context = load_options::max_context;
@@ -509,29 +437,87 @@ private:
     hparams hp_;
     std::int64_t n_ctx_ = 0;    // positions available
     std::int64_t n_batch_ = 0;  // tokens per chunk
-    std::int64_t n_past_ = 0;   // positions in the KV cache
+    int threads_ = 1;           // of the default context (load_options::threads)
     attention::attention_shape shape_;
-    std::unique_ptr<thread_pool> pool_;
 
     kernels::weight_ref tok_embd_;                   // [n_vocab][n_embd]
     kernels::weight_ref output_;                     // [n_vocab][n_embd] (token_embd when tied)
     std::vector<float> output_norm_, output_norm_b_; // [n_embd], bias [n_embd] or empty
     std::vector<detail::block_weights> layers_;      // [n_layer]
     std::vector<float> rope_table_;                  // [n_ctx][n_rot/2][2] (cos, sin)
-    kv_cache::store<kv_element> kv_;                 // [n_layer][n_cells][n_head_kv][head_dim] keys and values
 
-    // Scratch, sized at load: the forward pass allocates nothing.
-    std::vector<float> x_;       // [n_batch][n_embd] residual stream
-    std::vector<float> xn_;      // [n_batch][n_embd] normalized input, then projection output
-    std::vector<float> q_;       // [n_batch][n_head][head_dim]
-    std::vector<float> k_;       // [n_batch][n_head_kv][head_dim]
-    std::vector<float> v_;       // [n_batch][n_head_kv][head_dim]
-    std::vector<float> att_;     // [n_batch][n_head][head_dim] attention output
-    std::vector<float> gate_;    // [n_batch][n_ff] (gated feed-forward only), then the activation
-    std::vector<float> up_;      // [n_batch][n_ff]
-    std::vector<float> scores_;  // [n_threads][n_cells] attention scores per thread
+    // The context of forward() (model_base's one-sequence interface) and its sequence.
+    std::unique_ptr<context<Spec, backend::cpu>> default_;
+    seq_id default_seq_ = 0;
     std::vector<float> logits_;  // [n_vocab] last-token logits of forward(tokens, pos0)
-    std::vector<std::byte> mm_scratch_;  // [max over weights of matmul_scratch_bytes(w, n_batch)]
 };
+
+LLMT_END_NAMESPACE
+
+#include <llmt/model/context.hpp>
+
+LLMT_BEGIN_NAMESPACE
+
+template <typename Spec>
+model<Spec>& model<Spec>::operator=(model&& o) noexcept {
+    if (this == &o) return *this;
+    file_ = std::move(o.file_);
+    used_ = std::move(o.used_);
+    packed_ = std::move(o.packed_);
+    f16_accum_ = o.f16_accum_;
+    hp_ = std::move(o.hp_);
+    n_ctx_ = o.n_ctx_;
+    n_batch_ = o.n_batch_;
+    threads_ = o.threads_;
+    shape_ = o.shape_;
+    tok_embd_ = o.tok_embd_;
+    output_ = o.output_;
+    output_norm_ = std::move(o.output_norm_);
+    output_norm_b_ = std::move(o.output_norm_b_);
+    layers_ = std::move(o.layers_);
+    rope_table_ = std::move(o.rope_table_);
+    default_ = std::move(o.default_);
+    default_seq_ = o.default_seq_;
+    logits_ = std::move(o.logits_);
+    if (default_) default_->rebind(*this);
+    return *this;
+}
+
+template <typename Spec>
+model<Spec>::~model() = default;
+
+template <typename Spec>
+std::unique_ptr<context_base> model<Spec>::make_context(const context_options& opt) const {
+    context_options co = opt;
+    if (!co.pool && co.threads == 0 && default_) co.pool = default_->shared_pool();
+    return std::make_unique<context<Spec, backend::cpu>>(*this, co);
+}
+
+template <typename Spec>
+void model<Spec>::make_default_context(const context_options& co) {
+    default_ = std::make_unique<context<Spec, backend::cpu>>(*this, co);
+    default_seq_ = default_->create();
+}
+
+template <typename Spec>
+std::int64_t model<Spec>::n_past() const noexcept {
+    return default_ ? default_->size(default_seq_) : 0;
+}
+
+template <typename Spec>
+context_stats model<Spec>::kv_stats() const {
+    return default_ ? default_->stats() : context_stats{};
+}
+
+template <typename Spec>
+void model<Spec>::clear() noexcept {
+    if (default_) default_->truncate(default_seq_, 0);
+}
+
+template <typename Spec>
+void model<Spec>::forward(std::span<const token_id> tokens, std::int64_t pos0, std::span<float> logits, bool all_logits) {
+    LLMT_CHECK_CODE(default_ != nullptr, errc::invalid_argument, "forward: the model was moved from");
+    default_->forward(default_seq_, tokens, pos0, logits, all_logits);
+}
 
 LLMT_END_NAMESPACE

@@ -5,7 +5,9 @@
 #include <llmt/core/token.hpp>  // token_id
 #include <llmt/io/gguf.hpp>
 #include <llmt/kv_cache/kv_type.hpp>
+#include <llmt/model/context_base.hpp>
 #include <llmt/model/hparams.hpp>
+#include <memory>
 
 #include <cstdint>
 #include <optional>
@@ -67,7 +69,11 @@ public:
     [[nodiscard]] virtual int threads() const noexcept = 0;
     [[nodiscard]] std::int64_t n_vocab() const noexcept { return params().n_vocab; }
 
-    /// Forgets every cached position.
+    /// A context of many sequences on these weights, with its own KV pool and scratch (the engine:
+    /// context_base). The model must outlive it and not move; any number of contexts may share it.
+    [[nodiscard]] virtual std::unique_ptr<context_base> make_context(const context_options& opt = {}) const = 0;
+
+    /// Forgets every cached position of forward()'s sequence.
     virtual void clear() noexcept = 0;
 
     /// Evaluates tokens at positions pos0, pos0 + 1, ... after dropping cached positions ≥ pos0

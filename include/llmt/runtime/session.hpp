@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -118,10 +119,10 @@ public:
     session(model_base& m, sampling::chain chain = sampling::chain{}, std::uint64_t seed = 0)
         : session(m, tokenizer::tokenizer::from_gguf(m.gguf()), std::move(chain), seed) {}
     session(model_base& m, tokenizer::tokenizer tok, sampling::chain chain, std::uint64_t seed)
-        : model_(&m), tok_(std::move(tok)), chain_(std::move(chain)) {
+        : model_(&m), ctx_(m.make_context()), tok_(std::move(tok)), chain_(std::move(chain)) {
+        seq_ = ctx_->create();
         chain_.set_seed(seed);
         logits_.assign(std::size_t(m.n_vocab()), 0.0f);
-        m.clear();
     }
 
     /// Continues the conversation with text, then samples. on_piece receives the generated text in
@@ -165,11 +166,15 @@ public:
     void reset() {
         tokens_.clear();
         pending_.reset();
-        model_->clear();
+        ctx_->truncate(seq_, 0);
         chain_.reset();
     }
 
     [[nodiscard]] model_base& model() noexcept { return *model_; }
+    /// The context holding this conversation's KV blocks (its own, on the model's shared weights).
+    [[nodiscard]] context_base& context() noexcept { return *ctx_; }
+    /// Positions of the conversation whose keys and values are cached.
+    [[nodiscard]] std::int64_t n_cached() const { return ctx_->size(seq_); }
     [[nodiscard]] const tokenizer::tokenizer& get_tokenizer() const noexcept { return tok_; }
     [[nodiscard]] sampling::chain& sampler() noexcept { return chain_; }
     /// The conversation so far (evaluated tokens, then the last sampled one if not yet evaluated).
@@ -235,7 +240,7 @@ private:
                 res.reason = stop_reason::max_tokens;
                 break;
             }
-            if (opt.context_full == on_context_full::error && std::int64_t(tokens_.size()) >= model_->n_ctx()) {
+            if (opt.context_full == on_context_full::error && std::int64_t(tokens_.size()) >= ctx_->n_ctx()) {
                 res.reason = stop_reason::context_full;
                 break;
             }
@@ -255,7 +260,7 @@ private:
         const token_id t = *pending_;
         make_room(1, opt);
         const auto pos = std::int64_t(tokens_.size());
-        model_->forward(std::span<const token_id>(&t, 1), pos, logits_, false);
+        ctx_->forward(seq_, std::span<const token_id>(&t, 1), pos, logits_, false);
         tokens_.push_back(t);
         pending_.reset();
         if (opt.on_logits) opt.on_logits(pos, t, logits_);
@@ -266,12 +271,12 @@ private:
     bool evaluate(std::vector<token_id>& target, const generate_options& opt, generation_result& res) {
         // Reuse the longest common prefix of what the model holds; always evaluate at least one token.
         std::size_t common = 0;
-        const std::size_t held = std::min<std::size_t>(tokens_.size(), std::size_t(model_->n_past()));
+        const std::size_t held = std::min<std::size_t>(tokens_.size(), std::size_t(ctx_->size(seq_)));
         while (common < held && common < target.size() && tokens_[common] == target[common]) ++common;
         if (common == target.size()) --common;
         pending_.reset();
         tokens_.resize(common);
-        const auto n_batch = std::size_t(model_->n_batch());
+        const auto n_batch = std::size_t(ctx_->n_batch());
         std::vector<float> all;  // only when every position's logits are wanted
         for (std::size_t i = common; i < target.size();) {
             if (cancelled(opt)) return false;
@@ -279,12 +284,12 @@ private:
             const std::span<const token_id> chunk(target.data() + i, m);
             if (opt.on_logits) {
                 all.resize(m * logits_.size());
-                model_->forward(chunk, std::int64_t(i), all, true);
+                ctx_->forward(seq_, chunk, std::int64_t(i), all, true);
                 for (std::size_t k = 0; k < m; ++k)
                     opt.on_logits(std::int64_t(i + k), chunk[k], std::span<const float>(all).subspan(k * logits_.size(), logits_.size()));
                 std::copy(all.end() - std::ptrdiff_t(logits_.size()), all.end(), logits_.begin());
             } else {
-                model_->forward(chunk, std::int64_t(i), logits_, false);
+                ctx_->forward(seq_, chunk, std::int64_t(i), logits_, false);
             }
             tokens_.insert(tokens_.end(), chunk.begin(), chunk.end());
             i += m;
@@ -304,7 +309,7 @@ private:
     // Checks that `target` fits the context (shifting out old tokens where allowed) and feeds the
     // new tokens to the penalties. Throws before any state changes.
     void fit_prompt(std::vector<token_id>& target, const generate_options& opt) {
-        const auto n_ctx = std::size_t(model_->n_ctx());
+        const auto n_ctx = std::size_t(ctx_->n_ctx());
         const std::size_t agree = agreement(target);
         if (target.size() > n_ctx) {
             const std::size_t keep = std::size_t(keep_count(target, opt));
@@ -364,7 +369,7 @@ private:
 
     // Before evaluating n more positions: shift the context or refuse.
     void make_room(std::int64_t n, const generate_options& opt) {
-        const auto n_ctx = model_->n_ctx();
+        const auto n_ctx = ctx_->n_ctx();
         if (std::int64_t(tokens_.size()) + n <= n_ctx) return;
         LLMT_CHECK_CODE(opt.context_full == on_context_full::shift, errc::runtime,
                         "context full: {} tokens fill the context of {} positions (use a larger context or a context shift)",
@@ -375,15 +380,17 @@ private:
         kept.insert(kept.end(), tokens_.begin() + std::ptrdiff_t(keep + discard), tokens_.end());
         // Positions change, so the kept tokens are evaluated again from the first moved one.
         tokens_.resize(keep);
-        const auto n_batch = std::size_t(model_->n_batch());
+        const auto n_batch = std::size_t(ctx_->n_batch());
         for (std::size_t i = keep; i < kept.size(); i += n_batch) {
             const std::size_t m = std::min(n_batch, kept.size() - i);
-            model_->forward(std::span<const token_id>(kept.data() + i, m), std::int64_t(i), logits_, false);
+            ctx_->forward(seq_, std::span<const token_id>(kept.data() + i, m), std::int64_t(i), logits_, false);
             tokens_.insert(tokens_.end(), kept.begin() + std::ptrdiff_t(i), kept.begin() + std::ptrdiff_t(i + m));
         }
     }
 
     model_base* model_;
+    std::unique_ptr<context_base> ctx_;  // this conversation's sequence and KV blocks, on the shared weights
+    seq_id seq_ = 0;
     tokenizer::tokenizer tok_;
     sampling::chain chain_;
     std::vector<token_id> tokens_;     // the evaluated sequence (positions 0..n-1 of the KV cache)
