@@ -98,3 +98,4 @@
 #include <llmt/runtime/chat_template_file.hpp>
 #include <llmt/runtime/text_stream.hpp>
 #include <llmt/runtime/session.hpp>
+#include <llmt/runtime/scheduler.hpp>
