@@ -31,6 +31,7 @@ struct params {
     std::vector<std::string> models;
     std::vector<int> n_prompt{512};
     std::vector<int> n_gen{128};
+    std::vector<int> n_depth{0};  // tokens already in the KV cache when a test starts (llama-bench's -d)
     std::vector<std::pair<int, int>> n_pg;
     std::vector<int> threads;
     std::vector<int> n_batch{2048};
@@ -51,6 +52,7 @@ constexpr const char* usage_text =
     "  -p, --n-prompt N        prompt sizes (default 512)\n"
     "  -n, --n-gen N           generation sizes (default 128)\n"
     "  -pg PP,TG               prompt then generation, ';'-separated pairs (default: none)\n"
+    "  -d, --n-depth N         tokens already in the KV cache when each test starts, untimed (default 0)\n"
     "  -t, --threads N         threads, 1 to 512 (default: all cores)\n"
     "  -b, --batch-size N      prompt tokens evaluated together, at least 1 (default 2048)\n"
     "  -mmp, --mmap 0|1        1: map the file, 0: read it into memory (default 1)\n"
@@ -136,6 +138,8 @@ params parse(int argc, char** argv) {
             p.repack = int_list(next(), "--repack");
             for (int v : p.repack)
                 if (v != 0 && v != 1) usage_error(fmt::format("--repack expects 0 or 1, got {}", v));
+        } else if (a == "-d" || a == "--n-depth") {
+            p.n_depth = int_list(next(), "-d");
         } else if (a == "-r" || a == "--repetitions") {
             p.reps = to_int(next(), "-r");
         } else if (a == "-o" || a == "--output") {
@@ -321,7 +325,7 @@ model_facts facts_of(const llmt::io::gguf_file& g) {
 struct result {
     std::string model_filename;
     model_facts facts;
-    int n_batch = 0, n_threads = 0, n_prompt = 0, n_gen = 0;
+    int n_batch = 0, n_threads = 0, n_prompt = 0, n_gen = 0, n_depth = 0;
     bool use_mmap = true;
     bool repack = true;
     std::vector<double> samples_ns;
@@ -346,9 +350,10 @@ struct result {
         return std::sqrt(s / double(v.size() - 1));
     }
     [[nodiscard]] std::string test_name() const {
-        if (n_prompt > 0 && n_gen == 0) return fmt::format("pp{}", n_prompt);
-        if (n_gen > 0 && n_prompt == 0) return fmt::format("tg{}", n_gen);
-        return fmt::format("pp{}+tg{}", n_prompt, n_gen);
+        const std::string depth = n_depth > 0 ? fmt::format(" @ d{}", n_depth) : std::string();
+        if (n_prompt > 0 && n_gen == 0) return fmt::format("pp{}{}", n_prompt, depth);
+        if (n_gen > 0 && n_prompt == 0) return fmt::format("tg{}{}", n_gen, depth);
+        return fmt::format("pp{}+tg{}{}", n_prompt, n_gen, depth);
     }
     /// Fraction of the bandwidth bound reached: only meaningful for pure decode tests.
     [[nodiscard]] double bw_fraction() const {
@@ -457,6 +462,7 @@ std::string to_json(const result& r, const std::string& cpu, bool pretty) {
         {"repack", r.repack ? "true" : "false"},
         {"n_prompt", fmt::format("{}", r.n_prompt)},
         {"n_gen", fmt::format("{}", r.n_gen)},
+        {"n_depth", fmt::format("{}", r.n_depth)},
         {"test_time", fmt::format("\"{}\"", r.test_time)},
         {"avg_ns", fmt::format("{}", std::uint64_t(result::avg(r.samples_ns)))},
         {"stddev_ns", fmt::format("{}", std::uint64_t(result::stddev(r.samples_ns)))},
@@ -560,6 +566,7 @@ int run(int argc, char** argv) {
                 std::unique_ptr<llmt::model_base> m;
                 int max_ctx = 0;
                 for (auto [pp, tg] : tests) max_ctx = std::max(max_ctx, pp + tg);
+                max_ctx += *std::max_element(p.n_depth.begin(), p.n_depth.end());
                 try {
                     llmt::load_options opt;
                     opt.threads = threads;
@@ -576,8 +583,15 @@ int run(int argc, char** argv) {
                 const model_facts facts = facts_of(m->gguf());
                 std::vector<float> logits(std::size_t(m->n_vocab()));
                 std::mt19937 rng(1234);
+                for (const int depth : p.n_depth)
                 for (auto [pp, tg] : tests) {
                     result r;
+                    r.n_depth = depth;
+                    // the cache holds `depth` tokens before the timed part: filled untimed, every repetition
+                    auto fill = [&] {
+                        m->clear();
+                        if (depth > 0) run_prompt(*m, depth, n_batch, rng, logits);
+                    };
                     r.model_filename = path;
                     r.facts = facts;
                     r.n_batch = n_batch;
@@ -590,7 +604,7 @@ int run(int argc, char** argv) {
                     r.bandwidth = bandwidth[std::size_t(threads)];
                     r.test_time = now_iso();
                     if (p.warmup) {
-                        m->clear();
+                        fill();
                         if (pp > 0) run_prompt(*m, pp, n_batch, rng, logits);
                         else run_gen(*m, 1, rng, logits);
                     }
@@ -601,7 +615,7 @@ int run(int argc, char** argv) {
                         if (b > 0) r.paired.push_back(b);
                     };
                     for (int rep = 0; rep < p.reps; ++rep) {
-                        m->clear();
+                        fill();
                         if (pp == 0 && meter) {
                             r.samples_ns.push_back(run_gen(*m, tg, rng, logits, paired_every, paired_pass));
                         } else {

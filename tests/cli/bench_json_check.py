@@ -5,6 +5,8 @@
                                              named fields, values consistent with each other
   bench_json_check.py bench LLMT_BENCH MODEL llmt-bench -o json / jsonl / csv: llama-bench's field
                                              names for what the two share, samples per repetition
+  bench_json_check.py batched LLMT_BATCHED_BENCH MODEL  llmt-batched-bench: llama-batched-bench's
+                                             table columns and jsonl fields, N_KV and speeds consistent
 """
 import csv
 import io
@@ -139,7 +141,50 @@ def check_bench(exe, model):
     for name in ("pp8", "tg4", "pp8+tg4"):
         if name not in md:
             fail(f"md output lacks the test {name}")
-    print(f"ok: llmt-bench json, jsonl, csv, md ({len(recs)} tests)")
+    # -d: the tests run after N tokens already in the cache, named as llama-bench names them
+    deep = [json.loads(l) for l in run([exe, "-m", model, "-p", "8", "-n", "4", "-d", "0,16", "-t", "1", "-r", "1",
+                                        "-o", "jsonl", "--no-bandwidth"]).splitlines() if l.strip()]
+    if sorted((r["n_prompt"], r["n_gen"], r["n_depth"]) for r in deep) != [(0, 4, 0), (0, 4, 16), (8, 0, 0), (8, 0, 16)]:
+        fail(f"-d 0,16: got {[(r['n_prompt'], r['n_gen'], r['n_depth']) for r in deep]}")
+    if "tg4 @ d16" not in run([exe, "-m", model, "-p", "0", "-n", "4", "-d", "16", "-r", "1", "--no-bandwidth"]):
+        fail("md output lacks the test 'tg4 @ d16'")
+    print(f"ok: llmt-bench json, jsonl, csv, md, -d ({len(recs)} tests)")
+
+
+def check_batched(exe, model):
+    md = run([exe, "-m", model, "-c", "256", "-npp", "8,16", "-ntg", "4", "-npl", "1,2,3", "-t", "1"])
+    header = "|    PP |     TG |    B |   N_KV |   T_PP s | S_PP t/s |   T_TG s | S_TG t/s |      T s |    S t/s |"
+    if header not in md:
+        fail(f"llmt-batched-bench md lacks llama-batched-bench's header: {md}")
+    rows = [l for l in md.splitlines() if l.startswith("|") and l.split("|")[1].strip().isdigit()]
+    if len(rows) != 6:
+        fail(f"expected 6 rows (2 PP x 1 TG x 3 B), got {len(rows)}: {md}")
+    fields = ["n_kv_max", "n_batch", "n_ubatch", "is_pp_shared", "n_threads", "pp", "tg", "pl", "n_kv", "t_pp",
+              "speed_pp", "t_tg", "speed_tg", "t", "speed"]
+    for pps in ([], ["-pps"]):
+        out = run([exe, "-m", model, "-c", "256", "-npp", "16", "-ntg", "4", "-npl", "1,4", "-t", "1",
+                   "--output-format", "jsonl"] + pps)
+        recs = [json.loads(l) for l in out.splitlines() if l.strip()]
+        if [(r["pp"], r["tg"], r["pl"]) for r in recs] != [(16, 4, 1), (16, 4, 4)]:
+            fail(f"jsonl tests: {recs}")
+        for r in recs:
+            for k in fields:
+                if k not in r:
+                    fail(f"jsonl record lacks {k}: {r}")
+            n_kv = r["pp"] + r["pl"] * r["tg"] if pps else r["pl"] * (r["pp"] + r["tg"])
+            if r["n_kv"] != n_kv or r["is_pp_shared"] != (1 if pps else 0):
+                fail(f"n_kv / is_pp_shared inconsistent: {r}")
+            # values are printed with 6 decimals: allow their rounding (a few microseconds, relatively large here)
+            if abs(r["t"] - (r["t_pp"] + r["t_tg"])) > 3e-6 or not close(r["speed_tg"], r["pl"] * r["tg"] / r["t_tg"], 1e-2):
+                fail(f"times and speeds inconsistent: {r}")
+    # a test needing more positions than -c is skipped, as llama-batched-bench does
+    out = run([exe, "-m", model, "-c", "39", "-npp", "16", "-ntg", "4", "-npl", "1,2,4", "-t", "1", "--output-format", "jsonl"])
+    if [json.loads(l)["pl"] for l in out.splitlines() if l.strip()] != [1]:
+        fail(f"-c 39: only B = 1 fits: {out}")
+    p = subprocess.run([exe, "-m", model, "-npl", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 2 or "-npl" not in p.stderr:
+        fail(f"-npl 0 should be a usage error naming -npl: {p.returncode} {p.stderr}")
+    print("ok: llmt-batched-bench md and jsonl")
 
 
 if __name__ == "__main__":
@@ -147,5 +192,7 @@ if __name__ == "__main__":
         check_kernels(sys.argv[2])
     elif len(sys.argv) >= 4 and sys.argv[1] == "bench":
         check_bench(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) >= 4 and sys.argv[1] == "batched":
+        check_batched(sys.argv[2], sys.argv[3])
     else:
         fail(__doc__)
