@@ -259,6 +259,30 @@ TEST_CASE("scheduler: a later request reuses the cached blocks of a shared syste
     check_same(solo, {*s.result(a), *s.result(b)});
 }
 
+TEST_CASE("scheduler: a short request does not wait behind a long prompt for more than a step") {
+    fixture f;
+    auto ctx = f.m->make_context({});
+    scheduler s(*ctx, f.tok, {.token_budget = 16});
+    request lng = make_request(0, true), shrt = make_request(2, true);
+    lng.prompt = make_prompt(100, 3);
+    lng.max_tokens = 3;
+    shrt.prompt = make_prompt(5, 4);
+    shrt.max_tokens = 3;
+    std::int64_t long_first = -1, short_first = -1;
+    lng.on_token = [&](int, token_id, std::string_view) {
+        if (long_first < 0) long_first = s.stats().steps;
+    };
+    shrt.on_token = [&](int, token_id, std::string_view) {
+        if (short_first < 0) short_first = s.stats().steps;
+    };
+    const auto a = s.submit(lng), b = s.submit(shrt);
+    s.run_until_idle();
+    CHECK(short_first == 2);  // admitted in the second step, beside the long prompt's chunk
+    CHECK(long_first >= 7);   // 100 tokens at most 16 per step
+    const auto solo = alone(f, {lng, shrt});
+    check_same(solo, {*s.result(a), *s.result(b)});
+}
+
 TEST_CASE("scheduler: stop strings cut the text; max_tokens 0 samples nothing") {
     fixture f;
     request r = make_request(0, true);

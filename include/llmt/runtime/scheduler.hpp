@@ -86,8 +86,9 @@ struct scheduler_stats {
 /// context and must not run at the same time.
 ///
 /// A step evaluates one batch: the next token of every running sample first, then chunks of prompts
-/// (of running requests not yet through their prompt, then of waiting requests in order) within the
-/// token budget, so no request waits for a long prompt for more than one step. A waiting request is
+/// (of running requests not yet through their prompt, shortest rest first, then of waiting requests
+/// in order) within the token budget. While requests wait, a running prompt's chunk takes at most
+/// half of the budget left, so no request waits behind a long prompt for more than one step. A waiting request is
 /// admitted when the blocks its whole remaining prompt needs, after mapping the cached prefix of
 /// its prompt (prefix sharing), are available. When the pool cannot hold the running samples' next
 /// tokens, the newest sample is preempted: its sequence is removed and it waits at the front of the
@@ -347,9 +348,15 @@ private:
         std::stable_sort(order.begin(), order.end(),
                          [&](std::size_t a, std::size_t b) { return running_[a].remaining() < running_[b].remaining(); });
         std::vector<std::pair<std::size_t, std::size_t>> undo;  // (job, fed before) to roll back on failure
+        // blocks promised to running samples: the rest of their prompts, or their next token
+        std::int64_t promised = 0;
+        for (const job& j : running_)
+            promised += ctx_->blocks_needed(j.seq, std::int64_t(j.tokens.size()) - ctx_->size(j.seq));
         for (std::size_t ji : order) {
             job& j = running_[ji];
-            const std::int64_t m = std::min(left, j.remaining());
+            std::int64_t m = std::min(left, j.remaining());
+            // a long prompt leaves half of the budget to the waiting requests: none waits behind it
+            if (!j.decoding && !waiting_.empty()) m = std::min(m, std::max<std::int64_t>(1, left / 2));
             if (m <= 0) continue;
             const std::int64_t need = ctx_->blocks_needed(j.seq, m);
             if (!j.decoding && need > ctx_->blocks_available() - reserved) continue;  // a prompt chunk waits
@@ -358,8 +365,9 @@ private:
             (j.decoding ? n_decode : n_prefill) += m;
             feed(j, m, ji);
         }
-        // admit waiting requests in order while their whole remaining prompt fits
+        // admit waiting requests in order while their whole remaining prompt fits beside what is promised
         std::size_t admitted = 0;
+        reserved = std::max(reserved, promised);
         while (left > 0 && !waiting_.empty()) {
             job& w = waiting_.front();
             w.seq = ctx_->create();
