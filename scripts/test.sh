@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test: sets up, builds and runs every test (the README's second command; .ci/run runs it)
-#   single header up to date; CMake Release + ctest; meson + meson test; ASan+UBSan + ctest;
+#   single header up to date; CMake Release + ctest; meson + meson test; ASan+UBSan + ctest; TSan on the scheduler;
 #   libFuzzer on the GGUF reader, the model loader, the tokenizers, the chat templates and sampling. LLMT_JOBS
 #   (default 2), LLMT_FUZZ_SECONDS (the GGUF reader, default 60) and LLMT_FUZZ_TARGET_SECONDS (each other target,
 #   default 45) tune it.
@@ -40,6 +40,13 @@ cmake --build _build/asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initialization_order=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir _build/asan --output-on-failure -j "$jobs"
+
+step "TSan: the scheduler's tests (client threads submit and cancel while the scheduler thread steps)"
+mkdir -p _build/tsan
+"${CXX:-g++}" -std=c++20 -O1 -g -march=native -fsanitize=thread -Iinclude -Itests \
+  -DLLMT_MODELS_DIR="\"$PWD/models\"" -DLLMT_TEST_DATA_DIR="\"$PWD/tests/data\"" \
+  tests/main.cpp tests/test_scheduler.cpp -lfmt -pthread -o _build/tsan/scheduler-tests
+TSAN_OPTIONS=halt_on_error=1 _build/tsan/scheduler-tests
 
 step "libFuzzer: the GGUF reader for ${fuzz_seconds} s; the loader, tokenizers, chat templates, sampling for ${fuzz_target_seconds} s each"
 cmake -S . -B _build/fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
