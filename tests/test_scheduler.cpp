@@ -300,6 +300,18 @@ TEST_CASE("scheduler: stop strings cut the text; max_tokens 0 samples nothing") 
     CHECK(none.reason == stop_reason::max_tokens);
 }
 
+TEST_CASE("scheduler: a callback that throws on the background thread makes wait() throw") {
+    fixture f;
+    auto ctx = f.m->make_context({});
+    scheduler s(*ctx, f.tok);
+    request r = make_request(0, true);
+    r.on_token = [](int, token_id, std::string_view) { throw llmt::error(errc::runtime, "client gone"); };
+    const auto id = s.submit(std::move(r));
+    s.start();
+    CHECK_THROWS_WITH_AS(s.wait(id), "client gone", llmt::error);
+    s.stop();
+}
+
 TEST_CASE("scheduler: bad requests are errors at submit") {
     fixture f;
     auto ctx = f.m->make_context({});

@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <limits>
 #include <map>
@@ -155,10 +156,12 @@ public:
         return take(id);
     }
     /// Waits for a request to finish (another thread must be stepping: start() or run_until_idle()).
+    /// If a step of the background thread threw (a callback, the sampler, the context), rethrows that.
     request_result wait(request_id id) {
         std::unique_lock lk(mu_);
         LLMT_CHECK_CODE(all_.count(id) != 0, errc::invalid_argument, "scheduler: no request {} to wait for", id);
-        cv_done_.wait(lk, [&] { return all_.at(id)->done; });
+        cv_done_.wait(lk, [&] { return all_.at(id)->done || failure_; });
+        if (!all_.at(id)->done) std::rethrow_exception(failure_);
         return *take(id);
     }
 
@@ -187,9 +190,16 @@ public:
                 {
                     std::unique_lock lk(mu_);
                     cv_work_.wait(lk, [&] { return stopping_ || !incoming_.empty() || !idle_; });
-                    if (stopping_) return;
+                    if (stopping_ || failure_) return;
                 }
-                step();
+                try {
+                    step();
+                } catch (...) {  // the state may be half-changed: stop stepping, let every wait() throw it
+                    std::lock_guard lk(mu_);
+                    failure_ = std::current_exception();
+                    cv_done_.notify_all();
+                    return;
+                }
             }
         });
     }
@@ -526,6 +536,7 @@ private:
     request_id next_id_ = 1;
     scheduler_stats stats_;
     bool idle_ = true, stopping_ = false;
+    std::exception_ptr failure_;  // what a step of the background thread threw
     std::thread worker_;
 };
 
