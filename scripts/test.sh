@@ -41,11 +41,11 @@ ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initialization_order=1 
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir _build/asan --output-on-failure -j "$jobs"
 
-step "TSan: the scheduler's tests (client threads submit and cancel while the scheduler thread steps)"
+step "TSan: the scheduler's and the thread pool's tests (client threads submit and cancel while the scheduler thread steps)"
 mkdir -p _build/tsan
 "${CXX:-g++}" -std=c++20 -O1 -g -march=native -fsanitize=thread -Iinclude -Itests \
   -DLLMT_MODELS_DIR="\"$PWD/models\"" -DLLMT_TEST_DATA_DIR="\"$PWD/tests/data\"" \
-  tests/main.cpp tests/test_scheduler.cpp -lfmt -pthread -o _build/tsan/scheduler-tests
+  tests/main.cpp tests/test_scheduler.cpp tests/test_thread_pool.cpp -lfmt -pthread -o _build/tsan/scheduler-tests
 TSAN_OPTIONS=halt_on_error=1 _build/tsan/scheduler-tests
 
 step "libFuzzer: the GGUF reader for ${fuzz_seconds} s; the loader, tokenizers, chat templates, sampling for ${fuzz_target_seconds} s each"

@@ -1,4 +1,4 @@
-// thread_pool: persistent workers running one parallel region at a time with a spinning low-latency barrier
+// thread_pool: persistent workers running one parallel region at a time; indices claimed, so no stalled thread holds a call
 #pragma once
 
 #include <llmt/config.hpp>
@@ -19,8 +19,9 @@
 
 LLMT_BEGIN_NAMESPACE
 
-/// A pool of n_threads - 1 workers plus the calling thread. run(f) calls f(thread_index, n_threads)
-/// on every thread and returns when all are done. No allocation per call; not reentrant.
+/// A pool of n_threads - 1 workers plus the calling thread. run(f) calls f(i, n_threads) for every
+/// i < n_threads, on whichever of the threads are running, and returns when all are done. No
+/// allocation per call; not reentrant.
 class thread_pool {
 public:
     /// Starts n_threads - 1 workers. When the OS refuses a thread (or memory runs out), the ones
@@ -28,7 +29,7 @@ public:
     explicit thread_pool(int n_threads = 1) : n_(n_threads < 1 ? 1 : n_threads) {
         try {
             workers_.reserve(std::size_t(n_ - 1));
-            for (int i = 1; i < n_; ++i) workers_.emplace_back([this, i] { worker(i); });
+            for (int i = 1; i < n_; ++i) workers_.emplace_back([this] { worker(); });
         } catch (const std::system_error& e) {
             stop();
             fail(errc::runtime, "cannot start {} worker threads: {} (after {} started)", n_ - 1, e.what(), workers_.size());
@@ -43,7 +44,12 @@ public:
 
     [[nodiscard]] int size() const noexcept { return n_; }
 
-    /// Runs f(thread_index, n_threads) on all threads; f must not throw.
+    /// Runs f(i, n_threads) once for every i < n_threads and returns when all calls are done; f must
+    /// not throw. The indices are claimed, not assigned: the caller and the workers that are awake take
+    /// them in turn, so a worker whose CPU the host has taken away (a busy machine, a virtual machine's
+    /// stolen time) holds a call up only if it had claimed an index before it stopped, never by not
+    /// having started. f must not rely on index i running on a particular thread, nor on two indices
+    /// running at the same time (the caller may run them all, one after the other).
     template <typename F>
     void run(F&& f) {
         if (n_ == 1) {
@@ -52,12 +58,21 @@ public:
         }
         task_ = &f;
         call_ = [](void* t, int i, int n) { (*static_cast<std::remove_reference_t<F>*>(t))(i, n); };
-        pending_.store(n_ - 1, std::memory_order_relaxed);
-        generation_.fetch_add(1, std::memory_order_acq_rel);
-        generation_.notify_all();
-        f(0, n_);
-        // wait for workers: spin briefly, then yield
-        for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+        next_.store(0, std::memory_order_relaxed);
+        done_.store(0, std::memory_order_relaxed);
+        const std::uint64_t gen = (state_.load(std::memory_order_relaxed) >> 32) + 1;
+        state_.store(gen << 32, std::memory_order_release);  // open, no worker in it yet
+        state_.notify_all();
+        work();
+        // the indices all claimed: wait for the ones others are still running
+        for (int spin = 0; done_.load(std::memory_order_acquire) != n_; ++spin) {
+            cpu_relax();
+            if (spin > 4096) std::this_thread::yield();
+        }
+        // close the call to workers waking up only now, and wait for those inside it to leave (they
+        // find no index left): after this no worker reads task_, next_ or done_ of this call
+        state_.fetch_or(closed_bit, std::memory_order_acq_rel);
+        for (int spin = 0; (state_.load(std::memory_order_acquire) & active_mask) != 0; ++spin) {
             cpu_relax();
             if (spin > 4096) std::this_thread::yield();
         }
@@ -80,8 +95,8 @@ public:
     }
 
     /// Calls f(i0, i1) on ranges covering [0, n) exactly once, in chunks of at most `grain` units.
-    /// Each thread starts with its static share (n·i/nth ..), in order, and when it has finished
-    /// takes chunks from the end of the others' shares: a thread whose CPU is taken away (a busy
+    /// The thread running index i starts with its static share (n·i/nth ..), in order, and when it has
+    /// finished takes chunks from the end of the others' shares: a thread whose CPU is taken away (a busy
     /// host, a virtual machine's stolen time) holds the others up for one chunk at most, and each
     /// thread still reads its share front to back. Chunks shrink as a share runs out (to a
     /// 2·nth-th of what is left, at least one unit), so the threads end a call close together
@@ -112,10 +127,18 @@ private:
     /// Wakes the workers started so far to exit, and joins them.
     void stop() noexcept {
         stop_.store(true, std::memory_order_release);
-        generation_.fetch_add(1, std::memory_order_acq_rel);
-        generation_.notify_all();
+        state_.store(((state_.load(std::memory_order_relaxed) >> 32) + 1) << 32, std::memory_order_release);
+        state_.notify_all();
         for (auto& w : workers_) w.join();
         workers_.clear();
+    }
+
+    /// Claims the current call's indices and runs them until none is left.
+    void work() noexcept {
+        for (int i; (i = next_.fetch_add(1, std::memory_order_acq_rel)) < n_;) {
+            call_(task_, i, n_);
+            done_.fetch_add(1, std::memory_order_release);
+        }
     }
 
     /// A spin-wait hint: the core (and, in a virtual machine, the hypervisor's pause-loop exiting)
@@ -147,36 +170,50 @@ private:
         }
     }
 
-    void worker(int index) {
-        std::uint64_t seen = 0;
+    void worker() {
+        std::uint64_t seen = 0;  // the last call this worker took part in, or found closed
         for (;;) {
-            std::uint64_t g;
+            std::uint64_t s;
             // spin for up to spin_time before sleeping: a model's forward pass calls run() every few
             // microseconds, and waking a sleeping thread costs tens of microseconds (more in a
             // virtual machine); a 20000-iteration spin (a few µs) made a tiny model 6× slower on 2
             // threads than on 1
             std::uint32_t spin = 0;
             auto since = std::chrono::steady_clock::now();
-            while ((g = generation_.load(std::memory_order_acquire)) == seen) {
+            while (((s = state_.load(std::memory_order_acquire)) >> 32) == seen) {
                 cpu_relax();
                 if ((++spin & 255u) != 0) continue;
                 const auto now = std::chrono::steady_clock::now();
                 if (now - since < spin_time) continue;
-                generation_.wait(seen, std::memory_order_acquire);
+                state_.wait(s, std::memory_order_acquire);  // until the state changes: a new call, or stop
                 since = std::chrono::steady_clock::now();
             }
-            seen = g;
             if (stop_.load(std::memory_order_acquire)) return;
-            call_(task_, index, n_);
-            pending_.fetch_sub(1, std::memory_order_acq_rel);
+            seen = s >> 32;
+            // enter the call unless it is already closed (the caller ran every index without us)
+            bool entered = false;
+            while ((s >> 32) == seen && (s & closed_bit) == 0)
+                if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+                    entered = true;
+                    break;
+                }
+            if (!entered) continue;
+            work();
+            state_.fetch_sub(1, std::memory_order_release);
         }
     }
 
     static constexpr std::chrono::microseconds spin_time{2000};
     int n_;
     std::vector<std::thread> workers_;
-    alignas(64) std::atomic<std::uint64_t> generation_{0};
-    alignas(64) std::atomic<int> pending_{0};
+    /// The current call: its number (high 32 bits), closed_bit once the caller has seen every index
+    /// done, and the count of workers inside it (low 31 bits); one word, so that entering a call and
+    /// closing it cannot cross.
+    static constexpr std::uint64_t closed_bit = std::uint64_t(1) << 31;
+    static constexpr std::uint64_t active_mask = closed_bit - 1;
+    alignas(64) std::atomic<std::uint64_t> state_{0};
+    alignas(64) std::atomic<int> next_{0};  // the next index to claim
+    alignas(64) std::atomic<int> done_{0};  // indices run to the end
     std::atomic<bool> stop_{false};
     struct alignas(64) share {
         std::atomic<std::uint64_t> v{0};
