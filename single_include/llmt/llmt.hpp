@@ -15738,6 +15738,15 @@ std::unique_ptr<model_base> load_any(io::gguf_file file, const load_options& opt
     return out;
 }
 
+/// A program of several translation units can compile the presets' models once: every preset is a
+/// whole model<> instantiation, most of the time it takes to compile a program that calls load_any.
+/// Define LLMT_PRESETS_EXTERN in all translation units but one, and in that one instantiate it:
+///     template std::unique_ptr<llmt::model_base> llmt::load_any<llmt::presets::all>(llmt::io::gguf_file, const llmt::load_options&);
+/// (the CLIs and benchmarks do: examples/presets_instance.cpp).
+#if defined(LLMT_PRESETS_EXTERN)
+extern template std::unique_ptr<model_base> load_any<presets::all>(io::gguf_file, const load_options&);
+#endif
+
 /// Opens path and loads it with load_any(gguf_file).
 template <typename Presets = presets::all>
 std::unique_ptr<model_base> load_any(const std::filesystem::path& path, const load_options& opt = {}) {
