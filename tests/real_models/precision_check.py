@@ -33,13 +33,14 @@ def main():
         ref = json.load(f)
     m = reference_forward.llama_file(model)
     ours, theirs = [], []
+    exacts = reference_forward.forward_many(m, [s["tokens"] for s in ref["slices"]])
     for i, s in enumerate(ref["slices"]):
         toks = os.path.join(work, f"slice{i}.txt")
         out = os.path.join(work, f"slice{i}.bin")
         with open(toks, "w") as f:
             f.write(" ".join(map(str, s["tokens"])))
         subprocess.run([dump, model, out, toks], check=True)
-        exact = reference_forward.forward(m, s["tokens"])
+        exact = exacts[i]
         got = np.fromfile(out, dtype=np.float32).reshape(exact.shape)
         err = np.abs(got - exact)
         lc = s["errors"]["llama.cpp"]

@@ -54,34 +54,42 @@ def rope(x, pos, n_rot, base):
 
 
 def forward(m, tokens):
-    n = len(tokens)
+    return forward_many(m, [tokens])[0]
+
+
+def forward_many(m, sequences):
+    """The logits of each token sequence ([n_tokens][n_vocab] each), every matrix dequantized once."""
     emb = m.w("token_embd.weight")  # [n_vocab][n_embd]
-    x = emb[np.asarray(tokens)]
-    pos = np.arange(n, dtype=np.float64)
-    mask = np.triu(np.full((n, n), -np.inf), 1)
+    xs = [emb[np.asarray(t)] for t in sequences]
     hd, nh, nkv = m.head_dim, m.n_head, m.n_head_kv
     for il in range(m.n_layer):
         p = f"blk.{il}."
-        h = rms_norm(x, m.w(p + "attn_norm.weight"), m.eps)
-        q = (h @ m.w(p + "attn_q.weight").T).reshape(n, nh, hd)
-        k = (h @ m.w(p + "attn_k.weight").T).reshape(n, nkv, hd)
-        v = (h @ m.w(p + "attn_v.weight").T).reshape(n, nkv, hd)
-        q, k = rope(q, pos, m.n_rot, m.base), rope(k, pos, m.n_rot, m.base)
-        out = np.empty((n, nh, hd))
-        for hh in range(nh):
-            kh = hh // (nh // nkv)
-            s = q[:, hh, :] @ k[:, kh, :].T / np.sqrt(hd) + mask
-            s = np.exp(s - s.max(axis=1, keepdims=True))
-            s /= s.sum(axis=1, keepdims=True)
-            out[:, hh, :] = s @ v[:, kh, :]
-        x = x + out.reshape(n, nh * hd) @ m.w(p + "attn_output.weight").T
-        h = rms_norm(x, m.w(p + "ffn_norm.weight"), m.eps)
-        g = h @ m.w(p + "ffn_gate.weight").T
-        u = h @ m.w(p + "ffn_up.weight").T
-        x = x + (g / (1.0 + np.exp(-g)) * u) @ m.w(p + "ffn_down.weight").T
-    x = rms_norm(x, m.w("output_norm.weight"), m.eps)
+        w = {k: m.w(p + k + ".weight") for k in ("attn_norm", "attn_q", "attn_k", "attn_v", "attn_output",
+                                                 "ffn_norm", "ffn_gate", "ffn_up", "ffn_down")}
+        for i, x in enumerate(xs):
+            n = len(x)
+            pos = np.arange(n, dtype=np.float64)
+            mask = np.triu(np.full((n, n), -np.inf), 1)
+            h = rms_norm(x, w["attn_norm"], m.eps)
+            q = (h @ w["attn_q"].T).reshape(n, nh, hd)
+            k = (h @ w["attn_k"].T).reshape(n, nkv, hd)
+            v = (h @ w["attn_v"].T).reshape(n, nkv, hd)
+            q, k = rope(q, pos, m.n_rot, m.base), rope(k, pos, m.n_rot, m.base)
+            out = np.empty((n, nh, hd))
+            for hh in range(nh):
+                kh = hh // (nh // nkv)
+                s = q[:, hh, :] @ k[:, kh, :].T / np.sqrt(hd) + mask
+                s = np.exp(s - s.max(axis=1, keepdims=True))
+                s /= s.sum(axis=1, keepdims=True)
+                out[:, hh, :] = s @ v[:, kh, :]
+            x = x + out.reshape(n, nh * hd) @ w["attn_output"].T
+            h = rms_norm(x, w["ffn_norm"], m.eps)
+            g = h @ w["ffn_gate"].T
+            u = h @ w["ffn_up"].T
+            xs[i] = x + (g / (1.0 + np.exp(-g)) * u) @ w["ffn_down"].T
+    norm = m.w("output_norm.weight")
     out_w = m.w("output.weight") if "output.weight" in m.t else emb
-    return x @ out_w.T
+    return [rms_norm(x, norm, m.eps) @ out_w.T for x in xs]
 
 
 def main():
