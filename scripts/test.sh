@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test: sets up, builds and runs every test (the README's second command; .ci/run runs it)
-#   single header up to date; CMake Release + ctest; meson + meson test; ASan+UBSan + ctest; TSan on the scheduler;
+#   single header up to date; CMake Release + ctest; meson (CLIs, golden test) + meson test; ASan+UBSan + ctest; TSan on the scheduler;
 #   libFuzzer on the GGUF reader, the model loader, the tokenizers, the chat templates and sampling. LLMT_JOBS
 #   (default 2), LLMT_FUZZ_SECONDS (the GGUF reader, default 60) and LLMT_FUZZ_TARGET_SECONDS (each other target,
 #   default 45) tune it.
@@ -24,10 +24,11 @@ cmake --build _build/release -j "$jobs"
 ctest --test-dir _build/release --output-on-failure -j "$jobs"
 
 step "meson build + meson test"
+# the meson build of the library, CLIs and their golden test; the unit tests are CMake's (built twice above and below)
 if [ -f _build/meson/build.ninja ]; then
-  meson setup --reconfigure _build/meson
+  meson setup --reconfigure _build/meson -Dtests=false
 else
-  meson setup _build/meson --buildtype=release
+  meson setup _build/meson --buildtype=release -Dtests=false
 fi
 meson compile -C _build/meson -j "$jobs"
 meson test -C _build/meson --print-errorlogs --num-processes "$jobs"
