@@ -13123,8 +13123,48 @@ LLMT_END_NAMESPACE
 #include <cstring>
 #include <string_view>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>  // _mm512_cvtph_ps, _mm256_cvtph_ps, _mm512_cvtepi8_epi32
+#endif
+
 LLMT_BEGIN_NAMESPACE
 namespace kv_cache {
+namespace detail {
+#if LLMT_HAS_XSIMD
+using kv_batch = xsimd::batch<float, simd::arch>;
+#if defined(__AVX512F__)
+inline constexpr bool vector_kv = kv_batch::size == 16;
+#elif defined(__AVX2__) && defined(__F16C__)
+inline constexpr bool vector_kv = kv_batch::size == 8;
+#else
+inline constexpr bool vector_kv = false;
+#endif
+/// kv_batch::size f16 values widened to f32 (exact, as to_f32). Only when vector_kv.
+inline kv_batch load_f16(const fp16_t* p) noexcept {
+#if defined(__AVX512F__)
+    if constexpr (kv_batch::size == 16) return kv_batch(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
+#elif defined(__AVX2__) && defined(__F16C__)
+    if constexpr (kv_batch::size == 8) return kv_batch(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+#endif
+    (void)p;
+    return kv_batch(0.0f);
+}
+/// kv_batch::size int8 values converted to f32 (exact). Only when vector_kv.
+inline kv_batch load_i8(const std::int8_t* p) noexcept {
+#if defined(__AVX512F__)
+    if constexpr (kv_batch::size == 16)
+        return kv_batch(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)))));
+#elif defined(__AVX2__) && defined(__F16C__)
+    if constexpr (kv_batch::size == 8)
+        return kv_batch(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)))));
+#endif
+    (void)p;
+    return kv_batch(0.0f);
+}
+#else
+inline constexpr bool vector_kv = false;
+#endif
+}  // namespace detail
 
 /// The formats a KV cache can store its keys and values in.
 template <typename E>
@@ -13170,6 +13210,8 @@ struct element_ops<quant::f32> {
         const float* v = reinterpret_cast<const float*>(row);
         for (std::int64_t i = 0; i < n; ++i) y[i] += a * v[i];
     }
+    /// The row as f32 (a copy).
+    static void load(const std::byte* row, float* y, std::int64_t n) noexcept { std::memcpy(y, row, row_bytes(n)); }
 };
 
 template <>
@@ -13181,13 +13223,51 @@ struct element_ops<quant::f16> {
     }
     static float dot(const float* q, const std::byte* row, std::int64_t n) noexcept {
         const fp16_t* k = reinterpret_cast<const fp16_t*>(row);
+        std::int64_t i = 0;
         float s = 0;
-        for (std::int64_t i = 0; i < n; ++i) s += q[i] * to_f32(k[i]);
+#if LLMT_HAS_XSIMD
+        // the order of element_ops<f32>::dot on the widened row: two accumulators, then the tail
+        if constexpr (detail::vector_kv) {
+            using b_t = detail::kv_batch;
+            constexpr std::int64_t N = b_t::size;
+            if (n >= 2 * N) {
+                b_t a0 = b_t::load_unaligned(q) * detail::load_f16(k);
+                b_t a1 = b_t::load_unaligned(q + N) * detail::load_f16(k + N);
+                for (i = 2 * N; i + 2 * N <= n; i += 2 * N) {
+                    a0 = xsimd::fma(b_t::load_unaligned(q + i), detail::load_f16(k + i), a0);
+                    a1 = xsimd::fma(b_t::load_unaligned(q + i + N), detail::load_f16(k + i + N), a1);
+                }
+                s = xsimd::hadd(a0 + a1);
+            }
+        }
+#endif
+        for (; i < n; ++i) s += q[i] * to_f32(k[i]);
         return s;
     }
     static void axpy(float* y, float a, const std::byte* row, std::int64_t n) noexcept {
         const fp16_t* v = reinterpret_cast<const fp16_t*>(row);
-        for (std::int64_t i = 0; i < n; ++i) y[i] += a * to_f32(v[i]);
+        std::int64_t i = 0;
+#if LLMT_HAS_XSIMD
+        if constexpr (detail::vector_kv) {
+            using b_t = detail::kv_batch;
+            const b_t va(a);
+            for (; i + std::int64_t(b_t::size) <= n; i += b_t::size)
+                xsimd::fma(va, detail::load_f16(v + i), b_t::load_unaligned(y + i)).store_unaligned(y + i);
+        }
+#endif
+        for (; i < n; ++i) y[i] += a * to_f32(v[i]);
+    }
+    /// The row widened to f32 (exact).
+    static void load(const std::byte* row, float* y, std::int64_t n) noexcept {
+        const fp16_t* v = reinterpret_cast<const fp16_t*>(row);
+        std::int64_t i = 0;
+#if LLMT_HAS_XSIMD
+        if constexpr (detail::vector_kv) {
+            using b_t = detail::kv_batch;
+            for (; i + std::int64_t(b_t::size) <= n; i += b_t::size) detail::load_f16(v + i).store_unaligned(y + i);
+        }
+#endif
+        for (; i < n; ++i) y[i] = to_f32(v[i]);
     }
 };
 
@@ -13204,7 +13284,18 @@ struct element_ops<quant::q8_0> {
         float s = 0;
         for (std::int64_t b = 0; b < n / 32; ++b, q += 32) {
             float acc = 0;
-            for (int j = 0; j < 32; ++j) acc += q[j] * float(k[b].qs[j]);
+#if LLMT_HAS_XSIMD
+            if constexpr (detail::vector_kv) {
+                // per block: lane sums in a vector, then one horizontal add
+                using b_t = detail::kv_batch;
+                b_t a(0.0f);
+                for (int j = 0; j < 32; j += int(b_t::size)) a = xsimd::fma(b_t::load_unaligned(q + j), detail::load_i8(k[b].qs + j), a);
+                acc = xsimd::hadd(a);
+            } else
+#endif
+            {
+                for (int j = 0; j < 32; ++j) acc += q[j] * float(k[b].qs[j]);
+            }
             s += acc * to_f32(k[b].d);
         }
         return s;
@@ -13213,7 +13304,32 @@ struct element_ops<quant::q8_0> {
         const block* v = reinterpret_cast<const block*>(row);
         for (std::int64_t b = 0; b < n / 32; ++b, y += 32) {
             const float ad = a * to_f32(v[b].d);
+#if LLMT_HAS_XSIMD
+            if constexpr (detail::vector_kv) {
+                using b_t = detail::kv_batch;
+                const b_t vad(ad);
+                for (int j = 0; j < 32; j += int(b_t::size))
+                    xsimd::fma(vad, detail::load_i8(v[b].qs + j), b_t::load_unaligned(y + j)).store_unaligned(y + j);
+                continue;
+            }
+#endif
             for (int j = 0; j < 32; ++j) y[j] += ad * float(v[b].qs[j]);
+        }
+    }
+    /// The row dequantized to f32: d · q, one rounding per value.
+    static void load(const std::byte* row, float* y, std::int64_t n) noexcept {
+        const block* v = reinterpret_cast<const block*>(row);
+        for (std::int64_t b = 0; b < n / 32; ++b, y += 32) {
+            const float d = to_f32(v[b].d);
+#if LLMT_HAS_XSIMD
+            if constexpr (detail::vector_kv) {
+                using b_t = detail::kv_batch;
+                const b_t vd(d);
+                for (int j = 0; j < 32; j += int(b_t::size)) (detail::load_i8(v[b].qs + j) * vd).store_unaligned(y + j);
+                continue;
+            }
+#endif
+            for (int j = 0; j < 32; ++j) y[j] = d * float(v[b].qs[j]);
         }
     }
 };
@@ -14201,11 +14317,222 @@ LLMT_END_NAMESPACE
 // ---- begin llmt/attention/attend.hpp ----
 // attend: causal (optionally windowed) scaled dot-product attention of a batch of queries over a KV store
 
+// ---- begin llmt/attention/flash.hpp ----
+// flash: one query's attention over one KV segment (online softmax over 16-position blocks) and the segment merge
+
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
+#include <limits>
+
+LLMT_BEGIN_NAMESPACE
+namespace attention {
+
+/// The fixed order of every attention result. Positions are cut at absolute multiples of
+/// block_tokens (one vector of scores) and segment_tokens (one online-softmax pass); a query folds
+/// the blocks of a segment in ascending order into (max, sum, acc), then merges its segments in
+/// ascending order. Which tile, batch, chunk or thread computes a query changes none of it.
+inline constexpr std::int64_t block_tokens = 16;
+inline constexpr std::int64_t segment_tokens = 256;
+
+namespace detail {
+
+/// A segment's keys and values widened to f32, as the kernel reads them.
+/// kt: [segment_tokens / block_tokens][hd][block_tokens] (keys transposed per block)
+/// vt: [segment_tokens][hdp] (values, each row padded with zeros to hdp)
+struct segment_buffers {
+    float* kt = nullptr;
+    float* vt = nullptr;
+    float* row = nullptr;  // [hd] one widened key row
+};
+
+/// The lanes the kernel computes with: one xsimd batch, or one float when xsimd has no arch here.
+#if LLMT_HAS_XSIMD
+using lane_t = xsimd::batch<float, simd::arch>;
+inline constexpr std::int64_t lane_count = std::int64_t(lane_t::size);
+inline lane_t lane_load(const float* p) noexcept { return lane_t::load_unaligned(p); }
+inline void lane_store(const lane_t& v, float* p) noexcept { v.store_unaligned(p); }
+inline lane_t lane_fma(const lane_t& a, const lane_t& b, const lane_t& c) noexcept { return xsimd::fma(a, b, c); }
+inline lane_t lane_max(const lane_t& a, const lane_t& b) noexcept { return xsimd::max(a, b); }
+inline lane_t lane_exp(const lane_t& a) noexcept { return xsimd::exp(a); }
+inline float lane_hmax(const lane_t& a) noexcept { return simd::hmax(a); }
+inline float lane_hadd(const lane_t& a) noexcept { return xsimd::hadd(a); }
+#else
+struct lane_t {
+    float v;
+    explicit lane_t(float x = 0.0f) noexcept : v(x) {}
+};
+inline lane_t operator+(lane_t a, lane_t b) noexcept { return lane_t(a.v + b.v); }
+inline lane_t operator-(lane_t a, lane_t b) noexcept { return lane_t(a.v - b.v); }
+inline lane_t operator*(lane_t a, lane_t b) noexcept { return lane_t(a.v * b.v); }
+inline constexpr std::int64_t lane_count = 1;
+inline lane_t lane_load(const float* p) noexcept { return lane_t(*p); }
+inline void lane_store(const lane_t& v, float* p) noexcept { *p = v.v; }
+inline lane_t lane_fma(const lane_t& a, const lane_t& b, const lane_t& c) noexcept { return lane_t(std::fma(a.v, b.v, c.v)); }
+inline lane_t lane_max(const lane_t& a, const lane_t& b) noexcept { return lane_t(std::max(a.v, b.v)); }
+inline lane_t lane_exp(const lane_t& a) noexcept { return lane_t(std::exp(a.v)); }
+inline float lane_hmax(const lane_t& a) noexcept { return a.v; }
+inline float lane_hadd(const lane_t& a) noexcept { return a.v; }
+#endif
+static_assert(block_tokens % lane_count == 0, "a block of scores is whole vectors");
+inline constexpr int block_vectors = int(block_tokens / lane_count);
+
+/// The head size rounded up to whole vectors (the width of a value row in segment_buffers::vt).
+constexpr std::int64_t padded_head(std::int64_t hd) noexcept { return (hd + lane_count - 1) / lane_count * lane_count; }
+
+/// Widens rows lo..hi (absolute positions, inside the segment starting at p0) of KV head g into b:
+/// the blocks holding them, other positions of those blocks zero (rows the tile may not read: past
+/// the sequence's end, or freed under a window).
+template <kv_cache::kv_element E, typename View>
+void load_segment(const View& view, std::int64_t layer, std::int64_t g, std::int64_t p0, std::int64_t lo, std::int64_t hi,
+                  std::int64_t hd, std::int64_t hdp, const segment_buffers& b) {
+    using ops = kv_cache::element_ops<E>;
+    const std::int64_t b0 = (lo - p0) / block_tokens, b1 = (hi - p0) / block_tokens;
+    for (std::int64_t blk = b0; blk <= b1; ++blk) {
+        float* kt = b.kt + blk * hd * block_tokens;
+        for (std::int64_t j = 0; j < block_tokens; ++j) {
+            const std::int64_t p = p0 + blk * block_tokens + j;
+            float* vr = b.vt + (p - p0) * hdp;
+            if (p < lo || p > hi) {
+                for (std::int64_t i = 0; i < hd; ++i) kt[i * block_tokens + j] = 0.0f;
+                std::memset(vr, 0, sizeof(float) * std::size_t(hdp));
+                continue;
+            }
+            ops::load(view.k_row(layer, p, g), b.row, hd);
+            for (std::int64_t i = 0; i < hd; ++i) kt[i * block_tokens + j] = b.row[i];
+            ops::load(view.v_row(layer, p, g), vr, hd);
+            for (std::int64_t i = hd; i < hdp; ++i) vr[i] = 0.0f;
+        }
+    }
+}
+
+/// One query over the positions lo..hi (its visible ones) of the segment starting at p0:
+/// m = max score, l = Σ exp(score - m), acc[hdp] = Σ exp(score - m) v, folded block by block in
+/// ascending order (online softmax). NV: value vectors per row known at compile time (0 = hdp / lanes).
+template <int NV>
+void query_segment(const float* kt, const float* vt, const float* q, std::int64_t hd, std::int64_t hdp, float scale,
+                   std::int64_t p0, std::int64_t lo, std::int64_t hi, float& m_out, float& l_out, float* acc_out) {
+    constexpr int NB = block_vectors;
+    constexpr std::int64_t N = lane_count;
+    constexpr int NA = NV > 0 ? NV : 1;
+    const std::int64_t nv = NV > 0 ? NV : hdp / N;
+    lane_t acc[NA];
+    if constexpr (NV > 0) {
+        for (int c = 0; c < NV; ++c) acc[c] = lane_t(0.0f);
+    } else {
+        std::memset(acc_out, 0, sizeof(float) * std::size_t(hdp));
+    }
+    float m = -std::numeric_limits<float>::infinity(), l = 0.0f;
+    alignas(64) float w[block_tokens];
+    const std::int64_t b0 = (lo - p0) / block_tokens, b1 = (hi - p0) / block_tokens;
+    for (std::int64_t blk = b0; blk <= b1; ++blk) {
+        const float* k = kt + blk * hd * block_tokens;
+        // scores: four chains over i (i mod 4), summed (0 + 1) + (2 + 3)
+        lane_t s[4][NB];
+        for (int c = 0; c < 4; ++c)
+            for (int v = 0; v < NB; ++v) s[c][v] = lane_t(0.0f);
+        std::int64_t i = 0;
+        for (; i + 4 <= hd; i += 4)
+            for (int c = 0; c < 4; ++c) {
+                const lane_t qi(q[i + c]);
+                for (int v = 0; v < NB; ++v) s[c][v] = lane_fma(qi, lane_load(k + (i + c) * block_tokens + v * N), s[c][v]);
+            }
+        for (; i < hd; ++i) {
+            const lane_t qi(q[i]);
+            for (int v = 0; v < NB; ++v) s[0][v] = lane_fma(qi, lane_load(k + i * block_tokens + v * N), s[0][v]);
+        }
+        const lane_t vscale(scale);
+        lane_t sc[NB];
+        for (int v = 0; v < NB; ++v) sc[v] = ((s[0][v] + s[1][v]) + (s[2][v] + s[3][v])) * vscale;
+        // the visible lanes of this block: [j0, j1]
+        const std::int64_t base = p0 + blk * block_tokens;
+        const std::int64_t j0 = std::max(lo, base) - base, j1 = std::min(hi, base + block_tokens - 1) - base;
+        const bool partial = j0 > 0 || j1 < block_tokens - 1;
+        if (partial) {
+            for (int v = 0; v < NB; ++v) lane_store(sc[v], w + v * N);
+            for (std::int64_t j = 0; j < block_tokens; ++j)
+                if (j < j0 || j > j1) w[j] = -std::numeric_limits<float>::infinity();
+            for (int v = 0; v < NB; ++v) sc[v] = lane_load(w + v * N);
+        }
+        lane_t mx = sc[0];
+        for (int v = 1; v < NB; ++v) mx = lane_max(mx, sc[v]);
+        const float mn = std::max(m, lane_hmax(mx));
+        const float alpha = std::exp(m - mn);  // 0 on the first block (m = -inf)
+        const lane_t vmn(mn);
+        lane_t p[NB];
+        for (int v = 0; v < NB; ++v) p[v] = lane_exp(sc[v] - vmn);
+        for (int v = 0; v < NB; ++v) lane_store(p[v], w + v * N);
+        if (partial)
+            for (std::int64_t j = 0; j < block_tokens; ++j)
+                if (j < j0 || j > j1) w[j] = 0.0f;
+        lane_t ps = lane_load(w);
+        for (int v = 1; v < NB; ++v) ps = ps + lane_load(w + v * N);
+        l = l * alpha + lane_hadd(ps);
+        m = mn;
+        const float* vb = vt + blk * block_tokens * hdp;
+        if constexpr (NV > 0) {
+            if (alpha != 1.0f) {
+                const lane_t va(alpha);
+                for (int c = 0; c < NV; ++c) acc[c] = acc[c] * va;
+            }
+            for (std::int64_t j = j0; j <= j1; ++j) {
+                const lane_t wj(w[j]);
+                const float* vr = vb + j * hdp;
+                for (int c = 0; c < NV; ++c) acc[c] = lane_fma(wj, lane_load(vr + c * N), acc[c]);
+            }
+        } else {
+            if (alpha != 1.0f) {
+                const lane_t va(alpha);
+                for (std::int64_t c = 0; c < nv; ++c) lane_store(lane_load(acc_out + c * N) * va, acc_out + c * N);
+            }
+            for (std::int64_t j = j0; j <= j1; ++j) {
+                const lane_t wj(w[j]);
+                const float* vr = vb + j * hdp;
+                for (std::int64_t c = 0; c < nv; ++c)
+                    lane_store(lane_fma(wj, lane_load(vr + c * N), lane_load(acc_out + c * N)), acc_out + c * N);
+            }
+        }
+    }
+    if constexpr (NV > 0)
+        for (int c = 0; c < NV; ++c) lane_store(acc[c], acc_out + c * N);
+    (void)nv;
+    m_out = m;
+    l_out = l;
+}
+
+/// query_segment with the value width known at compile time for the common head sizes.
+inline void query_segment_any(const float* kt, const float* vt, const float* q, std::int64_t hd, std::int64_t hdp, float scale,
+                              std::int64_t p0, std::int64_t lo, std::int64_t hi, float& m, float& l, float* acc) {
+    switch (hdp / lane_count) {
+        case 1: return query_segment<1>(kt, vt, q, hd, hdp, scale, p0, lo, hi, m, l, acc);
+        case 2: return query_segment<2>(kt, vt, q, hd, hdp, scale, p0, lo, hi, m, l, acc);
+        case 4: return query_segment<4>(kt, vt, q, hd, hdp, scale, p0, lo, hi, m, l, acc);
+        case 8: return query_segment<8>(kt, vt, q, hd, hdp, scale, p0, lo, hi, m, l, acc);
+        default: return query_segment<0>(kt, vt, q, hd, hdp, scale, p0, lo, hi, m, l, acc);
+    }
+}
+
+/// (M, L, A) ← the merge of (M, L, A) (the earlier segments) with (m, l, a) (the next one).
+inline void merge_segment(float& M, float& L, float* A, float m, float l, const float* a, std::int64_t hdp) noexcept {
+    const float mn = std::max(M, m);
+    const float ea = std::exp(M - mn), eb = std::exp(m - mn);
+    L = L * ea + l * eb;
+    const lane_t va(ea), vb(eb);
+    for (std::int64_t i = 0; i < hdp; i += lane_count)
+        lane_store(lane_fma(lane_load(A + i), va, lane_load(a + i) * vb), A + i);
+    M = mn;
+}
+
+}  // namespace detail
+}  // namespace attention
+LLMT_END_NAMESPACE
+// ---- end llmt/attention/flash.hpp ----
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
 
 LLMT_BEGIN_NAMESPACE
 namespace attention {
@@ -14225,146 +14552,124 @@ constexpr std::int64_t first_visible(std::int64_t pos, std::int64_t window) noex
 }
 
 namespace detail {
-#if LLMT_HAS_XSIMD
-/// o = Σ_{p = first..last} w[p - first]·v[p] for f32 rows of NB whole vectors, summed in registers
-/// (a load-add-store of o per position is a chain through memory).
-template <int NB, typename KV>
-void weighted_rows_f32(const KV& kv, std::int64_t layer, std::int64_t g, std::int64_t first,
-                       std::int64_t last, const float* w, float* o) {
-    using b_t = xsimd::batch<float, simd::arch>;
-    constexpr std::int64_t N = b_t::size;
-    b_t acc[NB];
-    for (int c = 0; c < NB; ++c) acc[c] = b_t(0.0f);
-    for (std::int64_t p = first; p <= last; ++p) {
-        const float* v = reinterpret_cast<const float*>(kv.v_row(layer, p, g));
-        const b_t s(w[p - first]);
-        for (int c = 0; c < NB; ++c) acc[c] = xsimd::fma(s, b_t::load_unaligned(v + c * N), acc[c]);
-    }
-    for (int c = 0; c < NB; ++c) acc[c].store_unaligned(o + c * N);
-}
-#endif
-/// Heads narrower than a vector (tiny models: head_dim 4 or 8), f32 cache: the q·k dots and the
-/// weighted sum of v with the head size known at compile time, so the sum stays in registers. Same
-/// operations in the same order as the generic loop (element_ops<f32>::dot's tail loop and axpy).
-template <int HD, typename KV>
-void small_head_f32(const KV& kv, std::int64_t layer, std::int64_t g, std::int64_t first,
-                    std::int64_t last, const float* qh, float scale, float* sc, float* o) {
-    float qv[HD];  // a copy in registers: as far as the compiler knows, the stores to sc could change qh
-    for (int i = 0; i < HD; ++i) qv[i] = qh[i];
-    for (std::int64_t p = first; p <= last; ++p) {
-        const float* k = reinterpret_cast<const float*>(kv.k_row(layer, p, g));
-        float d = 0;
-        for (int i = 0; i < HD; ++i) d += qv[i] * k[i];
-        sc[p - first] = d * scale;
-    }
-    kernels::softmax(sc, last - first + 1);
-    float acc[HD] = {};
-    for (std::int64_t p = first; p <= last; ++p) {
-        const float* v = reinterpret_cast<const float*>(kv.v_row(layer, p, g));
-        const float w = sc[p - first];
-        for (int i = 0; i < HD; ++i) acc[i] += w * v[i];
-    }
-    for (int i = 0; i < HD; ++i) o[i] = acc[i];
-}
-template <kv_cache::kv_element E, typename KV>
-bool small_head(const KV& kv, std::int64_t layer, std::int64_t g, std::int64_t first, std::int64_t last,
-                const float* qh, float scale, float* sc, float* o, std::int64_t hd) {
-    if constexpr (std::is_same_v<E, quant::f32>) {
-        if (hd == 8) return small_head_f32<8, KV>(kv, layer, g, first, last, qh, scale, sc, o), true;
-        if (hd == 4) return small_head_f32<4, KV>(kv, layer, g, first, last, qh, scale, sc, o), true;
-    }
-    (void)kv, (void)layer, (void)g, (void)first, (void)last, (void)qh, (void)scale, (void)sc, (void)o, (void)hd;
-    return false;
+/// Tokens of one sequence computed together (times the query heads sharing a KV head).
+inline constexpr std::int64_t tile_tokens = 16;
+}  // namespace detail
+
+/// Floats of scratch one thread needs (the scores argument of attend / attend_views, per thread).
+constexpr std::int64_t scratch_floats(const attention_shape& s) noexcept {
+    const std::int64_t hdp = detail::padded_head(s.head_dim);
+    const std::int64_t group = s.n_head_kv > 0 ? s.n_head / s.n_head_kv : 1;
+    return segment_tokens * (s.head_dim + hdp) + s.head_dim       // a segment's keys and values, one key row
+           + hdp                                                  // one segment's sum for one query
+           + detail::tile_tokens * group * (hdp + 2);                             // the running (max, sum, acc) of a tile's queries
 }
 
-/// The register-summed form when E is f32 and hd is 1, 2, 4 or 8 vectors; false otherwise.
-template <kv_cache::kv_element E, typename KV>
-bool weighted_rows(const KV& kv, std::int64_t layer, std::int64_t g, std::int64_t first, std::int64_t last,
-                   const float* w, float* o, std::int64_t hd) {
-#if LLMT_HAS_XSIMD
-    if constexpr (std::is_same_v<E, quant::f32>) {
-        constexpr std::int64_t N = xsimd::batch<float, simd::arch>::size;
-        if (hd % N == 0) {
-            switch (hd / N) {
-                case 1: weighted_rows_f32<1, KV>(kv, layer, g, first, last, w, o); return true;
-                case 2: weighted_rows_f32<2, KV>(kv, layer, g, first, last, w, o); return true;
-                case 4: weighted_rows_f32<4, KV>(kv, layer, g, first, last, w, o); return true;
-                case 8: weighted_rows_f32<8, KV>(kv, layer, g, first, last, w, o); return true;
-                default: break;
+namespace detail {
+/// Whether two tokens' views read the same rows (the same sequence).
+template <typename View>
+bool same_rows(const View& a, const View& b) noexcept {
+    if constexpr (requires { a.table; }) return a.table == b.table;
+    else return &a == &b;
+}
+
+/// The queries of tokens t0..t1-1 (one sequence) and query heads g·group .. g·group + group - 1, over every
+/// position each sees: segment by segment, each segment's K and V widened once and read by every query
+/// of the tile; each query's own sequence of operations is the fixed one (flash.hpp).
+template <kv_cache::kv_element E, typename ViewAt, typename PosAt>
+void attend_tile(const ViewAt& view_at, const PosAt& pos_at, std::int64_t layer, const attention_shape& s, const float* q,
+                 std::int64_t t0, std::int64_t t1, std::int64_t g, float* out, float* ws) {
+    const std::int64_t hd = s.head_dim, hdp = padded_head(hd);
+    const std::int64_t group = s.n_head / s.n_head_kv;
+    const auto& view = view_at(t0);
+    segment_buffers b{ws, ws + segment_tokens * hd, ws + segment_tokens * (hd + hdp)};
+    float* tmp = b.row + hd;      // [hdp]
+    float* acc = tmp + hdp;       // [tile queries][hdp]
+    float* M = acc + (t1 - t0) * group * hdp;  // [tile queries]
+    float* L = M + (t1 - t0) * group;          // [tile queries]
+    std::int64_t rlo = pos_at(t0), rhi = pos_at(t0);
+    for (std::int64_t t = t0; t < t1; ++t) {
+        rlo = std::min(rlo, first_visible(pos_at(t), s.window));
+        rhi = std::max(rhi, pos_at(t));
+    }
+    for (std::int64_t p0 = rlo / segment_tokens * segment_tokens; p0 <= rhi; p0 += segment_tokens) {
+        const std::int64_t p1 = p0 + segment_tokens - 1;
+        load_segment<E>(view, layer, g, p0, std::max(rlo, p0), std::min(rhi, p1), hd, hdp, b);
+        for (std::int64_t t = t0; t < t1; ++t) {
+            const std::int64_t pos = pos_at(t), first = first_visible(pos, s.window);
+            const std::int64_t lo = std::max(first, p0), hi = std::min(pos, p1);
+            if (lo > hi) continue;
+            for (std::int64_t hl = 0; hl < group; ++hl) {
+                const std::int64_t qi = (t - t0) * group + hl;
+                const float* qh = q + (t * s.n_head + g * group + hl) * hd;
+                if (first >= p0) {  // the query's first segment
+                    query_segment_any(b.kt, b.vt, qh, hd, hdp, s.scale, p0, lo, hi, M[qi], L[qi], acc + qi * hdp);
+                } else {
+                    float m = 0, l = 0;
+                    query_segment_any(b.kt, b.vt, qh, hd, hdp, s.scale, p0, lo, hi, m, l, tmp);
+                    merge_segment(M[qi], L[qi], acc + qi * hdp, m, l, tmp, hdp);
+                }
             }
         }
     }
-#endif
-    (void)kv, (void)layer, (void)g, (void)first, (void)last, (void)w, (void)o, (void)hd;
-    return false;
+    for (std::int64_t t = t0; t < t1; ++t)
+        for (std::int64_t hl = 0; hl < group; ++hl) {
+            const std::int64_t qi = (t - t0) * group + hl;
+            float* o = out + (t * s.n_head + g * group + hl) * hd;
+            const float* a = acc + qi * hdp;
+            for (std::int64_t i = 0; i < hd; ++i) o[i] = a[i] / L[qi];
+        }
+}
+
+/// Every (tile, KV head) of the batch, handed out one at a time to the threads (the latest tokens,
+/// the costliest under a causal mask, first). view_at(t): the rows token t sees; pos_at(t): its position.
+template <kv_cache::kv_element E, typename ViewAt, typename PosAt>
+void attend_batch(thread_pool& pool, const ViewAt& view_at, const PosAt& pos_at, std::int64_t layer, const attention_shape& s,
+                  const float* q, std::int64_t n, float* out, float* scratch, std::int64_t scratch_stride) {
+    using ops = kv_cache::element_ops<E>;
+    if (n <= 0) return;
+    std::size_t rows = 0;
+    for (std::int64_t t = 0; t < n; ++t) rows += std::size_t(pos_at(t) - first_visible(pos_at(t), s.window) + 1);
+    const std::size_t touched = rows * std::size_t(s.n_head) * 2 * ops::row_bytes(s.head_dim);
+    const auto starts_tile = [&](std::int64_t t) {
+        return t == 0 || t % tile_tokens == 0 || !same_rows(view_at(t), view_at(t - 1));
+    };
+    const std::int64_t units = n * s.n_head_kv;
+    std::atomic<std::int64_t> next{0};
+    pool.run_sized(touched, [&](int ith, int) {
+        float* ws = scratch + std::int64_t(ith) * scratch_stride;
+        for (std::int64_t u; (u = next.fetch_add(1, std::memory_order_relaxed)) < units;) {
+            const std::int64_t t0 = n - 1 - u / s.n_head_kv, g = u % s.n_head_kv;
+            if (!starts_tile(t0)) continue;
+            std::int64_t t1 = t0 + 1;
+            while (t1 < n && !starts_tile(t1)) ++t1;
+            attend_tile<E>(view_at, pos_at, layer, s, q, t0, t1, g, out, ws);
+        }
+    });
 }
 }  // namespace detail
 
-/// o = Σ_{p = first..pos} softmax_p(scale · qh·k[p][g]) v[p][g] for one query head: the one computation
-/// every attention entry point runs, in one fixed order, so a row's result depends only on its query
-/// and the rows it sees (never on the batch, the chunk or the thread that computes it).
-/// KV: any store with k_row / v_row(layer, pos, head) returning E rows; sc: ≥ pos - first + 1 floats.
-template <kv_cache::kv_element E, typename KV>
-void attend_head(const KV& kv, std::int64_t layer, std::int64_t g, std::int64_t first, std::int64_t pos, const float* qh,
-                 float scale, float* sc, float* o, std::int64_t hd) {
-    using ops = kv_cache::element_ops<E>;
-    if (detail::small_head<E>(kv, layer, g, first, pos, qh, scale, sc, o, hd)) return;
-    for (std::int64_t p = first; p <= pos; ++p) sc[p - first] = ops::dot(qh, kv.k_row(layer, p, g), hd) * scale;
-    kernels::softmax(sc, pos - first + 1);
-    if (detail::weighted_rows<E>(kv, layer, g, first, pos, sc, o, hd)) return;
-    std::memset(o, 0, sizeof(float) * std::size_t(hd));
-    for (std::int64_t p = first; p <= pos; ++p) ops::axpy(o, sc[p - first], kv.v_row(layer, p, g), hd);
-}
-
 /// out[t][h] = Σ_p softmax_p(scale · q[t][h]·k[p][g(h)]) v[p][g(h)] for tokens t < n at positions pos0 + t,
 /// over the visible positions p ≤ pos0 + t (keys of the batch must already be stored), g(h) = h / (n_head / n_head_kv).
-/// q, out: [n][n_head][head_dim]; scores: [pool.size()][scores_stride], scores_stride ≥ the visible count.
-/// Work is split over (token, head) pairs; each result is computed by one thread in a fixed order.
+/// q, out: [n][n_head][head_dim]; scratch: [pool.size()][scratch_stride], scratch_stride ≥ scratch_floats(s).
+/// Each result is computed in the fixed order of flash.hpp, whatever the batch, the chunk or the threads.
 template <kv_cache::kv_element E>
 void attend(thread_pool& pool, const kv_cache::store<E>& kv, std::int64_t layer, const attention_shape& s,
-            const float* q, std::int64_t n, std::int64_t pos0, float* out, float* scores, std::int64_t scores_stride) {
-    using ops = kv_cache::element_ops<E>;
-    const std::int64_t group = s.n_head / s.n_head_kv;
-    const std::int64_t hd = s.head_dim;
-    const std::int64_t items = n * s.n_head;
-    // K and V rows read: for each item, up to pos0 + n positions, one K and one V row each
-    const std::size_t touched = std::size_t(items) * std::size_t(pos0 + n) * 2 * ops::row_bytes(hd);
-    pool.run_sized(touched, [&](int ith, int nth) {
-        const std::int64_t chunk = (items + nth - 1) / nth;
-        const std::int64_t i0 = std::min(items, chunk * ith), i1 = std::min(items, i0 + chunk);
-        float* sc = scores + std::int64_t(ith) * scores_stride;
-        for (std::int64_t it = i0; it < i1; ++it) {
-            const std::int64_t t = it / s.n_head, h = it % s.n_head;
-            const std::int64_t pos = pos0 + t;
-            attend_head<E>(kv, layer, h / group, first_visible(pos, s.window), pos, q + (t * s.n_head + h) * hd, s.scale, sc,
-                           out + (t * s.n_head + h) * hd, hd);
-        }
-    });
+            const float* q, std::int64_t n, std::int64_t pos0, float* out, float* scratch, std::int64_t scratch_stride) {
+    detail::attend_batch<E>(
+        pool, [&](std::int64_t) -> const kv_cache::store<E>& { return kv; }, [&](std::int64_t t) { return pos0 + t; }, layer, s, q,
+        n, out, scratch, scratch_stride);
 }
 
 /// The same for tokens of many sequences: token t at position pos[t] sees the rows 0..pos[t] of views[t]
-/// (its sequence, through its block table; its own key and value already written). Work is split over
-/// (token, head) pairs; each result is computed by attend_head whatever the split.
+/// (its sequence, through its block table; its own key and value already written). Tokens of one
+/// sequence next to each other in the batch are computed as tiles; the result is the same either way.
 template <kv_cache::kv_element E, typename View>
 void attend_views(thread_pool& pool, const View* views, const std::int64_t* pos, std::int64_t layer, const attention_shape& s,
-                  const float* q, std::int64_t n, float* out, float* scores, std::int64_t scores_stride) {
-    using ops = kv_cache::element_ops<E>;
-    const std::int64_t group = s.n_head / s.n_head_kv;
-    const std::int64_t hd = s.head_dim;
-    const std::int64_t items = n * s.n_head;
-    std::size_t rows = 0;
-    for (std::int64_t t = 0; t < n; ++t) rows += std::size_t(pos[t] + 1);
-    const std::size_t touched = rows * std::size_t(s.n_head) * 2 * ops::row_bytes(hd);
-    pool.run_sized(touched, [&](int ith, int nth) {
-        const std::int64_t chunk = (items + nth - 1) / nth;
-        const std::int64_t i0 = std::min(items, chunk * ith), i1 = std::min(items, i0 + chunk);
-        float* sc = scores + std::int64_t(ith) * scores_stride;
-        for (std::int64_t it = i0; it < i1; ++it) {
-            const std::int64_t t = it / s.n_head, h = it % s.n_head;
-            attend_head<E>(views[t], layer, h / group, first_visible(pos[t], s.window), pos[t], q + (t * s.n_head + h) * hd,
-                           s.scale, sc, out + (t * s.n_head + h) * hd, hd);
-        }
-    });
+                  const float* q, std::int64_t n, float* out, float* scratch, std::int64_t scratch_stride) {
+    detail::attend_batch<E>(
+        pool, [&](std::int64_t t) -> const View& { return views[t]; }, [&](std::int64_t t) { return pos[t]; }, layer, s, q, n, out,
+        scratch, scratch_stride);
 }
 
 }  // namespace attention
@@ -15359,7 +15664,7 @@ public:
         att_.assign(nb * std::size_t(hp.q_dim()), 0.0f);
         gate_.assign(feed_forward::gated ? nb * std::size_t(hp.n_ff) : 0, 0.0f);
         up_.assign(nb * std::size_t(hp.n_ff), 0.0f);
-        scores_.assign(size_product(errc::invalid_argument, "the attention scores", pool_->size(), n_ctx_), 0.0f);
+        scores_.assign(size_product(errc::invalid_argument, "the attention scratch", pool_->size(), attention::scratch_floats(m.shape_)), 0.0f);
         mm_scratch_.assign(m.matmul_scratch(n_batch_), std::byte{0});
         views_.resize(nb);
         out_row_.reserve(nb);
@@ -15546,7 +15851,7 @@ private:
                 kv_.write(seq[t], l, pos[t], k_.data() + t * kvd, v_.data() + t * kvd);
             }
             Backend::template attend<kv_element>(*pool_, views_.data(), pos, l, M.shape_, q_.data(), n, att_.data(), scores_.data(),
-                                                 n_ctx_);
+                                                 attention::scratch_floats(M.shape_));
             apply(L.wo, att_.data(), n, xn);
             Backend::add(x, x, xn, n * d);
             // feed-forward

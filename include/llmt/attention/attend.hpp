@@ -3,14 +3,12 @@
 
 #include <llmt/config.hpp>
 #include <llmt/core/thread_pool.hpp>
-#include <llmt/kernels/softmax.hpp>
+#include <llmt/attention/flash.hpp>
 #include <llmt/kv_cache/store.hpp>
-#include <llmt/simd/xsimd.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
-#include <cstring>
-#include <type_traits>
 
 LLMT_BEGIN_NAMESPACE
 namespace attention {
@@ -30,146 +28,124 @@ constexpr std::int64_t first_visible(std::int64_t pos, std::int64_t window) noex
 }
 
 namespace detail {
-#if LLMT_HAS_XSIMD
-/// o = Σ_{p = first..last} w[p - first]·v[p] for f32 rows of NB whole vectors, summed in registers
-/// (a load-add-store of o per position is a chain through memory).
-template <int NB, typename KV>
-void weighted_rows_f32(const KV& kv, std::int64_t layer, std::int64_t g, std::int64_t first,
-                       std::int64_t last, const float* w, float* o) {
-    using b_t = xsimd::batch<float, simd::arch>;
-    constexpr std::int64_t N = b_t::size;
-    b_t acc[NB];
-    for (int c = 0; c < NB; ++c) acc[c] = b_t(0.0f);
-    for (std::int64_t p = first; p <= last; ++p) {
-        const float* v = reinterpret_cast<const float*>(kv.v_row(layer, p, g));
-        const b_t s(w[p - first]);
-        for (int c = 0; c < NB; ++c) acc[c] = xsimd::fma(s, b_t::load_unaligned(v + c * N), acc[c]);
-    }
-    for (int c = 0; c < NB; ++c) acc[c].store_unaligned(o + c * N);
-}
-#endif
-/// Heads narrower than a vector (tiny models: head_dim 4 or 8), f32 cache: the q·k dots and the
-/// weighted sum of v with the head size known at compile time, so the sum stays in registers. Same
-/// operations in the same order as the generic loop (element_ops<f32>::dot's tail loop and axpy).
-template <int HD, typename KV>
-void small_head_f32(const KV& kv, std::int64_t layer, std::int64_t g, std::int64_t first,
-                    std::int64_t last, const float* qh, float scale, float* sc, float* o) {
-    float qv[HD];  // a copy in registers: as far as the compiler knows, the stores to sc could change qh
-    for (int i = 0; i < HD; ++i) qv[i] = qh[i];
-    for (std::int64_t p = first; p <= last; ++p) {
-        const float* k = reinterpret_cast<const float*>(kv.k_row(layer, p, g));
-        float d = 0;
-        for (int i = 0; i < HD; ++i) d += qv[i] * k[i];
-        sc[p - first] = d * scale;
-    }
-    kernels::softmax(sc, last - first + 1);
-    float acc[HD] = {};
-    for (std::int64_t p = first; p <= last; ++p) {
-        const float* v = reinterpret_cast<const float*>(kv.v_row(layer, p, g));
-        const float w = sc[p - first];
-        for (int i = 0; i < HD; ++i) acc[i] += w * v[i];
-    }
-    for (int i = 0; i < HD; ++i) o[i] = acc[i];
-}
-template <kv_cache::kv_element E, typename KV>
-bool small_head(const KV& kv, std::int64_t layer, std::int64_t g, std::int64_t first, std::int64_t last,
-                const float* qh, float scale, float* sc, float* o, std::int64_t hd) {
-    if constexpr (std::is_same_v<E, quant::f32>) {
-        if (hd == 8) return small_head_f32<8, KV>(kv, layer, g, first, last, qh, scale, sc, o), true;
-        if (hd == 4) return small_head_f32<4, KV>(kv, layer, g, first, last, qh, scale, sc, o), true;
-    }
-    (void)kv, (void)layer, (void)g, (void)first, (void)last, (void)qh, (void)scale, (void)sc, (void)o, (void)hd;
-    return false;
+/// Tokens of one sequence computed together (times the query heads sharing a KV head).
+inline constexpr std::int64_t tile_tokens = 16;
+}  // namespace detail
+
+/// Floats of scratch one thread needs (the scores argument of attend / attend_views, per thread).
+constexpr std::int64_t scratch_floats(const attention_shape& s) noexcept {
+    const std::int64_t hdp = detail::padded_head(s.head_dim);
+    const std::int64_t group = s.n_head_kv > 0 ? s.n_head / s.n_head_kv : 1;
+    return segment_tokens * (s.head_dim + hdp) + s.head_dim       // a segment's keys and values, one key row
+           + hdp                                                  // one segment's sum for one query
+           + detail::tile_tokens * group * (hdp + 2);                             // the running (max, sum, acc) of a tile's queries
 }
 
-/// The register-summed form when E is f32 and hd is 1, 2, 4 or 8 vectors; false otherwise.
-template <kv_cache::kv_element E, typename KV>
-bool weighted_rows(const KV& kv, std::int64_t layer, std::int64_t g, std::int64_t first, std::int64_t last,
-                   const float* w, float* o, std::int64_t hd) {
-#if LLMT_HAS_XSIMD
-    if constexpr (std::is_same_v<E, quant::f32>) {
-        constexpr std::int64_t N = xsimd::batch<float, simd::arch>::size;
-        if (hd % N == 0) {
-            switch (hd / N) {
-                case 1: weighted_rows_f32<1, KV>(kv, layer, g, first, last, w, o); return true;
-                case 2: weighted_rows_f32<2, KV>(kv, layer, g, first, last, w, o); return true;
-                case 4: weighted_rows_f32<4, KV>(kv, layer, g, first, last, w, o); return true;
-                case 8: weighted_rows_f32<8, KV>(kv, layer, g, first, last, w, o); return true;
-                default: break;
+namespace detail {
+/// Whether two tokens' views read the same rows (the same sequence).
+template <typename View>
+bool same_rows(const View& a, const View& b) noexcept {
+    if constexpr (requires { a.table; }) return a.table == b.table;
+    else return &a == &b;
+}
+
+/// The queries of tokens t0..t1-1 (one sequence) and query heads g·group .. g·group + group - 1, over every
+/// position each sees: segment by segment, each segment's K and V widened once and read by every query
+/// of the tile; each query's own sequence of operations is the fixed one (flash.hpp).
+template <kv_cache::kv_element E, typename ViewAt, typename PosAt>
+void attend_tile(const ViewAt& view_at, const PosAt& pos_at, std::int64_t layer, const attention_shape& s, const float* q,
+                 std::int64_t t0, std::int64_t t1, std::int64_t g, float* out, float* ws) {
+    const std::int64_t hd = s.head_dim, hdp = padded_head(hd);
+    const std::int64_t group = s.n_head / s.n_head_kv;
+    const auto& view = view_at(t0);
+    segment_buffers b{ws, ws + segment_tokens * hd, ws + segment_tokens * (hd + hdp)};
+    float* tmp = b.row + hd;      // [hdp]
+    float* acc = tmp + hdp;       // [tile queries][hdp]
+    float* M = acc + (t1 - t0) * group * hdp;  // [tile queries]
+    float* L = M + (t1 - t0) * group;          // [tile queries]
+    std::int64_t rlo = pos_at(t0), rhi = pos_at(t0);
+    for (std::int64_t t = t0; t < t1; ++t) {
+        rlo = std::min(rlo, first_visible(pos_at(t), s.window));
+        rhi = std::max(rhi, pos_at(t));
+    }
+    for (std::int64_t p0 = rlo / segment_tokens * segment_tokens; p0 <= rhi; p0 += segment_tokens) {
+        const std::int64_t p1 = p0 + segment_tokens - 1;
+        load_segment<E>(view, layer, g, p0, std::max(rlo, p0), std::min(rhi, p1), hd, hdp, b);
+        for (std::int64_t t = t0; t < t1; ++t) {
+            const std::int64_t pos = pos_at(t), first = first_visible(pos, s.window);
+            const std::int64_t lo = std::max(first, p0), hi = std::min(pos, p1);
+            if (lo > hi) continue;
+            for (std::int64_t hl = 0; hl < group; ++hl) {
+                const std::int64_t qi = (t - t0) * group + hl;
+                const float* qh = q + (t * s.n_head + g * group + hl) * hd;
+                if (first >= p0) {  // the query's first segment
+                    query_segment_any(b.kt, b.vt, qh, hd, hdp, s.scale, p0, lo, hi, M[qi], L[qi], acc + qi * hdp);
+                } else {
+                    float m = 0, l = 0;
+                    query_segment_any(b.kt, b.vt, qh, hd, hdp, s.scale, p0, lo, hi, m, l, tmp);
+                    merge_segment(M[qi], L[qi], acc + qi * hdp, m, l, tmp, hdp);
+                }
             }
         }
     }
-#endif
-    (void)kv, (void)layer, (void)g, (void)first, (void)last, (void)w, (void)o, (void)hd;
-    return false;
+    for (std::int64_t t = t0; t < t1; ++t)
+        for (std::int64_t hl = 0; hl < group; ++hl) {
+            const std::int64_t qi = (t - t0) * group + hl;
+            float* o = out + (t * s.n_head + g * group + hl) * hd;
+            const float* a = acc + qi * hdp;
+            for (std::int64_t i = 0; i < hd; ++i) o[i] = a[i] / L[qi];
+        }
+}
+
+/// Every (tile, KV head) of the batch, handed out one at a time to the threads (the latest tokens,
+/// the costliest under a causal mask, first). view_at(t): the rows token t sees; pos_at(t): its position.
+template <kv_cache::kv_element E, typename ViewAt, typename PosAt>
+void attend_batch(thread_pool& pool, const ViewAt& view_at, const PosAt& pos_at, std::int64_t layer, const attention_shape& s,
+                  const float* q, std::int64_t n, float* out, float* scratch, std::int64_t scratch_stride) {
+    using ops = kv_cache::element_ops<E>;
+    if (n <= 0) return;
+    std::size_t rows = 0;
+    for (std::int64_t t = 0; t < n; ++t) rows += std::size_t(pos_at(t) - first_visible(pos_at(t), s.window) + 1);
+    const std::size_t touched = rows * std::size_t(s.n_head) * 2 * ops::row_bytes(s.head_dim);
+    const auto starts_tile = [&](std::int64_t t) {
+        return t == 0 || t % tile_tokens == 0 || !same_rows(view_at(t), view_at(t - 1));
+    };
+    const std::int64_t units = n * s.n_head_kv;
+    std::atomic<std::int64_t> next{0};
+    pool.run_sized(touched, [&](int ith, int) {
+        float* ws = scratch + std::int64_t(ith) * scratch_stride;
+        for (std::int64_t u; (u = next.fetch_add(1, std::memory_order_relaxed)) < units;) {
+            const std::int64_t t0 = n - 1 - u / s.n_head_kv, g = u % s.n_head_kv;
+            if (!starts_tile(t0)) continue;
+            std::int64_t t1 = t0 + 1;
+            while (t1 < n && !starts_tile(t1)) ++t1;
+            attend_tile<E>(view_at, pos_at, layer, s, q, t0, t1, g, out, ws);
+        }
+    });
 }
 }  // namespace detail
 
-/// o = Σ_{p = first..pos} softmax_p(scale · qh·k[p][g]) v[p][g] for one query head: the one computation
-/// every attention entry point runs, in one fixed order, so a row's result depends only on its query
-/// and the rows it sees (never on the batch, the chunk or the thread that computes it).
-/// KV: any store with k_row / v_row(layer, pos, head) returning E rows; sc: ≥ pos - first + 1 floats.
-template <kv_cache::kv_element E, typename KV>
-void attend_head(const KV& kv, std::int64_t layer, std::int64_t g, std::int64_t first, std::int64_t pos, const float* qh,
-                 float scale, float* sc, float* o, std::int64_t hd) {
-    using ops = kv_cache::element_ops<E>;
-    if (detail::small_head<E>(kv, layer, g, first, pos, qh, scale, sc, o, hd)) return;
-    for (std::int64_t p = first; p <= pos; ++p) sc[p - first] = ops::dot(qh, kv.k_row(layer, p, g), hd) * scale;
-    kernels::softmax(sc, pos - first + 1);
-    if (detail::weighted_rows<E>(kv, layer, g, first, pos, sc, o, hd)) return;
-    std::memset(o, 0, sizeof(float) * std::size_t(hd));
-    for (std::int64_t p = first; p <= pos; ++p) ops::axpy(o, sc[p - first], kv.v_row(layer, p, g), hd);
-}
-
 /// out[t][h] = Σ_p softmax_p(scale · q[t][h]·k[p][g(h)]) v[p][g(h)] for tokens t < n at positions pos0 + t,
 /// over the visible positions p ≤ pos0 + t (keys of the batch must already be stored), g(h) = h / (n_head / n_head_kv).
-/// q, out: [n][n_head][head_dim]; scores: [pool.size()][scores_stride], scores_stride ≥ the visible count.
-/// Work is split over (token, head) pairs; each result is computed by one thread in a fixed order.
+/// q, out: [n][n_head][head_dim]; scratch: [pool.size()][scratch_stride], scratch_stride ≥ scratch_floats(s).
+/// Each result is computed in the fixed order of flash.hpp, whatever the batch, the chunk or the threads.
 template <kv_cache::kv_element E>
 void attend(thread_pool& pool, const kv_cache::store<E>& kv, std::int64_t layer, const attention_shape& s,
-            const float* q, std::int64_t n, std::int64_t pos0, float* out, float* scores, std::int64_t scores_stride) {
-    using ops = kv_cache::element_ops<E>;
-    const std::int64_t group = s.n_head / s.n_head_kv;
-    const std::int64_t hd = s.head_dim;
-    const std::int64_t items = n * s.n_head;
-    // K and V rows read: for each item, up to pos0 + n positions, one K and one V row each
-    const std::size_t touched = std::size_t(items) * std::size_t(pos0 + n) * 2 * ops::row_bytes(hd);
-    pool.run_sized(touched, [&](int ith, int nth) {
-        const std::int64_t chunk = (items + nth - 1) / nth;
-        const std::int64_t i0 = std::min(items, chunk * ith), i1 = std::min(items, i0 + chunk);
-        float* sc = scores + std::int64_t(ith) * scores_stride;
-        for (std::int64_t it = i0; it < i1; ++it) {
-            const std::int64_t t = it / s.n_head, h = it % s.n_head;
-            const std::int64_t pos = pos0 + t;
-            attend_head<E>(kv, layer, h / group, first_visible(pos, s.window), pos, q + (t * s.n_head + h) * hd, s.scale, sc,
-                           out + (t * s.n_head + h) * hd, hd);
-        }
-    });
+            const float* q, std::int64_t n, std::int64_t pos0, float* out, float* scratch, std::int64_t scratch_stride) {
+    detail::attend_batch<E>(
+        pool, [&](std::int64_t) -> const kv_cache::store<E>& { return kv; }, [&](std::int64_t t) { return pos0 + t; }, layer, s, q,
+        n, out, scratch, scratch_stride);
 }
 
 /// The same for tokens of many sequences: token t at position pos[t] sees the rows 0..pos[t] of views[t]
-/// (its sequence, through its block table; its own key and value already written). Work is split over
-/// (token, head) pairs; each result is computed by attend_head whatever the split.
+/// (its sequence, through its block table; its own key and value already written). Tokens of one
+/// sequence next to each other in the batch are computed as tiles; the result is the same either way.
 template <kv_cache::kv_element E, typename View>
 void attend_views(thread_pool& pool, const View* views, const std::int64_t* pos, std::int64_t layer, const attention_shape& s,
-                  const float* q, std::int64_t n, float* out, float* scores, std::int64_t scores_stride) {
-    using ops = kv_cache::element_ops<E>;
-    const std::int64_t group = s.n_head / s.n_head_kv;
-    const std::int64_t hd = s.head_dim;
-    const std::int64_t items = n * s.n_head;
-    std::size_t rows = 0;
-    for (std::int64_t t = 0; t < n; ++t) rows += std::size_t(pos[t] + 1);
-    const std::size_t touched = rows * std::size_t(s.n_head) * 2 * ops::row_bytes(hd);
-    pool.run_sized(touched, [&](int ith, int nth) {
-        const std::int64_t chunk = (items + nth - 1) / nth;
-        const std::int64_t i0 = std::min(items, chunk * ith), i1 = std::min(items, i0 + chunk);
-        float* sc = scores + std::int64_t(ith) * scores_stride;
-        for (std::int64_t it = i0; it < i1; ++it) {
-            const std::int64_t t = it / s.n_head, h = it % s.n_head;
-            attend_head<E>(views[t], layer, h / group, first_visible(pos[t], s.window), pos[t], q + (t * s.n_head + h) * hd,
-                           s.scale, sc, out + (t * s.n_head + h) * hd, hd);
-        }
-    });
+                  const float* q, std::int64_t n, float* out, float* scratch, std::int64_t scratch_stride) {
+    detail::attend_batch<E>(
+        pool, [&](std::int64_t t) -> const View& { return views[t]; }, [&](std::int64_t t) { return pos[t]; }, layer, s, q, n, out,
+        scratch, scratch_stride);
 }
 
 }  // namespace attention

@@ -80,7 +80,7 @@ public:
         att_.assign(nb * std::size_t(hp.q_dim()), 0.0f);
         gate_.assign(feed_forward::gated ? nb * std::size_t(hp.n_ff) : 0, 0.0f);
         up_.assign(nb * std::size_t(hp.n_ff), 0.0f);
-        scores_.assign(size_product(errc::invalid_argument, "the attention scores", pool_->size(), n_ctx_), 0.0f);
+        scores_.assign(size_product(errc::invalid_argument, "the attention scratch", pool_->size(), attention::scratch_floats(m.shape_)), 0.0f);
         mm_scratch_.assign(m.matmul_scratch(n_batch_), std::byte{0});
         views_.resize(nb);
         out_row_.reserve(nb);
@@ -267,7 +267,7 @@ private:
                 kv_.write(seq[t], l, pos[t], k_.data() + t * kvd, v_.data() + t * kvd);
             }
             Backend::template attend<kv_element>(*pool_, views_.data(), pos, l, M.shape_, q_.data(), n, att_.data(), scores_.data(),
-                                                 n_ctx_);
+                                                 attention::scratch_floats(M.shape_));
             apply(L.wo, att_.data(), n, xn);
             Backend::add(x, x, xn, n * d);
             // feed-forward
