@@ -37,6 +37,7 @@ struct params {
     std::vector<int> n_batch{2048};
     std::vector<int> mmap{1};  // 1: mmap the file; 0: read it into (huge-page) memory
     std::vector<int> repack{1};  // 1: load_options::repack (the default); 0: matrices stay in the file's layout
+    std::string kv_type;  // -ctk / -ctv: the KV cache element ("" = the library's default, f16)
     int reps = 5;
     std::string output = "md";
     bool warmup = true;
@@ -46,12 +47,13 @@ struct params {
 
 constexpr const char* usage_text =
     "usage: llmt-bench [-m MODEL]... [-p N,N] [-n N,N] [-pg PP,TG] [-t T,T] [-b N] [-mmp 0|1] [--repack 0|1]\n"
-    "                  [-r REPS] [-o md|csv|json|jsonl] [--no-warmup] [--no-bandwidth] [-v]\n"
+    "                  [-ctk TYPE] [-d N,N] [-r REPS] [-o md|csv|json|jsonl] [--no-warmup] [--no-bandwidth] [-v]\n"
     "A drop-in for llama-bench: lists take commas and ranges FIRST-LAST or FIRST-LAST+STEP.\n"
     "  -m, --model FILE        GGUF model, repeatable or comma-separated (default: the environment variable LLMT_MODEL)\n"
     "  -p, --n-prompt N        prompt sizes (default 512)\n"
     "  -n, --n-gen N           generation sizes (default 128)\n"
     "  -pg PP,TG               prompt then generation, ';'-separated pairs (default: none)\n"
+    "  -ctk, -ctv TYPE         KV cache type f32, f16 or q8_0, one for K and V (default f16)\n"
     "  -d, --n-depth N         tokens already in the KV cache when each test starts, untimed (default 0)\n"
     "  -t, --threads N         threads, 1 to 512 (default: all cores)\n"
     "  -b, --batch-size N      prompt tokens evaluated together, at least 1 (default 2048)\n"
@@ -138,6 +140,16 @@ params parse(int argc, char** argv) {
             p.repack = int_list(next(), "--repack");
             for (int v : p.repack)
                 if (v != 0 && v != 1) usage_error(fmt::format("--repack expects 0 or 1, got {}", v));
+        } else if (a == "-ctk" || a == "--cache-type-k" || a == "-ctv" || a == "--cache-type-v") {
+            const std::string t = next();
+            if (!p.kv_type.empty() && p.kv_type != t)
+                usage_error(fmt::format("-ctk/-ctv: {} and {} differ: llmt keeps K and V in one type", p.kv_type, t));
+            try {
+                (void)llmt::parse_kv_type(t);
+            } catch (const llmt::error& e) {
+                usage_error(fmt::format("-ctk/-ctv: {}", e.what()));
+            }
+            p.kv_type = t;
         } else if (a == "-d" || a == "--n-depth") {
             p.n_depth = int_list(next(), "-d");
         } else if (a == "-r" || a == "--repetitions") {
@@ -574,6 +586,7 @@ int run(int argc, char** argv) {
                     opt.context = std::max(max_ctx, 1);
                     opt.mode = mmp ? llmt::io::load_mode::mmap_or_read : llmt::io::load_mode::read_only;
                     opt.repack = rpk != 0;
+                    if (!p.kv_type.empty()) opt.kv_type = llmt::parse_kv_type(p.kv_type);
                     m = llmt::load_any(path, opt);
                 } catch (const std::exception& e) {
                     std::fprintf(stderr, "llmt-bench: %s\n", e.what());

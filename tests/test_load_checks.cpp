@@ -423,9 +423,10 @@ double worst_rel_diff(const std::vector<std::vector<float>>& a, const std::vecto
 }  // namespace
 
 TEST_CASE("kv type: stories260K with an f16 KV cache gives logits close to f32's and the same greedy text") {
-    auto f32 = llmt::load_any(stories, {.context = 128, .threads = 1});
-    auto f16 = llmt::load_any(stories, {.context = 128, .threads = 1, .kv_type = llmt::kv_type::f16});
-    REQUIRE(f16->describe().ends_with("<f16>"));
+    auto f32 = llmt::load_any(stories, {.context = 128, .threads = 1, .kv_type = llmt::kv_type::f32});
+    auto f16 = llmt::load_any(stories, {.context = 128, .threads = 1});
+    REQUIRE(f16->describe().ends_with("<f16>"));  // the default, as llama.cpp's
+    REQUIRE_FALSE(f32->describe().ends_with("<f16>"));
     const std::vector<int> prompt = {1, 403, 407, 261, 378, 255, 265, 260, 373};  // BOS and a few tokens
     const auto ref = greedy(*f32, prompt, 48);
     const auto got = greedy(*f16, prompt, 48);

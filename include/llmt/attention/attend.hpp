@@ -36,7 +36,7 @@ inline constexpr std::int64_t tile_tokens = 16;
 constexpr std::int64_t scratch_floats(const attention_shape& s) noexcept {
     const std::int64_t hdp = detail::padded_head(s.head_dim);
     const std::int64_t group = s.n_head_kv > 0 ? s.n_head / s.n_head_kv : 1;
-    return segment_tokens * (s.head_dim + hdp) + s.head_dim       // a segment's keys and values, one key row
+    return segment_tokens * (s.head_dim + hdp) + block_tokens * s.head_dim  // a segment's keys and values, a block of key rows
            + hdp                                                  // one segment's sum for one query
            + detail::tile_tokens * group * (hdp + 2);                             // the running (max, sum, acc) of a tile's queries
 }
@@ -59,7 +59,7 @@ void attend_tile(const ViewAt& view_at, const PosAt& pos_at, std::int64_t layer,
     const std::int64_t group = s.n_head / s.n_head_kv;
     const auto& view = view_at(t0);
     segment_buffers b{ws, ws + segment_tokens * hd, ws + segment_tokens * (hd + hdp)};
-    float* tmp = b.row + hd;      // [hdp]
+    float* tmp = b.rows + block_tokens * hd;  // [hdp]
     float* acc = tmp + hdp;       // [tile queries][hdp]
     float* M = acc + (t1 - t0) * group * hdp;  // [tile queries]
     float* L = M + (t1 - t0) * group;          // [tile queries]

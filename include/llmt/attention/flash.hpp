@@ -11,6 +11,10 @@
 #include <cstring>
 #include <limits>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>  // _mm512_reduce_max_ps, the 16×16 transpose
+#endif
+
 LLMT_BEGIN_NAMESPACE
 namespace attention {
 
@@ -29,7 +33,7 @@ namespace detail {
 struct segment_buffers {
     float* kt = nullptr;
     float* vt = nullptr;
-    float* row = nullptr;  // [hd] one widened key row
+    float* rows = nullptr;  // [block_tokens][hd] a block's key rows widened, before the transpose
 };
 
 /// The lanes the kernel computes with: one xsimd batch, or one float when xsimd has no arch here.
@@ -41,7 +45,12 @@ inline void lane_store(const lane_t& v, float* p) noexcept { v.store_unaligned(p
 inline lane_t lane_fma(const lane_t& a, const lane_t& b, const lane_t& c) noexcept { return xsimd::fma(a, b, c); }
 inline lane_t lane_max(const lane_t& a, const lane_t& b) noexcept { return xsimd::max(a, b); }
 inline lane_t lane_exp(const lane_t& a) noexcept { return xsimd::exp(a); }
-inline float lane_hmax(const lane_t& a) noexcept { return simd::hmax(a); }
+inline float lane_hmax(const lane_t& a) noexcept {
+#if defined(__AVX512F__)
+    if constexpr (lane_t::size == 16) return _mm512_reduce_max_ps(a);
+#endif
+    return simd::hmax(a);
+}
 inline float lane_hadd(const lane_t& a) noexcept { return xsimd::hadd(a); }
 #else
 struct lane_t {
@@ -66,6 +75,44 @@ inline constexpr int block_vectors = int(block_tokens / lane_count);
 /// The head size rounded up to whole vectors (the width of a value row in segment_buffers::vt).
 constexpr std::int64_t padded_head(std::int64_t hd) noexcept { return (hd + lane_count - 1) / lane_count * lane_count; }
 
+/// dst[i][j] = src[j][i] for j < block_tokens, i < hd: a block of key rows (ld floats apart) transposed.
+inline void transpose_block(const float* src, std::int64_t ld, std::int64_t hd, float* dst) noexcept {
+#if defined(__AVX512F__) && LLMT_HAS_XSIMD
+    if constexpr (lane_count == 16) {
+        if (hd % 16 == 0) {
+            for (std::int64_t c0 = 0; c0 < hd; c0 += 16) {
+                __m512 r[16], t[16];
+                for (int j = 0; j < 16; ++j) r[j] = _mm512_loadu_ps(src + j * ld + c0);
+                for (int k = 0; k < 8; ++k) {
+                    t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+                    t[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+                }
+                // r[4k + m], 128-bit lane L: column 4L + m of rows 4k .. 4k + 3
+                for (int k = 0; k < 4; ++k) {
+                    const __m512d a0 = _mm512_castps_pd(t[4 * k]), a1 = _mm512_castps_pd(t[4 * k + 1]);
+                    const __m512d a2 = _mm512_castps_pd(t[4 * k + 2]), a3 = _mm512_castps_pd(t[4 * k + 3]);
+                    r[4 * k] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
+                    r[4 * k + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
+                    r[4 * k + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
+                    r[4 * k + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
+                }
+                for (int m = 0; m < 4; ++m) {
+                    const __m512 v0 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0x44), v1 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0xEE);
+                    const __m512 v2 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0x44), v3 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0xEE);
+                    _mm512_storeu_ps(dst + (c0 + m) * 16, _mm512_shuffle_f32x4(v0, v2, 0x88));
+                    _mm512_storeu_ps(dst + (c0 + 4 + m) * 16, _mm512_shuffle_f32x4(v0, v2, 0xDD));
+                    _mm512_storeu_ps(dst + (c0 + 8 + m) * 16, _mm512_shuffle_f32x4(v1, v3, 0x88));
+                    _mm512_storeu_ps(dst + (c0 + 12 + m) * 16, _mm512_shuffle_f32x4(v1, v3, 0xDD));
+                }
+            }
+            return;
+        }
+    }
+#endif
+    for (std::int64_t j = 0; j < block_tokens; ++j)
+        for (std::int64_t i = 0; i < hd; ++i) dst[i * block_tokens + j] = src[j * ld + i];
+}
+
 /// Widens rows lo..hi (absolute positions, inside the segment starting at p0) of KV head g into b:
 /// the blocks holding them, other positions of those blocks zero (rows the tile may not read: past
 /// the sequence's end, or freed under a window).
@@ -75,20 +122,20 @@ void load_segment(const View& view, std::int64_t layer, std::int64_t g, std::int
     using ops = kv_cache::element_ops<E>;
     const std::int64_t b0 = (lo - p0) / block_tokens, b1 = (hi - p0) / block_tokens;
     for (std::int64_t blk = b0; blk <= b1; ++blk) {
-        float* kt = b.kt + blk * hd * block_tokens;
         for (std::int64_t j = 0; j < block_tokens; ++j) {
             const std::int64_t p = p0 + blk * block_tokens + j;
+            float* kr = b.rows + j * hd;
             float* vr = b.vt + (p - p0) * hdp;
             if (p < lo || p > hi) {
-                for (std::int64_t i = 0; i < hd; ++i) kt[i * block_tokens + j] = 0.0f;
+                std::memset(kr, 0, sizeof(float) * std::size_t(hd));
                 std::memset(vr, 0, sizeof(float) * std::size_t(hdp));
                 continue;
             }
-            ops::load(view.k_row(layer, p, g), b.row, hd);
-            for (std::int64_t i = 0; i < hd; ++i) kt[i * block_tokens + j] = b.row[i];
+            ops::load(view.k_row(layer, p, g), kr, hd);
             ops::load(view.v_row(layer, p, g), vr, hd);
             for (std::int64_t i = hd; i < hdp; ++i) vr[i] = 0.0f;
         }
+        transpose_block(b.rows, hd, hd, b.kt + blk * hd * block_tokens);
     }
 }
 
@@ -143,7 +190,7 @@ void query_segment(const float* kt, const float* vt, const float* q, std::int64_
         lane_t mx = sc[0];
         for (int v = 1; v < NB; ++v) mx = lane_max(mx, sc[v]);
         const float mn = std::max(m, lane_hmax(mx));
-        const float alpha = std::exp(m - mn);  // 0 on the first block (m = -inf)
+        const float alpha = mn == m ? 1.0f : std::exp(m - mn);  // 0 on the first block (m = -inf); exp(0) is 1
         const lane_t vmn(mn);
         lane_t p[NB];
         for (int v = 0; v < NB; ++v) p[v] = lane_exp(sc[v] - vmn);

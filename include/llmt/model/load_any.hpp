@@ -20,9 +20,10 @@
 LLMT_BEGIN_NAMESPACE
 
 namespace presets {
-/// The presets load_any() chooses from: llama with each KV element type (load_options::kv_type).
-/// Each is one more instantiation of model<> (compile time: see README).
-using all = type_list<llama, llama_kv<quant::f16>, llama_kv<quant::q8_0>>;
+/// The presets load_any() chooses from: llama with each KV element type (load_options::kv_type),
+/// the first (f16, as llama.cpp's default) when none is asked for. Each is one more instantiation
+/// of model<> (compile time: see README).
+using all = type_list<llama_kv<quant::f16>, llama, llama_kv<quant::q8_0>>;
 }  // namespace presets
 
 /// Loads a model from a parsed file with the first preset of Presets whose architectures include
