@@ -366,8 +366,8 @@ TEST_CASE("kv type: load_any picks the preset with the KV element type asked for
         auto model = llmt::load_any(make_tiny(m), {.threads = 1, .kv_type = t});
         CHECK(model->describe() == fmt::format("rms_norm gqa rope_normal swiglu kv_cache::contiguous<{}>", llmt::to_string(t)));
     }
-    // unset: the f32 preset, as before
-    CHECK(llmt::load_any(make_tiny(tiny_model{}), {.threads = 1})->describe().ends_with("<f32>"));
+    // unset: the f16 preset, as llama.cpp
+    CHECK(llmt::load_any(make_tiny(tiny_model{}), {.threads = 1})->describe().ends_with("<f16>"));
 }
 
 TEST_CASE("kv type: a concrete spec refuses another kv_type; q8_0 refuses heads its blocks do not divide") {

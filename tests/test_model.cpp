@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -168,13 +169,17 @@ void check_kv_policies(int n_head_kv) {
     t.n_head_kv = n_head_kv;
     reference_config rc;
     rc.kv_type = qtype_of<E>;
+    // q8_0 rounds each stored value to 1/127 of its block's largest: a 1e-7 difference of ordinary f32
+    // arithmetic (the attention's sum order against the reference's) can move a value across a rounding
+    // boundary, a step of ~1e-2 of that value, seen as ~1.5e-4 in the logits (MHA, position 18)
+    const double tol = std::is_same_v<E, llmt::q8_0> ? 5e-4 : 1e-4;
     // Whole context, no window.
-    check_spec<rms_spec<Grouping, llmt::kv_cache::contiguous<E>>>(t, rc, 12, 5);
+    check_spec<rms_spec<Grouping, llmt::kv_cache::contiguous<E>>>(t, rc, 12, 5, tol);
     // A window of 6 set by the file, shorter than the prompt: masked in a contiguous cache, a ring in a sliding one.
     t.sliding_window = 6;
-    check_spec<rms_spec<Grouping, llmt::kv_cache::contiguous<E>>>(t, rc, 12, 5);
-    check_spec<rms_spec<Grouping, llmt::kv_cache::sliding_window<E>>>(t, rc, 12, 5);
-    check_spec<rms_spec<Grouping, llmt::kv_cache::sliding_window<E>>>(t, rc, 1, 512);
+    check_spec<rms_spec<Grouping, llmt::kv_cache::contiguous<E>>>(t, rc, 12, 5, tol);
+    check_spec<rms_spec<Grouping, llmt::kv_cache::sliding_window<E>>>(t, rc, 12, 5, tol);
+    check_spec<rms_spec<Grouping, llmt::kv_cache::sliding_window<E>>>(t, rc, 1, 512, tol);
 }
 }  // namespace
 
@@ -321,7 +326,7 @@ TEST_CASE("model: pins, formats and architectures are checked against the file a
 TEST_CASE("load_any: picks the preset from general.architecture; an unknown one is a clear error") {
     auto m = llmt::load_any(models_dir + "stories260K.gguf", {.threads = 1});
     CHECK(m->params().arch == "llama");
-    CHECK(m->describe() == "rms_norm gqa rope_normal swiglu kv_cache::contiguous<f32>");
+    CHECK(m->describe() == "rms_norm gqa rope_normal swiglu kv_cache::contiguous<f16>");  // f16: the default
     std::vector<float> logits(512);
     const std::vector<int> bos = {1};
     m->forward(bos, 0, logits, false);
