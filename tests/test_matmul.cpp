@@ -456,7 +456,7 @@ TEST_CASE_TEMPLATE_DEFINE("matmul: every token's row of a batch is its decode (m
     constexpr std::int64_t rows = 43, max_n = 33;
     const std::vector<std::int64_t> ns = {1, 2, 3, 7, 16, 17, 33};  // tile tails, one and several whole tiles and panels
     const std::vector<std::int64_t> col_sizes = F::block_size == 1 ? std::vector<std::int64_t>{67, 256}
-                                                : F::block_size == 32 ? std::vector<std::int64_t>{224, 256, 352}  // 7, 8, 11 blocks
+                                                : F::block_size == 32 ? std::vector<std::int64_t>{224, 256, 352, 384}  // 7, 8, 11, 12 blocks
                                                                       : std::vector<std::int64_t>{256, 768};
     llmt::thread_pool pool1(1), pool2(2), pool3(3);
     for (std::int64_t cols : col_sizes) {
@@ -469,6 +469,9 @@ TEST_CASE_TEMPLATE_DEFINE("matmul: every token's row of a batch is its decode (m
             if (k::can_pack(w)) {
                 auto* dst = reinterpret_cast<std::byte*>((reinterpret_cast<std::uintptr_t>(packed.data()) + 63) & ~std::uintptr_t(63));
                 views.push_back(k::pack_weight(pool2, w, dst));
+                // every decode layout has a tile of its own for n > 1 (no unpacking): the packed views below test it
+                CHECK((w.kern->tile_packed != nullptr));
+                CHECK(w.kern->packed_nc > 1);
             }
             // the decode result of every token, one at a time
             std::vector<std::byte> scratch(k::matmul_scratch_bytes(w, max_n));

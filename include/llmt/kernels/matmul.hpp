@@ -122,8 +122,10 @@ inline void matmul(thread_pool& pool, const weight_ref& w, const float* x, std::
             // on its decode layout), tiles of mr rows in each
             for (std::int64_t c = r0; c < r1; c += detail::row_unit) {
                 const std::int64_t c1 = std::min(r1, c + detail::row_unit);
-                if (K.tile_packed != nullptr && c1 <= w.packed_rows) {  // whole groups: c starts one, packed_rows ends one
-                    for (std::int64_t r = c; r < c1; r += K.pack_rows) {
+                std::int64_t u = c;  // the first row not done by the packed tile
+                if (K.tile_packed != nullptr && c < w.packed_rows) {  // whole groups: c starts one, packed_rows ends one
+                    const std::int64_t pe = std::min(c1, w.packed_rows);
+                    for (std::int64_t r = c; r < pe; r += K.pack_rows) {
                         g.w = w.data + std::size_t(r) * w.row_bytes;
                         for (std::int64_t t = p0; t < p1; t += K.packed_nc) {
                             g.a = act + std::size_t(t) * a_stride;
@@ -131,12 +133,13 @@ inline void matmul(thread_pool& pool, const weight_ref& w, const float* x, std::
                             K.tile_packed(g, int(std::min<std::int64_t>(K.packed_nc, p1 - t)));
                         }
                     }
-                    continue;
+                    u = pe;  // the rows past the last group (if any) are in the file's layout
                 }
-                const std::byte* rows = unpacked_rows(w, c, c1 - c);
-                for (std::int64_t r = c; r < c1; r += mr) {
+                if (u == c1) continue;
+                const std::byte* rows = unpacked_rows(w, u, c1 - u);
+                for (std::int64_t r = u; r < c1; r += mr) {
                     const int nr = int(std::min(mr, c1 - r));
-                    g.w = rows + std::size_t(r - c) * w.row_bytes;
+                    g.w = rows + std::size_t(r - u) * w.row_bytes;
                     for (std::int64_t t = p0; t < p1; t += nc) {
                         g.a = act + std::size_t(t) * a_stride;
                         g.y = y + t * w.rows + r;
