@@ -13209,6 +13209,7 @@ LLMT_END_NAMESPACE
 #endif
 
 LLMT_BEGIN_NAMESPACE
+LLMT_SIMD_DIAGNOSTICS_PUSH
 namespace kv_cache {
 namespace detail {
 #if LLMT_HAS_XSIMD
@@ -13416,6 +13417,7 @@ struct element_ops<quant::q8_0> {
 };
 
 }  // namespace kv_cache
+LLMT_SIMD_DIAGNOSTICS_POP
 LLMT_END_NAMESPACE
 // ---- end llmt/kv_cache/element.hpp ----
 // ---- begin llmt/kv_cache/policy.hpp ----
@@ -14413,6 +14415,7 @@ LLMT_END_NAMESPACE
 #endif
 
 LLMT_BEGIN_NAMESPACE
+LLMT_SIMD_DIAGNOSTICS_PUSH
 namespace attention {
 
 /// The fixed order of every attention result. Positions are cut at absolute multiples of
@@ -14655,6 +14658,7 @@ inline void merge_segment(float& M, float& L, float* A, float m, float l, const 
 
 }  // namespace detail
 }  // namespace attention
+LLMT_SIMD_DIAGNOSTICS_POP
 LLMT_END_NAMESPACE
 // ---- end llmt/attention/flash.hpp ----
 

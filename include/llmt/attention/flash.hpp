@@ -3,6 +3,7 @@
 
 #include <llmt/config.hpp>
 #include <llmt/kv_cache/element.hpp>
+#include <llmt/simd/diagnostics.hpp>
 #include <llmt/simd/xsimd.hpp>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #endif
 
 LLMT_BEGIN_NAMESPACE
+LLMT_SIMD_DIAGNOSTICS_PUSH
 namespace attention {
 
 /// The fixed order of every attention result. Positions are cut at absolute multiples of
@@ -258,4 +260,5 @@ inline void merge_segment(float& M, float& L, float* A, float m, float l, const 
 
 }  // namespace detail
 }  // namespace attention
+LLMT_SIMD_DIAGNOSTICS_POP
 LLMT_END_NAMESPACE

@@ -7,6 +7,7 @@
 #include <llmt/quant/f16.hpp>
 #include <llmt/quant/f32.hpp>
 #include <llmt/quant/q8_0.hpp>
+#include <llmt/simd/diagnostics.hpp>
 #include <llmt/simd/xsimd.hpp>
 
 #include <concepts>
@@ -20,6 +21,7 @@
 #endif
 
 LLMT_BEGIN_NAMESPACE
+LLMT_SIMD_DIAGNOSTICS_PUSH
 namespace kv_cache {
 namespace detail {
 #if LLMT_HAS_XSIMD
@@ -227,4 +229,5 @@ struct element_ops<quant::q8_0> {
 };
 
 }  // namespace kv_cache
+LLMT_SIMD_DIAGNOSTICS_POP
 LLMT_END_NAMESPACE
