@@ -30,6 +30,14 @@ struct tiny_model {
     bool rope_freqs = false;   // write llama3-style rope_freqs.weight
     float freq_base = 10000.0f;
     int sliding_window = 0;
+    // Other architectures' parts (model/arch/*.hpp):
+    int head_dim = 0;          // attention.key_length / value_length when set (0: n_embd / n_head)
+    bool qk_norm = false;      // attn_q_norm / attn_k_norm [head_dim] (Qwen 3, Gemma 3)
+    bool sandwich = false;     // post_attention_norm / post_ffw_norm (Gemma 3)
+    bool fused = false;        // attn_qkv and ffn_up [2 n_ff] instead of attn_q/k/v and ffn_gate (Phi-3)
+    int swa_pattern = 0;       // attention.sliding_window_pattern when set (Gemma 3)
+    float freq_base_swa = 0;   // rope.freq_base_swa when set (Gemma 3)
+    bool longrope = false;     // rope_factors_long / rope_factors_short (Phi-3)
     llmt::quant::qtype wtype = llmt::quant::qtype::f32;  // matrices' format
     std::uint32_t seed = 1;
 };
@@ -56,7 +64,13 @@ inline llmt::io::gguf_file make_tiny(const tiny_model& m) {
     w.set(a + "feed_forward_length", std::uint32_t(m.n_ff));
     w.set(a + "attention.head_count", std::uint32_t(m.n_head));
     w.set(a + "attention.head_count_kv", std::uint32_t(m.n_head_kv));
-    const int head = m.n_embd / m.n_head;
+    const int head = m.head_dim ? m.head_dim : m.n_embd / m.n_head;
+    if (m.head_dim) {
+        w.set(a + "attention.key_length", std::uint32_t(m.head_dim));
+        w.set(a + "attention.value_length", std::uint32_t(m.head_dim));
+    }
+    if (m.swa_pattern) w.set(a + "attention.sliding_window_pattern", std::uint32_t(m.swa_pattern));
+    if (m.freq_base_swa > 0) w.set(a + "rope.freq_base_swa", m.freq_base_swa);
     w.set(a + "rope.dimension_count", std::uint32_t(m.n_rot ? m.n_rot : head));
     w.set(a + "rope.freq_base", m.freq_base);
     if (m.layer_norm) w.set(a + "attention.layer_norm_epsilon", 1e-5f);
@@ -92,17 +106,36 @@ inline llmt::io::gguf_file make_tiny(const tiny_model& m) {
     norm("output_norm");
     if (!m.tied) add("output.weight", m.n_vocab, m.n_embd, 1.5f / std::sqrt(float(m.n_embd)), 0.0f, m.wtype);
     if (m.rope_freqs) add("rope_freqs.weight", 1, (m.n_rot ? m.n_rot : head) / 2, 1.5f, 2.5f, qtype::f32);
+    if (m.longrope) {
+        add("rope_factors_long.weight", 1, (m.n_rot ? m.n_rot : head) / 2, 1.5f, 2.5f, qtype::f32);
+        add("rope_factors_short.weight", 1, (m.n_rot ? m.n_rot : head) / 2, 0.2f, 1.1f, qtype::f32);
+    }
+    auto head_norm = [&](const std::string& name) { add(name + ".weight", 1, head, 0.3f, 1.0f, qtype::f32); };
     for (int l = 0; l < m.n_layer; ++l) {
         const std::string b = "blk." + std::to_string(l) + ".";
         norm(b + "attn_norm");
-        mat(b + "attn_q", q_dim, m.n_embd);
-        mat(b + "attn_k", kv_dim, m.n_embd);
-        mat(b + "attn_v", kv_dim, m.n_embd);
+        if (m.fused) {
+            mat(b + "attn_qkv", q_dim + 2 * kv_dim, m.n_embd);
+        } else {
+            mat(b + "attn_q", q_dim, m.n_embd);
+            mat(b + "attn_k", kv_dim, m.n_embd);
+            mat(b + "attn_v", kv_dim, m.n_embd);
+        }
+        if (m.qk_norm) {
+            head_norm(b + "attn_q_norm");
+            head_norm(b + "attn_k_norm");
+        }
         mat(b + "attn_output", m.n_embd, q_dim);
+        if (m.sandwich) norm(b + "post_attention_norm");
         norm(b + "ffn_norm");
-        if (m.gated) mat(b + "ffn_gate", m.n_ff, m.n_embd);
-        mat(b + "ffn_up", m.n_ff, m.n_embd);
+        if (m.fused) {
+            mat(b + "ffn_up", 2 * m.n_ff, m.n_embd);
+        } else {
+            if (m.gated) mat(b + "ffn_gate", m.n_ff, m.n_embd);
+            mat(b + "ffn_up", m.n_ff, m.n_embd);
+        }
         mat(b + "ffn_down", m.n_embd, m.n_ff);
+        if (m.sandwich) norm(b + "post_ffw_norm");
     }
     const auto bytes = w.to_bytes();
     return llmt::io::gguf_file::from_bytes(bytes, "tiny-" + m.arch + ".gguf");

@@ -45,6 +45,15 @@ public:
                                                             : fl("attention.layer_norm_epsilon", 1e-5f);
         window_ = cfg.window >= 0 ? cfg.window : int(u("attention.sliding_window", 0));
         base_ = fl("rope.freq_base", 10000.0f);
+        const std::string arch = std::string(*f.get_string("general.architecture"));
+        gemma3_ = arch == "gemma3";
+        attn_scale_ = 1.0 / std::sqrt(double(head_size_));
+        if (gemma3_) {  // model/arch/gemma3.hpp, read here from the formulas of Gemma 3
+            embed_scale_ = std::sqrt(double(dim_));
+            const int pattern = int(u("attention.sliding_window_pattern", 6));
+            for (int l = 0; l < n_layers_; ++l) local_.push_back(window_ > 0 && (pattern == 0 || l % pattern < pattern - 1));
+            base_swa_ = fl("rope.freq_base_swa", 10000.0f);
+        }
         std::string scaling = std::string(f.get_string(a + "rope.scaling.type").value_or("none"));
         factor_ = fl("rope.scaling.factor", 1.0f);
         if (scaling == "none" || factor_ == 1.0f) scaling = "none", factor_ = 1.0f;
@@ -60,27 +69,46 @@ public:
         out_norm_ = load(f, "output_norm.weight");
         out_norm_b_ = load_opt(f, "output_norm.bias");
         freq_factors_ = load_opt(f, "rope_freqs.weight");
+        if (freq_factors_.empty())  // LongRoPE: the short factors within the original context (the tests' contexts)
+            freq_factors_ = load_opt(f, "rope_factors_short.weight");
         layers_.resize(std::size_t(n_layers_));
         for (int l = 0; l < n_layers_; ++l) {
             auto& L = layers_[std::size_t(l)];
             auto n = [&](const char* what) { return "blk." + std::to_string(l) + "." + what; };
             L.attn_norm = load(f, n("attn_norm.weight"));
             L.attn_norm_b = load_opt(f, n("attn_norm.bias"));
-            L.wq = load(f, n("attn_q.weight"));
-            L.bq = load_opt(f, n("attn_q.bias"));
-            L.wk = load(f, n("attn_k.weight"));
-            L.bk = load_opt(f, n("attn_k.bias"));
-            L.wv = load(f, n("attn_v.weight"));
-            L.bv = load_opt(f, n("attn_v.bias"));
+            if (f.find_tensor(n("attn_qkv.weight"))) {  // fused: Q rows, then K, then V
+                const auto qkv = load(f, n("attn_qkv.weight"));
+                const std::size_t qn = std::size_t(n_heads_ * head_size_) * dim_, kn = std::size_t(n_kv_heads_ * head_size_) * dim_;
+                L.wq.assign(qkv.begin(), qkv.begin() + std::ptrdiff_t(qn));
+                L.wk.assign(qkv.begin() + std::ptrdiff_t(qn), qkv.begin() + std::ptrdiff_t(qn + kn));
+                L.wv.assign(qkv.begin() + std::ptrdiff_t(qn + kn), qkv.end());
+            } else {
+                L.wq = load(f, n("attn_q.weight"));
+                L.bq = load_opt(f, n("attn_q.bias"));
+                L.wk = load(f, n("attn_k.weight"));
+                L.bk = load_opt(f, n("attn_k.bias"));
+                L.wv = load(f, n("attn_v.weight"));
+                L.bv = load_opt(f, n("attn_v.bias"));
+            }
+            L.q_norm = load_opt(f, n("attn_q_norm.weight"));
+            L.k_norm = load_opt(f, n("attn_k_norm.weight"));
+            L.attn_post_norm = load_opt(f, n("post_attention_norm.weight"));
+            L.ffn_post_norm = load_opt(f, n("post_ffw_norm.weight"));
             L.wo = load(f, n("attn_output.weight"));
             L.bo = load_opt(f, n("attn_output.bias"));
             L.ffn_norm = load(f, n("ffn_norm.weight"));
             L.ffn_norm_b = load_opt(f, n("ffn_norm.bias"));
-            if (cfg.ffn != reference_config::ffn_kind::gelu_mlp) {
+            if (cfg.ffn != reference_config::ffn_kind::gelu_mlp && !f.find_tensor(n("ffn_gate.weight"))) {
+                // fused gate-up (Phi-3): the gate's rows first
+                const auto gu = load(f, n("ffn_up.weight"));
+                L.w_gate.assign(gu.begin(), gu.begin() + std::ptrdiff_t(gu.size() / 2));
+                L.w_up.assign(gu.begin() + std::ptrdiff_t(gu.size() / 2), gu.end());
+            } else if (cfg.ffn != reference_config::ffn_kind::gelu_mlp) {
                 L.w_gate = load(f, n("ffn_gate.weight"));
                 L.b_gate = load_opt(f, n("ffn_gate.bias"));
             }
-            L.w_up = load(f, n("ffn_up.weight"));
+            if (L.w_up.empty()) L.w_up = load(f, n("ffn_up.weight"));
             L.b_up = load_opt(f, n("ffn_up.bias"));
             L.w_down = load(f, n("ffn_down.weight"));
             L.b_down = load_opt(f, n("ffn_down.bias"));
@@ -97,6 +125,7 @@ public:
         ++pos_;
         const int kv_dim = n_kv_heads_ * head_size_, q_dim = n_heads_ * head_size_;
         std::vector<float> x(embed_.begin() + std::ptrdiff_t(token) * dim_, embed_.begin() + std::ptrdiff_t(token + 1) * dim_);
+        for (auto& e : x) e = float(e * embed_scale_);
         std::vector<float> xb(std::size_t(dim_), 0.0f), q(std::size_t(q_dim), 0.0f), k(std::size_t(kv_dim), 0.0f), v(std::size_t(kv_dim), 0.0f);
         std::vector<float> att_out(std::size_t(q_dim), 0.0f), hb(std::size_t(hidden_), 0.0f), hb2(std::size_t(hidden_), 0.0f);
         for (int l = 0; l < n_layers_; ++l) {
@@ -105,13 +134,19 @@ public:
             matvec(q.data(), xb.data(), L.wq, L.bq, q_dim, dim_);
             matvec(k.data(), xb.data(), L.wk, L.bk, kv_dim, dim_);
             matvec(v.data(), xb.data(), L.wv, L.bv, kv_dim, dim_);
-            for (int h = 0; h < n_heads_; ++h) rotate(q.data() + h * head_size_, pos);
-            for (int h = 0; h < n_kv_heads_; ++h) rotate(k.data() + h * head_size_, pos);
+            const bool local = gemma3_ && local_[std::size_t(l)];
+            if (!L.q_norm.empty())
+                for (int h = 0; h < n_heads_; ++h) rms(q.data() + h * head_size_, L.q_norm, head_size_);
+            if (!L.k_norm.empty())
+                for (int h = 0; h < n_kv_heads_; ++h) rms(k.data() + h * head_size_, L.k_norm, head_size_);
+            for (int h = 0; h < n_heads_; ++h) rotate(q.data() + h * head_size_, pos, local);
+            for (int h = 0; h < n_kv_heads_; ++h) rotate(k.data() + h * head_size_, pos, local);
             round_through_kv_type(k);
             round_through_kv_type(v);
             key_cache_[std::size_t(l)].insert(key_cache_[std::size_t(l)].end(), k.begin(), k.end());
             value_cache_[std::size_t(l)].insert(value_cache_[std::size_t(l)].end(), v.begin(), v.end());
-            const int first = window_ > 0 ? std::max(0, pos - window_ + 1) : 0;
+            const int win = gemma3_ ? (local ? window_ : 0) : window_;
+            const int first = win > 0 ? std::max(0, pos - win + 1) : 0;
             for (int h = 0; h < n_heads_; ++h) {
                 const int g = h / (n_heads_ / n_kv_heads_);
                 const float* qh = q.data() + h * head_size_;
@@ -120,7 +155,7 @@ public:
                     const float* kt = key_cache_[std::size_t(l)].data() + std::size_t(t) * kv_dim + g * head_size_;
                     double s = 0;
                     for (int i = 0; i < head_size_; ++i) s += double(qh[i]) * kt[i];
-                    att.push_back(float(s / std::sqrt(double(head_size_))));
+                    att.push_back(float(s * attn_scale_));
                 }
                 softmax(att);
                 float* o = att_out.data() + h * head_size_;
@@ -133,6 +168,7 @@ public:
                 }
             }
             matvec(xb.data(), att_out.data(), L.wo, L.bo, dim_, q_dim);
+            if (!L.attn_post_norm.empty()) rms(xb.data(), L.attn_post_norm, dim_);
             for (int i = 0; i < dim_; ++i) x[i] += xb[i];
 
             norm(xb.data(), x.data(), L.ffn_norm, L.ffn_norm_b);
@@ -148,6 +184,7 @@ public:
                 }
             }
             matvec(xb.data(), hb.data(), L.w_down, L.b_down, dim_, hidden_);
+            if (!L.ffn_post_norm.empty()) rms(xb.data(), L.ffn_post_norm, dim_);
             for (int i = 0; i < dim_; ++i) x[i] += xb[i];
         }
         norm(xb.data(), x.data(), out_norm_, out_norm_b_);
@@ -167,7 +204,17 @@ private:
         std::vector<float> w_gate, b_gate;            // (hidden_dim, dim)
         std::vector<float> w_up, b_up;                // (hidden_dim, dim)
         std::vector<float> w_down, b_down;            // (dim, hidden_dim)
+        std::vector<float> q_norm, k_norm;            // (head_size) or empty
+        std::vector<float> attn_post_norm, ffn_post_norm;  // (dim) or empty
     };
+
+    // In place: x = x / sqrt(mean(x²) + eps) * w over n values.
+    void rms(float* x, const std::vector<float>& w, int n) const {
+        double ss = 0;
+        for (int i = 0; i < n; ++i) ss += double(x[i]) * x[i];
+        const double s = 1.0 / std::sqrt(ss / n + eps_);
+        for (int i = 0; i < n; ++i) x[i] = float(x[i] * s * w[std::size_t(i)]);
+    }
 
     static std::vector<float> load(const llmt::io::gguf_file& f, const std::string& name) {
         const auto& t = f.require_tensor(name);
@@ -215,19 +262,20 @@ private:
         return 0.5f * x * (1.0f + std::tanh(0.7978845608f * (x + 0.044715f * x * x * x)));
     }
     // RoPE of one head at position pos, angles from the formula with the file's scaling.
-    void rotate(float* head, int pos) const {
+    void rotate(float* head, int pos, bool local = false) const {
+        const double base = local ? double(base_swa_) : double(base_);
         const int half = n_rot_ / 2;
         const double pi = std::numbers::pi;
         // YaRN blend range over pair indices.
-        auto corr = [&](double rotations) { return n_rot_ * std::log(n_ctx_orig_ / (rotations * 2 * pi)) / (2 * std::log(double(base_))); };
+        auto corr = [&](double rotations) { return n_rot_ * std::log(n_ctx_orig_ / (rotations * 2 * pi)) / (2 * std::log(base)); };
         const double lo = std::max(0.0, std::floor(corr(beta_fast_))), hi = std::min(double(n_rot_ - 1), std::ceil(corr(beta_slow_)));
         for (int i = 0; i < half; ++i) {
-            double freq = std::pow(double(base_), -2.0 * i / n_rot_);
-            if (!freq_factors_.empty()) freq /= freq_factors_[std::size_t(i)];
+            double freq = std::pow(base, -2.0 * i / n_rot_);
+            if (!freq_factors_.empty() && !local) freq /= freq_factors_[std::size_t(i)];
             const double extrap = pos * freq;
             double theta = extrap, mscale = 1.0;
-            if (linear_) theta = extrap / factor_;
-            if (yarn_) {
+            if (linear_ && !local) theta = extrap / factor_;
+            if (yarn_ && !local) {
                 const double interp = extrap / factor_;
                 const double ramp = 1.0 - std::clamp((i - lo) / std::max(0.001, hi - lo), 0.0, 1.0);
                 theta = interp * (1 - ramp) + extrap * ramp;
@@ -257,6 +305,10 @@ private:
     int window_ = 0;
     float eps_ = 1e-5f, base_ = 10000.0f, factor_ = 1.0f, n_ctx_orig_ = 0, beta_fast_ = 32, beta_slow_ = 1;
     bool linear_ = false, yarn_ = false;
+    bool gemma3_ = false;                           // Gemma 3: scaled embeddings, local layers
+    double embed_scale_ = 1.0, attn_scale_ = 1.0;
+    float base_swa_ = 10000.0f;                     // RoPE base of Gemma 3's local layers
+    std::vector<bool> local_;                       // (layer) Gemma 3: a local sliding-window layer
     std::vector<float> embed_;                      // (vocab, dim)
     std::vector<float> out_;                        // (vocab, dim)
     std::vector<float> out_norm_, out_norm_b_;      // (dim)

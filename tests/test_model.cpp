@@ -338,7 +338,7 @@ TEST_CASE("load_any: picks the preset from general.architecture; an unknown one 
         FAIL("load_any accepted an unknown architecture");
     } catch (const llmt::error& e) {
         CHECK(e.code() == llmt::errc::unsupported);
-        CHECK(std::string(e.what()).find("architecture 'tinyln' is not supported (llmt knows: llama)") != std::string::npos);
+        CHECK(std::string(e.what()).find("architecture 'tinyln' is not supported (llmt knows: llama, qwen2, qwen3, gemma3, phi3)") != std::string::npos);
     }
 }
 

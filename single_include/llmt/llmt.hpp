@@ -14815,8 +14815,15 @@ LLMT_END_NAMESPACE
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 LLMT_BEGIN_NAMESPACE
+
+/// What differs between the layers of one model (Gemma 3's local and global layers), from the file.
+struct layer_hparams {
+    std::int64_t window = 0;  // attention window of this layer (positions seen, itself included), 0 = all
+    bool local_rope = false;  // rotates with hparams::rope_local instead of hparams::rope
+};
 
 /// Sizes and constants of a transformer, from the file (never from the model type).
 struct hparams {
@@ -14832,6 +14839,12 @@ struct hparams {
     float norm_eps = 1e-5f;        // the norm policy's epsilon key
     std::int64_t sliding_window = 0;  // {arch}.attention.sliding_window, 0 = none
     layers::rope_params rope;      // {arch}.rope.*
+    // Filled by the architecture (model/arch/*.hpp) once block_count is checked against the tensors:
+    std::vector<layer_hparams> layer;  // [n_layer]
+    layers::rope_params rope_local;    // RoPE of the layers with local_rope (Gemma 3: {arch}.rope.freq_base_swa)
+    float embed_scale = 1.0f;          // multiplies the token embeddings (Gemma: sqrt(n_embd))
+    float attn_scale = 0.0f;           // multiplies q·k before the softmax; 0 = 1/sqrt(head_dim)
+    float logit_softcap = 0.0f;        // logits = c·tanh(logits / c) when > 0 ({arch}.final_logit_softcapping)
 
     [[nodiscard]] std::int64_t q_dim() const noexcept { return n_head * head_dim; }
     [[nodiscard]] std::int64_t kv_dim() const noexcept { return n_head_kv * head_dim; }
@@ -15236,6 +15249,7 @@ LLMT_END_NAMESPACE
 // backend::cpu: the operations a forward pass runs, on the CPU kernels (the seam CUDA/Metal backends specialise)
 
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -15257,6 +15271,14 @@ struct cpu {
     /// y[t] += b for t < n rows of `rows` values.
     static void add_bias(float* y, const float* b, std::int64_t rows, std::int64_t n) {
         for (std::int64_t t = 0; t < n; ++t) kernels::add(y + t * rows, y + t * rows, b, rows);
+    }
+    /// x *= s over n values.
+    static void scale(float* x, float s, std::int64_t n) noexcept {
+        for (std::int64_t i = 0; i < n; ++i) x[i] *= s;
+    }
+    /// x = c · tanh(x / c) over n values (logit soft-capping).
+    static void softcap(float* x, float c, std::int64_t n) noexcept {
+        for (std::int64_t i = 0; i < n; ++i) x[i] = c * std::tanh(x[i] / c);
     }
     /// y = a + b over n values.
     static void add(float* y, const float* a, const float* b, std::int64_t n) { kernels::add(y, a, b, n); }
@@ -15291,6 +15313,150 @@ struct cpu {
 }  // namespace backend
 LLMT_END_NAMESPACE
 // ---- end llmt/backend/cpu.hpp ----
+// ---- begin llmt/model/arch/blocks.hpp ----
+// blocks: the weights of a transformer block's building blocks (attention, feed-forward, norms) and the architecture concept
+
+
+#include <array>
+#include <concepts>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+LLMT_BEGIN_NAMESPACE
+namespace detail {
+
+/// A linear layer: y = W·x (+ b).
+struct linear {
+    kernels::weight_ref w;  // [rows][cols], any format of the model's weight_types
+    std::vector<float> b;   // [rows] or empty
+};
+
+/// Attention's weights. A fused QKV tensor is loaded as three row ranges of itself (wq, wk, wv):
+/// the forward never knows which layout the file had.
+struct attention_weights {
+    linear wq;                    // [n_head * head_dim][n_embd]
+    linear wk;                    // [n_head_kv * head_dim][n_embd]
+    linear wv;                    // [n_head_kv * head_dim][n_embd]
+    linear wo;                    // [n_embd][n_head * head_dim]
+    std::vector<float> q_norm;    // [head_dim] per-head RMSNorm of the queries (Qwen3, Gemma 3) or empty
+    std::vector<float> k_norm;    // [head_dim] per-head RMSNorm of the keys or empty
+};
+
+/// A feed-forward's weights; a fused gate-up tensor is loaded as two row ranges (gate, then up).
+struct ffn_weights {
+    linear gate;  // [n_ff][n_embd] (gated kinds only)
+    linear up;    // [n_ff][n_embd]
+    linear down;  // [n_embd][n_ff]
+};
+
+/// A norm's gain and optional bias.
+struct norm_weights {
+    std::vector<float> w;  // [n] or empty (the norm absent)
+    std::vector<float> b;  // [n] or empty
+};
+
+/// The weights of one transformer block; which parts an architecture fills and how it wires them
+/// is its own (model/arch/*.hpp).
+struct block_weights {
+    norm_weights attn_norm;       // [n_embd] before attention
+    attention_weights attn;
+    norm_weights attn_post_norm;  // [n_embd] after attention (sandwich: Gemma 2/3) or empty
+    norm_weights ffn_norm;        // [n_embd] before the feed-forward
+    ffn_weights ffn;
+    norm_weights ffn_post_norm;   // [n_embd] after the feed-forward (sandwich) or empty
+};
+
+/// What an architecture's loader may ask of the model while it loads: tensors by name, checked
+/// against their expected shape and marked as read. Only used at load.
+struct tensor_loader {
+    /// The matrix `base.weight` [rows][cols] and the vector `base.bias` if present.
+    std::function<linear(const std::string& base, std::int64_t rows, std::int64_t cols)> lin;
+    /// Rows [first, first + rows) of the matrix `base.weight` [total_rows][cols] (a fused tensor), and of its bias.
+    std::function<linear(const std::string& base, std::int64_t first, std::int64_t rows, std::int64_t total_rows, std::int64_t cols)>
+        lin_rows;
+    /// A vector of n values dequantized to f32; empty when absent and not required.
+    std::function<std::vector<float>(const std::string& name, std::int64_t n, bool required)> vec;
+    /// Whether the file holds this tensor (does not mark it read).
+    std::function<bool(const std::string& name)> has;
+    bool gated = true;  // the model type's feed-forward is gated (reads ffn_gate)
+};
+
+inline std::string blk(std::int64_t l, std::string_view what) { return "blk." + std::to_string(l) + "." + std::string(what); }
+
+inline norm_weights load_norm(tensor_loader& ld, const std::string& base, std::int64_t n, bool required) {
+    return {ld.vec(base + ".weight", n, required), ld.vec(base + ".bias", n, false)};
+}
+
+}  // namespace detail
+
+namespace arch {
+/// An architecture (model/arch/<name>.hpp): the general.architecture names it reads, the
+/// hyper-parameters of its own (per-layer windows and RoPE bases, scales) read into hparams, the
+/// tensors of a block, and the block's wiring as calls to the context's building blocks
+/// (`template <typename Ops> static void block(Ops&, const detail::block_weights&, std::int64_t layer)`).
+template <typename A>
+concept architecture = requires(const io::gguf_file& f, hparams& hp, detail::tensor_loader& ld, detail::block_weights& b) {
+    { A::name } -> std::convertible_to<std::string_view>;
+    { A::names.size() } -> std::convertible_to<std::size_t>;
+    A::read(f, hp);
+    A::load_block(ld, std::as_const(hp), std::int64_t{0}, b);
+};
+}  // namespace arch
+
+LLMT_END_NAMESPACE
+// ---- end llmt/model/arch/blocks.hpp ----
+// ---- begin llmt/model/arch/llama.hpp ----
+// arch::llama: Llama 1/2/3, Mistral: tensor names, hyper-parameters and the pre-norm block
+
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+LLMT_BEGIN_NAMESPACE
+namespace arch {
+
+/// general.architecture "llama": pre-norm attention (separate Q/K/V, biases when the file has
+/// them) then a pre-norm feed-forward, each added to the residual stream. One window for every
+/// layer ({arch}.attention.sliding_window, 0 = none); RoPE scaling and llama3 rope_freqs from the file.
+struct llama {
+    static constexpr std::string_view name = "llama";
+    static constexpr std::array<std::string_view, 1> names{"llama"};
+
+    static void read(const io::gguf_file& /*f*/, hparams& hp) { hp.layer.assign(std::size_t(hp.n_layer), {hp.sliding_window, false}); }
+
+    static void load_block(detail::tensor_loader& ld, const hparams& hp, std::int64_t l, detail::block_weights& b) {
+        using detail::blk;
+        const std::int64_t d = hp.n_embd;
+        b.attn_norm = detail::load_norm(ld, blk(l, "attn_norm"), d, true);
+        b.attn.wq = ld.lin(blk(l, "attn_q"), hp.q_dim(), d);
+        b.attn.wk = ld.lin(blk(l, "attn_k"), hp.kv_dim(), d);
+        b.attn.wv = ld.lin(blk(l, "attn_v"), hp.kv_dim(), d);
+        b.attn.wo = ld.lin(blk(l, "attn_output"), d, hp.q_dim());
+        b.ffn_norm = detail::load_norm(ld, blk(l, "ffn_norm"), d, true);
+        if (ld.gated) b.ffn.gate = ld.lin(blk(l, "ffn_gate"), hp.n_ff, d);
+        b.ffn.up = ld.lin(blk(l, "ffn_up"), hp.n_ff, d);
+        b.ffn.down = ld.lin(blk(l, "ffn_down"), d, hp.n_ff);
+    }
+
+    template <typename Ops>
+    static void block(Ops& op, const detail::block_weights& b, std::int64_t l) {
+        op.norm(b.attn_norm);  // xn = norm(x)
+        op.attention(b.attn, l);  // xn = attention(xn)
+        op.residual();  // x += xn
+        op.norm(b.ffn_norm);
+        op.feed_forward(b.ffn);
+        op.residual();
+    }
+};
+
+}  // namespace arch
+LLMT_END_NAMESPACE
+// ---- end llmt/model/arch/llama.hpp ----
 
 #include <fmt/ranges.h>
 
@@ -15315,23 +15481,14 @@ namespace detail {
 // Stands in for an invalid Spec so that only the named static_assert is reported, not a cascade.
 using fallback_spec = model_spec<rms_norm, gqa<>, rope_normal, swiglu, kv_cache::contiguous<quant::f32>, quant::weight_types<quant::f32>>;
 
-/// A linear layer: y = W·x (+ b).
-struct linear {
-    kernels::weight_ref w;  // [rows][cols], any format of the model's weight_types
-    std::vector<float> b;   // [rows] or empty
+template <typename S>
+struct arch_of {
+    using type = arch::llama;
 };
-
-/// The weights of one transformer block (pre-norm attention then pre-norm feed-forward).
-struct block_weights {
-    std::vector<float> attn_norm, attn_norm_b;  // [n_embd], bias [n_embd] or empty
-    linear wq;                                  // [n_head * head_dim][n_embd]
-    linear wk;                                  // [n_head_kv * head_dim][n_embd]
-    linear wv;                                  // [n_head_kv * head_dim][n_embd]
-    linear wo;                                  // [n_embd][n_head * head_dim]
-    std::vector<float> ffn_norm, ffn_norm_b;    // [n_embd], bias [n_embd] or empty
-    linear gate;                                // [n_ff][n_embd] (gated feed-forward only)
-    linear up;                                  // [n_ff][n_embd]
-    linear down;                                // [n_embd][n_ff]
+template <typename S>
+    requires requires { typename S::arch; }
+struct arch_of<S> {
+    using type = typename S::arch;
 };
 }  // namespace detail
 
@@ -15358,6 +15515,9 @@ public:
     using kv_policy = typename spec::kv_policy;
     using kv_element = typename kv_policy::element;
     using weights = typename spec::weights;
+    /// The block's tensors and wiring (model/arch/*.hpp): Spec::arch, else arch::llama.
+    using arch_type = typename detail::arch_of<spec>::type;
+    static_assert(arch::architecture<arch_type>, "llmt::model<Spec>: Spec::arch must be an architecture (llmt::arch::llama, ...)");
 
     /// Opens a GGUF file and loads the model (weights stay memory-mapped).
     /// Throws llmt::error only (a failed allocation or thread start as errc::runtime naming the file).
@@ -15425,29 +15585,33 @@ private:
         check_kv_type(opt);
         check_blocks();  // before anything is sized by block_count
 
+        if (opt.sliding_window >= 0) hp_.sliding_window = opt.sliding_window;
+        arch_type::read(*file_, hp_);  // per-layer windows and RoPE, scales
+        LLMT_CHECK_CODE(std::int64_t(hp_.layer.size()) == hp_.n_layer, errc::config, "architecture '{}' described {} layers of {}",
+                        arch_type::name, hp_.layer.size(), hp_.n_layer);
+
         const std::int64_t d = hp_.n_embd;
         tok_embd_ = matrix("token_embd.weight", -1, d);
         hp_.n_vocab = tok_embd_.rows;
         output_ = find("output.weight") ? matrix("output.weight", hp_.n_vocab, d) : tok_embd_;  // tied
         output_norm_ = vec("output_norm.weight", d, true);
         output_norm_b_ = vec("output_norm.bias", d, false);
+        detail::tensor_loader ld;
+        ld.lin = [this](const std::string& base, std::int64_t rows, std::int64_t cols) { return lin(base, rows, cols); };
+        ld.lin_rows = [this](const std::string& base, std::int64_t first, std::int64_t rows, std::int64_t total, std::int64_t cols) {
+            return lin_rows(base, first, rows, total, cols);
+        };
+        ld.vec = [this](const std::string& name, std::int64_t n, bool required) { return vec(name, n, required); };
+        ld.has = [this](const std::string& name) { return file_->find_tensor(name) != nullptr; };
+        ld.gated = feed_forward::gated;
         layers_.resize(std::size_t(hp_.n_layer));
-        for (std::int64_t l = 0; l < hp_.n_layer; ++l) {
-            auto& L = layers_[std::size_t(l)];
-            auto name = [&](std::string_view what) { return fmt::format("blk.{}.{}", l, what); };
-            L.attn_norm = vec(name("attn_norm.weight"), d, true);
-            L.attn_norm_b = vec(name("attn_norm.bias"), d, false);
-            L.wq = lin(name("attn_q"), hp_.q_dim(), d);
-            L.wk = lin(name("attn_k"), hp_.kv_dim(), d);
-            L.wv = lin(name("attn_v"), hp_.kv_dim(), d);
-            L.wo = lin(name("attn_output"), d, hp_.q_dim());
-            L.ffn_norm = vec(name("ffn_norm.weight"), d, true);
-            L.ffn_norm_b = vec(name("ffn_norm.bias"), d, false);
-            if constexpr (feed_forward::gated) L.gate = lin(name("ffn_gate"), hp_.n_ff, d);
-            L.up = lin(name("ffn_up"), hp_.n_ff, d);
-            L.down = lin(name("ffn_down"), d, hp_.n_ff);
-        }
+        for (std::int64_t l = 0; l < hp_.n_layer; ++l) arch_type::load_block(ld, hp_, l, layers_[std::size_t(l)]);
         hp_.rope.freq_factors = vec("rope_freqs.weight", hp_.rope.n_rot / 2, false);
+        // LongRoPE (Phi-3): per-frequency divisors for contexts beyond the original one, others for within it
+        std::vector<float> rope_long = vec("rope_factors_long.weight", hp_.rope.n_rot / 2, false);
+        std::vector<float> rope_short = vec("rope_factors_short.weight", hp_.rope.n_rot / 2, false);
+        for (const float f : rope_long) check_rope_factor("rope_factors_long.weight", f);
+        for (const float f : rope_short) check_rope_factor("rope_factors_short.weight", f);
         for (const float f : hp_.rope.freq_factors)
             LLMT_CHECK_CODE(std::isfinite(f) && f > 0, errc::format, "gguf '{}': tensor 'rope_freqs.weight' holds {}, expected positive finite factors",
                             file_->path(), f);
@@ -15461,8 +15625,10 @@ private:
         shape_.n_head = hp_.n_head;
         shape_.n_head_kv = hp_.n_head_kv;
         shape_.head_dim = hp_.head_dim;
-        shape_.window = opt.sliding_window >= 0 ? opt.sliding_window : hp_.sliding_window;
-        shape_.scale = 1.0f / std::sqrt(float(hp_.head_dim));
+        shape_.window = 0;  // the widest window of any layer (0 when one sees the whole context)
+        for (std::size_t l = 0; l < hp_.layer.size(); ++l)
+            shape_.window = l == 0 || (shape_.window > 0 && hp_.layer[l].window > 0) ? std::max(shape_.window, hp_.layer[l].window) : 0;
+        shape_.scale = hp_.attn_scale > 0 ? hp_.attn_scale : 1.0f / std::sqrt(float(hp_.head_dim));
         if constexpr (kv_policy::ring)
             LLMT_CHECK_CODE(shape_.window > 0, errc::config,
                             "{} needs an attention window, but the file sets no '{}.attention.sliding_window': "
@@ -15474,8 +15640,13 @@ private:
         check_memory(opt, cells, n_threads);
         threads_ = n_threads;
 
+        if (hp_.rope.freq_factors.empty()) hp_.rope.freq_factors = n_ctx_ > hp_.rope.n_ctx_orig ? rope_long : rope_short;
         rope_table_.resize(size_product(errc::invalid_argument, "the RoPE table", n_ctx_, hp_.rope.n_rot));
         layers::fill_rope_table(hp_.rope, n_ctx_, rope_table_.data());
+        if (std::any_of(hp_.layer.begin(), hp_.layer.end(), [](const layer_hparams& h) { return h.local_rope; })) {
+            rope_local_table_.resize(rope_table_.size());
+            layers::fill_rope_table(hp_.rope_local, n_ctx_, rope_local_table_.data());
+        }
 
         auto pool = std::make_shared<thread_pool>(n_threads);
         if (opt.repack) pack_weights(*pool);
@@ -15490,6 +15661,11 @@ private:
         }
     }
     void make_default_context(const context_options& co);
+
+    void check_rope_factor(std::string_view tensor, float f) const {
+        LLMT_CHECK_CODE(std::isfinite(f) && f > 0, errc::format, "gguf '{}': tensor '{}' holds {}, expected positive finite factors",
+                        file_->path(), tensor, f);
+    }
 
     // The options alone: each refused with a message naming it and its limit.
     static void check_options(const load_options& opt) {
@@ -15619,7 +15795,7 @@ private:
     [[nodiscard]] std::size_t matmul_scratch(std::int64_t n_batch) const {
         std::size_t scratch = kernels::matmul_scratch_bytes(output_, n_batch);
         for (const auto& L : layers_)
-            for (const detail::linear* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down})
+            for (const detail::linear* w : {&L.attn.wq, &L.attn.wk, &L.attn.wv, &L.attn.wo, &L.ffn.gate, &L.ffn.up, &L.ffn.down})
                 if (w->w.fmt) scratch = std::max(scratch, kernels::matmul_scratch_bytes(w->w, n_batch));
         return scratch;
     }
@@ -15630,7 +15806,7 @@ private:
     void pack_weights(thread_pool& pool) {
         std::vector<kernels::weight_ref*> todo;
         for (auto& L : layers_)
-            for (detail::linear* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down})
+            for (detail::linear* w : {&L.attn.wq, &L.attn.wk, &L.attn.wv, &L.attn.wo, &L.ffn.gate, &L.ffn.up, &L.ffn.down})
                 if (w->w.fmt && kernels::can_pack(w->w)) todo.push_back(&w->w);
         if (output_.data != tok_embd_.data && kernels::can_pack(output_)) todo.push_back(&output_);  // tied: get_rows reads it
         if (todo.empty()) return;
@@ -15678,6 +15854,17 @@ private:
         l.b = vec(base + ".bias", rows, false);
         return l;
     }
+    // Rows [first, first + rows) of a fused matrix [total][cols] (and of its bias): a view of its bytes.
+    detail::linear lin_rows(const std::string& base, std::int64_t first, std::int64_t rows, std::int64_t total, std::int64_t cols) {
+        detail::linear whole = lin(base, total, cols);
+        detail::linear l;
+        const auto* t = file_->find_tensor(base + ".weight");
+        l.w = kernels::make_weight_ref<weights>(t->type, whole.w.data + std::size_t(first) * whole.w.row_bytes, rows, cols,
+                                                base + ".weight");
+        if (t->type == quant::qtype::f16 && f16_accum_ == f16_accumulation::half) l.w.kern = &kernels::f16_half_accum_entry;
+        if (!whole.b.empty()) l.b.assign(whole.b.begin() + first, whole.b.begin() + first + rows);
+        return l;
+    }
     // A vector of n values dequantized to f32; empty when absent and not required.
     std::vector<float> vec(const std::string& name, std::int64_t n, bool required) {
         const auto* t = find(name);
@@ -15713,6 +15900,7 @@ private:
     std::vector<float> output_norm_, output_norm_b_; // [n_embd], bias [n_embd] or empty
     std::vector<detail::block_weights> layers_;      // [n_layer]
     std::vector<float> rope_table_;                  // [n_ctx][n_rot/2][2] (cos, sin)
+    std::vector<float> rope_local_table_;            // [n_ctx][n_rot/2][2] of hp_.rope_local, or empty
 
     // The context of forward() (model_base's one-sequence interface) and its sequence.
     std::unique_ptr<context<Spec, backend::cpu>> default_;
@@ -15748,8 +15936,9 @@ class context final : public context_base {
 public:
     using model_type = model<Spec>;
     using kv_element = typename model_type::kv_element;
-    using feed_forward = typename model_type::feed_forward;
-    using norm = typename model_type::norm;
+    using feed_forward_type = typename model_type::feed_forward;
+    using norm_type = typename model_type::norm;
+    using arch_type = typename model_type::arch_type;
     using rope = typename model_type::rope;
     using pool_type = kv_cache::paged<kv_element>;
 
@@ -15794,7 +15983,7 @@ public:
         k_.assign(nb * std::size_t(hp.kv_dim()), 0.0f);
         v_.assign(nb * std::size_t(hp.kv_dim()), 0.0f);
         att_.assign(nb * std::size_t(hp.q_dim()), 0.0f);
-        gate_.assign(feed_forward::gated ? nb * std::size_t(hp.n_ff) : 0, 0.0f);
+        gate_.assign(feed_forward_type::gated ? nb * std::size_t(hp.n_ff) : 0, 0.0f);
         up_.assign(nb * std::size_t(hp.n_ff), 0.0f);
         scores_.assign(size_product(errc::invalid_argument, "the attention scratch", pool_->size(), attention::scratch_floats(m.shape_)), 0.0f);
         mm_scratch_.assign(m.matmul_scratch(n_batch_), std::byte{0});
@@ -15880,6 +16069,8 @@ public:
     }
 
 private:
+    friend arch_type;  // its block() calls the building blocks below
+
     void reserve_or_remove(seq_id s) {
         try {
             kv_.reserve(s, n_ctx_);
@@ -15954,52 +16145,22 @@ private:
         if (!l.b.empty()) Backend::add_bias(y, l.b.data(), l.w.rows, n);
     }
     void normalize(const std::vector<float>& w, const std::vector<float>& bias, const float* x, std::int64_t n, float* y) {
-        Backend::template norm<norm>(y, x, w.data(), or_null(bias), m_->hp_.n_embd, n, m_->hp_.norm_eps);
+        Backend::template norm<norm_type>(y, x, w.data(), or_null(bias), m_->hp_.n_embd, n, m_->hp_.norm_eps);
     }
 
     // Tokens [at, at + n) of the batch, their blocks reserved.
     void run_chunk(const batch& b, std::int64_t at, std::int64_t n) {
         const model_type& M = *m_;
         const hparams& hp = M.hp_;
-        const std::int64_t d = hp.n_embd, qd = hp.q_dim(), kvd = hp.kv_dim(), n_rot = hp.rope.n_rot;
+        const std::int64_t d = hp.n_embd;
         const token_id* tokens = b.token.data() + at;
-        const std::int64_t* pos = b.pos.data() + at;
-        const seq_id* seq = b.seq.data() + at;
-        for (std::int64_t t = 0; t < n; ++t) views_[std::size_t(t)] = kv_.view_of(seq[t]);
+        chunk_ = {n, b.pos.data() + at, b.seq.data() + at};
+        for (std::int64_t t = 0; t < n; ++t) views_[std::size_t(t)] = kv_.view_of(chunk_.seq[t]);
         float* x = x_.data();
         float* xn = xn_.data();
         Backend::get_rows(M.tok_embd_, tokens, n, x);
-        for (std::int64_t l = 0; l < hp.n_layer; ++l) {
-            const auto& L = M.layers_[std::size_t(l)];
-            // attention
-            normalize(L.attn_norm, L.attn_norm_b, x, n, xn);
-            apply(L.wq, xn, n, q_.data());
-            apply(L.wk, xn, n, k_.data());
-            apply(L.wv, xn, n, v_.data());
-            for (std::int64_t t = 0; t < n; ++t) {
-                const float* cs = M.rope_table_.data() + pos[t] * n_rot;
-                Backend::rope(q_.data() + t * qd, hp.n_head, hp.head_dim, n_rot, cs, rope::style);
-                Backend::rope(k_.data() + t * kvd, hp.n_head_kv, hp.head_dim, n_rot, cs, rope::style);
-                kv_.write(seq[t], l, pos[t], k_.data() + t * kvd, v_.data() + t * kvd);
-            }
-            Backend::template attend<kv_element>(*pool_, views_.data(), pos, l, M.shape_, q_.data(), n, att_.data(), scores_.data(),
-                                                 attention::scratch_floats(M.shape_));
-            apply(L.wo, att_.data(), n, xn);
-            Backend::add(x, x, xn, n * d);
-            // feed-forward
-            normalize(L.ffn_norm, L.ffn_norm_b, x, n, xn);
-            float* act = up_.data();
-            apply(L.up, xn, n, up_.data());
-            if constexpr (feed_forward::gated) {
-                apply(L.gate, xn, n, gate_.data());
-                Backend::template activate<feed_forward>(gate_.data(), gate_.data(), up_.data(), n * hp.n_ff);
-                act = gate_.data();
-            } else {
-                Backend::template activate<feed_forward>(up_.data(), nullptr, up_.data(), n * hp.n_ff);
-            }
-            apply(L.down, act, n, xn);
-            Backend::add(x, x, xn, n * d);
-        }
+        if (hp.embed_scale != 1.0f) Backend::scale(x, hp.embed_scale, n * d);
+        for (std::int64_t l = 0; l < hp.n_layer; ++l) arch_type::block(*this, M.layers_[std::size_t(l)], l);
         // the rows whose logits are wanted, gathered, normalized and projected to the vocabulary
         std::int64_t rows = 0, first_out = -1;
         for (std::int64_t t = 0; t < n; ++t) {
@@ -16011,11 +16172,73 @@ private:
         }
         if (rows == 0) return;
         normalize(M.output_norm_, M.output_norm_b_, x, rows, xn);
-        Backend::matmul(*pool_, M.output_, xn, rows, logits_.data() + std::size_t(first_out) * std::size_t(hp.n_vocab),
-                        mm_scratch_.data());
+        float* out = logits_.data() + std::size_t(first_out) * std::size_t(hp.n_vocab);
+        Backend::matmul(*pool_, M.output_, xn, rows, out, mm_scratch_.data());
+        if (hp.logit_softcap > 0) Backend::softcap(out, hp.logit_softcap, rows * hp.n_vocab);
     }
 
+    // ---- the building blocks an architecture's block is wired from (model/arch/*.hpp) ----
+    // Each works on the chunk's n rows: x_ the residual stream, xn_ the block's working rows.
+
+    /// xn = norm(x).
+    void norm(const detail::norm_weights& w) { normalize(w.w, w.b, x_.data(), chunk_.n, xn_.data()); }
+    /// xn = norm(xn) (a norm after a sub-block: Gemma's sandwich).
+    void post_norm(const detail::norm_weights& w) { normalize(w.w, w.b, xn_.data(), chunk_.n, xn_.data()); }
+    /// x += xn.
+    void residual() { Backend::add(x_.data(), x_.data(), xn_.data(), chunk_.n * m_->hp_.n_embd); }
+
+    /// xn = Wo · attention(Q, K, V of xn) for layer l: optional per-head QK-norm, RoPE with the
+    /// layer's table, K and V written to the cache, attention within the layer's window.
+    void attention(const detail::attention_weights& A, std::int64_t l) {
+        const model_type& M = *m_;
+        const hparams& hp = M.hp_;
+        const std::int64_t n = chunk_.n, qd = hp.q_dim(), kvd = hp.kv_dim(), n_rot = hp.rope.n_rot;
+        float* xn = xn_.data();
+        apply(A.wq, xn, n, q_.data());
+        apply(A.wk, xn, n, k_.data());
+        apply(A.wv, xn, n, v_.data());
+        if (!A.q_norm.empty()) Backend::template norm<layers::rms_norm>(q_.data(), q_.data(), A.q_norm.data(), nullptr, hp.head_dim, n * hp.n_head, hp.norm_eps);
+        if (!A.k_norm.empty())
+            Backend::template norm<layers::rms_norm>(k_.data(), k_.data(), A.k_norm.data(), nullptr, hp.head_dim, n * hp.n_head_kv, hp.norm_eps);
+        const layer_hparams& lh = hp.layer[std::size_t(l)];
+        const float* table = lh.local_rope ? M.rope_local_table_.data() : M.rope_table_.data();
+        for (std::int64_t t = 0; t < n; ++t) {
+            const float* cs = table + chunk_.pos[t] * n_rot;
+            Backend::rope(q_.data() + t * qd, hp.n_head, hp.head_dim, n_rot, cs, rope::style);
+            Backend::rope(k_.data() + t * kvd, hp.n_head_kv, hp.head_dim, n_rot, cs, rope::style);
+            kv_.write(chunk_.seq[t], l, chunk_.pos[t], k_.data() + t * kvd, v_.data() + t * kvd);
+        }
+        attention::attention_shape shape = M.shape_;
+        shape.window = lh.window;
+        Backend::template attend<kv_element>(*pool_, views_.data(), chunk_.pos, l, shape, q_.data(), n, att_.data(), scores_.data(),
+                                             attention::scratch_floats(M.shape_));
+        apply(A.wo, att_.data(), n, xn);
+    }
+
+    /// xn = down(act(gate · xn) ⊙ up · xn) (gated kinds) or down(act(up · xn)).
+    void feed_forward(const detail::ffn_weights& F) {
+        const std::int64_t n = chunk_.n, n_ff = m_->hp_.n_ff;
+        float* xn = xn_.data();
+        float* act = up_.data();
+        apply(F.up, xn, n, up_.data());
+        if constexpr (feed_forward_type::gated) {
+            apply(F.gate, xn, n, gate_.data());
+            Backend::template activate<feed_forward_type>(gate_.data(), gate_.data(), up_.data(), n * n_ff);
+            act = gate_.data();
+        } else {
+            Backend::template activate<feed_forward_type>(up_.data(), nullptr, up_.data(), n * n_ff);
+        }
+        apply(F.down, act, n, xn);
+    }
+
+    struct chunk_state {
+        std::int64_t n = 0;                 // tokens of the chunk being run
+        const std::int64_t* pos = nullptr;  // [n] their positions
+        const seq_id* seq = nullptr;        // [n] their sequences
+    };
+
     const model_type* m_;
+    chunk_state chunk_;
     std::int64_t n_ctx_ = 0, n_batch_ = 0;
     bool prefix_cache_ = true;
     std::shared_ptr<thread_pool> pool_;
@@ -16054,6 +16277,7 @@ model<Spec>& model<Spec>::operator=(model&& o) noexcept {
     output_norm_b_ = std::move(o.output_norm_b_);
     layers_ = std::move(o.layers_);
     rope_table_ = std::move(o.rope_table_);
+    rope_local_table_ = std::move(o.rope_local_table_);
     default_ = std::move(o.default_);
     default_seq_ = o.default_seq_;
     logits_ = std::move(o.logits_);
@@ -16101,8 +16325,246 @@ void model<Spec>::forward(std::span<const token_id> tokens, std::int64_t pos0, s
 LLMT_END_NAMESPACE
 // ---- end llmt/model/model.hpp ----
 // ---- begin llmt/model/presets.hpp ----
-// presets: ready-made model specs per architecture (llama: Llama 1/2/3, Mistral)
+// presets: ready-made model specs per architecture (llama, qwen2, qwen3, gemma3, phi3)
 
+// ---- begin llmt/model/arch/gemma3.hpp ----
+// arch::gemma3: Gemma 3: sandwich norms, per-head QK-norm, local sliding-window layers with their own RoPE base
+
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+LLMT_BEGIN_NAMESPACE
+namespace arch {
+
+/// general.architecture "gemma3": embeddings scaled by sqrt(n_embd); each block normalizes before
+/// and after attention and before and after the GELU-gated feed-forward (the norm weights already
+/// hold Gemma's 1 + w, folded in by the conversion); per-head RMSNorm of Q and K. Layers follow the
+/// pattern {arch}.attention.sliding_window_pattern (default 6: five local layers, then a global
+/// one): a local layer sees the last {arch}.attention.sliding_window positions and rotates with
+/// base {arch}.rope.freq_base_swa (default 10000, no scaling); a global layer sees everything
+/// with the file's RoPE. Query scale: {arch}.attention.scale if set, else as llama.cpp (after
+/// gemma_pytorch): 1/sqrt(head size), or 1/sqrt(n_embd / n_head) for the 62-layer 27B.
+struct gemma3 {
+    static constexpr std::string_view name = "gemma3";
+    static constexpr std::array<std::string_view, 1> names{"gemma3"};
+
+    static void read(const io::gguf_file& f, hparams& hp) {
+        const std::string a = hp.arch + ".";
+        const std::int64_t pattern = f.get_or<std::int64_t>(a + "attention.sliding_window_pattern", 6);
+        LLMT_CHECK_CODE(pattern >= 0, errc::format, "gguf '{}': '{}attention.sliding_window_pattern' is {}, expected ≥ 0", f.path(), a,
+                        pattern);
+        hp.layer.assign(std::size_t(hp.n_layer), {0, false});
+        if (hp.sliding_window > 0)
+            for (std::int64_t l = 0; l < hp.n_layer; ++l)
+                if (pattern == 0 || l % pattern < pattern - 1) hp.layer[std::size_t(l)] = {hp.sliding_window, true};
+        hp.rope_local = layers::rope_params{};
+        hp.rope_local.n_rot = hp.rope.n_rot;
+        hp.rope_local.n_ctx_orig = hp.rope.n_ctx_orig;
+        hp.rope_local.freq_base = f.get_or<float>(a + "rope.freq_base_swa", 10000.0f);
+        LLMT_CHECK_CODE(std::isfinite(hp.rope_local.freq_base) && hp.rope_local.freq_base > 0, errc::format,
+                        "gguf '{}': '{}rope.freq_base_swa' is {}, expected a positive number", f.path(), a, hp.rope_local.freq_base);
+        hp.embed_scale = std::sqrt(float(hp.n_embd));
+        const float scale = f.get_or<float>(a + "attention.scale", 0.0f);
+        hp.attn_scale = scale > 0 ? scale
+                        : hp.n_layer == 62 ? 1.0f / std::sqrt(float(hp.n_embd / hp.n_head))
+                                           : 1.0f / std::sqrt(float(hp.head_dim));
+        hp.logit_softcap = f.get_or<float>(a + "final_logit_softcapping", 0.0f);
+        LLMT_CHECK_CODE(std::isfinite(hp.logit_softcap) && hp.logit_softcap >= 0, errc::format,
+                        "gguf '{}': '{}final_logit_softcapping' is {}, expected ≥ 0", f.path(), a, hp.logit_softcap);
+    }
+
+    static void load_block(detail::tensor_loader& ld, const hparams& hp, std::int64_t l, detail::block_weights& b) {
+        using detail::blk;
+        const std::int64_t d = hp.n_embd;
+        b.attn_norm = detail::load_norm(ld, blk(l, "attn_norm"), d, true);
+        b.attn.wq = ld.lin(blk(l, "attn_q"), hp.q_dim(), d);
+        b.attn.wk = ld.lin(blk(l, "attn_k"), hp.kv_dim(), d);
+        b.attn.wv = ld.lin(blk(l, "attn_v"), hp.kv_dim(), d);
+        b.attn.q_norm = ld.vec(blk(l, "attn_q_norm.weight"), hp.head_dim, true);
+        b.attn.k_norm = ld.vec(blk(l, "attn_k_norm.weight"), hp.head_dim, true);
+        b.attn.wo = ld.lin(blk(l, "attn_output"), d, hp.q_dim());
+        b.attn_post_norm = detail::load_norm(ld, blk(l, "post_attention_norm"), d, true);
+        b.ffn_norm = detail::load_norm(ld, blk(l, "ffn_norm"), d, true);
+        b.ffn.gate = ld.lin(blk(l, "ffn_gate"), hp.n_ff, d);
+        b.ffn.up = ld.lin(blk(l, "ffn_up"), hp.n_ff, d);
+        b.ffn.down = ld.lin(blk(l, "ffn_down"), d, hp.n_ff);
+        b.ffn_post_norm = detail::load_norm(ld, blk(l, "post_ffw_norm"), d, true);
+    }
+
+    template <typename Ops>
+    static void block(Ops& op, const detail::block_weights& b, std::int64_t l) {
+        op.norm(b.attn_norm);
+        op.attention(b.attn, l);  // the layer's window and RoPE table, QK-norm
+        op.post_norm(b.attn_post_norm);
+        op.residual();
+        op.norm(b.ffn_norm);
+        op.feed_forward(b.ffn);
+        op.post_norm(b.ffn_post_norm);
+        op.residual();
+    }
+};
+
+}  // namespace arch
+LLMT_END_NAMESPACE
+// ---- end llmt/model/arch/gemma3.hpp ----
+// ---- begin llmt/model/arch/phi3.hpp ----
+// arch::phi3: Phi-3 / Phi-4-mini: fused QKV and gate-up tensors, LongRoPE factors from the file
+
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+LLMT_BEGIN_NAMESPACE
+namespace arch {
+
+/// general.architecture "phi3": llama's pre-norm block, but Q, K and V in one tensor attn_qkv
+/// ([q_dim + 2 kv_dim][n_embd], or three separate ones) and gate and up in one ffn_up
+/// ([2 n_ff][n_embd]: the SiLU-gated half first). Both are read as row ranges of the fused
+/// tensor: the same kernels, no copy. LongRoPE (rope_factors_long / _short) is chosen by the model
+/// from the context size, as llama.cpp does. llama.cpp ignores Phi-3's sliding window: so does llmt.
+struct phi3 {
+    static constexpr std::string_view name = "phi3";
+    static constexpr std::array<std::string_view, 1> names{"phi3"};
+
+    static void read(const io::gguf_file& /*f*/, hparams& hp) { hp.layer.assign(std::size_t(hp.n_layer), {0, false}); }
+
+    static void load_block(detail::tensor_loader& ld, const hparams& hp, std::int64_t l, detail::block_weights& b) {
+        using detail::blk;
+        const std::int64_t d = hp.n_embd, qd = hp.q_dim(), kvd = hp.kv_dim();
+        b.attn_norm = detail::load_norm(ld, blk(l, "attn_norm"), d, true);
+        if (ld.has(blk(l, "attn_qkv.weight"))) {
+            const std::int64_t total = qd + 2 * kvd;
+            b.attn.wq = ld.lin_rows(blk(l, "attn_qkv"), 0, qd, total, d);
+            b.attn.wk = ld.lin_rows(blk(l, "attn_qkv"), qd, kvd, total, d);
+            b.attn.wv = ld.lin_rows(blk(l, "attn_qkv"), qd + kvd, kvd, total, d);
+        } else {
+            b.attn.wq = ld.lin(blk(l, "attn_q"), qd, d);
+            b.attn.wk = ld.lin(blk(l, "attn_k"), kvd, d);
+            b.attn.wv = ld.lin(blk(l, "attn_v"), kvd, d);
+        }
+        b.attn.wo = ld.lin(blk(l, "attn_output"), d, qd);
+        b.ffn_norm = detail::load_norm(ld, blk(l, "ffn_norm"), d, true);
+        b.ffn.gate = ld.lin_rows(blk(l, "ffn_up"), 0, hp.n_ff, 2 * hp.n_ff, d);
+        b.ffn.up = ld.lin_rows(blk(l, "ffn_up"), hp.n_ff, hp.n_ff, 2 * hp.n_ff, d);
+        b.ffn.down = ld.lin(blk(l, "ffn_down"), d, hp.n_ff);
+    }
+
+    template <typename Ops>
+    static void block(Ops& op, const detail::block_weights& b, std::int64_t l) {
+        op.norm(b.attn_norm);
+        op.attention(b.attn, l);
+        op.residual();
+        op.norm(b.ffn_norm);
+        op.feed_forward(b.ffn);
+        op.residual();
+    }
+};
+
+}  // namespace arch
+LLMT_END_NAMESPACE
+// ---- end llmt/model/arch/phi3.hpp ----
+// ---- begin llmt/model/arch/qwen2.hpp ----
+// arch::qwen2: Qwen 2 / 2.5: llama's pre-norm block with biases on Q, K and V (NeoX RoPE in the preset)
+
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+LLMT_BEGIN_NAMESPACE
+namespace arch {
+
+/// general.architecture "qwen2": pre-norm attention whose Q, K and V projections carry biases,
+/// then a pre-norm SwiGLU feed-forward. llama.cpp gives Qwen 2 no sliding window: neither does llmt.
+struct qwen2 {
+    static constexpr std::string_view name = "qwen2";
+    static constexpr std::array<std::string_view, 1> names{"qwen2"};
+
+    static void read(const io::gguf_file& /*f*/, hparams& hp) { hp.layer.assign(std::size_t(hp.n_layer), {0, false}); }
+
+    static void load_block(detail::tensor_loader& ld, const hparams& hp, std::int64_t l, detail::block_weights& b) {
+        using detail::blk;
+        const std::int64_t d = hp.n_embd;
+        b.attn_norm = detail::load_norm(ld, blk(l, "attn_norm"), d, true);
+        b.attn.wq = ld.lin(blk(l, "attn_q"), hp.q_dim(), d);  // + attn_q.bias
+        b.attn.wk = ld.lin(blk(l, "attn_k"), hp.kv_dim(), d);
+        b.attn.wv = ld.lin(blk(l, "attn_v"), hp.kv_dim(), d);
+        b.attn.wo = ld.lin(blk(l, "attn_output"), d, hp.q_dim());
+        b.ffn_norm = detail::load_norm(ld, blk(l, "ffn_norm"), d, true);
+        b.ffn.gate = ld.lin(blk(l, "ffn_gate"), hp.n_ff, d);
+        b.ffn.up = ld.lin(blk(l, "ffn_up"), hp.n_ff, d);
+        b.ffn.down = ld.lin(blk(l, "ffn_down"), d, hp.n_ff);
+    }
+
+    template <typename Ops>
+    static void block(Ops& op, const detail::block_weights& b, std::int64_t l) {
+        op.norm(b.attn_norm);
+        op.attention(b.attn, l);
+        op.residual();
+        op.norm(b.ffn_norm);
+        op.feed_forward(b.ffn);
+        op.residual();
+    }
+};
+
+}  // namespace arch
+LLMT_END_NAMESPACE
+// ---- end llmt/model/arch/qwen2.hpp ----
+// ---- begin llmt/model/arch/qwen3.hpp ----
+// arch::qwen3: Qwen 3: pre-norm block, per-head RMSNorm of Q and K before RoPE, no biases
+
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+LLMT_BEGIN_NAMESPACE
+namespace arch {
+
+/// general.architecture "qwen3": pre-norm attention with per-head RMSNorm of the queries and keys
+/// (attn_q_norm, attn_k_norm: [head_dim]) applied before RoPE, then a pre-norm SwiGLU feed-forward.
+/// The head size is attention.key_length (head_count × head size need not be n_embd).
+struct qwen3 {
+    static constexpr std::string_view name = "qwen3";
+    static constexpr std::array<std::string_view, 1> names{"qwen3"};
+
+    static void read(const io::gguf_file& /*f*/, hparams& hp) { hp.layer.assign(std::size_t(hp.n_layer), {0, false}); }
+
+    static void load_block(detail::tensor_loader& ld, const hparams& hp, std::int64_t l, detail::block_weights& b) {
+        using detail::blk;
+        const std::int64_t d = hp.n_embd;
+        b.attn_norm = detail::load_norm(ld, blk(l, "attn_norm"), d, true);
+        b.attn.wq = ld.lin(blk(l, "attn_q"), hp.q_dim(), d);
+        b.attn.wk = ld.lin(blk(l, "attn_k"), hp.kv_dim(), d);
+        b.attn.wv = ld.lin(blk(l, "attn_v"), hp.kv_dim(), d);
+        b.attn.q_norm = ld.vec(blk(l, "attn_q_norm.weight"), hp.head_dim, true);
+        b.attn.k_norm = ld.vec(blk(l, "attn_k_norm.weight"), hp.head_dim, true);
+        b.attn.wo = ld.lin(blk(l, "attn_output"), d, hp.q_dim());
+        b.ffn_norm = detail::load_norm(ld, blk(l, "ffn_norm"), d, true);
+        b.ffn.gate = ld.lin(blk(l, "ffn_gate"), hp.n_ff, d);
+        b.ffn.up = ld.lin(blk(l, "ffn_up"), hp.n_ff, d);
+        b.ffn.down = ld.lin(blk(l, "ffn_down"), d, hp.n_ff);
+    }
+
+    template <typename Ops>
+    static void block(Ops& op, const detail::block_weights& b, std::int64_t l) {
+        op.norm(b.attn_norm);
+        op.attention(b.attn, l);  // QK-norm: b.attn.q_norm / k_norm are set
+        op.residual();
+        op.norm(b.ffn_norm);
+        op.feed_forward(b.ffn);
+        op.residual();
+    }
+};
+
+}  // namespace arch
+LLMT_END_NAMESPACE
+// ---- end llmt/model/arch/qwen3.hpp ----
 
 #include <array>
 #include <string_view>
@@ -16116,11 +16578,44 @@ namespace presets {
 /// sliding window set by the file masks attention.
 template <typename E>
 struct llama_kv : model_spec<rms_norm, gqa<>, rope_normal, swiglu, kv_cache::contiguous<E>, quant::all_formats> {
-    static constexpr std::array<std::string_view, 1> architectures{"llama"};
+    using arch = llmt::arch::llama;
+    static constexpr auto architectures = arch::names;
 };
 
 /// llama_kv with an f32 KV cache (the exact one).
 struct llama : llama_kv<quant::f32> {};
+
+/// Qwen 2 / 2.5 (arch::qwen2): biases on Q, K, V; NeoX RoPE; SwiGLU.
+template <typename E>
+struct qwen2_kv : model_spec<rms_norm, gqa<>, rope_neox, swiglu, kv_cache::contiguous<E>, quant::all_formats> {
+    using arch = llmt::arch::qwen2;
+    static constexpr auto architectures = arch::names;
+};
+struct qwen2 : qwen2_kv<quant::f32> {};
+
+/// Qwen 3 (arch::qwen3): per-head QK RMSNorm; NeoX RoPE; SwiGLU.
+template <typename E>
+struct qwen3_kv : model_spec<rms_norm, gqa<>, rope_neox, swiglu, kv_cache::contiguous<E>, quant::all_formats> {
+    using arch = llmt::arch::qwen3;
+    static constexpr auto architectures = arch::names;
+};
+struct qwen3 : qwen3_kv<quant::f32> {};
+
+/// Gemma 3 (arch::gemma3): sandwich norms, QK-norm, local/global layers; NeoX RoPE; GELU-gated.
+template <typename E>
+struct gemma3_kv : model_spec<rms_norm, gqa<>, rope_neox, geglu, kv_cache::contiguous<E>, quant::all_formats> {
+    using arch = llmt::arch::gemma3;
+    static constexpr auto architectures = arch::names;
+};
+struct gemma3 : gemma3_kv<quant::f32> {};
+
+/// Phi-3 (arch::phi3): fused QKV and gate-up; NeoX RoPE with LongRoPE factors; SwiGLU.
+template <typename E>
+struct phi3_kv : model_spec<rms_norm, gqa<>, rope_neox, swiglu, kv_cache::contiguous<E>, quant::all_formats> {
+    using arch = llmt::arch::phi3;
+    static constexpr auto architectures = arch::names;
+};
+struct phi3 : phi3_kv<quant::f32> {};
 
 }  // namespace presets
 LLMT_END_NAMESPACE
@@ -16141,9 +16636,12 @@ LLMT_BEGIN_NAMESPACE
 
 namespace presets {
 /// The presets load_any() chooses from: llama with each KV element type (load_options::kv_type),
-/// the first (f16, as llama.cpp's default) when none is asked for. Each is one more instantiation
-/// of model<> (compile time: see README).
-using all = type_list<llama_kv<quant::f16>, llama, llama_kv<quant::q8_0>>;
+/// the first (f16, as llama.cpp's default) when none is asked for, then each other architecture with
+/// an f16 KV cache. Each is one more instantiation of model<> (compile time: see README); the other
+/// architectures' f32 and q8_0 variants are types (presets::qwen2, presets::qwen2_kv<q8_0>, ...), not
+/// compiled into load_any.
+using all = type_list<llama_kv<quant::f16>, llama, llama_kv<quant::q8_0>, qwen2_kv<quant::f16>, qwen3_kv<quant::f16>,
+                      gemma3_kv<quant::f16>, phi3_kv<quant::f16>>;
 }  // namespace presets
 
 /// Loads a model from a parsed file with the first preset of Presets whose architectures include

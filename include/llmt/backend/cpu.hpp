@@ -12,6 +12,7 @@
 #include <llmt/kernels/weight_ref.hpp>
 #include <llmt/layers/rope.hpp>
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -33,6 +34,14 @@ struct cpu {
     /// y[t] += b for t < n rows of `rows` values.
     static void add_bias(float* y, const float* b, std::int64_t rows, std::int64_t n) {
         for (std::int64_t t = 0; t < n; ++t) kernels::add(y + t * rows, y + t * rows, b, rows);
+    }
+    /// x *= s over n values.
+    static void scale(float* x, float s, std::int64_t n) noexcept {
+        for (std::int64_t i = 0; i < n; ++i) x[i] *= s;
+    }
+    /// x = c · tanh(x / c) over n values (logit soft-capping).
+    static void softcap(float* x, float c, std::int64_t n) noexcept {
+        for (std::int64_t i = 0; i < n; ++i) x[i] = c * std::tanh(x[i] / c);
     }
     /// y = a + b over n values.
     static void add(float* y, const float* a, const float* b, std::int64_t n) { kernels::add(y, a, b, n); }

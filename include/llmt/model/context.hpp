@@ -8,7 +8,10 @@
 #include <llmt/core/limits.hpp>
 #include <llmt/core/thread_pool.hpp>
 #include <llmt/kv_cache/paged.hpp>
+#include <llmt/layers/norm.hpp>
+#include <llmt/model/arch/blocks.hpp>
 #include <llmt/model/context_base.hpp>
+#include <llmt/model/hparams.hpp>
 
 #include <algorithm>
 #include <cstddef>
@@ -32,8 +35,9 @@ class context final : public context_base {
 public:
     using model_type = model<Spec>;
     using kv_element = typename model_type::kv_element;
-    using feed_forward = typename model_type::feed_forward;
-    using norm = typename model_type::norm;
+    using feed_forward_type = typename model_type::feed_forward;
+    using norm_type = typename model_type::norm;
+    using arch_type = typename model_type::arch_type;
     using rope = typename model_type::rope;
     using pool_type = kv_cache::paged<kv_element>;
 
@@ -78,7 +82,7 @@ public:
         k_.assign(nb * std::size_t(hp.kv_dim()), 0.0f);
         v_.assign(nb * std::size_t(hp.kv_dim()), 0.0f);
         att_.assign(nb * std::size_t(hp.q_dim()), 0.0f);
-        gate_.assign(feed_forward::gated ? nb * std::size_t(hp.n_ff) : 0, 0.0f);
+        gate_.assign(feed_forward_type::gated ? nb * std::size_t(hp.n_ff) : 0, 0.0f);
         up_.assign(nb * std::size_t(hp.n_ff), 0.0f);
         scores_.assign(size_product(errc::invalid_argument, "the attention scratch", pool_->size(), attention::scratch_floats(m.shape_)), 0.0f);
         mm_scratch_.assign(m.matmul_scratch(n_batch_), std::byte{0});
@@ -164,6 +168,8 @@ public:
     }
 
 private:
+    friend arch_type;  // its block() calls the building blocks below
+
     void reserve_or_remove(seq_id s) {
         try {
             kv_.reserve(s, n_ctx_);
@@ -238,52 +244,22 @@ private:
         if (!l.b.empty()) Backend::add_bias(y, l.b.data(), l.w.rows, n);
     }
     void normalize(const std::vector<float>& w, const std::vector<float>& bias, const float* x, std::int64_t n, float* y) {
-        Backend::template norm<norm>(y, x, w.data(), or_null(bias), m_->hp_.n_embd, n, m_->hp_.norm_eps);
+        Backend::template norm<norm_type>(y, x, w.data(), or_null(bias), m_->hp_.n_embd, n, m_->hp_.norm_eps);
     }
 
     // Tokens [at, at + n) of the batch, their blocks reserved.
     void run_chunk(const batch& b, std::int64_t at, std::int64_t n) {
         const model_type& M = *m_;
         const hparams& hp = M.hp_;
-        const std::int64_t d = hp.n_embd, qd = hp.q_dim(), kvd = hp.kv_dim(), n_rot = hp.rope.n_rot;
+        const std::int64_t d = hp.n_embd;
         const token_id* tokens = b.token.data() + at;
-        const std::int64_t* pos = b.pos.data() + at;
-        const seq_id* seq = b.seq.data() + at;
-        for (std::int64_t t = 0; t < n; ++t) views_[std::size_t(t)] = kv_.view_of(seq[t]);
+        chunk_ = {n, b.pos.data() + at, b.seq.data() + at};
+        for (std::int64_t t = 0; t < n; ++t) views_[std::size_t(t)] = kv_.view_of(chunk_.seq[t]);
         float* x = x_.data();
         float* xn = xn_.data();
         Backend::get_rows(M.tok_embd_, tokens, n, x);
-        for (std::int64_t l = 0; l < hp.n_layer; ++l) {
-            const auto& L = M.layers_[std::size_t(l)];
-            // attention
-            normalize(L.attn_norm, L.attn_norm_b, x, n, xn);
-            apply(L.wq, xn, n, q_.data());
-            apply(L.wk, xn, n, k_.data());
-            apply(L.wv, xn, n, v_.data());
-            for (std::int64_t t = 0; t < n; ++t) {
-                const float* cs = M.rope_table_.data() + pos[t] * n_rot;
-                Backend::rope(q_.data() + t * qd, hp.n_head, hp.head_dim, n_rot, cs, rope::style);
-                Backend::rope(k_.data() + t * kvd, hp.n_head_kv, hp.head_dim, n_rot, cs, rope::style);
-                kv_.write(seq[t], l, pos[t], k_.data() + t * kvd, v_.data() + t * kvd);
-            }
-            Backend::template attend<kv_element>(*pool_, views_.data(), pos, l, M.shape_, q_.data(), n, att_.data(), scores_.data(),
-                                                 attention::scratch_floats(M.shape_));
-            apply(L.wo, att_.data(), n, xn);
-            Backend::add(x, x, xn, n * d);
-            // feed-forward
-            normalize(L.ffn_norm, L.ffn_norm_b, x, n, xn);
-            float* act = up_.data();
-            apply(L.up, xn, n, up_.data());
-            if constexpr (feed_forward::gated) {
-                apply(L.gate, xn, n, gate_.data());
-                Backend::template activate<feed_forward>(gate_.data(), gate_.data(), up_.data(), n * hp.n_ff);
-                act = gate_.data();
-            } else {
-                Backend::template activate<feed_forward>(up_.data(), nullptr, up_.data(), n * hp.n_ff);
-            }
-            apply(L.down, act, n, xn);
-            Backend::add(x, x, xn, n * d);
-        }
+        if (hp.embed_scale != 1.0f) Backend::scale(x, hp.embed_scale, n * d);
+        for (std::int64_t l = 0; l < hp.n_layer; ++l) arch_type::block(*this, M.layers_[std::size_t(l)], l);
         // the rows whose logits are wanted, gathered, normalized and projected to the vocabulary
         std::int64_t rows = 0, first_out = -1;
         for (std::int64_t t = 0; t < n; ++t) {
@@ -295,11 +271,73 @@ private:
         }
         if (rows == 0) return;
         normalize(M.output_norm_, M.output_norm_b_, x, rows, xn);
-        Backend::matmul(*pool_, M.output_, xn, rows, logits_.data() + std::size_t(first_out) * std::size_t(hp.n_vocab),
-                        mm_scratch_.data());
+        float* out = logits_.data() + std::size_t(first_out) * std::size_t(hp.n_vocab);
+        Backend::matmul(*pool_, M.output_, xn, rows, out, mm_scratch_.data());
+        if (hp.logit_softcap > 0) Backend::softcap(out, hp.logit_softcap, rows * hp.n_vocab);
     }
 
+    // ---- the building blocks an architecture's block is wired from (model/arch/*.hpp) ----
+    // Each works on the chunk's n rows: x_ the residual stream, xn_ the block's working rows.
+
+    /// xn = norm(x).
+    void norm(const detail::norm_weights& w) { normalize(w.w, w.b, x_.data(), chunk_.n, xn_.data()); }
+    /// xn = norm(xn) (a norm after a sub-block: Gemma's sandwich).
+    void post_norm(const detail::norm_weights& w) { normalize(w.w, w.b, xn_.data(), chunk_.n, xn_.data()); }
+    /// x += xn.
+    void residual() { Backend::add(x_.data(), x_.data(), xn_.data(), chunk_.n * m_->hp_.n_embd); }
+
+    /// xn = Wo · attention(Q, K, V of xn) for layer l: optional per-head QK-norm, RoPE with the
+    /// layer's table, K and V written to the cache, attention within the layer's window.
+    void attention(const detail::attention_weights& A, std::int64_t l) {
+        const model_type& M = *m_;
+        const hparams& hp = M.hp_;
+        const std::int64_t n = chunk_.n, qd = hp.q_dim(), kvd = hp.kv_dim(), n_rot = hp.rope.n_rot;
+        float* xn = xn_.data();
+        apply(A.wq, xn, n, q_.data());
+        apply(A.wk, xn, n, k_.data());
+        apply(A.wv, xn, n, v_.data());
+        if (!A.q_norm.empty()) Backend::template norm<layers::rms_norm>(q_.data(), q_.data(), A.q_norm.data(), nullptr, hp.head_dim, n * hp.n_head, hp.norm_eps);
+        if (!A.k_norm.empty())
+            Backend::template norm<layers::rms_norm>(k_.data(), k_.data(), A.k_norm.data(), nullptr, hp.head_dim, n * hp.n_head_kv, hp.norm_eps);
+        const layer_hparams& lh = hp.layer[std::size_t(l)];
+        const float* table = lh.local_rope ? M.rope_local_table_.data() : M.rope_table_.data();
+        for (std::int64_t t = 0; t < n; ++t) {
+            const float* cs = table + chunk_.pos[t] * n_rot;
+            Backend::rope(q_.data() + t * qd, hp.n_head, hp.head_dim, n_rot, cs, rope::style);
+            Backend::rope(k_.data() + t * kvd, hp.n_head_kv, hp.head_dim, n_rot, cs, rope::style);
+            kv_.write(chunk_.seq[t], l, chunk_.pos[t], k_.data() + t * kvd, v_.data() + t * kvd);
+        }
+        attention::attention_shape shape = M.shape_;
+        shape.window = lh.window;
+        Backend::template attend<kv_element>(*pool_, views_.data(), chunk_.pos, l, shape, q_.data(), n, att_.data(), scores_.data(),
+                                             attention::scratch_floats(M.shape_));
+        apply(A.wo, att_.data(), n, xn);
+    }
+
+    /// xn = down(act(gate · xn) ⊙ up · xn) (gated kinds) or down(act(up · xn)).
+    void feed_forward(const detail::ffn_weights& F) {
+        const std::int64_t n = chunk_.n, n_ff = m_->hp_.n_ff;
+        float* xn = xn_.data();
+        float* act = up_.data();
+        apply(F.up, xn, n, up_.data());
+        if constexpr (feed_forward_type::gated) {
+            apply(F.gate, xn, n, gate_.data());
+            Backend::template activate<feed_forward_type>(gate_.data(), gate_.data(), up_.data(), n * n_ff);
+            act = gate_.data();
+        } else {
+            Backend::template activate<feed_forward_type>(up_.data(), nullptr, up_.data(), n * n_ff);
+        }
+        apply(F.down, act, n, xn);
+    }
+
+    struct chunk_state {
+        std::int64_t n = 0;                 // tokens of the chunk being run
+        const std::int64_t* pos = nullptr;  // [n] their positions
+        const seq_id* seq = nullptr;        // [n] their sequences
+    };
+
     const model_type* m_;
+    chunk_state chunk_;
     std::int64_t n_ctx_ = 0, n_batch_ = 0;
     bool prefix_cache_ = true;
     std::shared_ptr<thread_pool> pool_;

@@ -11,8 +11,15 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 LLMT_BEGIN_NAMESPACE
+
+/// What differs between the layers of one model (Gemma 3's local and global layers), from the file.
+struct layer_hparams {
+    std::int64_t window = 0;  // attention window of this layer (positions seen, itself included), 0 = all
+    bool local_rope = false;  // rotates with hparams::rope_local instead of hparams::rope
+};
 
 /// Sizes and constants of a transformer, from the file (never from the model type).
 struct hparams {
@@ -28,6 +35,12 @@ struct hparams {
     float norm_eps = 1e-5f;        // the norm policy's epsilon key
     std::int64_t sliding_window = 0;  // {arch}.attention.sliding_window, 0 = none
     layers::rope_params rope;      // {arch}.rope.*
+    // Filled by the architecture (model/arch/*.hpp) once block_count is checked against the tensors:
+    std::vector<layer_hparams> layer;  // [n_layer]
+    layers::rope_params rope_local;    // RoPE of the layers with local_rope (Gemma 3: {arch}.rope.freq_base_swa)
+    float embed_scale = 1.0f;          // multiplies the token embeddings (Gemma: sqrt(n_embd))
+    float attn_scale = 0.0f;           // multiplies q·k before the softmax; 0 = 1/sqrt(head_dim)
+    float logit_softcap = 0.0f;        // logits = c·tanh(logits / c) when > 0 ({arch}.final_logit_softcapping)
 
     [[nodiscard]] std::int64_t q_dim() const noexcept { return n_head * head_dim; }
     [[nodiscard]] std::int64_t kv_dim() const noexcept { return n_head_kv * head_dim; }

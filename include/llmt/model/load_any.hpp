@@ -21,9 +21,12 @@ LLMT_BEGIN_NAMESPACE
 
 namespace presets {
 /// The presets load_any() chooses from: llama with each KV element type (load_options::kv_type),
-/// the first (f16, as llama.cpp's default) when none is asked for. Each is one more instantiation
-/// of model<> (compile time: see README).
-using all = type_list<llama_kv<quant::f16>, llama, llama_kv<quant::q8_0>>;
+/// the first (f16, as llama.cpp's default) when none is asked for, then each other architecture with
+/// an f16 KV cache. Each is one more instantiation of model<> (compile time: see README); the other
+/// architectures' f32 and q8_0 variants are types (presets::qwen2, presets::qwen2_kv<q8_0>, ...), not
+/// compiled into load_any.
+using all = type_list<llama_kv<quant::f16>, llama, llama_kv<quant::q8_0>, qwen2_kv<quant::f16>, qwen3_kv<quant::f16>,
+                      gemma3_kv<quant::f16>, phi3_kv<quant::f16>>;
 }  // namespace presets
 
 /// Loads a model from a parsed file with the first preset of Presets whose architectures include

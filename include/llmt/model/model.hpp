@@ -18,6 +18,8 @@
 #include <llmt/kv_cache/contiguous.hpp>
 #include <llmt/kv_cache/sliding_window.hpp>
 #include <llmt/kv_cache/store.hpp>
+#include <llmt/model/arch/blocks.hpp>
+#include <llmt/model/arch/llama.hpp>
 #include <llmt/model/hparams.hpp>
 #include <llmt/model/context_base.hpp>
 #include <llmt/model/model_base.hpp>
@@ -47,23 +49,14 @@ namespace detail {
 // Stands in for an invalid Spec so that only the named static_assert is reported, not a cascade.
 using fallback_spec = model_spec<rms_norm, gqa<>, rope_normal, swiglu, kv_cache::contiguous<quant::f32>, quant::weight_types<quant::f32>>;
 
-/// A linear layer: y = W·x (+ b).
-struct linear {
-    kernels::weight_ref w;  // [rows][cols], any format of the model's weight_types
-    std::vector<float> b;   // [rows] or empty
+template <typename S>
+struct arch_of {
+    using type = arch::llama;
 };
-
-/// The weights of one transformer block (pre-norm attention then pre-norm feed-forward).
-struct block_weights {
-    std::vector<float> attn_norm, attn_norm_b;  // [n_embd], bias [n_embd] or empty
-    linear wq;                                  // [n_head * head_dim][n_embd]
-    linear wk;                                  // [n_head_kv * head_dim][n_embd]
-    linear wv;                                  // [n_head_kv * head_dim][n_embd]
-    linear wo;                                  // [n_embd][n_head * head_dim]
-    std::vector<float> ffn_norm, ffn_norm_b;    // [n_embd], bias [n_embd] or empty
-    linear gate;                                // [n_ff][n_embd] (gated feed-forward only)
-    linear up;                                  // [n_ff][n_embd]
-    linear down;                                // [n_embd][n_ff]
+template <typename S>
+    requires requires { typename S::arch; }
+struct arch_of<S> {
+    using type = typename S::arch;
 };
 }  // namespace detail
 
@@ -90,6 +83,9 @@ public:
     using kv_policy = typename spec::kv_policy;
     using kv_element = typename kv_policy::element;
     using weights = typename spec::weights;
+    /// The block's tensors and wiring (model/arch/*.hpp): Spec::arch, else arch::llama.
+    using arch_type = typename detail::arch_of<spec>::type;
+    static_assert(arch::architecture<arch_type>, "llmt::model<Spec>: Spec::arch must be an architecture (llmt::arch::llama, ...)");
 
     /// Opens a GGUF file and loads the model (weights stay memory-mapped).
     /// Throws llmt::error only (a failed allocation or thread start as errc::runtime naming the file).
@@ -157,29 +153,33 @@ private:
         check_kv_type(opt);
         check_blocks();  // before anything is sized by block_count
 
+        if (opt.sliding_window >= 0) hp_.sliding_window = opt.sliding_window;
+        arch_type::read(*file_, hp_);  // per-layer windows and RoPE, scales
+        LLMT_CHECK_CODE(std::int64_t(hp_.layer.size()) == hp_.n_layer, errc::config, "architecture '{}' described {} layers of {}",
+                        arch_type::name, hp_.layer.size(), hp_.n_layer);
+
         const std::int64_t d = hp_.n_embd;
         tok_embd_ = matrix("token_embd.weight", -1, d);
         hp_.n_vocab = tok_embd_.rows;
         output_ = find("output.weight") ? matrix("output.weight", hp_.n_vocab, d) : tok_embd_;  // tied
         output_norm_ = vec("output_norm.weight", d, true);
         output_norm_b_ = vec("output_norm.bias", d, false);
+        detail::tensor_loader ld;
+        ld.lin = [this](const std::string& base, std::int64_t rows, std::int64_t cols) { return lin(base, rows, cols); };
+        ld.lin_rows = [this](const std::string& base, std::int64_t first, std::int64_t rows, std::int64_t total, std::int64_t cols) {
+            return lin_rows(base, first, rows, total, cols);
+        };
+        ld.vec = [this](const std::string& name, std::int64_t n, bool required) { return vec(name, n, required); };
+        ld.has = [this](const std::string& name) { return file_->find_tensor(name) != nullptr; };
+        ld.gated = feed_forward::gated;
         layers_.resize(std::size_t(hp_.n_layer));
-        for (std::int64_t l = 0; l < hp_.n_layer; ++l) {
-            auto& L = layers_[std::size_t(l)];
-            auto name = [&](std::string_view what) { return fmt::format("blk.{}.{}", l, what); };
-            L.attn_norm = vec(name("attn_norm.weight"), d, true);
-            L.attn_norm_b = vec(name("attn_norm.bias"), d, false);
-            L.wq = lin(name("attn_q"), hp_.q_dim(), d);
-            L.wk = lin(name("attn_k"), hp_.kv_dim(), d);
-            L.wv = lin(name("attn_v"), hp_.kv_dim(), d);
-            L.wo = lin(name("attn_output"), d, hp_.q_dim());
-            L.ffn_norm = vec(name("ffn_norm.weight"), d, true);
-            L.ffn_norm_b = vec(name("ffn_norm.bias"), d, false);
-            if constexpr (feed_forward::gated) L.gate = lin(name("ffn_gate"), hp_.n_ff, d);
-            L.up = lin(name("ffn_up"), hp_.n_ff, d);
-            L.down = lin(name("ffn_down"), d, hp_.n_ff);
-        }
+        for (std::int64_t l = 0; l < hp_.n_layer; ++l) arch_type::load_block(ld, hp_, l, layers_[std::size_t(l)]);
         hp_.rope.freq_factors = vec("rope_freqs.weight", hp_.rope.n_rot / 2, false);
+        // LongRoPE (Phi-3): per-frequency divisors for contexts beyond the original one, others for within it
+        std::vector<float> rope_long = vec("rope_factors_long.weight", hp_.rope.n_rot / 2, false);
+        std::vector<float> rope_short = vec("rope_factors_short.weight", hp_.rope.n_rot / 2, false);
+        for (const float f : rope_long) check_rope_factor("rope_factors_long.weight", f);
+        for (const float f : rope_short) check_rope_factor("rope_factors_short.weight", f);
         for (const float f : hp_.rope.freq_factors)
             LLMT_CHECK_CODE(std::isfinite(f) && f > 0, errc::format, "gguf '{}': tensor 'rope_freqs.weight' holds {}, expected positive finite factors",
                             file_->path(), f);
@@ -193,8 +193,10 @@ private:
         shape_.n_head = hp_.n_head;
         shape_.n_head_kv = hp_.n_head_kv;
         shape_.head_dim = hp_.head_dim;
-        shape_.window = opt.sliding_window >= 0 ? opt.sliding_window : hp_.sliding_window;
-        shape_.scale = 1.0f / std::sqrt(float(hp_.head_dim));
+        shape_.window = 0;  // the widest window of any layer (0 when one sees the whole context)
+        for (std::size_t l = 0; l < hp_.layer.size(); ++l)
+            shape_.window = l == 0 || (shape_.window > 0 && hp_.layer[l].window > 0) ? std::max(shape_.window, hp_.layer[l].window) : 0;
+        shape_.scale = hp_.attn_scale > 0 ? hp_.attn_scale : 1.0f / std::sqrt(float(hp_.head_dim));
         if constexpr (kv_policy::ring)
             LLMT_CHECK_CODE(shape_.window > 0, errc::config,
                             "{} needs an attention window, but the file sets no '{}.attention.sliding_window': "
@@ -206,8 +208,13 @@ private:
         check_memory(opt, cells, n_threads);
         threads_ = n_threads;
 
+        if (hp_.rope.freq_factors.empty()) hp_.rope.freq_factors = n_ctx_ > hp_.rope.n_ctx_orig ? rope_long : rope_short;
         rope_table_.resize(size_product(errc::invalid_argument, "the RoPE table", n_ctx_, hp_.rope.n_rot));
         layers::fill_rope_table(hp_.rope, n_ctx_, rope_table_.data());
+        if (std::any_of(hp_.layer.begin(), hp_.layer.end(), [](const layer_hparams& h) { return h.local_rope; })) {
+            rope_local_table_.resize(rope_table_.size());
+            layers::fill_rope_table(hp_.rope_local, n_ctx_, rope_local_table_.data());
+        }
 
         auto pool = std::make_shared<thread_pool>(n_threads);
         if (opt.repack) pack_weights(*pool);
@@ -222,6 +229,11 @@ private:
         }
     }
     void make_default_context(const context_options& co);
+
+    void check_rope_factor(std::string_view tensor, float f) const {
+        LLMT_CHECK_CODE(std::isfinite(f) && f > 0, errc::format, "gguf '{}': tensor '{}' holds {}, expected positive finite factors",
+                        file_->path(), tensor, f);
+    }
 
     // The options alone: each refused with a message naming it and its limit.
     static void check_options(const load_options& opt) {
@@ -351,7 +363,7 @@ private:
     [[nodiscard]] std::size_t matmul_scratch(std::int64_t n_batch) const {
         std::size_t scratch = kernels::matmul_scratch_bytes(output_, n_batch);
         for (const auto& L : layers_)
-            for (const detail::linear* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down})
+            for (const detail::linear* w : {&L.attn.wq, &L.attn.wk, &L.attn.wv, &L.attn.wo, &L.ffn.gate, &L.ffn.up, &L.ffn.down})
                 if (w->w.fmt) scratch = std::max(scratch, kernels::matmul_scratch_bytes(w->w, n_batch));
         return scratch;
     }
@@ -362,7 +374,7 @@ private:
     void pack_weights(thread_pool& pool) {
         std::vector<kernels::weight_ref*> todo;
         for (auto& L : layers_)
-            for (detail::linear* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down})
+            for (detail::linear* w : {&L.attn.wq, &L.attn.wk, &L.attn.wv, &L.attn.wo, &L.ffn.gate, &L.ffn.up, &L.ffn.down})
                 if (w->w.fmt && kernels::can_pack(w->w)) todo.push_back(&w->w);
         if (output_.data != tok_embd_.data && kernels::can_pack(output_)) todo.push_back(&output_);  // tied: get_rows reads it
         if (todo.empty()) return;
@@ -410,6 +422,17 @@ private:
         l.b = vec(base + ".bias", rows, false);
         return l;
     }
+    // Rows [first, first + rows) of a fused matrix [total][cols] (and of its bias): a view of its bytes.
+    detail::linear lin_rows(const std::string& base, std::int64_t first, std::int64_t rows, std::int64_t total, std::int64_t cols) {
+        detail::linear whole = lin(base, total, cols);
+        detail::linear l;
+        const auto* t = file_->find_tensor(base + ".weight");
+        l.w = kernels::make_weight_ref<weights>(t->type, whole.w.data + std::size_t(first) * whole.w.row_bytes, rows, cols,
+                                                base + ".weight");
+        if (t->type == quant::qtype::f16 && f16_accum_ == f16_accumulation::half) l.w.kern = &kernels::f16_half_accum_entry;
+        if (!whole.b.empty()) l.b.assign(whole.b.begin() + first, whole.b.begin() + first + rows);
+        return l;
+    }
     // A vector of n values dequantized to f32; empty when absent and not required.
     std::vector<float> vec(const std::string& name, std::int64_t n, bool required) {
         const auto* t = find(name);
@@ -445,6 +468,7 @@ private:
     std::vector<float> output_norm_, output_norm_b_; // [n_embd], bias [n_embd] or empty
     std::vector<detail::block_weights> layers_;      // [n_layer]
     std::vector<float> rope_table_;                  // [n_ctx][n_rot/2][2] (cos, sin)
+    std::vector<float> rope_local_table_;            // [n_ctx][n_rot/2][2] of hp_.rope_local, or empty
 
     // The context of forward() (model_base's one-sequence interface) and its sequence.
     std::unique_ptr<context<Spec, backend::cpu>> default_;
@@ -476,6 +500,7 @@ model<Spec>& model<Spec>::operator=(model&& o) noexcept {
     output_norm_b_ = std::move(o.output_norm_b_);
     layers_ = std::move(o.layers_);
     rope_table_ = std::move(o.rope_table_);
+    rope_local_table_ = std::move(o.rope_local_table_);
     default_ = std::move(o.default_);
     default_seq_ = o.default_seq_;
     logits_ = std::move(o.logits_);
