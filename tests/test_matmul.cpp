@@ -206,22 +206,37 @@ TEST_CASE_TEMPLATE_DEFINE("matmul: every path of this CPU matches the format's r
 TEST_CASE_TEMPLATE_APPLY(matmul_vs_ref, formats);
 
 TEST_CASE_TEMPLATE_DEFINE("matmul: bit-identical results for 1, 2 and 3 threads", F, matmul_threads) {
-    const std::int64_t rows = 100, cols = F::block_size == 1 ? 300 : 2 * 256, n = 9;
+    // big enough that 3 threads really split it (thread_pool::run_sized keeps a region under
+    // parallel_min_bytes per thread on the caller): decode (run_balanced over row units) and tiles
+    // (rows split per thread), the file's layout and the packed one
+    const std::int64_t cols = F::block_size == 1 ? 300 : 2 * 256;
+    const std::int64_t row_bytes = std::int64_t(sizeof(typename F::block)) * cols / F::block_size;
+    const std::int64_t rows = 3 * std::int64_t(llmt::thread_pool::parallel_min_bytes) / row_bytes + 37;
     const matrix<F> m(rows, cols, 7);
-    const auto x = randn(std::size_t(n * cols), 8);
+    const std::int64_t max_n = 9;
+    const auto x = randn(std::size_t(max_n * cols), 8);
     const auto w = m.ref(llmt::simd::best_isa());
-    std::vector<std::byte> scratch(k::matmul_scratch_bytes(w, n));
-    std::vector<float> y1(std::size_t(n * rows));
-    {
-        llmt::thread_pool pool(1);
-        k::matmul(pool, w, x.data(), n, y1.data(), scratch.data());
+    REQUIRE(w.row_bytes * std::size_t(rows) >= 3 * llmt::thread_pool::parallel_min_bytes);
+    llmt::thread_pool pool1(1), pool2(2), pool3(3);
+    std::vector<k::weight_ref> views = {w};
+    std::vector<std::byte> packed(k::weight_bytes(w) + 64);
+    if (k::can_pack(w)) {
+        auto* dst = reinterpret_cast<std::byte*>((reinterpret_cast<std::uintptr_t>(packed.data()) + 63) & ~std::uintptr_t(63));
+        views.push_back(k::pack_weight(pool2, w, dst));
     }
-    for (int threads : {2, 3}) {
-        llmt::thread_pool pool(threads);
-        std::vector<float> y(std::size_t(n * rows));
-        k::matmul(pool, w, x.data(), n, y.data(), scratch.data());
-        CHECK_MESSAGE(y == y1, threads << " threads differ from 1");
-    }
+    std::vector<std::byte> scratch(k::matmul_scratch_bytes(w, max_n));
+    for (const auto& v : views)
+        for (std::int64_t n : {std::int64_t(1), std::int64_t(2), max_n}) {
+            std::vector<float> y1(std::size_t(n * rows));
+            k::matmul(pool1, v, x.data(), n, y1.data(), scratch.data());
+            for (llmt::thread_pool* p : {&pool2, &pool3}) {
+                std::vector<float> y(std::size_t(n * rows), -1.0f);
+                k::matmul(*p, v, x.data(), n, y.data(), scratch.data());
+                CHECK_MESSAGE(std::memcmp(y.data(), y1.data(), y.size() * sizeof(float)) == 0,
+                              q::name(F::id) << (v.packed_rows ? " packed" : " file layout") << ", n = " << n << ": " << p->size()
+                                             << " threads differ from 1");
+            }
+        }
 }
 TEST_CASE_TEMPLATE_APPLY(matmul_threads, formats);
 
