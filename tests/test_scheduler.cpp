@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -330,4 +331,63 @@ TEST_CASE("scheduler: bad requests are errors at submit") {
     CHECK(s.stats().submitted == 0);
     CHECK_THROWS_AS(scheduler(*ctx, f.tok, {.token_budget = -1}), llmt::error);
     CHECK(s.idle());
+}
+
+TEST_CASE("scheduler: log-probabilities of the sampled tokens, cached prompt tokens, the done callback") {
+    fixture f;
+    const auto system = make_prompt(70, 9);
+    request r;
+    r.prompt = system;
+    r.prompt.push_back(17);
+    r.max_tokens = 12;
+    r.ignore_eos = true;
+    r.top_logprobs = 5;
+    r.sampler = sampling::chain{greedy{}};
+    int streamed = 0, done = 0;
+    r.on_logprob = [&](int sample, const runtime::token_logprob& lp) {
+        CHECK(sample == 0);
+        CHECK(lp.top.size() == 5);
+        ++streamed;
+    };
+    r.on_done = [&] { ++done; };
+    auto ctx = f.m->make_context({});
+    scheduler s(*ctx, f.tok);
+    const auto a = s.submit(r);
+    s.run_until_idle();
+    CHECK(done == 1);
+    const auto ra = *s.result(a);
+    CHECK(ra.cached_tokens == 0);
+    const auto& smp = ra.samples[0];
+    REQUIRE(smp.logprobs.size() == smp.tokens.size());
+    CHECK(streamed == int(smp.tokens.size()));
+    // the logits of the first sampled token, evaluated alone
+    std::vector<float> lg(std::size_t(f.m->n_vocab()));
+    auto solo = f.m->make_context({});
+    const auto seq = solo->create();
+    solo->forward(seq, r.prompt, 0, lg, false);
+    double total = 0;
+    for (const float x : lg) total += std::exp(double(x - lg[std::size_t(smp.tokens[0])]));
+    CHECK(smp.logprobs[0].logprob == doctest::Approx(-std::log(total)).epsilon(1e-4));
+    for (std::size_t k = 0; k < smp.tokens.size(); ++k) {
+        const auto& lp = smp.logprobs[k];
+        CHECK(lp.token == smp.tokens[k]);
+        CHECK(lp.logprob <= 0.0f);
+        REQUIRE(lp.top.size() == 5);
+        CHECK(lp.top[0].first == lp.token);  // greedy picks the most likely token
+        CHECK(lp.top[0].second == doctest::Approx(lp.logprob));
+        for (std::size_t j = 1; j < 5; ++j) CHECK(lp.top[j].second <= lp.top[j - 1].second);
+    }
+    // the same system prompt again: its full blocks come from the prefix cache
+    r.prompt.back() = 23;
+    r.top_logprobs = -1;
+    r.on_logprob = {};
+    const auto b = s.submit(r);
+    s.run_until_idle();
+    CHECK(done == 2);
+    const auto rb = *s.result(b);
+    CHECK(rb.cached_tokens >= 64);
+    CHECK(rb.samples[0].logprobs.empty());
+    request bad = r;
+    bad.top_logprobs = 65;
+    CHECK_THROWS_AS(s.submit(bad), llmt::error);
 }

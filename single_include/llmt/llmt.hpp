@@ -22105,6 +22105,7 @@ LLMT_END_NAMESPACE
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -22115,6 +22116,7 @@ LLMT_END_NAMESPACE
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -22125,6 +22127,14 @@ LLMT_BEGIN_NAMESPACE
 namespace runtime {
 
 using request_id = std::int64_t;
+
+/// The log-probability of a sampled token under the model's distribution (log-softmax of the
+/// logits, before any sampling stage), and the most likely tokens at its position, best first.
+struct token_logprob {
+    token_id token = -1;
+    float logprob = 0;
+    std::vector<std::pair<token_id, float>> top{};  ///< (token, log-probability), request::top_logprobs of them
+};
 
 /// One request: a prompt, how to sample, when to stop. Its n samples share the prompt's evaluation:
 /// the prompt is evaluated once, then its sequence is forked n - 1 times. Sample i samples with its
@@ -22142,6 +22152,12 @@ struct request {
     /// when a sample ends, a last call with token -1 releases the text still held, if any.
     std::function<void(int sample, token_id token, std::string_view piece)> on_token{};
     const std::atomic<bool>* cancel = nullptr;  ///< set by the caller to cancel (checked every step)
+    /// ≥ 0: every sampled token's log-probability and the top_logprobs most likely tokens (at most
+    /// 64) go to sample_result::logprobs and to on_logprob, called just before on_token; -1: none.
+    int top_logprobs = -1;
+    std::function<void(int sample, const token_logprob&)> on_logprob{};
+    /// Called on the scheduler's thread once the request is finished (result() then has it).
+    std::function<void()> on_done{};
 };
 
 /// What one sample of a request produced.
@@ -22152,10 +22168,12 @@ struct sample_result {
     double ttft_ms = 0;                ///< from submit() to the first sampled token
     std::vector<double> token_ms{};    ///< from submit() to each sampled token
     std::int64_t preemptions = 0;      ///< times this sample was preempted and recomputed
+    std::vector<token_logprob> logprobs{};  ///< one per sampled token when request::top_logprobs ≥ 0
 };
 
 struct request_result {
     std::vector<sample_result> samples;
+    std::int64_t cached_tokens = 0;  ///< prompt positions mapped from the prefix cache when first admitted
 };
 
 /// Sizes of the scheduler's steps.
@@ -22206,6 +22224,8 @@ public:
         LLMT_CHECK_CODE(r.n >= 1 && r.n <= max_samples, errc::invalid_argument,
                         "scheduler: the request asks for {} samples, 1 to {} are allowed", r.n, max_samples);
         LLMT_CHECK_CODE(r.max_tokens >= 0, errc::invalid_argument, "scheduler: max_tokens {} is negative", r.max_tokens);
+        LLMT_CHECK_CODE(r.top_logprobs >= -1 && r.top_logprobs <= max_top_logprobs, errc::invalid_argument,
+                        "scheduler: top_logprobs {} is outside -1 (none) to {}", r.top_logprobs, max_top_logprobs);
         for (const token_id t : r.prompt)
             LLMT_CHECK_CODE(t >= 0 && t < ctx_->n_vocab(), errc::invalid_argument,
                             "scheduler: prompt token id {} is outside the vocabulary of {}", t, ctx_->n_vocab());
@@ -22326,6 +22346,7 @@ public:
 private:
     using clock = std::chrono::steady_clock;
     static constexpr int max_samples = 1024;
+    static constexpr int max_top_logprobs = 64;
 
     struct sample_state {
         int index = 0;
@@ -22343,6 +22364,7 @@ private:
         request_result res;
         std::atomic<bool> cancel_flag{false};
         int live = 0;  // samples not done (scheduler thread)
+        bool admitted = false;  // admitted once (scheduler thread)
         bool done = false;  // under mu_
         [[nodiscard]] bool cancelled() const {
             return cancel_flag.load(std::memory_order_relaxed) || (req.cancel && req.cancel->load(std::memory_order_relaxed));
@@ -22408,11 +22430,14 @@ private:
         if (!rest.empty() && r.req.on_token) r.req.on_token(i, -1, rest);
         out.text = s.stream.text();
         if (--r.live == 0) {
-            std::lock_guard lk(mu_);
-            r.done = true;
-            ++stats_.finished;
-            if (why == stop_reason::cancelled) ++stats_.cancelled;
-            cv_done_.notify_all();
+            {
+                std::lock_guard lk(mu_);
+                r.done = true;
+                ++stats_.finished;
+                if (why == stop_reason::cancelled) ++stats_.cancelled;
+                cv_done_.notify_all();
+            }
+            if (r.req.on_done) r.req.on_done();
         }
     }
 
@@ -22488,6 +22513,8 @@ private:
                 break;
             }
             w.fed = std::size_t(reused);
+            if (!w.r->admitted) w.r->res.cached_tokens = reused;
+            w.r->admitted = true;
             w.order = next_order_++;
             {
                 std::lock_guard lk(mu_);
@@ -22566,6 +22593,10 @@ private:
         }
         s.chain.accept(t);
         out.tokens.push_back(t);
+        if (r.req.top_logprobs >= 0) {
+            out.logprobs.push_back(logprob_of(lg, t, r.req.top_logprobs));
+            if (r.req.on_logprob) r.req.on_logprob(i, out.logprobs.back());
+        }
         const double ms = std::chrono::duration<double, std::milli>(now - r.submitted).count();
         if (out.token_ms.empty()) out.ttft_ms = ms;
         out.token_ms.push_back(ms);
@@ -22591,6 +22622,32 @@ private:
         j.tokens.push_back(t);
         j.decoding = true;
         return true;
+    }
+
+    // log-softmax of the logits at t, and the k best tokens
+    static token_logprob logprob_of(std::span<const float> lg, token_id t, int k) {
+        const float mx = *std::max_element(lg.begin(), lg.end());
+        double sum = 0;
+        for (const float x : lg) sum += std::exp(double(x - mx));
+        const float lse = mx + float(std::log(sum));
+        token_logprob out;
+        out.token = t;
+        out.logprob = lg[std::size_t(t)] - lse;
+        std::vector<std::pair<float, token_id>> best;  // a min-heap of the k largest
+        for (std::size_t i = 0; i < lg.size() && k > 0; ++i) {
+            auto worse = [](const auto& a, const auto& b) { return a > b; };
+            if (best.size() < std::size_t(k)) {
+                best.emplace_back(lg[i], token_id(i));
+                std::push_heap(best.begin(), best.end(), worse);
+            } else if (lg[i] > best.front().first) {
+                std::pop_heap(best.begin(), best.end(), worse);
+                best.back() = {lg[i], token_id(i)};
+                std::push_heap(best.begin(), best.end(), worse);
+            }
+        }
+        std::sort(best.begin(), best.end(), [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+        for (const auto& [x, id] : best) out.top.emplace_back(id, x - lse);
+        return out;
     }
 
     void publish_stats() {
