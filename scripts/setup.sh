@@ -7,6 +7,7 @@ packages=(
   cmake ninja-build meson pkg-config python3 python3-pip
   libxsimd-dev libfmt-dev doctest-dev # the library and its tests
   libcli11-dev libcpp-httplib-dev nlohmann-json3-dev  # the example CLIs
+  chromium chromium-driver            # tests/server: llmt-server's web page in headless Chromium
 )
 
 missing=()
@@ -32,4 +33,12 @@ if ! python3 -c 'import gguf, numpy' 2>/dev/null; then
   echo "setup: pip install ${python_tools[*]}"
   python3 -m pip install -q "${python_tools[@]}" 2>/dev/null ||
     python3 -m pip install -q --break-system-packages "${python_tools[@]}"
+fi
+
+# tests/server: llmt-server against the official OpenAI and Ollama clients, schemathesis, selenium.
+server_tools=(openai==3.51.0 ollama==0.6.3 schemathesis==4.32.5 selenium==4.51.0)
+if ! python3 -c 'import openai, ollama, schemathesis, selenium' 2>/dev/null; then
+  echo "setup: pip install ${server_tools[*]}"
+  python3 -m pip install -q "${server_tools[@]}" 2>/dev/null ||
+    python3 -m pip install -q --break-system-packages "${server_tools[@]}"
 fi
