@@ -182,10 +182,22 @@ private:
     bool ready() const { return ready_ && !closing_; }
 
     // ---- routes ----
+    // With --api-key: 'Authorization: Bearer KEY', compared in constant time, or 401.
+    void check_key(const httplib::Request& req) const {
+        if (o_.api_key.empty()) return;
+        const std::string auth = req.get_header_value("Authorization");
+        std::string_view given;
+        if (auth.size() > 7 && auth.compare(0, 7, "Bearer ") == 0) given = std::string_view(auth).substr(7);
+        if (!constant_time_equal(given, o_.api_key))
+            throw api_error(401, given.empty() ? "no API key: send the header 'Authorization: Bearer KEY'" : "the API key is not valid",
+                            "invalid_request_error", {}, "invalid_api_key");
+    }
+
     template <typename F>
     auto guarded(F f) {
         return [this, f](const httplib::Request& req, httplib::Response& res) {
             try {
+                check_key(req);  // here, not before routing: a POST's body is read first, so the connection stays usable
                 if (!ready_) throw api_error(503, "the model is loading", "server_error");
                 f(req, res);
             } catch (const api_error& e) {
@@ -201,17 +213,8 @@ private:
     }
 
     void setup_routes() {
-        http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+        http_.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
             t_log = request_log{clock_type::now()};
-            if (o_.api_key.empty() || req.path == "/health" || req.path == "/") return httplib::Server::HandlerResponse::Unhandled;
-            const std::string auth = req.get_header_value("Authorization");
-            std::string_view given;
-            if (auth.size() > 7 && auth.compare(0, 7, "Bearer ") == 0) given = std::string_view(auth).substr(7);
-            if (!constant_time_equal(given, o_.api_key)) {
-                send_error(res, api_error(401, given.empty() ? "no API key: send the header 'Authorization: Bearer KEY'"
-                                                              : "the API key is not valid", "invalid_request_error", {}, "invalid_api_key"));
-                return httplib::Server::HandlerResponse::Handled;
-            }
             return httplib::Server::HandlerResponse::Unhandled;
         });
         http_.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
@@ -343,9 +346,9 @@ private:
             if (!is_our_model(name, mi_)) throw api_error(404, fmt::format("model '{}' not found", name), "not_found_error", "model");
             send_json(res, ollama_show(mi_));
         }));
-        http_.Get("/api/version", [](const httplib::Request&, httplib::Response& res) {
+        http_.Get("/api/version", guarded_ollama([](const httplib::Request&, httplib::Response& res) {
             send_json(res, {{"version", llmt::version_string}});
-        });
+        }));
         http_.Get("/api/ps", guarded_ollama([this](const httplib::Request&, httplib::Response& res) {
             json m = ollama_model_entry(mi_);
             m["expires_at"] = "2999-01-01T00:00:00Z";
