@@ -1,8 +1,9 @@
-// llmt-info: lists a GGUF file: version, metadata, tensor table and totals, as text or JSON
+// llmt-info: lists a GGUF file: version, the architecture and whether llmt runs it, metadata, tensors and totals
 #include "cli_common.hpp"
 
 #include <llmt/io/escape.hpp>
 #include <llmt/io/gguf.hpp>
+#include <llmt/model/load_any.hpp>
 #include <llmt/quant/qtype.hpp>
 
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <exception>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,7 +34,8 @@ constexpr std::size_t shown_bytes = 200;   // string bytes printed without --all
 
 constexpr const char* usage =
     "usage: llmt-info [--all] [--json] FILE\n"
-    "Lists a GGUF file: version, metadata, tensors (name, type, shape, bytes, offset) and totals.\n"
+    "Lists a GGUF file: version, its architecture and whether llmt runs it, metadata, tensors (name,\n"
+    "type, shape, bytes, offset) and totals.\n"
     "  --all    print every array element and whole strings (default: the first 8 elements of\n"
     "           an array, the first 200 bytes of a string; JSON always has whole strings)\n"
     "  --json   print one JSON document instead of text\n"
@@ -122,11 +125,48 @@ struct totals {
     [[nodiscard]] double bits_per_weight() const { return parameters ? 8.0 * double(bytes) / double(parameters) : 0.0; }
 };
 
+/// The file's general.architecture, the KV cache types of the presets that run it (none: llmt does
+/// not run it), and every architecture llmt knows (load_any's presets).
+struct architecture_support {
+    std::optional<std::string> name;  // absent when the key is missing or not a string
+    std::vector<std::string> kv_types;
+    std::vector<std::string> known;
+};
+
+architecture_support support_of(const gguf_file& g) {
+    architecture_support s;
+    for (const auto& kv : g.metadata())
+        if (kv.key == "general.architecture" && kv.value.type == gguf_type::string) s.name = std::string(kv.value.str);
+    llmt::for_each_type(llmt::presets::all{}, [&](auto t) {
+        using P = typename decltype(t)::type;
+        const std::string kv(llmt::to_string(llmt::kv_cache::kv_type_of<typename P::kv_policy::element>));
+        for (std::string_view a : P::architectures) {
+            if (std::find(s.known.begin(), s.known.end(), a) == s.known.end()) s.known.emplace_back(a);
+            if (s.name && a == *s.name && std::find(s.kv_types.begin(), s.kv_types.end(), kv) == s.kv_types.end())
+                s.kv_types.push_back(kv);
+        }
+    });
+    return s;
+}
+
+std::string joined(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+    return out;
+}
+
 void print_text(const gguf_file& g, const options& opt) {
     std::string out;
     out += fmt::format("file: {}\n", escape(g.path()));
     out += fmt::format("GGUF version {}, {} bytes, alignment {}, tensor data at byte {}\n", g.version(),
                        g.bytes().size(), g.alignment(), g.data_offset());
+    const auto arch = support_of(g);
+    if (!arch.name)
+        out += fmt::format("architecture: none (no string key 'general.architecture'); llmt knows: {}\n", joined(arch.known));
+    else if (arch.kv_types.empty())
+        out += fmt::format("architecture '{}' is not supported; llmt knows: {}\n", escape(*arch.name), joined(arch.known));
+    else
+        out += fmt::format("architecture: {} (llmt runs it; KV cache {})\n", escape(*arch.name), joined(arch.kv_types));
 
     out += fmt::format("\nmetadata: {} keys\n", g.metadata().size());
     std::size_t key_w = 0, type_w = 0;
@@ -213,6 +253,13 @@ void print_json(const gguf_file& g, const options& opt) {
     doc["size"] = g.bytes().size();
     doc["alignment"] = g.alignment();
     doc["data_offset"] = g.data_offset();
+    const auto arch = support_of(g);
+    json arch_j = json::object();
+    arch_j["name"] = arch.name ? json(*arch.name) : json(nullptr);
+    arch_j["supported"] = !arch.kv_types.empty();
+    arch_j["kv_types"] = arch.kv_types;
+    arch_j["known"] = arch.known;
+    doc["architecture"] = std::move(arch_j);
     json md = json::object();
     for (const auto& kv : g.metadata()) {
         json e = json::object();

@@ -53,6 +53,17 @@ def check_file(exe, path):
     n_t = len(doc["tensors"])
     check(f"metadata: {n_kv} keys" in text, "text and JSON agree on the key count")
     check(f"tensors: {n_t}" in text, "text and JSON agree on the tensor count")
+    arch = doc["architecture"]
+    check("llama" in arch["known"] and "qwen2" in arch["known"], "JSON lists the architectures llmt knows")
+    md_arch = doc["metadata"].get("general.architecture", {}).get("value")
+    check(arch["name"] == (md_arch if isinstance(md_arch, str) else None), "the architecture is general.architecture's")
+    if arch["supported"]:
+        check(arch["name"] in arch["known"] and arch["kv_types"], "a supported architecture has KV types")
+        check(f"architecture: {arch['name']} (llmt runs it; KV cache {', '.join(arch['kv_types'])})" in text,
+              "text says llmt runs the architecture, with its KV types")
+    elif arch["name"] is not None:
+        check(f"architecture '{arch['name']}' is not supported; llmt knows: {', '.join(arch['known'])}" in text,
+              "text says the architecture is not supported and lists the known ones")
     check(doc["totals"]["tensors"] == n_t, "totals count the tensors")
     check(doc["totals"]["parameters"] == sum(t["elements"] for t in doc["tensors"]), "parameters add up")
     check(doc["totals"]["bytes"] == sum(t["bytes"] for t in doc["tensors"]), "bytes add up")
@@ -145,6 +156,21 @@ def check_odd(exe, tmp):
         check(nested["element_type"] == "array" and nested["values"][0]["values"] == [-1, 2], "arrays of arrays")
     check(len(json.loads(run(exe, "--json", "--all", odd)[1])["metadata"]["long"]["value"]["values"]) == 100,
           "--all --json has all 100 elements")
+
+    # the architecture line: the odd file has no general.architecture; one naming an unknown one
+    check("architecture: none (no string key 'general.architecture'); llmt knows: llama" in text,
+          "no architecture key: said, with the known ones")
+    olmo = os.path.join(tmp, "olmo2.gguf")
+    kv = gguf_string(b"general.architecture") + struct.pack("<I", 8) + gguf_string(b"olmo2")
+    with open(olmo, "wb") as f:
+        f.write(b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + kv)
+    rc, out, err = run(exe, olmo)
+    check(rc == 0, f"an unknown architecture still lists (got {rc}: {err!r})")
+    check(b"architecture 'olmo2' is not supported; llmt knows: llama, qwen2" in out, "unknown architecture named")
+    rc, jout, _ = run(exe, "--json", olmo)
+    doc = json.loads(jout)
+    check(doc["architecture"]["name"] == "olmo2" and doc["architecture"]["supported"] is False
+          and doc["architecture"]["kv_types"] == [], "JSON: olmo2 is not supported")
 
     # bad files: one line, status 1
     real = open(odd, "rb").read()
