@@ -119,8 +119,8 @@ public:
         }
         ready_ = true;
         fmt::print(stderr, "llmt-server: ready: {} ({}), context {}, {} threads, parallel {}, queue {}, KV {} blocks of {} positions\n",
-                   mi_.alias, model_->describe(), mi_.n_ctx, model_->threads(), o_.parallel, o_.max_queue,
-                   ctx_->stats().blocks_total, ctx_->stats().block_tokens);
+                   mi_.alias, model_->describe(), mi_.n_ctx, model_->threads(), o_.parallel, o_.max_queue, kv_blocks_,
+                   kv_block_tokens_);
         std::fflush(stderr);
         listener.join();
         signals.join();
@@ -156,6 +156,9 @@ private:
         mi_.n_ctx = ctx_->n_ctx();
         mi_.n_vocab = model_->n_vocab();
         mi_.created = unix_now();
+        // read before the scheduler's thread starts: from then on only that thread touches the context
+        kv_blocks_ = ctx_->stats().blocks_total;
+        kv_block_tokens_ = ctx_->stats().block_tokens;
         engine_ = std::make_unique<engine>(*ctx_, *tok_, engine_options{o_.parallel, o_.max_queue}, metrics_);
     }
 
@@ -175,7 +178,7 @@ private:
         }
         if (sig != SIGUSR1) fmt::print(stderr, "llmt-server: {}: shutting down (grace period {} s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM", o_.grace);
         closing_ = true;
-        if (engine_ && ready_) engine_->close(std::chrono::seconds(o_.grace));
+        if (ready_ && engine_) engine_->close(std::chrono::seconds(o_.grace));  // ready_ first: it orders load()'s writes before
         http_.stop();
     }
 
@@ -432,6 +435,7 @@ private:
     std::unique_ptr<llmt::tokenizer::tokenizer> tok_;
     std::unique_ptr<rt::chat_template> chat_;
     std::unique_ptr<llmt::context_base> ctx_;
+    std::int64_t kv_blocks_ = 0, kv_block_tokens_ = 0;  // the context's sizes, for the "ready" line
     std::unique_ptr<engine> engine_;
     model_info mi_;
     std::atomic<bool> ready_{false}, closing_{false};

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test: sets up, builds and runs every test (the README's second command; .ci/run runs it)
-#   single header up to date; CMake Release + ctest; meson (CLIs, golden test) + meson test; ASan+UBSan + ctest; TSan on the scheduler;
+#   single header up to date; CMake Release + ctest; meson (CLIs, golden test) + meson test; ASan+UBSan + ctest; TSan on the scheduler, the thread pool and llmt-server;
 #   libFuzzer on the GGUF reader, the model loader, the tokenizers, the chat templates and sampling. LLMT_JOBS
 #   (default 2), LLMT_FUZZ_SECONDS (the GGUF reader, default 60) and LLMT_FUZZ_TARGET_SECONDS (each other target,
 #   default 45) tune it.
@@ -48,6 +48,15 @@ mkdir -p _build/tsan
   -DLLMT_MODELS_DIR="\"$PWD/models\"" -DLLMT_TEST_DATA_DIR="\"$PWD/tests/data\"" \
   tests/main.cpp tests/test_scheduler.cpp tests/test_thread_pool.cpp -lfmt -pthread -o _build/tsan/scheduler-tests
 TSAN_OPTIONS=halt_on_error=1 _build/tsan/scheduler-tests
+
+step "TSan: llmt-server under the OpenAI and Ollama clients (HTTP threads, the scheduler's thread, disconnects, SIGTERM)"
+"${CXX:-g++}" -std=c++20 -O1 -g -march=native -fsanitize=thread -Iinclude -DLLMT_PRESETS_EXTERN \
+  -DLLMT_SERVER_DEFAULT_MODEL="\"$PWD/models/stories260K/stories260K.gguf\"" \
+  examples/llmt-server.cpp examples/presets_instance.cpp $(pkg-config --cflags --libs cpp-httplib) -lfmt -pthread \
+  -o _build/tsan/llmt-server
+TSAN_OPTIONS=halt_on_error=1 python3 tests/server/openai_check.py _build/tsan/llmt-server _build/release/examples/llmt-run \
+  models/stories260K/stories260K.gguf
+TSAN_OPTIONS=halt_on_error=1 python3 tests/server/ollama_check.py _build/tsan/llmt-server models/stories260K/stories260K.gguf
 
 step "libFuzzer: the GGUF reader for ${fuzz_seconds} s; the loader, tokenizers, chat templates, sampling for ${fuzz_target_seconds} s each"
 cmake -S . -B _build/fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
